@@ -1,0 +1,109 @@
+# leakbench — build, test and benchmark.
+#
+#   make            build $(BUILD)/leakbench (installs missing Debian packages first)
+#   make run        the seed reproduction: leakbench run scenarios/seed.json
+#   make test       every test program: release, ThreadSanitizer and
+#                   AddressSanitizer builds of the runtime suite on both
+#                   schedulers, harness tests, and the quick.json gate
+#   make bench      benchmarks, printing JSON
+#   make format     clang-format every C file in place
+#
+# Objects go to $(BUILD)/<variant>/ where variant is rel (optimised), tsan
+# or asan, so sanitizer builds never mix with the release build.  Sources
+# are found by wildcard: a new runtime/, harness/ or scenarios/ file needs no
+# edit here.  Test programs are the *_test.c files beside what they test,
+# benchmarks the *_bench.c files.
+
+BUILD   ?= build
+CC      ?= cc
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) -MMD -MP \
+                -DLEAKBENCH_VERSION='"$(VERSION)"'
+CFLAGS_rel  = -O2
+CFLAGS_tsan = -O1 -fsanitize=thread -DLEAKBENCH_TSAN=1
+CFLAGS_asan = -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -DLEAKBENCH_ASAN=1
+LDLIBS   = -ljansson -lm -pthread
+
+RUNTIME_SRC  = $(filter-out %_test.c %_bench.c,$(wildcard runtime/*.c)) $(wildcard runtime/*.S)
+HARNESS_SRC  = $(filter-out %_test.c %_bench.c harness/main.c,$(wildcard harness/*.c))
+SCENARIO_SRC = $(filter-out %_test.c %_bench.c,$(wildcard scenarios/*.c))
+RUNTIME_TESTS  = $(wildcard runtime/*_test.c)
+HARNESS_TESTS  = $(wildcard harness/*_test.c scenarios/*_test.c)
+RUNTIME_BENCHES = $(wildcard runtime/*_bench.c)
+
+objs = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
+
+DEPS_STAMP = $(BUILD)/.deps-ok
+
+.PHONY: all run test bench format clean deps
+all: $(BUILD)/leakbench
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps
+	@mkdir -p $(BUILD)
+	scripts/install-deps
+	@touch $@
+
+# ------------------------------------------------------------ compile --
+define variant_rules
+$(BUILD)/$(1)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$(CFLAGS) -c $$< -o $$@
+$(BUILD)/$(1)/%.o: %.S | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$(CFLAGS) -c $$< -o $$@
+# One program per runtime test file, linked with the runtime.
+$(BUILD)/$(1)/runtime/%_test: $(BUILD)/$(1)/runtime/%_test.o $(call objs,$(1),$(RUNTIME_SRC))
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
+# Harness and scenario tests link everything but main.c.  Objects, not an
+# archive: scenarios register themselves from constructors.
+$(BUILD)/$(1)/harness/%_test: $(BUILD)/$(1)/harness/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
+$(BUILD)/$(1)/scenarios/%_test: $(BUILD)/$(1)/scenarios/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
+$(BUILD)/$(1)/runtime/%_bench: $(BUILD)/$(1)/runtime/%_bench.o $(call objs,$(1),$(RUNTIME_SRC))
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
+endef
+$(foreach v,rel tsan asan,$(eval $(call variant_rules,$(v))))
+
+$(BUILD)/leakbench: $(call objs,rel,harness/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
+
+# ---------------------------------------------------------------- run --
+run: $(BUILD)/leakbench
+	$(BUILD)/leakbench run scenarios/seed.json
+
+# --------------------------------------------------------------- test --
+test_bin = $(patsubst %.c,$(BUILD)/$(1)/%,$(2))
+SCHEDULERS ?= threads
+TEST_TIMEOUT ?= 300
+
+# Every test program run by `make test`, as LABEL|SECONDS|COMMAND.
+TEST_RUNS = \
+  $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
+    $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t))))) \
+  $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
+    $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t))))
+
+TEST_PROGRAMS = $(BUILD)/leakbench \
+  $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
+  $(foreach v,rel asan,$(call test_bin,$(v),$(HARNESS_TESTS)))
+
+test: $(TEST_PROGRAMS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+	scripts/run-tests $(BUILD)/test-logs $(foreach r,$(TEST_RUNS),'$(r)')
+
+# -------------------------------------------------------------- bench --
+bench: $(call test_bin,rel,$(RUNTIME_BENCHES))
+	@for b in $^; do for s in $(SCHEDULERS); do LEAKBENCH_SCHED=$$s $$b || exit 1; done; done
+
+format:
+	clang-format -i $(wildcard runtime/*.[ch] harness/*.[ch] scenarios/*.[ch])
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

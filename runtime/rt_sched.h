@@ -1,0 +1,96 @@
+/*
+ * rt_sched.h — the scheduler seam (internal to runtime/).
+ *
+ * Channel, select, context, wait-group, mutex, sleep, group and pool code is
+ * written once against this seam and never against a particular
+ * scheduler.  A scheduler provides: spawn, self, park(deadline), unpark with
+ * "permit" semantics, yield, timers, and a way to run the main task.
+ *
+ *  - park(deadline): blocks the calling task until unpark() is called for
+ *    it or the deadline passes.  If an unpark arrived since the last park
+ *    returned, park consumes that permit and returns 0 at once.  park may
+ *    also return 0 spuriously: callers re-check their own condition (for a
+ *    channel waiter: "was I completed?") in a loop.  Returns -ETIMEDOUT
+ *    when the deadline passed; RT_FOREVER means no deadline.
+ *  - unpark(t): may be called from any thread, including threads that are
+ *    not tasks (the timer thread).  Never call it while holding a channel
+ *    lock is the rule for callers (it may switch tasks on coroutines).
+ *  - A task's struct stays valid until the task has returned from its
+ *    function; the core guarantees that no unpark targets a task after the
+ *    blocking operation that it was parked in has returned.
+ *  - timer_start(when, cb, arg): runs cb(arg) on some thread (never inside
+ *    a channel lock) at or after `when`; timer_stop returns true if it
+ *    prevented the call, false if cb already ran or is running.
+ *
+ * Lock order in the core: channel locks (in address order within select) >
+ * context lock > registry lock.  No scheduler lock is ever held while a
+ * core lock is taken.
+ */
+#ifndef LEAKBENCH_RT_SCHED_H
+#define LEAKBENCH_RT_SCHED_H
+
+#include "rt.h"
+
+/*
+ * The scheduler-independent part of a task.  A scheduler allocates
+ * rt_task followed by its own private data (task_alloc / task_free).
+ */
+struct rt_task {
+    uint64_t id;
+    const char *role;
+    rt_site spawn_site;
+    void (*fn)(void *);
+    void *arg;
+
+    /* Blocking state, written by the task itself, read by rt_snapshot
+     * under the registry lock. */
+    _Atomic int op; /* rt_op */
+    rt_site block_site;
+    rt_time blocked_since;
+    bool cancellable;
+    void *block_chan; /* struct rt_chan * when blocked on a channel op */
+    size_t held_bytes;
+
+    /* Registry of live tasks (doubly linked, under the registry lock). */
+    struct rt_task *reg_prev, *reg_next;
+};
+
+typedef struct rt_timer rt_timer;
+
+typedef struct rt_sched_ops {
+    const char *name;
+    /* Start the scheduler's threads; called once per rt_run. */
+    int (*start)(const rt_config *cfg);
+    /* Run main as a task and return when its function has returned. */
+    int (*run_main)(rt_task *main_task);
+    /* Stop what can be stopped after main returned (leaked tasks stay). */
+    void (*stop)(void);
+
+    rt_task *(*task_alloc)(void); /* zeroed */
+    void (*task_free)(rt_task *t);
+    /* Start t; the new task must call rt__task_body(t) and then end. */
+    int (*spawn)(rt_task *t);
+    rt_task *(*self)(void);
+    int (*park)(rt_time deadline);
+    void (*unpark)(rt_task *t);
+    void (*yield)(void);
+
+    rt_timer *(*timer_start)(rt_time when, void (*cb)(void *), void *arg);
+    bool (*timer_stop)(rt_timer *t);
+} rt_sched_ops;
+
+extern const rt_sched_ops rt__sched_threads;
+extern const rt_sched_ops rt__sched_coroutines;
+
+/* The scheduler in use (set by rt_run). */
+extern const rt_sched_ops *rt__sched;
+
+/* Core entry for every task: registers it, runs fn(arg), unregisters it
+ * and updates the counters.  The scheduler frees the task afterwards. */
+void rt__task_body(rt_task *t);
+
+/* Marks the current task blocked in op at site (and back to running). */
+void rt__block_begin(rt_op op, rt_site site, bool cancellable, void *chan);
+void rt__block_end(void);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * scenario.h — the contract between the harness and a scenario pair.
+ *
+ * A scenario is one leak pattern (../shared/LEAK_PATTERNS.md) written twice
+ * against the runtime (runtime/rt.h): a leaky twin that blocks forever
+ * under the pattern's trigger and a graceful twin that does the same job
+ * and leaves nothing behind.  Each pair is one C file in scenarios/ that
+ * ends with LB_SCENARIO(def); a constructor registers it, so adding a pair
+ * means one new C file and one spec file, nothing else.
+ *
+ * How the harness drives a variant (inside the child process, as tasks):
+ *   1. ready:    state = variant.setup(&env)            (pipeline is built)
+ *   2. load:     for every arrival the harness spawns a "client" task that
+ *                calls variant.handle(state, &req) and records the outcome
+ *                it returns and its latency.
+ *   3. settle:   no new arrivals; in-flight requests finish or time out.
+ *   4. shutdown: env.root is cancelled, then variant.shutdown(state) runs
+ *                (a graceful twin waits for everything it started; a leaky
+ *                one may leave tasks behind — they are the leak).
+ * A request's ctx is a child of env.root with the client timeout as its
+ * deadline; the harness releases it after handle returns.
+ */
+#ifndef LEAKBENCH_SCENARIO_H
+#define LEAKBENCH_SCENARIO_H
+
+#include "../runtime/rt.h"
+
+/* How a request ended, from the client's point of view.  Every request
+ * is counted exactly once in one of these. */
+typedef enum lb_outcome {
+    LB_COMPLETED = 0, /* got its reply */
+    LB_TIMED_OUT,     /* the client gave up at its timeout */
+    LB_FAILED,        /* the pipeline answered with an error */
+    LB_REJECTED,      /* refused by backpressure / admission control */
+    LB_CANCELLED,     /* cancelled by shutdown before it ended */
+    LB_OUTCOME_COUNT
+} lb_outcome;
+const char *lb_outcome_name(lb_outcome o); /* "completed", "timed_out", ... */
+
+typedef struct lb_request {
+    uint64_t id;
+    rt_ctx *ctx;            /* deadline = arrival + client timeout */
+    rt_time arrival;
+    int64_t service_ns;     /* how long the work takes (drawn per request) */
+    int64_t timeout_ns;     /* client timeout */
+    bool inject_error;      /* drawn with the spec's error probability */
+    size_t payload_bytes;   /* what the task doing the work must hold */
+    uint64_t rand;          /* a per-request random number for the scenario */
+} lb_request;
+
+/* A scenario-specific load knob (e.g. fan-out width), settable in specs
+ * under "knobs": {"name": value}.  Values are validated against min/max
+ * (and integrality) by the spec loader. */
+typedef struct lb_knob {
+    const char *name;
+    const char *help;
+    double def, min, max;
+    bool integer;
+} lb_knob;
+
+#define LB_MAX_KNOBS 8
+
+typedef struct lb_scenario lb_scenario;
+
+/* What a variant is given at setup. */
+typedef struct lb_env {
+    const lb_scenario *scenario;
+    rt_ctx *root;          /* cancelled at shutdown */
+    int pool_size;         /* workers for pooled designs */
+    int64_t queue_cap;     /* bounded queue capacity */
+    size_t payload_bytes;  /* default payload size */
+    double knob[LB_MAX_KNOBS]; /* values, in the order of scenario->knobs */
+    uint64_t seed;
+} lb_env;
+
+typedef struct lb_variant {
+    /* Builds the pipeline; returns its state, or NULL on failure. */
+    void *(*setup)(const lb_env *env);
+    /* Serves one request inside a client task; returns its outcome. */
+    lb_outcome (*handle)(void *state, lb_request *req);
+    /* Called after env->root is cancelled. */
+    void (*shutdown)(void *state);
+} lb_variant;
+
+struct lb_scenario {
+    const char *name;        /* spec key, e.g. "timeout_leak" */
+    int pattern;             /* number in LEAK_PATTERNS.md */
+    const char *title;       /* "timeout leak (the seed)" */
+    const char *trigger;     /* the load knob that triggers the leak */
+    const char *source;      /* where the pattern comes from */
+    const char *description; /* what the leaky twin does wrong */
+    const char *fix;         /* what the graceful twin does instead */
+    const lb_knob *knobs;
+    int n_knobs;
+    lb_variant leaky, graceful;
+};
+
+void lb_scenario_register(const lb_scenario *s);
+#define LB_SCENARIO(def)                                                                           \
+    static void __attribute__((constructor)) lb_register_##def(void) { lb_scenario_register(&def); }
+const lb_scenario *lb_scenario_find(const char *name);
+size_t lb_scenario_count(void);
+const lb_scenario *lb_scenario_at(size_t i); /* sorted by pattern, then name */
+
+/* Allocates a payload of n bytes and touches every page so it is resident,
+ * and records it against the current task (rt_task_hold). */
+void *lb_payload_new(size_t n);
+void lb_payload_free(void *p, size_t n);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * main.c — leakbench's entry point: dispatches to the subcommands that
+ * registered themselves (harness/cmd_*.c) and prints the top-level help.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LB_MAX_COMMANDS 16
+static const lb_command *commands[LB_MAX_COMMANDS];
+static int n_commands;
+
+void lb_command_register(const lb_command *c)
+{
+    if (n_commands < LB_MAX_COMMANDS) commands[n_commands++] = c;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: leakbench COMMAND [options] [args]\n\n"
+                 "Runs leaky and graceful twins of concurrent pipelines under the same\n"
+                 "load and measures what the leak costs.\n\ncommands:\n");
+    for (int i = 0; i < n_commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fprintf(out, "\n`leakbench COMMAND --help` describes a command's options.\n"
+                 "Exit codes: 0 ok, 1 threshold failed or regression, 2 usage or input\n"
+                 "error, 3 run error, 4 inconclusive comparison, 5 charts skipped (no\n"
+                 "gnuplot), 130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return LB_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return LB_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("leakbench %s\n", LEAKBENCH_VERSION);
+        return LB_EXIT_OK;
+    }
+    for (int i = 0; i < n_commands; i++)
+        if (!strcmp(argv[1], commands[i]->name)) return commands[i]->main(argc - 1, argv + 1);
+    fprintf(stderr, "leakbench: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return LB_EXIT_USAGE;
+}

@@ -26,7 +26,11 @@ typedef struct lb_command {
     int (*main)(int argc, char **argv);
 } lb_command;
 
+/* The registry (harness/cli.c). */
 void lb_command_register(const lb_command *c);
+int lb_command_count(void);
+const lb_command *lb_command_at(int i); /* in registration order; NULL if out of range */
+const lb_command *lb_command_find(const char *name); /* NULL if unknown */
 #define LB_COMMAND(var)                                                                            \
     static void __attribute__((constructor)) lb_register_cmd_##var(void)                           \
     {                                                                                              \

@@ -7,22 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LB_MAX_COMMANDS 16
-static const lb_command *commands[LB_MAX_COMMANDS];
-static int n_commands;
-
-void lb_command_register(const lb_command *c)
-{
-    if (n_commands < LB_MAX_COMMANDS) commands[n_commands++] = c;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: leakbench COMMAND [options] [args]\n\n"
                  "Runs leaky and graceful twins of concurrent pipelines under the same\n"
                  "load and measures what the leak costs.\n\ncommands:\n");
-    for (int i = 0; i < n_commands; i++)
-        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    for (int i = 0; i < lb_command_count(); i++)
+        fprintf(out, "  %-10s %s\n", lb_command_at(i)->name, lb_command_at(i)->summary);
     fprintf(out, "\n`leakbench COMMAND --help` describes a command's options.\n"
                  "Exit codes: 0 ok, 1 threshold failed or regression, 2 usage or input\n"
                  "error, 3 run error, 4 inconclusive comparison, 5 charts skipped (no\n"
@@ -43,8 +34,8 @@ int main(int argc, char **argv)
         printf("leakbench %s\n", LEAKBENCH_VERSION);
         return LB_EXIT_OK;
     }
-    for (int i = 0; i < n_commands; i++)
-        if (!strcmp(argv[1], commands[i]->name)) return commands[i]->main(argc - 1, argv + 1);
+    const lb_command *cmd = lb_command_find(argv[1]);
+    if (cmd) return cmd->main(argc - 1, argv + 1);
     fprintf(stderr, "leakbench: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return LB_EXIT_USAGE;

@@ -1,0 +1,250 @@
+/*
+ * metric.c — the metric catalogue (see metric.h): one table row per
+ * metric name, and the code that reads a metric of one variant out of a
+ * results.json scenario (summary median first, per-run values otherwise).
+ */
+#include "metric.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const lb_variants[2] = {"leaky", "graceful"};
+
+#define MIB (1.0 / 1048576.0)
+
+/* name, unit, better, noise floor, summary key, run path, source, scale,
+ * compared, help */
+static const lb_metric_def metrics[] = {
+    {"baseline_tasks", "tasks", LB_BETTER_LOWER, 0, "baseline_tasks", "metrics.baseline_tasks",
+     LB_SRC_NUMBER, 1, true, "live tasks when the pipeline was ready"},
+    {"peak_tasks", "tasks", LB_BETTER_LOWER, 0, "peak_tasks", "metrics.peak_tasks", LB_SRC_NUMBER,
+     1, true, "most live tasks seen"},
+    {"final_tasks", "tasks", LB_BETTER_LOWER, 0, "final_tasks", "metrics.final_tasks",
+     LB_SRC_NUMBER, 1, true, "live tasks at the last sample"},
+    {"leaked_tasks", "tasks", LB_BETTER_LOWER, 0, "leaked_tasks", "metrics.leaked_tasks",
+     LB_SRC_NUMBER, 1, true, "tasks still blocked after shutdown"},
+    {"peak_threads", "threads", LB_BETTER_LOWER, 0, "peak_threads", "metrics.peak_threads",
+     LB_SRC_NUMBER, 1, true, "most OS threads seen"},
+    {"baseline_rss_bytes", "bytes", LB_BETTER_LOWER, 262144, "baseline_rss_bytes",
+     "metrics.baseline_rss_bytes", LB_SRC_NUMBER, 1, true, "resident memory when ready"},
+    {"peak_rss_bytes", "bytes", LB_BETTER_LOWER, 262144, "peak_rss_bytes", "metrics.peak_rss_bytes",
+     LB_SRC_NUMBER, 1, true, "most resident memory seen"},
+    {"final_rss_bytes", "bytes", LB_BETTER_LOWER, 262144, "final_rss_bytes",
+     "metrics.final_rss_bytes", LB_SRC_NUMBER, 1, true, "resident memory at the last sample"},
+    {"baseline_rss_mb", "MiB", LB_BETTER_LOWER, 0.25, "baseline_rss_bytes",
+     "metrics.baseline_rss_bytes", LB_SRC_NUMBER, MIB, false, "baseline_rss_bytes in MiB"},
+    {"peak_rss_mb", "MiB", LB_BETTER_LOWER, 0.25, "peak_rss_bytes", "metrics.peak_rss_bytes",
+     LB_SRC_NUMBER, MIB, false, "peak_rss_bytes in MiB"},
+    {"final_rss_mb", "MiB", LB_BETTER_LOWER, 0.25, "final_rss_bytes", "metrics.final_rss_bytes",
+     LB_SRC_NUMBER, MIB, false, "final_rss_bytes in MiB"},
+    {"rss_slope_bytes_per_s", "bytes/s", LB_BETTER_LOWER, 65536, "rss_slope_bytes_per_s",
+     "metrics.rss_slope_bytes_per_s", LB_SRC_NUMBER, 1, true, "RSS growth rate during load"},
+    {"rss_slope_mb_per_s", "MiB/s", LB_BETTER_LOWER, 0.0625, "rss_slope_bytes_per_s",
+     "metrics.rss_slope_bytes_per_s", LB_SRC_NUMBER, MIB, false, "RSS growth rate in MiB/s"},
+    {"rss_rising", "0/1", LB_BETTER_LOWER, 0, NULL, "metrics.rss_trend", LB_SRC_RISING, 1, true,
+     "1 when the RSS trend during load is rising"},
+    {"recovered", "0/1", LB_BETTER_HIGHER, 0, NULL, "metrics.recovered", LB_SRC_BOOL, 1, true,
+     "1 when tasks returned to baseline within the settle window"},
+    {"recovery_ms", "ms", LB_BETTER_LOWER, 1, "recovery_ms", "metrics.recovery_ms", LB_SRC_NUMBER,
+     1, true, "end of load until tasks are back at baseline (null: never)"},
+    {"shutdown_ms", "ms", LB_BETTER_LOWER, 1, "shutdown_ms", "metrics.shutdown_ms", LB_SRC_NUMBER,
+     1, true, "cancel until no live tasks (null: never)"},
+    {"throughput_rps", "req/s", LB_BETTER_HIGHER, 0, "throughput_rps", "metrics.throughput_rps",
+     LB_SRC_NUMBER, 1, true, "completed requests per second of load"},
+    {"cpu_user_s", "s", LB_BETTER_LOWER, 0.01, "cpu_user_s", "metrics.cpu_user_s", LB_SRC_NUMBER, 1,
+     true, "user CPU time of the child"},
+    {"cpu_sys_s", "s", LB_BETTER_LOWER, 0.01, "cpu_sys_s", "metrics.cpu_sys_s", LB_SRC_NUMBER, 1,
+     true, "system CPU time of the child"},
+    {"latency_count", "requests", LB_BETTER_NEITHER, 0, NULL, "metrics.latency_ms.count",
+     LB_SRC_NUMBER, 1, false, "requests with a latency"},
+    {"latency_mean_ms", "ms", LB_BETTER_LOWER, 0.01, "latency_mean_ms", "metrics.latency_ms.mean",
+     LB_SRC_NUMBER, 1, true, "mean request latency"},
+    {"latency_p50_ms", "ms", LB_BETTER_LOWER, 0.01, "latency_p50_ms", "metrics.latency_ms.p50",
+     LB_SRC_NUMBER, 1, true, "median request latency"},
+    {"latency_p90_ms", "ms", LB_BETTER_LOWER, 0.01, "latency_p90_ms", "metrics.latency_ms.p90",
+     LB_SRC_NUMBER, 1, true, "90th percentile latency"},
+    {"latency_p99_ms", "ms", LB_BETTER_LOWER, 0.01, "latency_p99_ms", "metrics.latency_ms.p99",
+     LB_SRC_NUMBER, 1, true, "99th percentile latency"},
+    {"latency_p999_ms", "ms", LB_BETTER_LOWER, 0.01, "latency_p999_ms", "metrics.latency_ms.p999",
+     LB_SRC_NUMBER, 1, true, "99.9th percentile latency"},
+    {"latency_max_ms", "ms", LB_BETTER_LOWER, 0.01, "latency_max_ms", "metrics.latency_ms.max",
+     LB_SRC_NUMBER, 1, true, "slowest request"},
+    {"submitted", "requests", LB_BETTER_NEITHER, 0, NULL, "accounting.submitted", LB_SRC_NUMBER, 1,
+     false, "requests submitted"},
+    {"completed", "requests", LB_BETTER_HIGHER, 0, NULL, "accounting.completed", LB_SRC_NUMBER, 1,
+     true, "requests that got their reply"},
+    {"timed_out", "requests", LB_BETTER_LOWER, 0, NULL, "accounting.timed_out", LB_SRC_NUMBER, 1,
+     true, "requests the client gave up on"},
+    {"failed", "requests", LB_BETTER_LOWER, 0, NULL, "accounting.failed", LB_SRC_NUMBER, 1, true,
+     "requests answered with an error"},
+    {"rejected", "requests", LB_BETTER_LOWER, 0, NULL, "accounting.rejected", LB_SRC_NUMBER, 1,
+     true, "requests refused by backpressure"},
+    {"cancelled", "requests", LB_BETTER_LOWER, 0, NULL, "accounting.cancelled", LB_SRC_NUMBER, 1,
+     true, "requests cancelled by shutdown"},
+    {"guard_fired", "0/1", LB_BETTER_LOWER, 0, NULL, "guard", LB_SRC_GUARD, 1, true,
+     "1 when a memory/task/wall guard killed the child"},
+};
+
+#define N_METRICS (sizeof metrics / sizeof metrics[0])
+
+size_t lb_metric_count(void)
+{
+    return N_METRICS;
+}
+const lb_metric_def *lb_metric_at(size_t i)
+{
+    return i < N_METRICS ? &metrics[i] : NULL;
+}
+
+bool lb_variant_known(const char *name, size_t len)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (strlen(lb_variants[i]) == len && !strncmp(lb_variants[i], name, len)) return true;
+    return false;
+}
+
+const lb_metric_def *lb_metric_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_METRICS; i++)
+        if (strlen(metrics[i].name) == len && !strncmp(metrics[i].name, name, len))
+            return &metrics[i];
+    return NULL;
+}
+
+/* Levenshtein distance, capped inputs (metric names are short). */
+static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > 63 || lb > 63) return (size_t)-1;
+    size_t prev[64], cur[64];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
+    }
+    return prev[lb];
+}
+
+const char *lb_metric_suggest(const char *name, size_t len)
+{
+    const char *best = NULL;
+    size_t best_d = 4; /* at most 3 edits away */
+    for (size_t i = 0; i < N_METRICS; i++) {
+        size_t d = edit_distance(name, len, metrics[i].name, strlen(metrics[i].name));
+        if (d < best_d) best_d = d, best = metrics[i].name;
+    }
+    return best;
+}
+
+/* Follows a dotted path ("metrics.latency_ms.p99") inside obj. */
+static const json_t *get_path(const json_t *obj, const char *path)
+{
+    char key[64];
+    while (obj && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key) return NULL;
+        memcpy(key, path, n);
+        key[n] = 0;
+        obj = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+        path += n + (path[n] == '.');
+    }
+    return obj;
+}
+
+/* One run's raw value: 1 with *value set, 0 for null/absent. */
+static int run_value(const json_t *run, const lb_metric_def *m, double *value)
+{
+    const json_t *v = get_path(run, m->run_path);
+    switch (m->source) {
+    case LB_SRC_NUMBER:
+        if (!json_is_number(v)) return 0;
+        *value = json_number_value(v) * m->scale;
+        return 1;
+    case LB_SRC_BOOL:
+        if (!json_is_boolean(v)) return 0;
+        *value = json_is_true(v) ? 1 : 0;
+        return 1;
+    case LB_SRC_RISING:
+        if (!json_is_string(v)) return 0;
+        *value = !strcmp(json_string_value(v), "rising");
+        return 1;
+    case LB_SRC_GUARD:
+        /* The schema always has "guard"; absent means an older writer. */
+        if (!json_is_object(run) || !json_object_get(run, "guard")) return 0;
+        *value = json_is_object(v) ? 1 : 0;
+        return 1;
+    }
+    return 0;
+}
+
+int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metric_def *m,
+                      lb_metric_values *out)
+{
+    memset(out, 0, sizeof *out);
+    out->median = NAN;
+    const json_t *runs = json_object_get(scenario, "runs");
+    size_t n_runs = json_array_size(runs);
+    if (n_runs) {
+        out->samples = malloc(n_runs * sizeof *out->samples);
+        if (!out->samples) return -ENOMEM;
+    }
+    for (size_t i = 0; i < n_runs; i++) {
+        const json_t *run = json_array_get(runs, i);
+        const char *v = json_string_value(json_object_get(run, "variant"));
+        if (!v || strcmp(v, variant)) continue;
+        out->n_runs++;
+        double value;
+        if (run_value(run, m, &value)) out->samples[out->n++] = value;
+    }
+    out->present = out->n_runs > 0;
+
+    const json_t *summary = json_object_get(json_object_get(scenario, "summary"), variant);
+    const json_t *entry = m->summary_key ? json_object_get(summary, m->summary_key) : NULL;
+    const json_t *median = json_object_get(entry, "median");
+    if (json_is_object(entry) && (json_is_number(median) || json_is_null(median))) {
+        out->from_summary = true;
+        out->present = true;
+        out->has_median = json_is_number(median);
+        out->median = out->has_median ? json_number_value(median) * m->scale : NAN;
+    } else if (out->n) {
+        out->has_median = true;
+        out->median = lb_stats_median(out->samples, out->n);
+    }
+    return 0;
+}
+
+void lb_metric_values_free(lb_metric_values *v)
+{
+    free(v->samples);
+    v->samples = NULL;
+}
+
+void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t len)
+{
+    if (isnan(value)) {
+        snprintf(buf, len, "null");
+    } else if (!strcmp(m->unit, "bytes") || !strcmp(m->unit, "bytes/s")) {
+        const char *suffix = m->unit[5] == '/' ? "/s" : "";
+        double a = fabs(value);
+        if (a >= 1073741824.0)
+            snprintf(buf, len, "%.2f GiB%s", value / 1073741824.0, suffix);
+        else if (a >= 1048576.0)
+            snprintf(buf, len, "%.2f MiB%s", value / 1048576.0, suffix);
+        else if (a >= 1024.0)
+            snprintf(buf, len, "%.1f KiB%s", value / 1024.0, suffix);
+        else
+            snprintf(buf, len, "%.0f B%s", value, suffix);
+    } else if (!strcmp(m->unit, "0/1")) {
+        snprintf(buf, len, "%g", value);
+    } else {
+        snprintf(buf, len, "%.6g %s", value, m->unit);
+    }
+}

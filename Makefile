@@ -80,12 +80,14 @@ test_bin = $(patsubst %.c,$(BUILD)/$(1)/%,$(2))
 SCHEDULERS ?= threads
 TEST_TIMEOUT ?= 300
 
-# Every test program run by `make test`, as LABEL|SECONDS|COMMAND.
+# Every test program run by `make test`, as LABEL|SECONDS|COMMAND; with a
+# ';' after each entry, because commands contain spaces (make's foreach
+# would split them into words).
 TEST_RUNS = \
   $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
-    $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t))))) \
+    $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
   $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
-    $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t))))
+    $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));))
 
 TEST_PROGRAMS = $(BUILD)/leakbench \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
@@ -94,7 +96,7 @@ TEST_PROGRAMS = $(BUILD)/leakbench \
 test: $(TEST_PROGRAMS)
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
-	scripts/run-tests $(BUILD)/test-logs $(foreach r,$(TEST_RUNS),'$(r)')
+	scripts/run-tests $(BUILD)/test-logs '$(strip $(TEST_RUNS))'
 
 # -------------------------------------------------------------- bench --
 bench: $(call test_bin,rel,$(RUNTIME_BENCHES))

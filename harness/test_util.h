@@ -1,14 +1,10 @@
 /*
  * test_util.h — helpers shared by the harness's cmocka tests: a timeout
  * per test, a floating-point comparison that prints both numbers (this
- * cmocka has no assert_double_equal), and a weak lb_command_register so
- * test programs, which link every harness file but main.c, resolve the
- * LB_COMMAND constructors of cmd_*.c.
+ * cmocka has no assert_double_equal).
  */
 #ifndef LEAKBENCH_TEST_UTIL_H
 #define LEAKBENCH_TEST_UTIL_H
-
-#include "cli.h"
 
 #include <math.h>
 #include <setjmp.h>

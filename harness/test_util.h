@@ -31,9 +31,4 @@ static inline int lb_test_arm_timeout(void **state)
     return 0;
 }
 
-__attribute__((weak)) void lb_command_register(const lb_command *c)
-{
-    (void)c;
-}
-
 #endif

@@ -40,8 +40,8 @@ extern "C" {
 /* Absolute time in nanoseconds on CLOCK_MONOTONIC. */
 typedef int64_t rt_time;
 #define RT_FOREVER INT64_MAX
-#define RT_MS(n) ((int64_t)(n) * 1000000LL)
-#define RT_US(n) ((int64_t)(n) * 1000LL)
+#define RT_MS(n)   ((int64_t)(n)*1000000LL)
+#define RT_US(n)   ((int64_t)(n)*1000LL)
 rt_time rt_now(void);
 
 /* --------------------------------------------------------- source site -- */
@@ -78,25 +78,25 @@ const char *rt_op_name(rt_op op); /* "running", "send", "recv", ... */
  * page; the harness maps one and passes it in rt_config.
  */
 typedef struct rt_counters {
-    _Atomic int64_t live_tasks;          /* spawned and not yet returned */
+    _Atomic int64_t live_tasks; /* spawned and not yet returned */
     _Atomic int64_t spawned_total;
     _Atomic int64_t exited_total;
-    _Atomic int64_t by_op[RT_OP_COUNT];  /* live tasks per current op */
+    _Atomic int64_t by_op[RT_OP_COUNT]; /* live tasks per current op */
 } rt_counters;
 
 /* ------------------------------------------------------------- runtime -- */
 
 typedef enum rt_sched_kind { RT_SCHED_THREADS = 0, RT_SCHED_COROUTINES = 1 } rt_sched_kind;
-const char *rt_sched_name(rt_sched_kind k);              /* "threads", "coroutines" */
+const char *rt_sched_name(rt_sched_kind k);               /* "threads", "coroutines" */
 int rt_sched_parse(const char *name, rt_sched_kind *out); /* 0 or -EINVAL */
 
 typedef struct rt_config {
     rt_sched_kind sched;
-    int workers;             /* coroutines: worker threads; 0 = one per core */
-    size_t stack_size;       /* per task; 0 = scheduler default */
-    rt_counters *counters;   /* NULL = runtime-owned private counters */
-    uint64_t seed;           /* select's random choice; 0 = from the clock */
-    bool debug_guard_pages;  /* coroutines: guard page per stack (debug) */
+    int workers;            /* coroutines: worker threads; 0 = one per core */
+    size_t stack_size;      /* per task; 0 = scheduler default */
+    rt_counters *counters;  /* NULL = runtime-owned private counters */
+    uint64_t seed;          /* select's random choice; 0 = from the clock */
+    bool debug_guard_pages; /* coroutines: guard page per stack (debug) */
 } rt_config;
 
 /*
@@ -142,7 +142,7 @@ typedef struct rt_task_info {
     bool has_chan;
     int64_t chan_cap, chan_len, chan_send_waiters, chan_recv_waiters;
     bool chan_closed;
-    size_t held_bytes;     /* rt_task_hold(): memory the task says it holds */
+    size_t held_bytes; /* rt_task_hold(): memory the task says it holds */
 } rt_task_info;
 
 /*
@@ -175,9 +175,9 @@ void rt_ctx_cancel_cause(rt_ctx *ctx, int cause);
  * reference counted: a child holds its parent. */
 void rt_ctx_release(rt_ctx *ctx);
 rt_ctx *rt_ctx_retain(rt_ctx *ctx);
-rt_chan *rt_ctx_done(rt_ctx *ctx);  /* closed when cancelled; receive it in select */
-int rt_ctx_err(const rt_ctx *ctx);  /* 0, -ECANCELED or -ETIMEDOUT */
-int rt_ctx_cause(const rt_ctx *ctx);/* the cause given to cancel_cause, else err */
+rt_chan *rt_ctx_done(rt_ctx *ctx);          /* closed when cancelled; receive it in select */
+int rt_ctx_err(const rt_ctx *ctx);          /* 0, -ECANCELED or -ETIMEDOUT */
+int rt_ctx_cause(const rt_ctx *ctx);        /* the cause given to cancel_cause, else err */
 rt_time rt_ctx_deadline(const rt_ctx *ctx); /* RT_FOREVER when none */
 
 /* ------------------------------------------------------------ channels -- */
@@ -187,7 +187,7 @@ rt_chan *rt_chan_new(int64_t cap);
 /* Frees a channel no task uses any more. -EBUSY if tasks wait on it. */
 int rt_chan_free(rt_chan *ch);
 
-#define rt_chan_send(ch, v, ctx) rt_chan_send_at((ch), (v), (ctx), RT_SITE)
+#define rt_chan_send(ch, v, ctx)   rt_chan_send_at((ch), (v), (ctx), RT_SITE)
 #define rt_chan_recv(ch, out, ctx) rt_chan_recv_at((ch), (out), (ctx), RT_SITE)
 /* 0, -EPIPE (closed), -ECANCELED/-ETIMEDOUT (ctx), -EINVAL. */
 int rt_chan_send_at(rt_chan *ch, void *v, rt_ctx *ctx, rt_site site);
@@ -206,13 +206,13 @@ int64_t rt_chan_cap(rt_chan *ch);
 typedef enum rt_case_kind { RT_CASE_SEND = 1, RT_CASE_RECV = 2 } rt_case_kind;
 typedef struct rt_case {
     rt_case_kind kind;
-    rt_chan *ch;   /* a NULL channel never becomes ready (as in Go) */
-    void *send;    /* value to send */
-    void *recv;    /* received value (out) */
-    int result;    /* out: 0, or -EPIPE for a closed channel */
+    rt_chan *ch; /* a NULL channel never becomes ready (as in Go) */
+    void *send;  /* value to send */
+    void *recv;  /* received value (out) */
+    int result;  /* out: 0, or -EPIPE for a closed channel */
 } rt_case;
 #define RT_SEND_CASE(c, v) ((rt_case){.kind = RT_CASE_SEND, .ch = (c), .send = (v)})
-#define RT_RECV_CASE(c) ((rt_case){.kind = RT_CASE_RECV, .ch = (c)})
+#define RT_RECV_CASE(c)    ((rt_case){.kind = RT_CASE_RECV, .ch = (c)})
 
 /*
  * Waits until one case can proceed, performs it and returns its index; the
@@ -223,7 +223,8 @@ typedef struct rt_case {
  * -ETIMEDOUT when it fires first.  -EINVAL on misuse.
  */
 #define RT_SELECT_DEFAULT (-1000)
-#define rt_select(cases, n, has_default, ctx) rt_select_at((cases), (n), (has_default), (ctx), RT_SITE)
+#define rt_select(cases, n, has_default, ctx)                                                      \
+    rt_select_at((cases), (n), (has_default), (ctx), RT_SITE)
 int rt_select_at(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_site site);
 
 /* ---------------------------------------------------------- wait group -- */
@@ -268,14 +269,16 @@ int rt_group_go_at(rt_group *g, const char *role, int (*fn)(rt_ctx *ctx, void *a
                    rt_site site);
 /* Joins all children (cancelling first if cancel), returns the first child
  * error or 0, and frees the group. */
-int rt_group_wait(rt_group *g, bool cancel);
+#define rt_group_wait(g, cancel) rt_group_wait_at((g), (cancel), RT_SITE)
+int rt_group_wait_at(rt_group *g, bool cancel, rt_site site);
 
 /* --------------------------------------------------------- worker pool -- */
 
 typedef void (*rt_job_fn)(rt_ctx *ctx, void *job);
 typedef struct rt_pool rt_pool;
 /* workers tasks run fn on jobs from a queue of queue_cap (>= 0). */
-rt_pool *rt_pool_new(int workers, int64_t queue_cap, rt_job_fn fn, rt_ctx *parent, const char *role);
+rt_pool *rt_pool_new(int workers, int64_t queue_cap, rt_job_fn fn, rt_ctx *parent,
+                     const char *role);
 /* Queues job; blocks while the queue is full until ctx ends (backpressure):
  * 0, -ECANCELED/-ETIMEDOUT (not queued), -EPIPE (pool shutting down). */
 #define rt_pool_submit(p, job, ctx) rt_pool_submit_at((p), (job), (ctx), RT_SITE)

@@ -20,7 +20,12 @@
  *    blocking operation that it was parked in has returned.
  *  - timer_start(when, cb, arg): runs cb(arg) on some thread (never inside
  *    a channel lock) at or after `when`; timer_stop returns true if it
- *    prevented the call, false if cb already ran or is running.
+ *    prevented the call, false if cb already ran or is running.  Every
+ *    timer_start is paired with exactly one timer_stop, also after cb ran:
+ *    timer_stop releases the timer (the scheduler frees it then, or after
+ *    a running cb returns), so the timer stays valid until it is called.
+ *    timer_stop may be called from inside cb.  timer_start returns NULL on
+ *    allocation failure.
  *
  * Lock order in the core: channel locks (in address order within select) >
  * context lock > registry lock.  No scheduler lock is ever held while a
@@ -50,6 +55,14 @@ struct rt_task {
     bool cancellable;
     void *block_chan; /* struct rt_chan * when blocked on a channel op */
     size_t held_bytes;
+    /* Guards the blocking-state fields above against rt_snapshot: the task
+     * writes them and the snapshot reads them under this spin flag (held
+     * for a few stores; innermost in the lock order). */
+    atomic_flag info_lock;
+
+    /* select's random choice among ready cases (xorshift64*), seeded from
+     * rt_config.seed and the task id; touched only by the task itself. */
+    uint64_t rng;
 
     /* Registry of live tasks (doubly linked, under the registry lock). */
     struct rt_task *reg_prev, *reg_next;
@@ -85,8 +98,10 @@ extern const rt_sched_ops rt__sched_coroutines;
 /* The scheduler in use (set by rt_run). */
 extern const rt_sched_ops *rt__sched;
 
-/* Core entry for every task: registers it, runs fn(arg), unregisters it
- * and updates the counters.  The scheduler frees the task afterwards. */
+/* Core entry for every task: runs fn(arg), then unregisters it and updates
+ * the counters (the core registered and counted it before spawn, so live
+ * counts never miss a task that has not started yet).  rt_self() must
+ * already return t.  The scheduler frees the task afterwards. */
 void rt__task_body(rt_task *t);
 
 /* Marks the current task blocked in op at site (and back to running). */

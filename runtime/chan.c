@@ -1,0 +1,474 @@
+/*
+ * chan.c — channels and select, after Go's runtime/chan.go and select.go.
+ *
+ * A channel is a ring buffer of cap slots plus two FIFO queues of waiter
+ * records: blocked senders and blocked receivers.  At most one queue is
+ * non-empty at a time in a quiet channel (senders wait only when the buffer
+ * is full, receivers only when it is empty).
+ *
+ * Every blocking operation goes through rt__select:
+ *   1. lock every distinct channel of the cases in address order;
+ *   2. visit the cases in a random order and perform the first one that can
+ *      proceed without waiting (hand-off to a queued peer, buffer space or
+ *      data, or a closed channel); with a default, give up here;
+ *   3. otherwise queue one waiter per case, unlock everything, and park;
+ *   4. after waking, dequeue the waiters that nobody consumed.
+ * The parked task owns an rt__sel (on its stack) shared by all its waiters.
+ * A peer (or close) that dequeues a waiter must win the compare-and-swap of
+ * sel.state from WAITING to CLAIMED; if it loses, the select was already
+ * completed through another channel (or timed out) and the peer just drops
+ * that waiter.  The winner copies the value and the result while it still
+ * holds the channel lock, then — after unlocking every channel, since no
+ * one parks or unparks under a channel lock — unparks the owner and only
+ * then stores DONE.  The owner does not return before it sees DONE, so no
+ * unpark ever targets a task whose blocking call has returned (the seam's
+ * rule); if it wakes and sees CLAIMED it yields until DONE, which is a few
+ * instructions away.  On a deadline the owner claims its own sel (SELF).
+ *
+ * The implicit context case is the ctx's done channel, closed on cancel, so
+ * cancellation is just close waking every waiter.
+ */
+#include "rt_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SMALL_CASES 8
+
+/* ------------------------------------------------------------ waitq -- */
+
+static void waitq_push(rt__waitq *q, rt__waiter *w)
+{
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    atomic_store_explicit(&w->queued, true, memory_order_relaxed);
+}
+
+static void waitq_unlink(rt__waitq *q, rt__waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        q->head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        q->tail = w->prev;
+    w->prev = w->next = NULL;
+}
+
+/*
+ * Dequeues waiters from q until one is claimed (returned, still owned by
+ * the caller until it stores DONE) or the queue is empty (NULL).  Waiters
+ * whose select already finished elsewhere are dropped.  Channel locked.
+ */
+static rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
+{
+    for (;;) {
+        rt__waiter *w = q->head;
+        if (!w) return NULL;
+        waitq_unlink(q, w);
+        atomic_fetch_sub_explicit(n_waiters, 1, memory_order_relaxed);
+        int expected = RT__SEL_WAITING;
+        bool won = atomic_compare_exchange_strong_explicit(
+            &w->sel->state, &expected, RT__SEL_CLAIMED, memory_order_acq_rel, memory_order_acquire);
+        /* Last touch of a lost waiter: its owner may return as soon as it
+         * sees queued == false (or takes our lock after we drop it). */
+        atomic_store_explicit(&w->queued, false, memory_order_release);
+        if (won) return w;
+    }
+}
+
+/* Records the outcome in a claimed waiter's select and adds it to the
+ * caller's wake list. */
+static void complete(rt__waiter *w, int result, rt__sel **wake)
+{
+    w->sel->winner = w->case_idx;
+    w->sel->result = result;
+    w->sel->wake_next = *wake;
+    *wake = w->sel;
+}
+
+/* Unparks every owner on the list; call with no channel lock held. */
+static void wake_all(rt__sel *s)
+{
+    while (s) {
+        rt__sel *next = s->wake_next;
+        rt_task *t = s->task;
+        rt__sched->unpark(t);
+        atomic_store_explicit(&s->state, RT__SEL_DONE, memory_order_release);
+        s = next;
+    }
+}
+
+/* ------------------------------------------------------------ channel -- */
+
+rt_chan *rt_chan_new(int64_t cap)
+{
+    if (cap < 0 || cap > (INT64_MAX / (int64_t)sizeof(void *))) return NULL;
+    rt_chan *ch = calloc(1, sizeof *ch);
+    if (!ch) return NULL;
+    if (cap > 0) {
+        ch->buf = malloc((size_t)cap * sizeof(void *));
+        if (!ch->buf) {
+            free(ch);
+            return NULL;
+        }
+    }
+    pthread_mutex_init(&ch->lock, NULL);
+    ch->cap = cap;
+    atomic_init(&ch->refs, 1);
+    return ch;
+}
+
+rt_chan *rt__chan_retain(rt_chan *ch)
+{
+    atomic_fetch_add_explicit(&ch->refs, 1, memory_order_relaxed);
+    return ch;
+}
+
+void rt__chan_release(rt_chan *ch)
+{
+    if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1) return;
+    pthread_mutex_destroy(&ch->lock);
+    free(ch->buf);
+    free(ch);
+}
+
+int rt_chan_free(rt_chan *ch)
+{
+    if (!ch) return -EINVAL;
+    pthread_mutex_lock(&ch->lock);
+    bool busy = ch->sendq.head || ch->recvq.head || atomic_load(&ch->pinned) > 0;
+    pthread_mutex_unlock(&ch->lock);
+    if (busy) return -EBUSY;
+    rt__chan_release(ch);
+    return 0;
+}
+
+int64_t rt_chan_len(rt_chan *ch)
+{
+    if (!ch) return -EINVAL;
+    return atomic_load_explicit(&ch->count, memory_order_relaxed);
+}
+
+int64_t rt_chan_cap(rt_chan *ch)
+{
+    if (!ch) return -EINVAL;
+    return ch->cap;
+}
+
+int rt_chan_close(rt_chan *ch)
+{
+    if (!ch) return -EINVAL;
+    rt__sel *wake = NULL;
+    pthread_mutex_lock(&ch->lock);
+    if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
+        pthread_mutex_unlock(&ch->lock);
+        return -EINVAL;
+    }
+    atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
+    rt__waiter *w;
+    while ((w = waitq_claim(&ch->recvq, &ch->n_recv_waiters))) {
+        w->elem = NULL;
+        complete(w, -EPIPE, &wake);
+    }
+    while ((w = waitq_claim(&ch->sendq, &ch->n_send_waiters))) complete(w, -EPIPE, &wake);
+    pthread_mutex_unlock(&ch->lock);
+    wake_all(wake);
+    return 0;
+}
+
+/* ------------------------------------------------- one non-blocking try -- */
+
+/* Tries to send v on a locked channel: 1 done, -EPIPE closed, 0 would block. */
+static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
+{
+    if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) return -EPIPE;
+    rt__waiter *w = waitq_claim(&ch->recvq, &ch->n_recv_waiters);
+    if (w) {
+        w->elem = v;
+        complete(w, 0, wake);
+        return 1;
+    }
+    int64_t n = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    if (n < ch->cap) {
+        ch->buf[(ch->head + n) % ch->cap] = v;
+        atomic_store_explicit(&ch->count, n + 1, memory_order_relaxed);
+        return 1;
+    }
+    return 0;
+}
+
+/* Tries to receive from a locked channel into *out: 1 done, -EPIPE closed
+ * and drained (*out = NULL), 0 would block. */
+static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
+{
+    int64_t n = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    rt__waiter *w = waitq_claim(&ch->sendq, &ch->n_send_waiters);
+    if (w) {
+        if (n > 0) {
+            /* Full buffer: take the oldest, the sender's value goes last. */
+            *out = ch->buf[ch->head];
+            ch->buf[ch->head] = w->elem;
+            ch->head = (ch->head + 1) % ch->cap;
+        } else {
+            *out = w->elem;
+        }
+        complete(w, 0, wake);
+        return 1;
+    }
+    if (n > 0) {
+        *out = ch->buf[ch->head];
+        ch->head = (ch->head + 1) % ch->cap;
+        atomic_store_explicit(&ch->count, n - 1, memory_order_relaxed);
+        return 1;
+    }
+    if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
+        *out = NULL;
+        return -EPIPE;
+    }
+    return 0;
+}
+
+int rt_chan_try_send(rt_chan *ch, void *v)
+{
+    if (!ch) return -EINVAL;
+    rt__sel *wake = NULL;
+    pthread_mutex_lock(&ch->lock);
+    int r = try_send_locked(ch, v, &wake);
+    pthread_mutex_unlock(&ch->lock);
+    wake_all(wake);
+    return r == 1 ? 0 : r == 0 ? -EAGAIN : r;
+}
+
+int rt_chan_try_recv(rt_chan *ch, void **out)
+{
+    if (!ch || !out) return -EINVAL;
+    rt__sel *wake = NULL;
+    pthread_mutex_lock(&ch->lock);
+    int r = try_recv_locked(ch, out, &wake);
+    pthread_mutex_unlock(&ch->lock);
+    wake_all(wake);
+    return r == 1 ? 0 : r == 0 ? -EAGAIN : r;
+}
+
+/* ------------------------------------------------------------- select -- */
+
+static void lock_all(rt_chan **order, int n)
+{
+    for (int i = 0; i < n; i++) pthread_mutex_lock(&order[i]->lock);
+}
+
+static void unlock_all(rt_chan **order, int n)
+{
+    for (int i = n - 1; i >= 0; i--) pthread_mutex_unlock(&order[i]->lock);
+}
+
+int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time deadline, rt_op op,
+               rt_site site)
+{
+    if (n < 0 || (n > 0 && !cases)) return -EINVAL;
+    for (int i = 0; i < n; i++)
+        if (cases[i].kind != RT_CASE_SEND && cases[i].kind != RT_CASE_RECV) return -EINVAL;
+    rt_task *self = rt_self();
+    if (!self && !has_default) return -EDEADLK;
+
+    /* The context's done channel is case n; the ctx is held for the call so
+     * a release by another task cannot free its channel under us. */
+    rt_ctx *held_ctx = NULL;
+    rt_case done_case = {.kind = RT_CASE_RECV};
+    if (ctx && !rt__ctx_is_background(ctx)) {
+        held_ctx = rt_ctx_retain(ctx);
+        done_case.ch = rt_ctx_done(ctx);
+    }
+    int total = n + (held_ctx ? 1 : 0);
+#define CASE(i) ((i) < n ? &cases[i] : &done_case)
+
+    rt_chan *order_small[SMALL_CASES];
+    int perm_small[SMALL_CASES];
+    rt__waiter waiters_small[SMALL_CASES];
+    rt_chan **order = order_small;
+    int *perm = perm_small;
+    rt__waiter *waiters = waiters_small;
+    if (total > SMALL_CASES) {
+        order = malloc((size_t)total * sizeof *order);
+        perm = malloc((size_t)total * sizeof *perm);
+        waiters = malloc((size_t)total * sizeof *waiters);
+        if (!order || !perm || !waiters) {
+            free(order);
+            free(perm);
+            free(waiters);
+            if (held_ctx) rt__ctx_unref(held_ctx);
+            return -ENOMEM;
+        }
+    }
+
+    /* Lock order: distinct non-NULL channels sorted by address. */
+    int n_locks = 0;
+    for (int i = 0; i < total; i++) {
+        rt_chan *c = CASE(i)->ch;
+        if (!c) continue;
+        int j = n_locks;
+        while (j > 0 && (uintptr_t)order[j - 1] > (uintptr_t)c) j--;
+        if (j > 0 && order[j - 1] == c) continue;
+        memmove(&order[j + 1], &order[j], (size_t)(n_locks - j) * sizeof *order);
+        order[j] = c;
+        n_locks++;
+    }
+    /* Poll order: a uniformly random permutation (Fisher-Yates). */
+    for (int i = 0; i < total; i++) {
+        int j = (int)(rt__rand() % (uint64_t)(i + 1));
+        perm[i] = perm[j];
+        perm[j] = i;
+    }
+
+    rt__sel sel = {.task = self, .winner = -1};
+    rt__sel *wake = NULL;
+    int ret;
+    lock_all(order, n_locks);
+    for (int k = 0; k < total; k++) {
+        int i = perm[k];
+        rt_case *c = CASE(i);
+        if (!c->ch) continue;
+        int r = c->kind == RT_CASE_SEND ? try_send_locked(c->ch, c->send, &wake)
+                                        : try_recv_locked(c->ch, &c->recv, &wake);
+        if (r != 0) {
+            c->result = r == 1 ? 0 : r;
+            ret = i;
+            goto done_locked;
+        }
+    }
+    if (has_default) {
+        ret = RT_SELECT_DEFAULT;
+        goto done_locked;
+    }
+
+    /* Nothing ready: queue a waiter on every case's channel and park. */
+    rt_chan *shown = NULL; /* the channel snapshots report */
+    for (int i = 0; i < total; i++) {
+        rt_case *c = CASE(i);
+        rt__waiter *w = &waiters[i];
+        memset(w, 0, sizeof *w);
+        w->sel = &sel;
+        w->case_idx = i;
+        if (!c->ch) continue;
+        if (!shown && i < n) shown = c->ch;
+        if (c->kind == RT_CASE_SEND) {
+            w->elem = c->send;
+            waitq_push(&c->ch->sendq, w);
+            atomic_fetch_add_explicit(&c->ch->n_send_waiters, 1, memory_order_relaxed);
+        } else {
+            waitq_push(&c->ch->recvq, w);
+            atomic_fetch_add_explicit(&c->ch->n_recv_waiters, 1, memory_order_relaxed);
+        }
+    }
+    if (shown) atomic_fetch_add_explicit(&shown->pinned, 1, memory_order_relaxed);
+    unlock_all(order, n_locks);
+
+    rt__block_begin(op, site, held_ctx != NULL || deadline != RT_FOREVER, shown);
+    int state;
+    for (;;) {
+        state = atomic_load_explicit(&sel.state, memory_order_acquire);
+        if (state == RT__SEL_DONE) break;
+        if (state == RT__SEL_CLAIMED) {
+            /* The waker is between its CAS and its unpark: a few
+             * instructions; let it run. */
+            rt__sched->yield();
+            continue;
+        }
+        if (rt__sched->park(deadline) == -ETIMEDOUT) {
+            int expected = RT__SEL_WAITING;
+            if (atomic_compare_exchange_strong_explicit(&sel.state, &expected, RT__SEL_SELF,
+                                                        memory_order_acq_rel,
+                                                        memory_order_acquire)) {
+                state = RT__SEL_SELF;
+                break;
+            }
+        }
+    }
+    rt__block_end();
+    if (shown) atomic_fetch_sub_explicit(&shown->pinned, 1, memory_order_relaxed);
+
+    /* Take back the waiters nobody consumed.  A waiter no longer queued
+     * was dequeued by a peer under that channel's lock and is never looked
+     * at again. */
+    for (int i = 0; i < total; i++) {
+        rt_case *c = CASE(i);
+        rt__waiter *w = &waiters[i];
+        if (!c->ch || !atomic_load_explicit(&w->queued, memory_order_acquire)) continue;
+        pthread_mutex_lock(&c->ch->lock);
+        if (atomic_load_explicit(&w->queued, memory_order_relaxed)) {
+            if (c->kind == RT_CASE_SEND) {
+                waitq_unlink(&c->ch->sendq, w);
+                atomic_fetch_sub_explicit(&c->ch->n_send_waiters, 1, memory_order_relaxed);
+            } else {
+                waitq_unlink(&c->ch->recvq, w);
+                atomic_fetch_sub_explicit(&c->ch->n_recv_waiters, 1, memory_order_relaxed);
+            }
+            atomic_store_explicit(&w->queued, false, memory_order_relaxed);
+        }
+        pthread_mutex_unlock(&c->ch->lock);
+    }
+    if (state == RT__SEL_SELF) {
+        ret = RT__DEADLINE;
+    } else {
+        ret = sel.winner;
+        rt_case *c = CASE(ret);
+        c->result = sel.result;
+        if (c->kind == RT_CASE_RECV) c->recv = waiters[ret].elem;
+    }
+    goto out;
+
+done_locked:
+    unlock_all(order, n_locks);
+    wake_all(wake);
+out:
+    if (held_ctx && ret == n) {
+        /* The done channel fired: report the context's error. */
+        ret = rt_ctx_err(held_ctx);
+        if (ret == 0) ret = -ECANCELED;
+    }
+    if (held_ctx) rt__ctx_unref(held_ctx);
+    if (order != order_small) {
+        free(order);
+        free(perm);
+        free(waiters);
+    }
+    return ret;
+#undef CASE
+}
+
+int rt_select_at(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_site site)
+{
+    return rt__select(cases, n, has_default, ctx, RT_FOREVER, RT_OP_SELECT, site);
+}
+
+/* ------------------------------------------------- blocking send / recv -- */
+
+int rt_chan_send_at(rt_chan *ch, void *v, rt_ctx *ctx, rt_site site)
+{
+    if (!ch) return -EINVAL;
+    rt_case c = RT_SEND_CASE(ch, v);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_SEND, site);
+    return r == 0 ? c.result : r;
+}
+
+int rt_chan_recv_at(rt_chan *ch, void **out, rt_ctx *ctx, rt_site site)
+{
+    if (!ch || !out) return -EINVAL;
+    rt_case c = RT_RECV_CASE(ch);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_RECV, site);
+    if (r == 0) {
+        *out = c.recv;
+        return c.result;
+    }
+    *out = NULL;
+    return r;
+}

@@ -1,0 +1,343 @@
+/*
+ * task.c — tasks: rt_run, spawning, the registry of live tasks, the shared
+ * counters, blocking state and snapshots.
+ *
+ * Every live task is in one registry (a doubly linked list under
+ * registry_lock) from the moment rt_go_at accepts it until its function has
+ * returned, so a snapshot or a counter never misses a task that has been
+ * spawned but has not started running yet.  The counters (rt_counters) are
+ * updated with relaxed atomics and may live in a page shared with the
+ * harness; by_op[] always sums to live_tasks: a task counts under
+ * RT_OP_RUNNING until rt__block_begin moves it to the op it blocks in.
+ *
+ * A task's blocking state (op, site, since, channel) is written by the task
+ * itself under its own info_lock spin flag and read by rt_snapshot under
+ * the registry lock plus that flag, so the blocking fast path never takes
+ * the global registry lock.
+ *
+ * Which scheduler runs the tasks is chosen per rt_run from rt_config; the
+ * coroutine scheduler is a weak symbol until its file is linked in.
+ */
+#include "rt_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------- globals -- */
+
+const rt_sched_ops *rt__sched = &rt__sched_threads;
+extern const rt_sched_ops rt__sched_coroutines __attribute__((weak));
+
+static rt_counters private_counters;
+rt_counters *rt__counters = &private_counters;
+
+/* Protects the registry list (registry_head and every task's reg_prev /
+ * reg_next).  Innermost but one in the lock order: taken after channel and
+ * context locks; only a task's info_lock nests inside it. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static rt_task *registry_head;
+static int64_t registry_len;
+
+static _Atomic uint64_t next_task_id = 1;
+static _Atomic bool run_active;
+static uint64_t run_seed;
+
+static _Thread_local uint64_t thread_rng; /* select outside any task */
+
+rt_time rt_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------- randomness -- */
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+uint64_t rt__seed_for(uint64_t id)
+{
+    uint64_t s = splitmix64(run_seed ^ splitmix64(id));
+    return s ? s : 1;
+}
+
+static uint64_t xorshift64star(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545f4914f6cdd1dULL;
+}
+
+uint64_t rt__rand(void)
+{
+    rt_task *t = rt_self();
+    if (t) return xorshift64star(&t->rng);
+    if (!thread_rng)
+        thread_rng = rt__seed_for((uint64_t)(uintptr_t)&thread_rng ^ (uint64_t)rt_now());
+    return xorshift64star(&thread_rng);
+}
+
+/* ------------------------------------------------------------ counters -- */
+
+static void counter_add(_Atomic int64_t *c, int64_t d)
+{
+    atomic_fetch_add_explicit(c, d, memory_order_relaxed);
+}
+
+rt_counters *rt_counters_get(void)
+{
+    return rt__counters;
+}
+
+int64_t rt_live_tasks(void)
+{
+    return atomic_load_explicit(&rt__counters->live_tasks, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ registry -- */
+
+static void info_lock(rt_task *t)
+{
+    while (atomic_flag_test_and_set_explicit(&t->info_lock, memory_order_acquire)) {
+    }
+}
+
+static void info_unlock(rt_task *t)
+{
+    atomic_flag_clear_explicit(&t->info_lock, memory_order_release);
+}
+
+static void task_init(rt_task *t, const char *role, void (*fn)(void *), void *arg, rt_site site)
+{
+    t->id = atomic_fetch_add_explicit(&next_task_id, 1, memory_order_relaxed);
+    t->role = role ? role : "task";
+    t->spawn_site = site;
+    t->fn = fn;
+    t->arg = arg;
+    atomic_store_explicit(&t->op, RT_OP_RUNNING, memory_order_relaxed);
+    atomic_flag_clear(&t->info_lock);
+    t->rng = rt__seed_for(t->id);
+}
+
+/* Adds t to the registry and counts it as live and running. */
+static void task_register(rt_task *t)
+{
+    pthread_mutex_lock(&registry_lock);
+    t->reg_prev = NULL;
+    t->reg_next = registry_head;
+    if (registry_head) registry_head->reg_prev = t;
+    registry_head = t;
+    registry_len++;
+    pthread_mutex_unlock(&registry_lock);
+    counter_add(&rt__counters->live_tasks, 1);
+    counter_add(&rt__counters->spawned_total, 1);
+    counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
+}
+
+static void task_unregister(rt_task *t)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (t->reg_prev)
+        t->reg_prev->reg_next = t->reg_next;
+    else
+        registry_head = t->reg_next;
+    if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+    t->reg_prev = t->reg_next = NULL;
+    registry_len--;
+    pthread_mutex_unlock(&registry_lock);
+    counter_add(&rt__counters->by_op[atomic_load_explicit(&t->op, memory_order_relaxed)], -1);
+    counter_add(&rt__counters->exited_total, 1);
+    counter_add(&rt__counters->live_tasks, -1);
+}
+
+void rt__task_body(rt_task *t)
+{
+    t->fn(t->arg);
+    task_unregister(t);
+}
+
+/* ------------------------------------------------------------- rt_run -- */
+
+int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
+{
+    static const rt_config defaults = {0};
+    if (!main_fn) return -EINVAL;
+    if (!cfg) cfg = &defaults;
+
+    const rt_sched_ops *ops;
+    switch (cfg->sched) {
+    case RT_SCHED_THREADS:
+        ops = &rt__sched_threads;
+        break;
+    case RT_SCHED_COROUTINES:
+        if (!&rt__sched_coroutines) return -ENOSYS;
+        ops = &rt__sched_coroutines;
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (atomic_exchange(&run_active, true)) return -EBUSY;
+    if (rt_self()) {
+        atomic_store(&run_active, false);
+        return -EDEADLK;
+    }
+    rt_counters *c = cfg->counters ? cfg->counters : &private_counters;
+    pthread_mutex_lock(&registry_lock);
+    int64_t leftover = registry_len;
+    pthread_mutex_unlock(&registry_lock);
+    if (leftover > 0) { /* tasks leaked by a previous run still live */
+        atomic_store(&run_active, false);
+        return -EBUSY;
+    }
+    if (c == &private_counters) memset(&private_counters, 0, sizeof private_counters);
+    rt__counters = c;
+    run_seed = cfg->seed ? cfg->seed : (uint64_t)rt_now();
+    rt__sched = ops;
+
+    int rc = ops->start(cfg);
+    if (rc < 0) {
+        atomic_store(&run_active, false);
+        return rc;
+    }
+    rt_task *main_task = ops->task_alloc();
+    if (!main_task) {
+        ops->stop();
+        atomic_store(&run_active, false);
+        return -ENOMEM;
+    }
+    task_init(main_task, "main", main_fn, arg, RT_SITE);
+    task_register(main_task);
+    rc = ops->run_main(main_task);
+    ops->stop();
+    atomic_store(&run_active, false);
+    return rc;
+}
+
+/* -------------------------------------------------------------- tasks -- */
+
+int rt_go_at(const char *role, void (*fn)(void *), void *arg, rt_site spawn_site)
+{
+    if (!fn) return -EINVAL;
+    rt_task *t = rt__sched->task_alloc();
+    if (!t) return -ENOMEM;
+    task_init(t, role, fn, arg, spawn_site);
+    task_register(t);
+    int rc = rt__sched->spawn(t);
+    if (rc < 0) {
+        task_unregister(t);
+        /* It never ran: take it back out of the totals as well. */
+        counter_add(&rt__counters->spawned_total, -1);
+        counter_add(&rt__counters->exited_total, -1);
+        rt__sched->task_free(t);
+    }
+    return rc;
+}
+
+rt_task *rt_self(void)
+{
+    return rt__sched->self();
+}
+
+uint64_t rt_task_id(const rt_task *t)
+{
+    return t ? t->id : 0;
+}
+
+void rt_yield(void)
+{
+    rt__sched->yield();
+}
+
+void rt_task_hold(size_t bytes)
+{
+    rt_task *t = rt_self();
+    if (!t) return;
+    info_lock(t);
+    t->held_bytes = bytes;
+    info_unlock(t);
+}
+
+/* ------------------------------------------------------ blocking state -- */
+
+void rt__block_begin(rt_op op, rt_site site, bool cancellable, void *chan)
+{
+    rt_task *t = rt_self();
+    if (!t) return;
+    rt_time now = rt_now();
+    info_lock(t);
+    t->block_site = site;
+    t->blocked_since = now;
+    t->cancellable = cancellable;
+    t->block_chan = chan;
+    atomic_store_explicit(&t->op, op, memory_order_relaxed);
+    info_unlock(t);
+    counter_add(&rt__counters->by_op[op], 1);
+    counter_add(&rt__counters->by_op[RT_OP_RUNNING], -1);
+}
+
+void rt__block_end(void)
+{
+    rt_task *t = rt_self();
+    if (!t) return;
+    info_lock(t);
+    int op = atomic_load_explicit(&t->op, memory_order_relaxed);
+    t->block_chan = NULL;
+    atomic_store_explicit(&t->op, RT_OP_RUNNING, memory_order_relaxed);
+    info_unlock(t);
+    counter_add(&rt__counters->by_op[op], -1);
+    counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
+}
+
+/* ------------------------------------------------------------ snapshot -- */
+
+static void fill_info(rt_task *t, rt_task_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = t->id;
+    o->role = t->role;
+    o->spawn_site = t->spawn_site;
+    info_lock(t);
+    o->op = (rt_op)atomic_load_explicit(&t->op, memory_order_relaxed);
+    o->held_bytes = t->held_bytes;
+    if (o->op != RT_OP_RUNNING) {
+        o->block_site = t->block_site;
+        o->blocked_since = t->blocked_since;
+        o->cancellable = t->cancellable;
+        /* The channel cannot be freed while the task is blocked on it
+         * (pinned), and the task cannot leave its blocking call without
+         * taking info_lock, which we hold. */
+        rt_chan *ch = t->block_chan;
+        if (ch) {
+            o->has_chan = true;
+            o->chan_cap = ch->cap;
+            o->chan_len = atomic_load_explicit(&ch->count, memory_order_relaxed);
+            o->chan_closed = atomic_load_explicit(&ch->closed, memory_order_relaxed);
+            o->chan_send_waiters = atomic_load_explicit(&ch->n_send_waiters, memory_order_relaxed);
+            o->chan_recv_waiters = atomic_load_explicit(&ch->n_recv_waiters, memory_order_relaxed);
+        }
+    }
+    info_unlock(t);
+}
+
+size_t rt_snapshot(rt_task_info *out, size_t max)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&registry_lock);
+    for (rt_task *t = registry_head; t; t = t->reg_next) {
+        if (out && n < max) fill_info(t, &out[n]);
+        n++;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return n;
+}

@@ -1,0 +1,155 @@
+/*
+ * task_test.c — tasks: spawning, ids, live-task accounting (by_op sums to
+ * live, totals), snapshots (truncation, roles, held bytes), a caller-given
+ * counters page, rt_run's own errors, and the name tables.
+ */
+#include "rt_test_util.h"
+
+#include <sys/mman.h>
+
+typedef struct {
+    rt_chan *gate;
+    rt_wg *wg;
+    _Atomic uint64_t *ids;
+    int idx;
+} gate_job;
+
+static void wait_at_gate(void *p)
+{
+    gate_job *j = p;
+    j->ids[j->idx] = rt_task_id(rt_self());
+    rt_task_hold(1000 + (size_t)j->idx);
+    void *v;
+    CHECK_ERR(rt_chan_recv(j->gate, &v, NULL), -EPIPE);
+    rt_wg_done(j->wg);
+}
+
+RT_TEST(live_tasks_and_snapshot)
+{
+    enum { N = 10 };
+    rt_counters *c = rt_counters_get();
+    int64_t spawned0 = atomic_load(&c->spawned_total);
+    CHECK_EQ(rt_live_tasks(), 1); /* main */
+    CHECK(rt_self() != NULL);
+    rt_chan *gate = rt_chan_new(0);
+    rt_wg *wg = rt_wg_new();
+    _Atomic uint64_t ids[N] = {0};
+    gate_job jobs[N];
+    rt_wg_add(wg, N);
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (gate_job){.gate = gate, .wg = wg, .ids = ids, .idx = i};
+        CHECK_ERR(rt_go("gated", wait_at_gate, &jobs[i]), 0);
+    }
+    CHECK_EQ(rt_live_tasks(), N + 1); /* counted at spawn, before running */
+    CHECK_EQ(atomic_load(&c->spawned_total), spawned0 + N);
+    CHECK(RT_WAIT_UNTIL(rt_test_blocked(RT_OP_RECV) == N, 5000));
+    int64_t sum = 0;
+    for (int op = 0; op < RT_OP_COUNT; op++) sum += rt_test_blocked((rt_op)op);
+    CHECK_EQ(sum, N + 1);
+
+    rt_task_info info[N + 1];
+    CHECK_EQ(rt_snapshot(info, 3), N + 1); /* truncated copy, full count */
+    CHECK_EQ(rt_snapshot(NULL, 0), N + 1);
+    size_t n = rt_snapshot(info, N + 1);
+    CHECK_EQ(n, N + 1);
+    size_t held = 0;
+    int gated = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(info[i].role, "gated") != 0) continue;
+        gated++;
+        held += info[i].held_bytes;
+        CHECK_EQ(info[i].op, RT_OP_RECV);
+        CHECK(!info[i].cancellable);
+        bool known = false;
+        for (int k = 0; k < N; k++) known |= ids[k] == info[i].id;
+        CHECK(known);
+    }
+    CHECK_EQ(gated, N);
+    CHECK_EQ(held, N * 1000 + N * (N - 1) / 2);
+    for (int i = 0; i < N; i++)
+        for (int k = i + 1; k < N; k++) CHECK(ids[i] != ids[k]);
+    rt_chan_close(gate);
+    rt_wg_wait(wg, NULL);
+    CHECK(RT_WAIT_UNTIL(rt_live_tasks() == 1, 5000));
+    CHECK_EQ(atomic_load(&c->exited_total), spawned0 + N - 1); /* all but main */
+    rt_wg_free(wg);
+    rt_chan_free(gate);
+}
+
+static void nop(void *p)
+{
+    (void)p;
+}
+
+RT_TEST(spawn_misuse)
+{
+    CHECK_ERR(rt_go("x", NULL, NULL), -EINVAL);
+    CHECK_ERR(rt_go(NULL, nop, NULL), 0); /* a NULL role is allowed */
+    rt_yield();
+}
+
+/* rt_run with a counters page in shared memory, as the harness does. */
+static void count_main(void *p)
+{
+    (void)p;
+    for (int i = 0; i < 5; i++) rt_go("nop", nop, NULL);
+    while (rt_live_tasks() > 1) rt_sleep(RT_MS(1), NULL);
+}
+
+static void shared_counters_page(void **state)
+{
+    (void)state;
+    rt_counters *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(page != MAP_FAILED);
+    rt_config cfg = rt_test_config();
+    cfg.counters = page;
+    assert_int_equal(rt_run(&cfg, count_main, NULL), 0);
+    assert_int_equal(atomic_load(&page->live_tasks), 0);
+    assert_int_equal(atomic_load(&page->spawned_total), 6);
+    assert_int_equal(atomic_load(&page->exited_total), 6);
+    assert_int_equal(atomic_load(&page->by_op[RT_OP_RUNNING]), 0);
+    munmap(page, 4096);
+}
+
+static void run_errors(void **state)
+{
+    (void)state;
+    rt_config bad = {.sched = (rt_sched_kind)9};
+    assert_int_equal(rt_run(&bad, nop, NULL), -EINVAL);
+    assert_int_equal(rt_run(NULL, NULL, NULL), -EINVAL);
+    assert_int_equal(rt_run(NULL, nop, NULL), 0); /* NULL config = defaults */
+    assert_null(rt_self());
+}
+
+static void names(void **state)
+{
+    (void)state;
+    rt_sched_kind k;
+    assert_int_equal(rt_sched_parse("threads", &k), 0);
+    assert_int_equal(k, RT_SCHED_THREADS);
+    assert_int_equal(rt_sched_parse("coroutines", &k), 0);
+    assert_int_equal(k, RT_SCHED_COROUTINES);
+    assert_int_equal(rt_sched_parse("fibers", &k), -EINVAL);
+    assert_int_equal(rt_sched_parse(NULL, &k), -EINVAL);
+    assert_string_equal(rt_sched_name(RT_SCHED_COROUTINES), "coroutines");
+    assert_string_equal(rt_op_name(RT_OP_SELECT), "select");
+    assert_string_equal(rt_op_name(RT_OP_JOIN), "join");
+    assert_string_equal(rt_op_name(RT_OP_COUNT), "unknown");
+    for (int op = 0; op < RT_OP_COUNT; op++) assert_string_not_equal(rt_op_name(op), "unknown");
+    assert_string_equal(rt_strerror(-EPIPE), "channel closed");
+    assert_string_equal(rt_strerror(-ECANCELED), "context cancelled");
+    assert_string_equal(rt_strerror(-ETIMEDOUT), "deadline exceeded");
+    assert_string_equal(rt_strerror(-12345), "unknown error");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(live_tasks_and_snapshot),
+        cmocka_unit_test(spawn_misuse),
+        cmocka_unit_test(shared_counters_page),
+        cmocka_unit_test(run_errors),
+        cmocka_unit_test(names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,89 @@
+/*
+ * wg.c — wait groups: a counter and a way to wait until it is zero.
+ *
+ * Waiting is a receive on a "zero" channel that is closed when the counter
+ * drops to zero, so a wait with a context is an ordinary two-case select
+ * and a close wakes every waiter at once.  The channel is created by the
+ * first wait that finds the counter above zero and dropped when the
+ * counter reaches zero; each waiter holds a reference to the channel it
+ * waits on, so it stays valid after the group has moved on.
+ */
+#include "rt_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct rt_wg {
+    /* Protects count and zero.  A leaf lock: nothing is taken under it
+     * except allocating a channel. */
+    pthread_mutex_t lock;
+    int64_t count;
+    rt_chan *zero; /* closed when count reaches 0; NULL when nobody waits */
+};
+
+rt_wg *rt_wg_new(void)
+{
+    rt_wg *wg = calloc(1, sizeof *wg);
+    if (!wg) return NULL;
+    pthread_mutex_init(&wg->lock, NULL);
+    return wg;
+}
+
+void rt_wg_free(rt_wg *wg)
+{
+    if (!wg) return;
+    if (wg->zero) rt__chan_release(wg->zero);
+    pthread_mutex_destroy(&wg->lock);
+    free(wg);
+}
+
+int rt_wg_add(rt_wg *wg, int64_t delta)
+{
+    if (!wg) return -EINVAL;
+    rt_chan *fire = NULL;
+    pthread_mutex_lock(&wg->lock);
+    if (wg->count + delta < 0) {
+        pthread_mutex_unlock(&wg->lock);
+        return -EINVAL;
+    }
+    wg->count += delta;
+    if (wg->count == 0) {
+        fire = wg->zero;
+        wg->zero = NULL;
+    }
+    pthread_mutex_unlock(&wg->lock);
+    if (fire) {
+        rt_chan_close(fire);
+        rt__chan_release(fire);
+    }
+    return 0;
+}
+
+int rt_wg_done(rt_wg *wg)
+{
+    return rt_wg_add(wg, -1);
+}
+
+int rt__wg_wait_op(rt_wg *wg, rt_ctx *ctx, rt_op op, rt_site site)
+{
+    if (!wg) return -EINVAL;
+    pthread_mutex_lock(&wg->lock);
+    if (wg->count == 0) {
+        pthread_mutex_unlock(&wg->lock);
+        return 0;
+    }
+    if (!wg->zero) wg->zero = rt_chan_new(0);
+    rt_chan *ch = wg->zero ? rt__chan_retain(wg->zero) : NULL;
+    pthread_mutex_unlock(&wg->lock);
+    if (!ch) return -ENOMEM;
+    rt_case c = RT_RECV_CASE(ch);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, op, site);
+    rt__chan_release(ch);
+    if (r == 0) return 0; /* the channel was closed: count reached zero */
+    return r;
+}
+
+int rt_wg_wait_at(rt_wg *wg, rt_ctx *ctx, rt_site site)
+{
+    return rt__wg_wait_op(wg, ctx, RT_OP_WAITGROUP, site);
+}

@@ -53,7 +53,7 @@ RT_TEST(background_is_never_cancelled)
 typedef struct {
     rt_ctx *ctx;
     rt_wg *wg;
-    int rc;
+    _Atomic int rc; /* read by the test while other waiters still run */
     rt_time woke;
 } waiter_job;
 
@@ -234,17 +234,18 @@ RT_TEST(sleep_sleeps_the_full_duration)
     rt_ctx_release(c);
 }
 
+/* Cancels the context it was given a reference to, then drops it. */
 static void cancel_later(void *p)
 {
     rt_sleep(RT_MS(20), NULL);
-    rt_ctx_cancel(p);
+    rt_ctx_release(p);
 }
 
 RT_TEST(sleep_wakes_early_on_cancel_and_deadline)
 {
     rt_ctx *c = rt_ctx_with_cancel(NULL);
     rt_time start = rt_now();
-    rt_go("canceller", cancel_later, c);
+    rt_go("canceller", cancel_later, rt_ctx_retain(c));
     CHECK_ERR(rt_sleep(RT_MS(30000), c), -ECANCELED);
     CHECK(rt_now() - start < RT_MS(10000));
     CHECK_ERR(rt_sleep(RT_MS(10), c), -ECANCELED); /* already cancelled */

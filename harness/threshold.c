@@ -296,6 +296,24 @@ static lb_expr *parse_expr(parser *p)
     return e;
 }
 
+int lb_metric_ref_parse(const char *ref, const char **variant, const lb_metric_def **metric,
+                        lb_threshold_error *err)
+{
+    memset(err, 0, sizeof *err);
+    err->in_key = true;
+    *variant = NULL;
+    *metric = NULL;
+    for (size_t i = 0; ref[i]; i++) {
+        if (!is_ident(ref[i]) && ref[i] != '.') {
+            err->pos = i + 1;
+            snprintf(err->msg, sizeof err->msg, "unexpected '%c' (expected VARIANT.METRIC)",
+                     isprint((unsigned char)ref[i]) ? ref[i] : '?');
+            return -EINVAL;
+        }
+    }
+    return resolve_ref(ref, 0, strlen(ref), 0, variant, metric, err) ? 0 : -EINVAL;
+}
+
 static const char *const op_names[] = {"<", "<=", ">", ">=", "==", "!="};
 const char *lb_threshold_op_name(lb_threshold_op op)
 {

@@ -117,4 +117,9 @@ int lb_thresholds_apply(json_t *results, size_t *n_failed, char *err, size_t err
 
 const char *lb_threshold_op_name(lb_threshold_op op);
 
+/* Parses a bare "VARIANT.METRIC" reference (as in a threshold key) into
+ * *variant and *metric.  0, or -EINVAL with *err filled in. */
+int lb_metric_ref_parse(const char *ref, const char **variant, const lb_metric_def **metric,
+                        lb_threshold_error *err);
+
 #endif

@@ -1,0 +1,186 @@
+/*
+ * report_fmt.c — how numbers look in reports (thousands separators, IEC
+ * byte units, milliseconds or seconds), file-name slugs, and the three
+ * escapers that keep text from a results file from turning into markup
+ * or gnuplot commands.
+ *
+ * Escaping rules, in one place:
+ *  - Markdown: the characters that mean something inline (\ ` * _ [ ] | ~)
+ *    are backslash-escaped, '<', '>' and '&' become HTML entities (code
+ *    hosts pass some HTML through), a leading # + - = or "12." that
+ *    would start a block is escaped, and control characters (newlines
+ *    included, which would end a table row) become spaces.
+ *  - HTML: & < > " ' become entities; control characters become spaces.
+ *  - gnuplot: a single-quoted literal, where gnuplot recognises only ''
+ *    (a quote) and performs no backquote command substitution, no @macro
+ *    expansion and no !shell escape.  A newline would end the command and
+ *    start a new one, so control characters become spaces.
+ */
+#include "report_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+char *lb_fmt_num(char *buf, size_t n, double v, int sig)
+{
+    if (isnan(v)) {
+        snprintf(buf, n, "n/a");
+        return buf;
+    }
+    double a = fabs(v);
+    int decimals = 0;
+    if (a > 0) {
+        int mag = (int)floor(log10(a)) + 1; /* digits before the point */
+        decimals = sig - mag;
+        if (decimals < 0) decimals = 0;
+        if (decimals > 6) decimals = 6;
+    }
+    snprintf(buf, n, "%.*f", decimals, v);
+    /* Drop trailing zeros after a decimal point: "2.50" -> "2.5". */
+    if (strchr(buf, '.')) {
+        char *e = buf + strlen(buf) - 1;
+        while (*e == '0') *e-- = 0;
+        if (*e == '.') *e = 0;
+    }
+    return buf;
+}
+
+char *lb_fmt_count(char *buf, size_t n, double v)
+{
+    if (isnan(v)) {
+        snprintf(buf, n, "n/a");
+        return buf;
+    }
+    if (fabs(v) >= 1e15 || v != floor(v)) return lb_fmt_num(buf, n, v, 3);
+    char digits[32], out[48];
+    snprintf(digits, sizeof digits, "%.0f", fabs(v));
+    size_t len = strlen(digits), o = 0;
+    if (v < 0) out[o++] = '-';
+    for (size_t i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0) out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = 0;
+    snprintf(buf, n, "%s", out);
+    return buf;
+}
+
+char *lb_fmt_bytes(char *buf, size_t n, double bytes)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    if (isnan(bytes)) {
+        snprintf(buf, n, "n/a");
+        return buf;
+    }
+    double v = bytes;
+    int u = 0;
+    while (fabs(v) >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    char num[32];
+    lb_fmt_num(num, sizeof num, v, u ? 3 : 6);
+    snprintf(buf, n, "%s %s", num, units[u]);
+    return buf;
+}
+
+char *lb_fmt_ms(char *buf, size_t n, double ms)
+{
+    char num[32];
+    if (isnan(ms)) {
+        snprintf(buf, n, "n/a");
+    } else if (fabs(ms) >= 1000) {
+        snprintf(buf, n, "%s s", lb_fmt_num(num, sizeof num, ms / 1000, 3));
+    } else {
+        snprintf(buf, n, "%s ms", lb_fmt_num(num, sizeof num, ms, 2));
+    }
+    return buf;
+}
+
+void lb_slug(char *buf, size_t n, const char *s)
+{
+    size_t o = 0;
+    for (; s && *s && o + 1 < n && o < 40; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+        buf[o++] = keep ? (char)c : '_';
+    }
+    if (o == 0 && n > 1) buf[o++] = '_';
+    buf[o] = 0;
+}
+
+void lb_escape_md(FILE *f, const char *s)
+{
+    /* At the start of a line these would make a heading, list, quote or
+     * rule; "12." or "12)" would start an ordered list.  A leading ">"
+     * is already harmless as &gt;. */
+    if (s && *s && strchr("#+-=", *s)) {
+        fputc('\\', f);
+    } else if (s && *s >= '0' && *s <= '9') {
+        const char *d = s;
+        while (*d >= '0' && *d <= '9') d++;
+        if ((*d == '.' || *d == ')') && (d[1] == ' ' || d[1] == '\t' || d[1] == 0)) {
+            fwrite(s, 1, (size_t)(d - s), f);
+            fputc('\\', f);
+            s = d;
+        }
+    }
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) {
+            fputc(' ', f);
+        } else if (c == '<') {
+            fputs("&lt;", f);
+        } else if (c == '>') {
+            fputs("&gt;", f);
+        } else if (c == '&') {
+            fputs("&amp;", f);
+        } else if (strchr("\\`*_[]|~", c)) {
+            fputc('\\', f);
+            fputc(c, f);
+        } else {
+            fputc(c, f);
+        }
+    }
+}
+
+void lb_escape_html(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        switch (c) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+        }
+    }
+}
+
+void lb_escape_gnuplot(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'')
+            fputs("''", f);
+        else
+            fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+    }
+    fputc('\'', f);
+}

@@ -1,0 +1,144 @@
+/*
+ * report_internal.h — the pieces behind report.h, shared by report.c
+ * (orchestration and the document's content), report_results.c (loading
+ * and validating results.json), report_fmt.c (number formatting and
+ * escaping for Markdown, HTML and gnuplot), report_md.c and
+ * report_html.c (the two document back-ends) and plot.c (gnuplot).
+ *
+ * The content of the report is written once, in report.c, against a small
+ * document interface (lb_doc_ops); the Markdown and HTML back-ends decide
+ * how headings, tables and charts look and do their own escaping, so both
+ * files always say the same thing.  Text handed to the interface is plain
+ * text, never markup.
+ */
+#ifndef LEAKBENCH_REPORT_INTERNAL_H
+#define LEAKBENCH_REPORT_INTERNAL_H
+
+#include "report.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* ------------------------------------------------------ results.json -- */
+
+/* Loads PATH and validates it against schema_version 1.  On failure
+ * returns -errno (-ENOENT, -EINVAL, ...) and writes "PATH:LINE:COL: ..."
+ * (parse errors) or "PATH: scenarios[0].runs[1].metrics.peak_tasks: ..."
+ * (schema errors) into err. */
+int lb_report_load_results(const char *path, json_t **out, char *err, size_t errlen);
+/* Validates an already parsed document; messages start with the JSON path. */
+int lb_report_validate_results(const json_t *root, char *err, size_t errlen);
+
+/* Accessors for a validated document.  A missing or null number is NAN,
+ * a missing string NULL. */
+double lb_jnum(const json_t *obj, const char *key);
+double lb_jnum_path(const json_t *obj, const char *dotted); /* "metrics.latency_ms.p99" */
+const char *lb_jstr(const json_t *obj, const char *key);
+const char *lb_jstr_path(const json_t *obj, const char *dotted);
+json_t *lb_jpath(const json_t *obj, const char *dotted);
+/* -1 false, 0 missing or null, 1 true */
+int lb_jbool_path(const json_t *obj, const char *dotted);
+
+/* The first repetition of VARIANT ("leaky"/"graceful") in a scenario, or NULL. */
+const json_t *lb_scenario_run(const json_t *scenario, const char *variant);
+/* The number of repetitions of VARIANT. */
+int lb_scenario_reps(const json_t *scenario, const char *variant);
+/* The median of a metric over repetitions: summary.<variant>.<metric>.median
+ * if the summary has it, else the first run's metrics.<metric>; NAN if none.
+ * Latency metrics are named latency_p50_ms ... latency_max_ms. */
+double lb_scenario_metric(const json_t *scenario, const char *variant, const char *metric);
+/* Index of a sample column by name, or -1. */
+int lb_sample_column(const json_t *run, const char *name);
+
+/* ------------------------------------------------------- formatting -- */
+
+/* Each writes into buf (size n) and returns buf; NAN prints as "n/a". */
+char *lb_fmt_count(char *buf, size_t n, double v);        /* 5012 -> "5,012" */
+char *lb_fmt_bytes(char *buf, size_t n, double bytes);    /* "412 MiB", "4.2 GiB" */
+char *lb_fmt_ms(char *buf, size_t n, double ms);          /* "84 ms", "0.52 ms", "7.4 s" */
+char *lb_fmt_num(char *buf, size_t n, double v, int sig); /* sig significant digits */
+
+/* A file-name-safe slug: [A-Za-z0-9_-] kept, everything else '_', at most
+ * 40 characters, never empty. */
+void lb_slug(char *buf, size_t n, const char *s);
+
+/* Escapers append to an open stream. */
+void lb_escape_md(FILE *f, const char *s); /* inline text; newlines become spaces */
+void lb_escape_html(FILE *f, const char *s);
+/* A gnuplot single-quoted string literal including the quotes: ' doubled,
+ * control characters replaced by spaces.  Inside single quotes gnuplot
+ * performs no backquote, macro (@) or shell (!) substitution. */
+void lb_escape_gnuplot(FILE *f, const char *s);
+
+/* -------------------------------------------------------- documents -- */
+
+typedef enum lb_align { LB_LEFT, LB_RIGHT } lb_align;
+
+typedef struct lb_doc lb_doc;
+typedef struct lb_doc_ops {
+    void (*begin)(lb_doc *d, const char *title);
+    void (*heading)(lb_doc *d, int level, const char *text, const char *anchor);
+    void (*para)(lb_doc *d, const char *text);
+    void (*warning)(lb_doc *d, const char *text); /* a callout: interrupted run, skipped charts */
+    void (*field)(lb_doc *d, const char *label, const char *value); /* "label: value" line */
+    void (*fields_end)(lb_doc *d);
+    void (*table_begin)(lb_doc *d, int ncols, const char *const *header, const lb_align *align);
+    void (*table_row)(lb_doc *d, const char *const *cells);
+    void (*table_end)(lb_doc *d);
+    /* charts/<base>.png and .svg; only called for charts that exist */
+    void (*chart)(lb_doc *d, const char *base, const char *alt);
+    void (*end)(lb_doc *d);
+} lb_doc_ops;
+
+struct lb_doc {
+    const lb_doc_ops *ops;
+    FILE *out;             /* the document being built (a memory stream) */
+    const char *out_dir;   /* where charts/ lives, for back-ends that inline */
+    int ncols;             /* columns of the open table */
+    const lb_align *align; /* alignment of the open table's columns */
+    bool in_list;          /* a run of fields is open */
+    int seq;               /* charts emitted so far */
+    int err;               /* first error a back-end met (-errno), 0 if none */
+};
+
+extern const lb_doc_ops lb_doc_markdown;
+extern const lb_doc_ops lb_doc_html;
+
+/* What the content needs to know about the charts. */
+typedef struct lb_chart_info {
+    lb_charts_outcome outcome;
+    const char *message; /* why charts are missing, or NULL */
+} lb_chart_info;
+
+/* Writes the whole report for ROOT through DOC (report.c). */
+void lb_report_write_doc(lb_doc *doc, const json_t *root, const lb_chart_info *charts);
+
+/* ----------------------------------------------------------- charts -- */
+
+/* The charts drawn per scenario, as file-name suffixes and alt texts. */
+#define LB_CHART_KINDS 5
+extern const char *const lb_chart_suffix[LB_CHART_KINDS]; /* "tasks", "rss", ... */
+extern const char *const lb_chart_alt[LB_CHART_KINDS];
+
+/* The file base of chart KIND for scenario number I of ROOT:
+ * "<slug>-<suffix>", the slug made unique among the scenarios. */
+void lb_chart_base(char *buf, size_t n, const json_t *root, size_t i, int kind);
+
+/* Writes the data files (charts/data/), the templates (charts/plots/)
+ * and charts/charts.gp into
+ * OUT_DIR and, if RUN_GNUPLOT, renders every chart with one gnuplot
+ * process (in a staging directory, then renamed into charts/).  Returns 0
+ * or -errno; sets *outcome and, when charts are missing, msg. */
+int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, int timeout_s,
+                   lb_charts_outcome *outcome, int *n_charts, char *msg, size_t msglen);
+
+/* Finds the directory holding the gnuplot templates (plots/NAME.gp):
+ * $LEAKBENCH_PLOTS_DIR, else plots/ beside or above the executable,
+ * else ./plots.  Returns 0 or -ENOENT. */
+int lb_plot_templates_dir(char *buf, size_t n);
+
+/* Searches PATH the way execvp does; true if an executable NAME exists. */
+bool lb_on_path(const char *name);
+
+#endif

@@ -115,7 +115,9 @@ int rt_pool_submit_at(rt_pool *p, void *job, rt_ctx *ctx, rt_site site)
 {
     if (!p) return -EINVAL;
     pthread_mutex_lock(&p->lock);
-    bool stopping = p->stopping;
+    /* A cancelled pool refuses deterministically (the select below would
+     * pick at random between a free slot and the done channel). */
+    bool stopping = p->stopping || rt_ctx_err(p->ctx) != 0;
     if (!stopping) rt_wg_add(p->submitters, 1);
     pthread_mutex_unlock(&p->lock);
     if (stopping) return -EPIPE;

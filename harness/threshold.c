@@ -411,6 +411,23 @@ void lb_threshold_free(lb_threshold *t)
     memset(t, 0, sizeof *t);
 }
 
+int lb_threshold_check(const char *key, const char *expr, char *msg, size_t len)
+{
+    lb_threshold t;
+    lb_threshold_error err;
+    int rc = lb_threshold_parse(key, expr, &t, &err);
+    if (rc == 0) {
+        lb_threshold_free(&t);
+        return 0;
+    }
+    if (rc == -EINVAL)
+        snprintf(msg, len, "%s \"%s\", character %zu: %s", err.in_key ? "key" : "expression",
+                 err.in_key ? key : expr, err.pos, err.msg);
+    else
+        snprintf(msg, len, "out of memory");
+    return rc;
+}
+
 /* Appends JSON-path-quoted key to buf: ["graceful.peak_tasks"]. */
 static void quoted_key(char *buf, size_t len, const char *key)
 {

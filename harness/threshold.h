@@ -81,6 +81,12 @@ int lb_threshold_parse(const char *key, const char *expr, lb_threshold *out,
                        lb_threshold_error *err);
 void lb_threshold_free(lb_threshold *t);
 
+/* Checks one key/expression pair for a spec loader that reports errors
+ * its own way: 0, or -EINVAL with msg set to e.g.
+ *   expression "<= 15x0", character 6: unexpected 'x' in a number
+ * (the caller prefixes file and JSON path).  -ENOMEM. */
+int lb_threshold_check(const char *key, const char *expr, char *msg, size_t len);
+
 /* Parses a "thresholds" object.  file and json_path (e.g. "$.thresholds"
  * or "$.scenarios[1].thresholds") name it in messages such as
  *   quick.json: $.thresholds["graceful.peak_taks"]: key, character 10:

@@ -171,6 +171,12 @@ static void syntax_errors_with_positions(void **state)
                  "unknown variant 'lekay'");
     expect_error("graceful.peak_rss_mb", "< 0.2 * leaky", false, 14, "expected '.'");
     expect_error("graceful.peak_tasks", "< 100 ms", false, 7, "expected an operator");
+
+    char msg[300];
+    assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 15x0", msg, sizeof msg),
+                     -EINVAL);
+    assert_string_equal(msg, "expression \"<= 15x0\", character 6: unexpected 'x' in a number");
+    assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 150", msg, sizeof msg), 0);
 }
 
 static void spec_errors_name_file_and_path(void **state)

@@ -1,0 +1,265 @@
+/*
+ * child.c — a run's child process: phases, load generator, clients.
+ *
+ * The main task (the function rt_run starts) owns the phases:
+ *   ready     setup() built the pipeline; the child holds still for
+ *             a few sample intervals so the parent sees the idle
+ *             baseline, then records its live-task count;
+ *   load      open models: the main task walks the arrival schedule
+ *             (loadgen.c), sleeping until each arrival and spawning one
+ *             "client" task per request; closed model: N client tasks
+ *             loop request after request until the load ends;
+ *   settle    no new arrivals for settle_ms;
+ *   shutdown  the root context is cancelled, variant.shutdown() runs and
+ *             the child waits up to shutdown_grace_ms for every task but
+ *             itself to end (that moment is the shutdown time);
+ *   exit      the live tasks left are snapshotted and grouped into the
+ *             leak report; the child waits (up to 2 s) for the parent's
+ *             final sample and _exits.
+ * A client builds the request's context (a child of the root with the
+ * client timeout as deadline, counted from the scheduled arrival, so a
+ * late generator cannot hide queueing: no coordinated omission), calls
+ * variant.handle, records the outcome and the latency from the scheduled
+ * arrival, and releases the context.
+ */
+#include "child.h"
+
+#include "loadgen.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+typedef struct child_run {
+    const lb_scenario_spec *spec;
+    const lb_variant *variant;
+    lb_shared *sh;
+    uint64_t seed;
+    lb_env env;
+    void *state;
+    rt_time load_start, load_end;
+    _Atomic uint64_t next_id;
+} child_run;
+
+typedef struct client_arg {
+    child_run *run;
+    lb_request req;
+} client_arg;
+
+uint64_t lb_rep_seed(const lb_scenario_spec *spec, int rep)
+{
+    return spec->seed + (uint64_t)rep * 0x9e3779b97f4a7c15ULL;
+}
+
+static void enter_phase(lb_shared *sh, lb_phase p)
+{
+    atomic_store_explicit(&sh->phase_at_ns[p], rt_now(), memory_order_relaxed);
+    atomic_store_explicit(&sh->phase, p, memory_order_release);
+}
+
+static void count(_Atomic int64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
+
+static void draw_request(child_run *run, lb_rng *rng, rt_time arrival, lb_request *req)
+{
+    const lb_scenario_spec *s = run->spec;
+    req->id = atomic_fetch_add(&run->next_id, 1);
+    req->ctx = NULL;
+    req->arrival = arrival;
+    req->service_ns = (int64_t)(lb_dist_draw_ms(&s->service, rng) * 1e6);
+    req->timeout_ns = (int64_t)(s->timeout_ms * 1e6);
+    req->inject_error = lb_rng_uniform(rng) < s->error_rate;
+    req->payload_bytes = (size_t)s->payload_bytes;
+    req->rand = lb_rng_next(rng);
+}
+
+/* Serves one request in the calling (client) task and records it. */
+static void serve(child_run *run, lb_request *req)
+{
+    lb_outcome outcome = LB_FAILED;
+    req->ctx = rt_ctx_with_deadline(run->env.root, req->arrival + req->timeout_ns);
+    if (req->ctx) {
+        outcome = run->variant->handle(run->state, req);
+        rt_ctx_release(req->ctx);
+        req->ctx = NULL;
+    }
+    if ((unsigned)outcome >= LB_OUTCOME_COUNT) outcome = LB_FAILED;
+    rt_time now = rt_now();
+    lb_hist_record_us(&run->sh->latency,
+                      now > req->arrival ? (uint64_t)(now - req->arrival) / 1000 : 0);
+    count(&run->sh->outcome[outcome]);
+}
+
+static void open_client(void *arg)
+{
+    client_arg *ca = arg;
+    serve(ca->run, &ca->req);
+    free(ca);
+}
+
+static void run_open_load(child_run *run)
+{
+    lb_arrivals arrivals;
+    lb_arrivals_init(&arrivals, run->spec, run->seed);
+    lb_rng rng;
+    lb_rng_seed(&rng, run->seed ^ 0x72657175657374ULL); /* request draws */
+    double at_ms;
+    while (lb_arrivals_next(&arrivals, &at_ms)) {
+        rt_time when = run->load_start + (rt_time)(at_ms * 1e6);
+        rt_time now = rt_now();
+        if (when > now) rt_sleep(when - now, NULL);
+        count(&run->sh->submitted);
+        client_arg *ca = malloc(sizeof *ca);
+        if (ca) {
+            ca->run = run;
+            draw_request(run, &rng, when, &ca->req);
+        }
+        if (!ca || rt_go("client", open_client, ca) != 0) {
+            free(ca);
+            count(&run->sh->spawn_failures);
+            count(&run->sh->outcome[LB_FAILED]);
+        }
+    }
+}
+
+typedef struct closed_client_arg {
+    child_run *run;
+    int index;
+} closed_client_arg;
+
+static void closed_client(void *arg)
+{
+    closed_client_arg *cc = arg;
+    child_run *run = cc->run;
+    lb_rng rng;
+    lb_rng_seed(&rng, run->seed + (uint64_t)cc->index * 0x2545f4914f6cdd1dULL);
+    free(cc);
+    while (rt_now() < run->load_end) {
+        lb_request req;
+        draw_request(run, &rng, rt_now(), &req);
+        count(&run->sh->submitted);
+        serve(run, &req);
+        if (run->spec->think_ms > 0) rt_sleep((int64_t)(run->spec->think_ms * 1e6), run->env.root);
+    }
+}
+
+static void run_closed_load(child_run *run)
+{
+    for (int i = 0; i < run->spec->clients; i++) {
+        closed_client_arg *cc = malloc(sizeof *cc);
+        if (cc) {
+            cc->run = run;
+            cc->index = i;
+        }
+        if (!cc || rt_go("client", closed_client, cc) != 0) {
+            free(cc);
+            count(&run->sh->spawn_failures);
+        }
+    }
+    rt_time now = rt_now();
+    if (run->load_end > now) rt_sleep(run->load_end - now, NULL);
+}
+
+static void snapshot_leaks(child_run *run)
+{
+    size_t cap = (size_t)rt_live_tasks() + 64;
+    rt_task_info *tasks = malloc(cap * sizeof *tasks);
+    if (!tasks) {
+        atomic_store(&run->sh->child_error, LB_CHILD_NO_MEMORY);
+        return;
+    }
+    size_t live = rt_snapshot(tasks, cap);
+    size_t n = live < cap ? live : cap;
+    if (lb_leak_group_tasks(tasks, n, live, rt_task_id(rt_self()), rt_now(), &run->sh->leaks))
+        atomic_store(&run->sh->child_error, LB_CHILD_NO_MEMORY);
+    free(tasks);
+}
+
+static void child_main_task(void *arg)
+{
+    child_run *run = arg;
+    const lb_scenario_spec *s = run->spec;
+    lb_shared *sh = run->sh;
+
+    run->env.root = rt_ctx_with_cancel(rt_ctx_background());
+    run->state = run->env.root ? run->variant->setup(&run->env) : NULL;
+    if (!run->state) {
+        atomic_store(&sh->child_error, LB_CHILD_SETUP);
+        return;
+    }
+    enter_phase(sh, LB_PHASE_READY);
+    /* Hold still long enough for a few baseline samples. */
+    double hold_ms = 5 * s->sample_ms;
+    if (hold_ms < 50) hold_ms = 50;
+    if (hold_ms > 2000) hold_ms = 2000;
+    rt_sleep((int64_t)(hold_ms * 1e6), NULL);
+    atomic_store(&sh->ready_tasks, rt_live_tasks());
+
+    enter_phase(sh, LB_PHASE_LOAD);
+    run->load_start = atomic_load(&sh->phase_at_ns[LB_PHASE_LOAD]);
+    run->load_end = run->load_start + (rt_time)(s->duration_ms * 1e6);
+    if (s->model == LB_LOAD_CLOSED)
+        run_closed_load(run);
+    else
+        run_open_load(run);
+
+    enter_phase(sh, LB_PHASE_SETTLE);
+    if (s->settle_ms > 0) rt_sleep((int64_t)(s->settle_ms * 1e6), NULL);
+
+    enter_phase(sh, LB_PHASE_SHUTDOWN);
+    rt_time cancel_at = rt_now();
+    rt_ctx_cancel(run->env.root);
+    run->variant->shutdown(run->state);
+    rt_time give_up = cancel_at + (rt_time)(s->shutdown_grace_ms * 1e6);
+    for (;;) {
+        if (rt_live_tasks() <= 1) {
+            atomic_store(&sh->shutdown_done_ns, rt_now());
+            break;
+        }
+        if (rt_now() >= give_up) break;
+        rt_sleep(RT_MS(1), NULL);
+    }
+
+    snapshot_leaks(run);
+    enter_phase(sh, LB_PHASE_EXIT);
+    /* Let the parent take its final sample while the leaked tasks live. */
+    rt_time wait_until = rt_now() + RT_MS(2000);
+    while (!atomic_load_explicit(&sh->final_sampled, memory_order_acquire) &&
+           rt_now() < wait_until)
+        rt_sleep(RT_MS(1), NULL);
+}
+
+void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep, lb_shared *sh)
+{
+    /* The parent handles Ctrl-C and kills us; die with it if it dies. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) _exit(LB_CHILD_EXIT_FAILED);
+
+    static child_run run;
+    run.spec = spec;
+    run.variant = leaky ? &spec->scenario->leaky : &spec->scenario->graceful;
+    run.sh = sh;
+    run.seed = lb_rep_seed(spec, rep);
+    run.env.scenario = spec->scenario;
+    run.env.pool_size = spec->pool_size;
+    run.env.queue_cap = spec->queue_capacity;
+    run.env.payload_bytes = (size_t)spec->payload_bytes;
+    for (int i = 0; i < LB_MAX_KNOBS; i++) run.env.knob[i] = spec->knob[i];
+    run.env.seed = run.seed;
+
+    rt_config cfg = {0};
+    cfg.sched = spec->scheduler;
+    cfg.counters = &sh->rt;
+    cfg.seed = run.seed;
+    int rc = rt_run(&cfg, child_main_task, &run);
+    if (rc < 0) {
+        atomic_store(&sh->child_rt_error, rc);
+        atomic_store(&sh->child_error, LB_CHILD_RT_START);
+        _exit(LB_CHILD_EXIT_FAILED);
+    }
+    _exit(atomic_load(&sh->child_error) == LB_CHILD_OK ? LB_CHILD_EXIT_OK : LB_CHILD_EXIT_FAILED);
+}

@@ -1,0 +1,309 @@
+/*
+ * cmd_run.c — `leakbench run [options] SPEC...`: validates every spec,
+ * runs each scenario's leaky and graceful twin (interleaved L G L G ...
+ * over the repetitions) in child processes, writes results.json and
+ * samples.csv into the run directory and prints the before/after table.
+ *
+ * Exit codes (harness/cli.h): 0 runs carried out; 2 bad command line or
+ * invalid spec (nothing ran); 3 a run could not be carried out (fork
+ * failed, a child crashed, the scheduler is unavailable) — results are
+ * still written; 130 interrupted by SIGINT/SIGTERM — children killed,
+ * results so far written with status "interrupted".  A guard that fires
+ * is a result, not an error.
+ */
+#include "cli.h"
+#include "host.h"
+#include "progress.h"
+#include "results.h"
+#include "runner.h"
+#include "spec.h"
+#include "table.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct run_options {
+    const char *out_dir;
+    lb_spec_overrides overrides;
+    bool quiet;
+    bool no_report; /* skip report rendering (report.md/html, charts) after the run */
+} run_options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: leakbench run [options] SPEC...\n\n"
+            "Runs every scenario of the given scenario or suite files: the leaky and the\n"
+            "graceful twin under the same load, each in its own child process, sampled\n"
+            "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
+            "before/after table.\n\n"
+            "options:\n"
+            "  -o, --output DIR       run directory (default reports/latest)\n"
+            "      --reps N           repetitions per variant, interleaved L G L G ...\n"
+            "                         (overrides the specs' \"repetitions\"; 1..1000)\n"
+            "      --sample-ms MS     sampling interval in ms (1..60000, default 10)\n"
+            "      --rate R           arrivals per second for open loads without stages\n"
+            "      --duration D       load duration: 5000 or 5000ms, 5s, 2m\n"
+            "      --scheduler NAME   threads or coroutines\n"
+            "  -q, --quiet            no progress output and no table\n"
+            "      --no-report        do not render the report after the run\n"
+            "  -h, --help             this help\n\n"
+            "exit codes: 0 done, 2 bad usage or invalid spec (nothing ran), 3 a run could\n"
+            "not be carried out (results still written), 130 interrupted (partial results\n"
+            "written, status \"interrupted\").\n");
+}
+
+/* "5000", "5000ms", "5s", "2m" -> ms; false if malformed. */
+static bool parse_duration_ms(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || !isfinite(v) || v <= 0) return false;
+    if (!*end || !strcmp(end, "ms"))
+        *out = v;
+    else if (!strcmp(end, "s"))
+        *out = v * 1000;
+    else if (!strcmp(end, "m"))
+        *out = v * 60000;
+    else
+        return false;
+    return *out <= 86400000.0;
+}
+
+static bool parse_number(const char *text, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v) || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static int parse_options(int argc, char **argv, run_options *o)
+{
+    enum { OPT_REPS = 256, OPT_SAMPLE, OPT_RATE, OPT_DURATION, OPT_SCHED, OPT_NO_REPORT };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"reps", required_argument, NULL, OPT_REPS},
+        {"sample-ms", required_argument, NULL, OPT_SAMPLE},
+        {"rate", required_argument, NULL, OPT_RATE},
+        {"duration", required_argument, NULL, OPT_DURATION},
+        {"scheduler", required_argument, NULL, OPT_SCHED},
+        {"quiet", no_argument, NULL, 'q'},
+        {"no-report", no_argument, NULL, OPT_NO_REPORT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    o->out_dir = "reports/latest";
+    o->overrides = LB_SPEC_NO_OVERRIDES;
+    o->quiet = false;
+    o->no_report = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    double v;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->out_dir = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 'h': usage(stdout); return 1;
+        case OPT_NO_REPORT: o->no_report = true; break;
+        case OPT_REPS:
+            if (!parse_number(optarg, 1, 1000, &v) || v != floor(v)) {
+                fprintf(stderr, "leakbench run: --reps: '%s' is not an integer in 1..1000\n",
+                        optarg);
+                return -1;
+            }
+            o->overrides.repetitions = (int)v;
+            break;
+        case OPT_SAMPLE:
+            if (!parse_number(optarg, 1, 60000, &v)) {
+                fprintf(stderr, "leakbench run: --sample-ms: '%s' is not a number in 1..60000\n",
+                        optarg);
+                return -1;
+            }
+            o->overrides.sample_ms = v;
+            break;
+        case OPT_RATE:
+            if (!parse_number(optarg, 1e-9, 1e6, &v)) {
+                fprintf(stderr, "leakbench run: --rate: '%s' is not a rate in (0, 1e6]\n", optarg);
+                return -1;
+            }
+            o->overrides.rate = v;
+            break;
+        case OPT_DURATION:
+            if (!parse_duration_ms(optarg, &v)) {
+                fprintf(stderr,
+                        "leakbench run: --duration: '%s' is not a duration (5000, 5000ms, 5s, "
+                        "2m; at most a day)\n",
+                        optarg);
+                return -1;
+            }
+            o->overrides.duration_ms = v;
+            break;
+        case OPT_SCHED: {
+            rt_sched_kind k;
+            if (rt_sched_parse(optarg, &k) != 0) {
+                fprintf(stderr,
+                        "leakbench run: --scheduler: unknown scheduler '%s' (threads or "
+                        "coroutines)\n",
+                        optarg);
+                return -1;
+            }
+            o->overrides.scheduler = (int)k;
+            break;
+        }
+        case ':':
+            fprintf(stderr, "leakbench run: option '%s' needs a value\n", argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "leakbench run: unknown option '%s'\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "leakbench run: no SPEC given\n");
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_main(int argc, char **argv)
+{
+    run_options opt;
+    int rc = parse_options(argc, argv, &opt);
+    if (rc) return rc > 0 ? LB_EXIT_OK : LB_EXIT_USAGE;
+
+    int n_specs = argc - optind;
+    char **paths = argv + optind;
+    lb_spec *specs = calloc((size_t)n_specs, sizeof *specs);
+    if (!specs) return LB_EXIT_ERROR;
+    lb_spec_error err;
+    int n_loaded = 0, exit_code = LB_EXIT_OK;
+    for (int i = 0; i < n_specs && exit_code == LB_EXIT_OK; i++) {
+        if (lb_spec_load(paths[i], &specs[i], &err) != 0) {
+            fprintf(stderr, "leakbench run: %s\n", err.text);
+            exit_code = LB_EXIT_USAGE;
+            break;
+        }
+        n_loaded++;
+        if (lb_spec_apply_overrides(&specs[i], &opt.overrides, &err) != 0) {
+            fprintf(stderr, "leakbench run: %s\n", err.text);
+            exit_code = LB_EXIT_USAGE;
+        }
+    }
+    if (exit_code != LB_EXIT_OK) {
+        for (int i = 0; i < n_loaded; i++) lb_spec_free(&specs[i]);
+        free(specs);
+        return exit_code;
+    }
+
+    lb_results results;
+    memset(&results, 0, sizeof results);
+    results.started_at = time(NULL);
+    char *command[argc + 1];
+    command[0] = "leakbench";
+    for (int i = 0; i < argc; i++) command[i + 1] = argv[i];
+    results.argc = argc + 1;
+    results.argv = command;
+    results.n_paths = n_specs;
+    results.spec_paths = (const char *const *)paths;
+    lb_host_read(&results.host);
+
+    int total_items = 0, total_runs = 0;
+    for (int i = 0; i < n_specs; i++)
+        for (int k = 0; k < specs[i].n; k++) {
+            total_items++;
+            total_runs += 2 * specs[i].items[k].repetitions;
+        }
+    results.scenarios = calloc((size_t)total_items, sizeof *results.scenarios);
+    if (!results.scenarios) return LB_EXIT_ERROR;
+
+    lb_progress progress;
+    lb_progress_init(&progress, stderr, opt.quiet, total_runs);
+    lb_run_options ropt = {0, lb_progress_sample, &progress};
+    lb_runner_install_signals();
+    int64_t mem_available = lb_mem_available();
+    bool run_failed = false;
+
+    for (int i = 0; i < n_specs && !lb_interrupted; i++) {
+        for (int k = 0; k < specs[i].n && !lb_interrupted; k++) {
+            const lb_scenario_spec *s = &specs[i].items[k];
+            lb_scenario_result *sr = &results.scenarios[results.n_scenarios++];
+            sr->spec = s;
+            lb_guards limits;
+            lb_guards_resolve(s, mem_available > 0 ? mem_available : 0, &limits);
+            for (int rep = 0; rep < s->repetitions && !lb_interrupted; rep++) {
+                for (int v = 0; v < 2 && !lb_interrupted; v++) {
+                    bool leaky = v == 0;
+                    lb_progress_run_start(&progress, s, leaky, rep);
+                    lb_run_result run;
+                    rc = lb_run_one(s, leaky, rep, &limits, &ropt, &run);
+                    if (rc) {
+                        fprintf(stderr, "leakbench run: %s %s rep %d: cannot run: %s\n", s->name,
+                                leaky ? "leaky" : "graceful", rep, strerror(-rc));
+                        run_failed = true;
+                        continue;
+                    }
+                    lb_progress_run_done(&progress, &run);
+                    if (run.status == LB_RUN_CRASHED) {
+                        fprintf(stderr, "leakbench run: %s %s rep %d: %s\n", s->name,
+                                leaky ? "leaky" : "graceful", rep, run.error);
+                        run_failed = true;
+                    }
+                    if (lb_scenario_result_add(sr, &run) != 0) {
+                        lb_run_result_free(&run);
+                        run_failed = true;
+                    }
+                }
+            }
+        }
+    }
+    results.interrupted = lb_interrupted != 0;
+    results.finished_at = time(NULL);
+
+    /* Thresholds: harness/threshold.c (engineer `regress`) evaluates each
+     * scenario's spec thresholds against the summaries here, stores the
+     * verdicts in results.thresholds and turns a failed one into
+     * LB_EXIT_FAIL. */
+
+    char werr[512];
+    rc = lb_results_write(opt.out_dir, &results, werr, sizeof werr);
+    if (rc) {
+        fprintf(stderr, "leakbench run: %s\n", werr);
+        exit_code = LB_EXIT_ERROR;
+    }
+    if (!opt.quiet)
+        for (int i = 0; i < results.n_scenarios; i++)
+            if (results.scenarios[i].n_runs) lb_table_print(stdout, &results.scenarios[i]);
+    if (!rc && !opt.quiet)
+        printf("\nresults: %s/results.json, %s/samples.csv\n", opt.out_dir, opt.out_dir);
+    fflush(stdout);
+
+    /* Report rendering (report.md, report.html, charts) hooks in here,
+     * skipped with --no-report. */
+    (void)opt.no_report;
+
+    if (results.interrupted) {
+        fprintf(stderr, "leakbench run: interrupted by %s; partial results written\n",
+                strsignal(lb_interrupted));
+        exit_code = LB_EXIT_INTERRUPTED;
+    } else if (run_failed && exit_code == LB_EXIT_OK) {
+        exit_code = LB_EXIT_ERROR;
+    }
+    lb_results_free(&results);
+    for (int i = 0; i < n_specs; i++) lb_spec_free(&specs[i]);
+    free(specs);
+    return exit_code;
+}
+
+static const lb_command cmd_run = {"run", "run scenario pairs and measure them (writes results)",
+                                   run_main};
+LB_COMMAND(cmd_run)

@@ -1,0 +1,183 @@
+/*
+ * leakreport.c — groups leaked tasks by blocking operation, site and role.
+ *
+ * How it works: the snapshot's entries are sorted by (op, blocking site,
+ * role) so each group is a contiguous run; for every run the ages (time
+ * blocked) are sorted to give the oldest, median and p99; groups are then
+ * ordered by count.  If there are more than LB_LEAK_MAX_GROUPS groups the
+ * smallest are folded into a last group with role "(other)".  The example
+ * of a group is its oldest task.
+ */
+#include "leakreport.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+static int compare_site(const rt_site *a, const rt_site *b)
+{
+    int c = strcmp(nz(a->file), nz(b->file));
+    if (c) return c;
+    if (a->line != b->line) return a->line < b->line ? -1 : 1;
+    return strcmp(nz(a->func), nz(b->func));
+}
+
+static int compare_task_key(const rt_task_info *a, const rt_task_info *b)
+{
+    if (a->op != b->op) return a->op < b->op ? -1 : 1;
+    int c = a->op == RT_OP_RUNNING ? 0 : compare_site(&a->block_site, &b->block_site);
+    if (c) return c;
+    return strcmp(nz(a->role), nz(b->role));
+}
+
+static int compare_ptr(const void *a, const void *b)
+{
+    return compare_task_key(*(const rt_task_info *const *)a, *(const rt_task_info *const *)b);
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int compare_group_count(const void *a, const void *b)
+{
+    const lb_leak_group *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return x->oldest_ms > y->oldest_ms ? -1 : x->oldest_ms < y->oldest_ms;
+}
+
+static void copy_site(lb_leak_site *dst, const rt_site *src)
+{
+    snprintf(dst->file, sizeof dst->file, "%s", nz(src->file));
+    dst->line = src->line;
+    snprintf(dst->func, sizeof dst->func, "%s", nz(src->func));
+}
+
+static double rank_value(const double *sorted, size_t n, double q)
+{
+    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+    return sorted[i < n ? i : n - 1];
+}
+
+int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, uint64_t self_id,
+                        rt_time now, lb_leak_report *out)
+{
+    memset(out, 0, sizeof *out);
+    const rt_task_info **order = malloc((n ? n : 1) * sizeof *order);
+    double *ages = malloc((n ? n : 1) * sizeof *ages);
+    lb_leak_group *groups = malloc((n ? n : 1) * sizeof *groups);
+    if (!order || !ages || !groups) {
+        free(order);
+        free(ages);
+        free(groups);
+        return -ENOMEM;
+    }
+    size_t m = 0;
+    bool self_seen = false;
+    for (size_t i = 0; i < n; i++) {
+        if (tasks[i].id == self_id) {
+            self_seen = true;
+            continue;
+        }
+        order[m++] = &tasks[i];
+    }
+    /* The reporting task is live but not leaked; it may be past the
+     * snapshot's capacity, in which case it still counts in total_live. */
+    out->total = (int64_t)total_live - (self_seen || total_live > n ? 1 : 0);
+    if (out->total < 0) out->total = 0;
+    out->grouped = (int64_t)m;
+    qsort(order, m, sizeof *order, compare_ptr);
+
+    size_t n_groups = 0;
+    for (size_t start = 0; start < m;) {
+        size_t end = start + 1;
+        while (end < m && compare_task_key(order[start], order[end]) == 0) end++;
+        lb_leak_group *g = &groups[n_groups++];
+        memset(g, 0, sizeof *g);
+        const rt_task_info *first = order[start];
+        g->op = first->op;
+        if (first->op != RT_OP_RUNNING) copy_site(&g->site, &first->block_site);
+        snprintf(g->role, sizeof g->role, "%s", nz(first->role));
+        copy_site(&g->spawn_site, &first->spawn_site);
+        g->count = (int64_t)(end - start);
+        const rt_task_info *oldest = first;
+        for (size_t i = start; i < end; i++) {
+            const rt_task_info *t = order[i];
+            double age = t->op == RT_OP_RUNNING ? 0 : (double)(now - t->blocked_since) / 1e6;
+            ages[i - start] = age;
+            if (t->cancellable) g->cancellable = true;
+            g->held_bytes += (int64_t)t->held_bytes;
+            if (t->op != RT_OP_RUNNING && t->blocked_since < oldest->blocked_since) oldest = t;
+        }
+        qsort(ages, end - start, sizeof *ages, compare_double);
+        g->oldest_ms = ages[end - start - 1];
+        g->median_ms = rank_value(ages, end - start, 0.5);
+        g->p99_ms = rank_value(ages, end - start, 0.99);
+        g->example_id = oldest->id;
+        g->example_age_ms =
+            oldest->op == RT_OP_RUNNING ? 0 : (double)(now - oldest->blocked_since) / 1e6;
+        g->has_chan = oldest->has_chan;
+        g->chan_cap = oldest->chan_cap;
+        g->chan_len = oldest->chan_len;
+        g->chan_send_waiters = oldest->chan_send_waiters;
+        g->chan_recv_waiters = oldest->chan_recv_waiters;
+        g->chan_closed = oldest->chan_closed;
+        start = end;
+    }
+    qsort(groups, n_groups, sizeof *groups, compare_group_count);
+    size_t keep = n_groups <= LB_LEAK_MAX_GROUPS ? n_groups : LB_LEAK_MAX_GROUPS - 1;
+    memcpy(out->groups, groups, keep * sizeof *groups);
+    if (keep < n_groups) {
+        lb_leak_group *other = &out->groups[keep];
+        memset(other, 0, sizeof *other);
+        other->op = -1;
+        snprintf(other->role, sizeof other->role, "(other)");
+        for (size_t i = keep; i < n_groups; i++) {
+            other->count += groups[i].count;
+            other->held_bytes += groups[i].held_bytes;
+            if (groups[i].oldest_ms > other->oldest_ms) other->oldest_ms = groups[i].oldest_ms;
+        }
+        keep++;
+    }
+    out->n_groups = (int)keep;
+    free(order);
+    free(ages);
+    free(groups);
+    return 0;
+}
+
+static json_t *site_json(const lb_leak_site *s)
+{
+    return json_pack("{s:s, s:i, s:s}", "file", s->file, "line", s->line, "func", s->func);
+}
+
+json_t *lb_leak_report_to_json(const lb_leak_report *r)
+{
+    json_t *groups = json_array();
+    for (int i = 0; i < r->n_groups; i++) {
+        const lb_leak_group *g = &r->groups[i];
+        json_t *chan = json_null();
+        if (g->has_chan)
+            chan = json_pack("{s:I, s:I, s:b, s:I, s:I}", "cap", (json_int_t)g->chan_cap, "len",
+                             (json_int_t)g->chan_len, "closed", g->chan_closed, "send_waiters",
+                             (json_int_t)g->chan_send_waiters, "recv_waiters",
+                             (json_int_t)g->chan_recv_waiters);
+        json_t *jg = json_pack(
+            "{s:s, s:o, s:s, s:o, s:I, s:{s:f, s:f, s:f}, s:b, s:o, s:I, s:{s:I, s:f}, s:I}",
+            "op", g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op), "site",
+            g->op <= 0 ? json_null() : site_json(&g->site), "role", g->role, "spawn_site",
+            g->op < 0 ? json_null() : site_json(&g->spawn_site), "count", (json_int_t)g->count,
+            "age_ms", "oldest", g->oldest_ms, "median", g->median_ms, "p99", g->p99_ms,
+            "cancellable", g->cancellable, "chan", chan, "held_bytes", (json_int_t)g->held_bytes,
+            "example", "task_id", (json_int_t)g->example_id, "age_ms", g->example_age_ms,
+            "more_like_it", (json_int_t)(g->count > 0 ? g->count - 1 : 0));
+        json_array_append_new(groups, jg);
+    }
+    return json_pack("{s:I, s:I, s:o}", "total", (json_int_t)r->total, "grouped",
+                     (json_int_t)r->grouped, "groups", groups);
+}

@@ -1,0 +1,64 @@
+/*
+ * leakreport.h — groups the tasks a run leaves behind.
+ *
+ * At the end of a run the child snapshots its live tasks (rt_snapshot)
+ * and groups them by blocking operation, blocking site and role, so that
+ * 5,000 identical leaked workers become one line with a count and ages
+ * instead of 5,000 lines.  Groups are plain structs with no pointers (site
+ * strings are copied) so they can travel in the shared page to the parent,
+ * which turns them into the "leaks" object of results.json.
+ */
+#ifndef LEAKBENCH_LEAKREPORT_H
+#define LEAKBENCH_LEAKREPORT_H
+
+#include "../runtime/rt.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LB_LEAK_MAX_GROUPS 32
+#define LB_LEAK_STR 96
+
+typedef struct lb_leak_site {
+    char file[LB_LEAK_STR];
+    int line;
+    char func[LB_LEAK_STR / 2];
+} lb_leak_site;
+
+typedef struct lb_leak_group {
+    int op; /* rt_op */
+    lb_leak_site site;
+    char role[LB_LEAK_STR / 2];
+    lb_leak_site spawn_site;
+    int64_t count;
+    double oldest_ms, median_ms, p99_ms; /* time blocked, at snapshot time */
+    bool cancellable;                    /* any task in the group had a way out */
+    bool has_chan;                       /* channel state of the example task */
+    int64_t chan_cap, chan_len, chan_send_waiters, chan_recv_waiters;
+    bool chan_closed;
+    int64_t held_bytes; /* sum of rt_task_hold over the group */
+    uint64_t example_id;
+    double example_age_ms;
+} lb_leak_group;
+
+typedef struct lb_leak_report {
+    int64_t total;    /* leaked tasks (live tasks other than the reporting one) */
+    int64_t grouped;  /* tasks that fit in the snapshot and were grouped */
+    int n_groups;     /* groups beyond LB_LEAK_MAX_GROUPS are folded into "other" */
+    lb_leak_group groups[LB_LEAK_MAX_GROUPS];
+} lb_leak_report;
+
+/*
+ * Builds a report from a snapshot of n tasks taken at time now, leaving
+ * out the task with id self_id (the one taking the snapshot); total_live
+ * is what rt_snapshot returned.  Groups are sorted by count, largest first.
+ * Returns 0 or -ENOMEM.
+ */
+int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, uint64_t self_id,
+                        rt_time now, lb_leak_report *out);
+
+/* The "leaks" object of results.json. */
+json_t *lb_leak_report_to_json(const lb_leak_report *r);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * loadgen.c — random numbers, service-time distributions and arrival
+ * schedules (see loadgen.h).
+ *
+ * Open models.  "constant" spaces arrivals 1/rate apart; "poisson" draws
+ * exponential gaps with mean 1/rate.  With stages the rate at time t is
+ * interpolated linearly inside the stage that holds t, from the previous
+ * stage's rate (load.rate for the first) to the stage's own; the gap after
+ * an arrival uses the rate at that arrival.  Where the rate is zero the
+ * schedule steps forward 1 ms at a time until it is not.
+ */
+#include "loadgen.h"
+
+#include <math.h>
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void lb_rng_seed(lb_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t lb_rng_next(lb_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double lb_rng_uniform(lb_rng *r) { return (double)(lb_rng_next(r) >> 11) * 0x1.0p-53; }
+
+/* Standard normal by Box-Muller (one of the pair is dropped). */
+static double normal(lb_rng *r)
+{
+    double u1 = 1.0 - lb_rng_uniform(r), u2 = lb_rng_uniform(r);
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+double lb_dist_draw_ms(const lb_dist *d, lb_rng *r)
+{
+    double x = 0;
+    switch (d->kind) {
+    case LB_DIST_FIXED: return d->ms;
+    case LB_DIST_UNIFORM: return d->min_ms + (d->max_ms - d->min_ms) * lb_rng_uniform(r);
+    case LB_DIST_EXPONENTIAL: x = -log(1.0 - lb_rng_uniform(r)) * d->mean_ms; break;
+    case LB_DIST_LOGNORMAL: x = d->median_ms * exp(d->sigma * normal(r)); break;
+    }
+    if (d->max_ms > 0 && x > d->max_ms) x = d->max_ms;
+    return x < 0 ? 0 : x;
+}
+
+double lb_rate_at(const lb_scenario_spec *s, double t_ms)
+{
+    if (s->n_stages == 0) return s->rate;
+    double from = s->rate, start = 0;
+    for (int i = 0; i < s->n_stages; i++) {
+        const lb_stage *st = &s->stages[i];
+        if (t_ms < start + st->duration_ms) {
+            double f = (t_ms - start) / st->duration_ms;
+            return from + (st->rate - from) * f;
+        }
+        from = st->rate;
+        start += st->duration_ms;
+    }
+    return from;
+}
+
+void lb_arrivals_init(lb_arrivals *a, const lb_scenario_spec *s, uint64_t seed)
+{
+    a->spec = s;
+    lb_rng_seed(&a->rng, seed);
+    a->t_ms = 0;
+    a->started = false;
+}
+
+bool lb_arrivals_next(lb_arrivals *a, double *at_ms)
+{
+    const lb_scenario_spec *s = a->spec;
+    double t = a->t_ms;
+    if (!a->started) {
+        a->started = true;
+    } else {
+        for (;;) {
+            if (t >= s->duration_ms) return false;
+            double rate = lb_rate_at(s, t);
+            if (rate > 0) {
+                double gap = 1000.0 / rate;
+                if (s->model == LB_LOAD_POISSON) gap *= -log(1.0 - lb_rng_uniform(&a->rng));
+                t += gap;
+                break;
+            }
+            t += 1.0;
+        }
+    }
+    /* The first arrival is at 0 unless the load starts at rate 0. */
+    while (t < s->duration_ms && lb_rate_at(s, t) <= 0) t += 1.0;
+    if (t >= s->duration_ms) return false;
+    a->t_ms = t;
+    *at_ms = t;
+    return true;
+}

@@ -17,10 +17,11 @@
 BUILD   ?= build
 CC      ?= cc
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) -MMD -MP \
-                -DLEAKBENCH_VERSION='"$(VERSION)"'
+                -DLEAKBENCH_VERSION='"$(VERSION)"' -DLEAKBENCH_GIT_REVISION='"$(REVISION)"'
 CFLAGS_rel  = -O2
 CFLAGS_tsan = -O1 -fsanitize=thread -DLEAKBENCH_TSAN=1
 CFLAGS_asan = -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -DLEAKBENCH_ASAN=1

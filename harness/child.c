@@ -60,7 +60,10 @@ static void enter_phase(lb_shared *sh, lb_phase p)
     atomic_store_explicit(&sh->phase, p, memory_order_release);
 }
 
-static void count(_Atomic int64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
+static void count(_Atomic int64_t *c)
+{
+    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
 
 static void draw_request(child_run *run, lb_rng *rng, rt_time arrival, lb_request *req)
 {
@@ -226,8 +229,7 @@ static void child_main_task(void *arg)
     enter_phase(sh, LB_PHASE_EXIT);
     /* Let the parent take its final sample while the leaked tasks live. */
     rt_time wait_until = rt_now() + RT_MS(2000);
-    while (!atomic_load_explicit(&sh->final_sampled, memory_order_acquire) &&
-           rt_now() < wait_until)
+    while (!atomic_load_explicit(&sh->final_sampled, memory_order_acquire) && rt_now() < wait_until)
         rt_sleep(RT_MS(1), NULL);
 }
 

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 /* Exit statuses of the child. */
-#define LB_CHILD_EXIT_OK 0
+#define LB_CHILD_EXIT_OK     0
 #define LB_CHILD_EXIT_FAILED 3
 
 /* The seed of repetition rep: the same for both variants of a rep. */

@@ -35,8 +35,8 @@ static int list_main(int argc, char **argv)
                s->description, s->fix, s->source);
         for (int k = 0; k < s->n_knobs; k++) {
             const lb_knob *kn = &s->knobs[k];
-            printf("    knob %s: %s (default %g, %g..%g%s)\n", kn->name, kn->help, kn->def,
-                   kn->min, kn->max, kn->integer ? ", integer" : "");
+            printf("    knob %s: %s (default %g, %g..%g%s)\n", kn->name, kn->help, kn->def, kn->min,
+                   kn->max, kn->integer ? ", integer" : "");
         }
         printf("\n");
     }

@@ -35,26 +35,25 @@ typedef struct run_options {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: leakbench run [options] SPEC...\n\n"
-            "Runs every scenario of the given scenario or suite files: the leaky and the\n"
-            "graceful twin under the same load, each in its own child process, sampled\n"
-            "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
-            "before/after table.\n\n"
-            "options:\n"
-            "  -o, --output DIR       run directory (default reports/latest)\n"
-            "      --reps N           repetitions per variant, interleaved L G L G ...\n"
-            "                         (overrides the specs' \"repetitions\"; 1..1000)\n"
-            "      --sample-ms MS     sampling interval in ms (1..60000, default 10)\n"
-            "      --rate R           arrivals per second for open loads without stages\n"
-            "      --duration D       load duration: 5000 or 5000ms, 5s, 2m\n"
-            "      --scheduler NAME   threads or coroutines\n"
-            "  -q, --quiet            no progress output and no table\n"
-            "      --no-report        do not render the report after the run\n"
-            "  -h, --help             this help\n\n"
-            "exit codes: 0 done, 2 bad usage or invalid spec (nothing ran), 3 a run could\n"
-            "not be carried out (results still written), 130 interrupted (partial results\n"
-            "written, status \"interrupted\").\n");
+    fprintf(out, "usage: leakbench run [options] SPEC...\n\n"
+                 "Runs every scenario of the given scenario or suite files: the leaky and the\n"
+                 "graceful twin under the same load, each in its own child process, sampled\n"
+                 "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
+                 "before/after table.\n\n"
+                 "options:\n"
+                 "  -o, --output DIR       run directory (default reports/latest)\n"
+                 "      --reps N           repetitions per variant, interleaved L G L G ...\n"
+                 "                         (overrides the specs' \"repetitions\"; 1..1000)\n"
+                 "      --sample-ms MS     sampling interval in ms (1..60000, default 10)\n"
+                 "      --rate R           arrivals per second for open loads without stages\n"
+                 "      --duration D       load duration: 5000 or 5000ms, 5s, 2m\n"
+                 "      --scheduler NAME   threads or coroutines\n"
+                 "  -q, --quiet            no progress output and no table\n"
+                 "      --no-report        do not render the report after the run\n"
+                 "  -h, --help             this help\n\n"
+                 "exit codes: 0 done, 2 bad usage or invalid spec (nothing ran), 3 a run could\n"
+                 "not be carried out (results still written), 130 interrupted (partial results\n"
+                 "written, status \"interrupted\").\n");
 }
 
 /* "5000", "5000ms", "5s", "2m" -> ms; false if malformed. */
@@ -110,10 +109,18 @@ static int parse_options(int argc, char **argv, run_options *o)
     double v;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': o->out_dir = optarg; break;
-        case 'q': o->quiet = true; break;
-        case 'h': usage(stdout); return 1;
-        case OPT_NO_REPORT: o->no_report = true; break;
+        case 'o':
+            o->out_dir = optarg;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        case OPT_NO_REPORT:
+            o->no_report = true;
+            break;
         case OPT_REPS:
             if (!parse_number(optarg, 1, 1000, &v) || v != floor(v)) {
                 fprintf(stderr, "leakbench run: --reps: '%s' is not an integer in 1..1000\n",

@@ -9,7 +9,10 @@
 
 #include <string.h>
 
-void lb_hist_reset(lb_histogram *h) { memset(h, 0, sizeof *h); }
+void lb_hist_reset(lb_histogram *h)
+{
+    memset(h, 0, sizeof *h);
+}
 
 int lb_hist_bucket_of(uint64_t us)
 {
@@ -41,9 +44,8 @@ void lb_hist_record_us(lb_histogram *h, uint64_t us)
     atomic_fetch_add_explicit(&h->count, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
     uint64_t max = atomic_load_explicit(&h->max_us, memory_order_relaxed);
-    while (us > max &&
-           !atomic_compare_exchange_weak_explicit(&h->max_us, &max, us, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
+    while (us > max && !atomic_compare_exchange_weak_explicit(
+                           &h->max_us, &max, us, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 

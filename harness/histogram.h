@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #define LB_HIST_SUB_BITS 4
-#define LB_HIST_SUB (1 << LB_HIST_SUB_BITS)
-#define LB_HIST_MAX_EXP 40 /* values up to 2^40 us (~12.7 days) */
-#define LB_HIST_BUCKETS ((LB_HIST_MAX_EXP - LB_HIST_SUB_BITS + 1) * LB_HIST_SUB + LB_HIST_SUB)
+#define LB_HIST_SUB      (1 << LB_HIST_SUB_BITS)
+#define LB_HIST_MAX_EXP  40 /* values up to 2^40 us (~12.7 days) */
+#define LB_HIST_BUCKETS  ((LB_HIST_MAX_EXP - LB_HIST_SUB_BITS + 1) * LB_HIST_SUB + LB_HIST_SUB)
 
 typedef struct lb_histogram {
     _Atomic uint64_t count;

@@ -28,7 +28,10 @@ static int64_t meminfo_field(const char *name)
     return v;
 }
 
-int64_t lb_mem_available(void) { return meminfo_field("MemAvailable"); }
+int64_t lb_mem_available(void)
+{
+    return meminfo_field("MemAvailable");
+}
 
 void lb_host_read(lb_host *h)
 {
@@ -70,7 +73,10 @@ void lb_host_read(lb_host *h)
     }
 }
 
-static json_t *int_or_null(int64_t v) { return v < 0 ? json_null() : json_integer(v); }
+static json_t *int_or_null(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
 
 json_t *lb_host_to_json(const lb_host *h)
 {

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 typedef struct lb_host {
-    char kernel[256];    /* "Linux 6.1.0-18-amd64 x86_64" */
-    char cpu_model[256]; /* /proc/cpuinfo "model name", "" if absent */
-    int cpus;            /* online */
+    char kernel[256];                             /* "Linux 6.1.0-18-amd64 x86_64" */
+    char cpu_model[256];                          /* /proc/cpuinfo "model name", "" if absent */
+    int cpus;                                     /* online */
     int64_t mem_total_bytes, mem_available_bytes; /* -1 if unknown */
     char compiler[128];
     int pid_max; /* -1 if unknown */

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *nz(const char *s) { return s ? s : ""; }
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
 
 static int compare_site(const rt_site *a, const rt_site *b)
 {
@@ -168,8 +171,8 @@ json_t *lb_leak_report_to_json(const lb_leak_report *r)
                              (json_int_t)g->chan_send_waiters, "recv_waiters",
                              (json_int_t)g->chan_recv_waiters);
         json_t *jg = json_pack(
-            "{s:s, s:o, s:s, s:o, s:I, s:{s:f, s:f, s:f}, s:b, s:o, s:I, s:{s:I, s:f}, s:I}",
-            "op", g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op), "site",
+            "{s:s, s:o, s:s, s:o, s:I, s:{s:f, s:f, s:f}, s:b, s:o, s:I, s:{s:I, s:f}, s:I}", "op",
+            g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op), "site",
             g->op <= 0 ? json_null() : site_json(&g->site), "role", g->role, "spawn_site",
             g->op < 0 ? json_null() : site_json(&g->spawn_site), "count", (json_int_t)g->count,
             "age_ms", "oldest", g->oldest_ms, "median", g->median_ms, "p99", g->p99_ms,

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define LB_LEAK_MAX_GROUPS 32
-#define LB_LEAK_STR 96
+#define LB_LEAK_STR        96
 
 typedef struct lb_leak_site {
     char file[LB_LEAK_STR];
@@ -43,9 +43,9 @@ typedef struct lb_leak_group {
 } lb_leak_group;
 
 typedef struct lb_leak_report {
-    int64_t total;    /* leaked tasks (live tasks other than the reporting one) */
-    int64_t grouped;  /* tasks that fit in the snapshot and were grouped */
-    int n_groups;     /* groups beyond LB_LEAK_MAX_GROUPS are folded into "other" */
+    int64_t total;   /* leaked tasks (live tasks other than the reporting one) */
+    int64_t grouped; /* tasks that fit in the snapshot and were grouped */
+    int n_groups;    /* groups beyond LB_LEAK_MAX_GROUPS are folded into "other" */
     lb_leak_group groups[LB_LEAK_MAX_GROUPS];
 } lb_leak_report;
 

@@ -26,7 +26,10 @@ void lb_rng_seed(lb_rng *r, uint64_t seed)
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t lb_rng_next(lb_rng *r)
 {
@@ -42,7 +45,10 @@ uint64_t lb_rng_next(lb_rng *r)
     return result;
 }
 
-double lb_rng_uniform(lb_rng *r) { return (double)(lb_rng_next(r) >> 11) * 0x1.0p-53; }
+double lb_rng_uniform(lb_rng *r)
+{
+    return (double)(lb_rng_next(r) >> 11) * 0x1.0p-53;
+}
 
 /* Standard normal by Box-Muller (one of the pair is dropped). */
 static double normal(lb_rng *r)
@@ -55,10 +61,16 @@ double lb_dist_draw_ms(const lb_dist *d, lb_rng *r)
 {
     double x = 0;
     switch (d->kind) {
-    case LB_DIST_FIXED: return d->ms;
-    case LB_DIST_UNIFORM: return d->min_ms + (d->max_ms - d->min_ms) * lb_rng_uniform(r);
-    case LB_DIST_EXPONENTIAL: x = -log(1.0 - lb_rng_uniform(r)) * d->mean_ms; break;
-    case LB_DIST_LOGNORMAL: x = d->median_ms * exp(d->sigma * normal(r)); break;
+    case LB_DIST_FIXED:
+        return d->ms;
+    case LB_DIST_UNIFORM:
+        return d->min_ms + (d->max_ms - d->min_ms) * lb_rng_uniform(r);
+    case LB_DIST_EXPONENTIAL:
+        x = -log(1.0 - lb_rng_uniform(r)) * d->mean_ms;
+        break;
+    case LB_DIST_LOGNORMAL:
+        x = d->median_ms * exp(d->sigma * normal(r));
+        break;
     }
     if (d->max_ms > 0 && x > d->max_ms) x = d->max_ms;
     return x < 0 ? 0 : x;

@@ -51,7 +51,10 @@ void lb_watch_init(lb_watch *w)
     w->recovery_candidate_s = NAN;
 }
 
-static double max_nan(double a, double b) { return isnan(a) || b > a ? b : a; }
+static double max_nan(double a, double b)
+{
+    return isnan(a) || b > a ? b : a;
+}
 
 void lb_watch_observe(lb_watch *w, const lb_sample *s, int64_t baseline_tasks)
 {
@@ -140,8 +143,7 @@ static double load_slope(const lb_series *series)
 }
 
 void lb_metrics_finish(const lb_watch *w, const lb_series *series, const lb_phase_times *ph,
-                       const lb_shared *sh, bool child_reported, double shutdown_ms,
-                       lb_metrics *m)
+                       const lb_shared *sh, bool child_reported, double shutdown_ms, lb_metrics *m)
 {
     m->baseline_tasks = w->baseline_tasks >= 0 ? (double)w->baseline_tasks : NAN;
     m->baseline_rss = w->baseline_rss;

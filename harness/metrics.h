@@ -35,8 +35,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LB_SLOPE_MAX_POINTS 400
-#define LB_RISING_MIN_BYTES (4.0 * 1024 * 1024)
+#define LB_SLOPE_MAX_POINTS      400
+#define LB_RISING_MIN_BYTES      (4.0 * 1024 * 1024)
 #define LB_RISING_BASELINE_SHARE 0.10
 
 typedef struct lb_watch {
@@ -92,8 +92,7 @@ lb_accounting lb_accounting_of(const lb_shared *sh);
 lb_latency lb_latency_of(const lb_histogram *h);
 
 void lb_metrics_finish(const lb_watch *w, const lb_series *series, const lb_phase_times *ph,
-                       const lb_shared *sh, bool child_reported, double shutdown_ms,
-                       lb_metrics *m);
+                       const lb_shared *sh, bool child_reported, double shutdown_ms, lb_metrics *m);
 
 /* Median of n values (the array is sorted in place); NaN when n == 0. */
 double lb_median(double *v, size_t n);

@@ -50,8 +50,8 @@ void lb_progress_sample(void *arg, const lb_run_result *run, const lb_sample *s)
     lb_format_bytes((double)s->rss_bytes, rss, sizeof rss);
     fprintf(p->out, "%s[%d/%d] %s %-8s rep %d  %-8s %6.1f s  tasks %8s  RSS %9s%s",
             p->tty ? "\r" : "", p->run_index, p->run_total, run->spec->name,
-            run->leaky ? "leaky" : "graceful", run->rep, lb_phase_name((lb_phase)s->phase),
-            s->t_s, tasks, rss, p->tty ? "\033[K" : "\n");
+            run->leaky ? "leaky" : "graceful", run->rep, lb_phase_name((lb_phase)s->phase), s->t_s,
+            tasks, rss, p->tty ? "\033[K" : "\n");
     p->line_open = p->tty;
     fflush(p->out);
 }
@@ -67,7 +67,8 @@ void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
     fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak tasks %s, peak RSS %s", p->run_index,
             p->run_total, run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
             lb_run_status_name(run->status), peak, rss);
-    if (run->guard_fired) fprintf(p->out, ", %s guard fired at %.1f s", run->guard.kind, run->guard.at_s);
+    if (run->guard_fired)
+        fprintf(p->out, ", %s guard fired at %.1f s", run->guard.kind, run->guard.at_s);
     if (run->error[0]) fprintf(p->out, " (%s)", run->error);
     fputc('\n', p->out);
     fflush(p->out);

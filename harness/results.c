@@ -8,17 +8,15 @@
  */
 #include "results.h"
 
+#include "outfile.h"
+
 #include "../scenarios/scenario.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef LEAKBENCH_VERSION
 #define LEAKBENCH_VERSION "unknown"
@@ -29,14 +27,20 @@
 
 /* ------------------------------------------------------------ helpers -- */
 
-static json_t *num(double v) { return isnan(v) || isinf(v) ? json_null() : json_real(v); }
+static json_t *num(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
 
 static json_t *count(double v)
 {
     return isnan(v) || isinf(v) ? json_null() : json_integer((json_int_t)llround(v));
 }
 
-static json_t *num_or_count(double v, bool integer) { return integer ? count(v) : num(v); }
+static json_t *num_or_count(double v, bool integer)
+{
+    return integer ? count(v) : num(v);
+}
 
 static void iso_time(time_t t, char *buf, size_t n)
 {
@@ -76,26 +80,16 @@ int lb_run_metric_values(const lb_run_result *r, lb_metric_value out[LB_MAX_METR
 {
     const lb_metrics *m = &r->metrics;
     lb_metric_value v[] = {
-        {"baseline_tasks", m->baseline_tasks, true},
-        {"peak_tasks", m->peak_tasks, true},
-        {"final_tasks", m->final_tasks, true},
-        {"baseline_rss_bytes", m->baseline_rss, true},
-        {"peak_rss_bytes", m->peak_rss, true},
-        {"final_rss_bytes", m->final_rss, true},
-        {"peak_threads", m->peak_threads, true},
-        {"rss_slope_bytes_per_s", m->rss_slope, false},
-        {"recovery_ms", m->recovery_ms, false},
-        {"shutdown_ms", m->shutdown_ms, false},
-        {"leaked_tasks", m->leaked_tasks, true},
-        {"throughput_rps", m->throughput_rps, false},
-        {"cpu_user_s", m->cpu_user_s, false},
-        {"cpu_sys_s", m->cpu_sys_s, false},
-        {"latency_mean_ms", m->latency.mean, false},
-        {"latency_p50_ms", m->latency.p50, false},
-        {"latency_p90_ms", m->latency.p90, false},
-        {"latency_p99_ms", m->latency.p99, false},
-        {"latency_p999_ms", m->latency.p999, false},
-        {"latency_max_ms", m->latency.max, false},
+        {"baseline_tasks", m->baseline_tasks, true}, {"peak_tasks", m->peak_tasks, true},
+        {"final_tasks", m->final_tasks, true},       {"baseline_rss_bytes", m->baseline_rss, true},
+        {"peak_rss_bytes", m->peak_rss, true},       {"final_rss_bytes", m->final_rss, true},
+        {"peak_threads", m->peak_threads, true},     {"rss_slope_bytes_per_s", m->rss_slope, false},
+        {"recovery_ms", m->recovery_ms, false},      {"shutdown_ms", m->shutdown_ms, false},
+        {"leaked_tasks", m->leaked_tasks, true},     {"throughput_rps", m->throughput_rps, false},
+        {"cpu_user_s", m->cpu_user_s, false},        {"cpu_sys_s", m->cpu_sys_s, false},
+        {"latency_mean_ms", m->latency.mean, false}, {"latency_p50_ms", m->latency.p50, false},
+        {"latency_p90_ms", m->latency.p90, false},   {"latency_p99_ms", m->latency.p99, false},
+        {"latency_p999_ms", m->latency.p999, false}, {"latency_max_ms", m->latency.max, false},
     };
     int n = (int)(sizeof v / sizeof v[0]);
     memcpy(out, v, sizeof v);
@@ -150,9 +144,9 @@ static json_t *metrics_json(const lb_run_result *r)
 /* ---------------------------------------------------------------- runs -- */
 
 static const char *const sample_columns[] = {
-    "t_s",       "phase",     "tasks",    "rss_bytes", "threads",   "cpu_s",    "running",
-    "send",      "recv",      "select",   "sleep",     "waitgroup", "lock",     "join",
-    "submitted", "completed", "timed_out", "failed",   "rejected",  "cancelled", "lateness_ms"};
+    "t_s",       "phase",     "tasks",     "rss_bytes", "threads",   "cpu_s",     "running",
+    "send",      "recv",      "select",    "sleep",     "waitgroup", "lock",      "join",
+    "submitted", "completed", "timed_out", "failed",    "rejected",  "cancelled", "lateness_ms"};
 #define N_SAMPLE_COLUMNS (sizeof sample_columns / sizeof sample_columns[0])
 
 static json_t *sample_row(const lb_sample *s)
@@ -178,7 +172,8 @@ static json_t *samples_json(const lb_series *series)
     for (size_t i = 0; i < N_SAMPLE_COLUMNS; i++)
         json_array_append_new(cols, json_string(sample_columns[i]));
     json_t *rows = json_array();
-    for (size_t i = 0; i < series->n; i++) json_array_append_new(rows, sample_row(&series->rows[i]));
+    for (size_t i = 0; i < series->n; i++)
+        json_array_append_new(rows, sample_row(&series->rows[i]));
     return json_pack("{s:o, s:o}", "columns", cols, "rows", rows);
 }
 
@@ -197,25 +192,24 @@ static json_t *run_json(const lb_run_result *r)
 {
     const lb_phase_times *ph = &r->phases;
     json_t *phases = json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o}", "ready_s", num(ph->at_s[LB_PHASE_READY]),
-        "load_start_s", num(ph->at_s[LB_PHASE_LOAD]), "load_end_s",
-        num(ph->at_s[LB_PHASE_SETTLE]), "settle_end_s", num(ph->at_s[LB_PHASE_SHUTDOWN]),
-        "shutdown_start_s", num(ph->at_s[LB_PHASE_SHUTDOWN]), "exit_s",
-        num(ph->at_s[LB_PHASE_EXIT]));
+        "{s:o, s:o, s:o, s:o, s:o, s:o}", "ready_s", num(ph->at_s[LB_PHASE_READY]), "load_start_s",
+        num(ph->at_s[LB_PHASE_LOAD]), "load_end_s", num(ph->at_s[LB_PHASE_SETTLE]), "settle_end_s",
+        num(ph->at_s[LB_PHASE_SHUTDOWN]), "shutdown_start_s", num(ph->at_s[LB_PHASE_SHUTDOWN]),
+        "exit_s", num(ph->at_s[LB_PHASE_EXIT]));
     json_t *guard = json_null();
     if (r->guard_fired)
         guard = json_pack("{s:s, s:f, s:o, s:o}", "kind", r->guard.kind, "at_s", r->guard.at_s,
                           "value", num_or_count(r->guard.value, strcmp(r->guard.kind, "wall")),
                           "limit", num_or_count(r->guard.limit, strcmp(r->guard.kind, "wall")));
-    json_t *limits = json_pack("{s:I, s:I, s:f}", "memory_bytes",
-                               (json_int_t)r->limits.memory_bytes, "tasks",
-                               (json_int_t)r->limits.tasks, "wall_ms", r->limits.wall_ms);
+    json_t *limits =
+        json_pack("{s:I, s:I, s:f}", "memory_bytes", (json_int_t)r->limits.memory_bytes, "tasks",
+                  (json_int_t)r->limits.tasks, "wall_ms", r->limits.wall_ms);
     const lb_sampler_stats *st = &r->sampler;
     bool any = st->ticks > 0;
     json_t *sampler = json_pack(
-        "{s:f, s:I, s:I, s:b, s:I, s:{s:o, s:o}, s:f}", "interval_ms", st->interval_ms,
-        "samples", (json_int_t)st->ticks, "stored", (json_int_t)r->series.n, "decimated",
-        r->series.decimated, "stride", (json_int_t)r->series.stride, "lateness_ms", "median",
+        "{s:f, s:I, s:I, s:b, s:I, s:{s:o, s:o}, s:f}", "interval_ms", st->interval_ms, "samples",
+        (json_int_t)st->ticks, "stored", (json_int_t)r->series.n, "decimated", r->series.decimated,
+        "stride", (json_int_t)r->series.stride, "lateness_ms", "median",
         any ? num(lb_hist_quantile_us(&st->lateness, 0.5) / 1000) : json_null(), "max",
         any ? num((double)atomic_load(&((lb_histogram *)&st->lateness)->max_us) / 1000)
             : json_null(),
@@ -223,10 +217,9 @@ static json_t *run_json(const lb_run_result *r)
     json_t *o = json_pack("{s:s, s:i, s:s, s:{s:i, s:i}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                           "variant", r->leaky ? "leaky" : "graceful", "rep", r->rep, "status",
                           lb_run_status_name(r->status), "exit", "code", r->exit_code, "signal",
-                          r->exit_signal, "guard", guard, "guard_limits", limits, "phases",
-                          phases, "metrics", metrics_json(r), "accounting",
-                          accounting_json(&r->accounting), "leaks",
-                          r->has_leaks ? lb_leak_report_to_json(&r->leaks) : json_null(),
+                          r->exit_signal, "guard", guard, "guard_limits", limits, "phases", phases,
+                          "metrics", metrics_json(r), "accounting", accounting_json(&r->accounting),
+                          "leaks", r->has_leaks ? lb_leak_report_to_json(&r->leaks) : json_null(),
                           "sampler", sampler, "samples", samples_json(&r->series));
     if (r->error[0]) json_object_set_new(o, "error", json_string(r->error));
     return o;
@@ -247,8 +240,8 @@ static json_t *summary_json(const lb_scenario_result *s, bool leaky)
     for (int k = 0; k < n; k++) {
         lb_summary_stat st = lb_summarise(s, leaky, mv[k].name);
         json_object_set_new(o, mv[k].name,
-                            json_pack("{s:o, s:o, s:o, s:o, s:i}", "median", num(st.median),
-                                      "min", num(st.min), "max", num(st.max), "spread",
+                            json_pack("{s:o, s:o, s:o, s:o, s:i}", "median", num(st.median), "min",
+                                      num(st.min), "max", num(st.max), "spread",
                                       num(st.max - st.min), "n", st.n));
     }
     json_object_set_new(o, "runs", json_integer(runs));
@@ -277,7 +270,8 @@ json_t *lb_results_to_json(const lb_results *r)
     json_t *command = json_array();
     for (int i = 0; i < r->argc; i++) json_array_append_new(command, json_string(r->argv[i]));
     json_t *paths = json_array();
-    for (int i = 0; i < r->n_paths; i++) json_array_append_new(paths, json_string(r->spec_paths[i]));
+    for (int i = 0; i < r->n_paths; i++)
+        json_array_append_new(paths, json_string(r->spec_paths[i]));
     json_t *specs = json_array();
     json_t *scenarios = json_array();
     for (int i = 0; i < r->n_scenarios; i++) {
@@ -286,8 +280,8 @@ json_t *lb_results_to_json(const lb_results *r)
         json_array_append_new(specs, as_run);
         json_array_append_new(scenarios, scenario_json(&r->scenarios[i]));
     }
-    json_t *spec = json_pack("{s:s, s:o, s:o}", "path", r->n_paths ? r->spec_paths[0] : "",
-                             "paths", paths, "scenarios", specs);
+    json_t *spec = json_pack("{s:s, s:o, s:o}", "path", r->n_paths ? r->spec_paths[0] : "", "paths",
+                             paths, "scenarios", specs);
     json_t *thresholds = r->thresholds ? json_incref(r->thresholds) : json_array();
     return json_pack("{s:s, s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
                      "schema", LB_RESULTS_SCHEMA, "schema_version", LB_RESULTS_SCHEMA_VERSION,
@@ -300,63 +294,15 @@ json_t *lb_results_to_json(const lb_results *r)
 
 /* ---------------------------------------------------------------- files -- */
 
-int lb_mkdir_p(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -errno;
-        *p = '/';
-    }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -errno;
-    struct stat st;
-    if (stat(path, &st) != 0) return -errno;
-    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
-int lb_write_atomic(const char *path, const char *data, size_t len)
-{
-    char tmp[4200], dir[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return -errno;
-    int rc = 0;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            rc = -errno;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (!rc && fchmod(fd, 0644) != 0) rc = -errno;
-    if (!rc && fsync(fd) != 0) rc = -errno;
-    if (close(fd) != 0 && !rc) rc = -errno;
-    if (!rc && rename(tmp, path) != 0) rc = -errno;
-    if (rc) {
-        unlink(tmp);
-        return rc;
-    }
-    /* Make the rename itself durable. */
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
-static int write_csv(const char *path, const lb_results *r)
+static int write_csv(const char *path, const lb_results *r, char *err, size_t err_size)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return -errno;
+    if (!f) {
+        snprintf(err, err_size, "%s: out of memory", path);
+        return -ENOMEM;
+    }
     fprintf(f, "scenario,variant,rep");
     for (size_t i = 0; i < N_SAMPLE_COLUMNS; i++) fprintf(f, ",%s", sample_columns[i]);
     fputc('\n', f);
@@ -370,7 +316,8 @@ static int write_csv(const char *path, const lb_results *r)
                         run->leaky ? "leaky" : "graceful", run->rep, x->t_s,
                         lb_phase_name((lb_phase)x->phase), (long long)x->tasks,
                         (long long)x->rss_bytes, (long long)x->threads, x->cpu_s);
-                for (int op = 0; op < RT_OP_COUNT; op++) fprintf(f, ",%lld", (long long)x->by_op[op]);
+                for (int op = 0; op < RT_OP_COUNT; op++)
+                    fprintf(f, ",%lld", (long long)x->by_op[op]);
                 fprintf(f, ",%lld", (long long)x->submitted);
                 for (int o = 0; o < LB_OUTCOME_COUNT; o++)
                     fprintf(f, ",%lld", (long long)x->outcome[o]);
@@ -380,9 +327,10 @@ static int write_csv(const char *path, const lb_results *r)
     }
     if (fclose(f) != 0) {
         free(buf);
-        return -EIO;
+        snprintf(err, err_size, "%s: out of memory", path);
+        return -ENOMEM;
     }
-    int rc = lb_write_atomic(path, buf, len);
+    int rc = lb_write_atomic(path, buf, len, err, err_size);
     free(buf);
     return rc;
 }
@@ -409,17 +357,9 @@ int lb_results_write(const char *dir, const lb_results *r, char *err, size_t err
     snprintf(path, sizeof path, "%s/results.json", dir);
     size_t len = strlen(text);
     text[len] = 0;
-    rc = lb_write_atomic(path, text, len);
+    rc = lb_write_atomic(path, text, len, err, err_size);
     free(text);
-    if (rc) {
-        snprintf(err, err_size, "%s: cannot write: %s", path, strerror(-rc));
-        return rc;
-    }
+    if (rc) return rc;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
-    rc = write_csv(path, r);
-    if (rc) {
-        snprintf(err, err_size, "%s: cannot write: %s", path, strerror(-rc));
-        return rc;
-    }
-    return 0;
+    return write_csv(path, r, err, err_size);
 }

@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <time.h>
 
-#define LB_RESULTS_SCHEMA "leakbench-results"
+#define LB_RESULTS_SCHEMA         "leakbench-results"
 #define LB_RESULTS_SCHEMA_VERSION 1
 
 /* Every run of one scenario spec, in the order they ran (L G L G ...). */
@@ -66,12 +66,5 @@ json_t *lb_results_to_json(const lb_results *r);
 /* Writes DIR/results.json and DIR/samples.csv (creating DIR).  0 or a
  * negative errno with a message in err. */
 int lb_results_write(const char *dir, const lb_results *r, char *err, size_t err_size);
-
-/* Writes text to path atomically (temp file in the same directory, fsync,
- * rename).  0 or negative errno. */
-int lb_write_atomic(const char *path, const char *data, size_t len);
-
-/* mkdir -p; 0 or negative errno. */
-int lb_mkdir_p(const char *dir);
 
 #endif

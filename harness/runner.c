@@ -27,7 +27,10 @@
 
 volatile sig_atomic_t lb_interrupted;
 
-static void on_signal(int sig) { lb_interrupted = sig; }
+static void on_signal(int sig)
+{
+    lb_interrupted = sig;
+}
 
 void lb_runner_install_signals(void)
 {
@@ -115,11 +118,13 @@ static void describe_child_failure(lb_run_result *r, const lb_shared *sh)
         snprintf(r->error, sizeof r->error, "%s %s: setup failed", r->spec->name,
                  r->leaky ? "leaky" : "graceful");
         break;
-    case LB_CHILD_NO_MEMORY: snprintf(r->error, sizeof r->error, "out of memory"); break;
+    case LB_CHILD_NO_MEMORY:
+        snprintf(r->error, sizeof r->error, "out of memory");
+        break;
     default:
         if (r->exit_signal)
-            snprintf(r->error, sizeof r->error, "child killed by signal %d (%s)",
-                     r->exit_signal, strsignal(r->exit_signal));
+            snprintf(r->error, sizeof r->error, "child killed by signal %d (%s)", r->exit_signal,
+                     strsignal(r->exit_signal));
         else
             snprintf(r->error, sizeof r->error, "child exited with status %d", r->exit_code);
     }
@@ -136,8 +141,8 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
     out->sampler.interval_ms = spec->sample_ms;
     lb_hist_reset(&out->sampler.lateness);
     for (int p = 0; p < LB_PHASE_COUNT; p++) out->phases.at_s[p] = NAN;
-    int rc = lb_series_init(&out->series, opt->series_cap ? opt->series_cap
-                                                           : LB_SERIES_DEFAULT_CAP);
+    int rc =
+        lb_series_init(&out->series, opt->series_cap ? opt->series_cap : LB_SERIES_DEFAULT_CAP);
     if (rc) return rc;
     lb_shared *sh = lb_shared_map();
     if (!sh) {
@@ -201,8 +206,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
             continue;
         }
         out->sampler.ticks++;
-        int64_t baseline =
-            s.phase >= LB_PHASE_LOAD ? atomic_load(&sh->ready_tasks) : (int64_t)-1;
+        int64_t baseline = s.phase >= LB_PHASE_LOAD ? atomic_load(&sh->ready_tasks) : (int64_t)-1;
         lb_watch_observe(&watch, &s, baseline);
         bool final = s.phase == LB_PHASE_EXIT;
         if (final)
@@ -238,13 +242,11 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         describe_child_failure(out, sh);
     }
     double shutdown_ms = NAN;
-    int64_t done = atomic_load(&sh->shutdown_done_ns), cancel = atomic_load(
-                                                           &sh->phase_at_ns[LB_PHASE_SHUTDOWN]);
+    int64_t done = atomic_load(&sh->shutdown_done_ns),
+            cancel = atomic_load(&sh->phase_at_ns[LB_PHASE_SHUTDOWN]);
     if (done > 0 && cancel > 0) shutdown_ms = (double)(done - cancel) / 1e6;
-    lb_metrics_finish(&watch, &out->series, &out->phases, sh, reported, shutdown_ms,
-                      &out->metrics);
-    out->metrics.cpu_user_s =
-        (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
+    lb_metrics_finish(&watch, &out->series, &out->phases, sh, reported, shutdown_ms, &out->metrics);
+    out->metrics.cpu_user_s = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
     out->metrics.cpu_sys_s = (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
     out->accounting = lb_accounting_of(sh);
     if (reported) {
@@ -255,4 +257,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
     return 0;
 }
 
-void lb_run_result_free(lb_run_result *r) { lb_series_free(&r->series); }
+void lb_run_result_free(lb_run_result *r)
+{
+    lb_series_free(&r->series);
+}

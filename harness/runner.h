@@ -40,7 +40,7 @@ typedef struct lb_guard_event {
 
 typedef struct lb_sampler_stats {
     double interval_ms;
-    int64_t ticks;        /* samples taken */
+    int64_t ticks;         /* samples taken */
     lb_histogram lateness; /* microseconds */
     double cpu_s;          /* the parent's CPU time while sampling this run */
 } lb_sampler_stats;

@@ -9,8 +9,8 @@
 
 lb_shared *lb_shared_map(void)
 {
-    void *p = mmap(NULL, sizeof(lb_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
+    void *p =
+        mmap(NULL, sizeof(lb_shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
     memset(p, 0, sizeof(lb_shared)); /* already zero; states the intent */
     return p;
@@ -23,7 +23,7 @@ void lb_shared_unmap(lb_shared *s)
 
 const char *lb_phase_name(lb_phase p)
 {
-    static const char *const names[LB_PHASE_COUNT] = {"start", "ready", "load",
+    static const char *const names[LB_PHASE_COUNT] = {"start",  "ready",    "load",
                                                       "settle", "shutdown", "exit"};
     return (unsigned)p < LB_PHASE_COUNT ? names[p] : "unknown";
 }

@@ -37,19 +37,19 @@ const char *lb_phase_name(lb_phase p); /* "start", "ready", "load", ... */
 /* Child-side failures reported to the parent (besides the exit status). */
 typedef enum lb_child_error {
     LB_CHILD_OK = 0,
-    LB_CHILD_RT_START,   /* rt_run failed (error in child_rt_error) */
-    LB_CHILD_SETUP,      /* variant.setup returned NULL */
+    LB_CHILD_RT_START, /* rt_run failed (error in child_rt_error) */
+    LB_CHILD_SETUP,    /* variant.setup returned NULL */
     LB_CHILD_NO_MEMORY,
 } lb_child_error;
 
 typedef struct lb_shared {
     rt_counters rt; /* written by the runtime */
 
-    _Atomic int phase;                              /* lb_phase */
-    _Atomic int64_t phase_at_ns[LB_PHASE_COUNT];    /* CLOCK_MONOTONIC when entered */
-    _Atomic int64_t shutdown_done_ns;               /* 0 = tasks never drained */
-    _Atomic int64_t ready_tasks;   /* live tasks at the end of the ready phase */
-    _Atomic int final_sampled;     /* parent: "took the exit-phase sample, go" */
+    _Atomic int phase;                           /* lb_phase */
+    _Atomic int64_t phase_at_ns[LB_PHASE_COUNT]; /* CLOCK_MONOTONIC when entered */
+    _Atomic int64_t shutdown_done_ns;            /* 0 = tasks never drained */
+    _Atomic int64_t ready_tasks;                 /* live tasks at the end of the ready phase */
+    _Atomic int final_sampled;                   /* parent: "took the exit-phase sample, go" */
 
     _Atomic int64_t submitted;
     _Atomic int64_t outcome[LB_OUTCOME_COUNT];

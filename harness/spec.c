@@ -46,7 +46,8 @@ fail(const validator *v, const char *path, const char *fmt, ...)
 
 /* Formats a free-form message into err (through a va_list, so long file
  * names are truncated instead of overflowing). */
-static void __attribute__((format(printf, 2, 3))) set_error(lb_spec_error *err, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+set_error(lb_spec_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -57,27 +58,39 @@ static void __attribute__((format(printf, 2, 3))) set_error(lb_spec_error *err, 
 static const char *json_type_name(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "a value";
 }
 
+/* out = base + "." + key, truncated to n - 1 characters. */
 static void join_path(char *out, size_t n, const char *base, const char *key)
 {
-    snprintf(out, n, "%s.%s", base, key);
+    size_t used = 0;
+    for (const char *p = base; *p && used + 1 < n; p++) out[used++] = *p;
+    if (used + 1 < n) out[used++] = '.';
+    for (const char *p = key; *p && used + 1 < n; p++) out[used++] = *p;
+    out[used] = 0;
 }
 
 /* ------------------------------------------------------ typed getters -- */
 
-static int get_number(const validator *v, const json_t *j, const char *path, double min,
-                      double max, double *out)
+static int get_number(const validator *v, const json_t *j, const char *path, double min, double max,
+                      double *out)
 {
     if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", json_type_name(j));
     double x = json_number_value(j);
@@ -168,7 +181,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
     if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, keys))) return rc;
     const json_t *f;
     if ((f = FIELD(j, "model"))) {
-        const char *m;
+        const char *m = NULL;
         join_path(p, sizeof p, path, "model");
         if ((rc = get_string(v, f, p, &m))) return rc;
         if (!strcmp(m, "constant"))
@@ -178,8 +191,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
         else if (!strcmp(m, "closed"))
             s->model = LB_LOAD_CLOSED;
         else
-            return fail(v, p, "unknown load model '%s' (expected constant, poisson or closed)",
-                        m);
+            return fail(v, p, "unknown load model '%s' (expected constant, poisson or closed)", m);
     }
     if ((f = FIELD(j, "rate"))) {
         join_path(p, sizeof p, path, "rate");
@@ -201,8 +213,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
     }
     if ((f = FIELD(j, "stages"))) {
         join_path(p, sizeof p, path, "stages");
-        if (!json_is_array(f))
-            return fail(v, p, "expected an array, got %s", json_type_name(f));
+        if (!json_is_array(f)) return fail(v, p, "expected an array, got %s", json_type_name(f));
         size_t n = json_array_size(f);
         if (n == 0 || n > LB_MAX_STAGES)
             return fail(v, p, "expected 1 to %d stages, got %zu", LB_MAX_STAGES, n);
@@ -212,8 +223,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
             char sp[512], fp[600];
             snprintf(sp, sizeof sp, "%.480s[%zu]", p, i);
             const json_t *st = json_array_get(f, i);
-            if ((rc = get_object(v, st, sp)) || (rc = check_keys(v, st, sp, stage_keys)))
-                return rc;
+            if ((rc = get_object(v, st, sp)) || (rc = check_keys(v, st, sp, stage_keys))) return rc;
             const json_t *d = FIELD(st, "duration_ms"), *r = FIELD(st, "rate");
             join_path(fp, sizeof fp, sp, "duration_ms");
             if (!d) return fail(v, fp, "missing (every stage needs duration_ms and rate)");
@@ -226,8 +236,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
     return 0;
 }
 
-static int parse_service(const validator *v, const json_t *j, const char *path,
-                         lb_scenario_spec *s)
+static int parse_service(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
 {
     static const char *const keys[] = {"dist",    "ms",        "min_ms", "max_ms",
                                        "mean_ms", "median_ms", "sigma",  NULL};
@@ -237,7 +246,7 @@ static int parse_service(const validator *v, const json_t *j, const char *path,
     const json_t *f;
     lb_dist *d = &s->service;
     if ((f = FIELD(j, "dist"))) {
-        const char *k;
+        const char *k = NULL;
         join_path(p, sizeof p, path, "dist");
         if ((rc = get_string(v, f, p, &k))) return rc;
         if (!strcmp(k, "fixed"))
@@ -259,9 +268,12 @@ static int parse_service(const validator *v, const json_t *j, const char *path,
         double *dst;
         double min, max;
     } nums[] = {
-        {"ms", &d->ms, 0, LB_MAX_MS},           {"min_ms", &d->min_ms, 0, LB_MAX_MS},
-        {"max_ms", &d->max_ms, 0, LB_MAX_MS},   {"mean_ms", &d->mean_ms, 0, LB_MAX_MS},
-        {"median_ms", &d->median_ms, 0, LB_MAX_MS}, {"sigma", &d->sigma, 0, 10},
+        {"ms", &d->ms, 0, LB_MAX_MS},
+        {"min_ms", &d->min_ms, 0, LB_MAX_MS},
+        {"max_ms", &d->max_ms, 0, LB_MAX_MS},
+        {"mean_ms", &d->mean_ms, 0, LB_MAX_MS},
+        {"median_ms", &d->median_ms, 0, LB_MAX_MS},
+        {"sigma", &d->sigma, 0, 10},
     };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         if (!(f = FIELD(j, nums[i].key))) continue;
@@ -271,8 +283,7 @@ static int parse_service(const validator *v, const json_t *j, const char *path,
     return 0;
 }
 
-static int parse_guards(const validator *v, const json_t *j, const char *path,
-                        lb_scenario_spec *s)
+static int parse_guards(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
 {
     static const char *const keys[] = {"memory_bytes", "memory_auto_share", "tasks", "wall_ms",
                                        NULL};
@@ -327,7 +338,7 @@ static int parse_thresholds(const validator *v, const json_t *j, const char *pat
     {
         char p[512];
         join_path(p, sizeof p, path, key);
-        const char *expr;
+        const char *expr = NULL;
         if ((rc = get_string(v, val, p, &expr))) return rc;
         if (!*expr) return fail(v, p, "empty threshold expression");
     }
@@ -355,8 +366,7 @@ static int store_thresholds(const json_t *j, lb_scenario_spec *s)
     return 0;
 }
 
-static int parse_knobs(const validator *v, const json_t *j, const char *path,
-                       lb_scenario_spec *s)
+static int parse_knobs(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
 {
     int rc;
     if ((rc = get_object(v, j, path))) return rc;
@@ -377,8 +387,8 @@ static int parse_knobs(const validator *v, const json_t *j, const char *path,
             char names[256] = "";
             size_t used = 0;
             for (int i = 0; i < sc->n_knobs && used < sizeof names - 32; i++)
-                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
-                                         i ? ", " : "", sc->knobs[i].name);
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         sc->knobs[i].name);
             return fail(v, p, "scenario '%s' has no knob '%s' (its knobs: %s)", sc->name, key,
                         sc->n_knobs ? names : "none");
         }
@@ -421,12 +431,25 @@ static void set_defaults(lb_scenario_spec *s)
     s->repetitions = 1;
 }
 
-static const char *const scenario_keys[] = {
-    "scenario",      "description",    "load",       "service_time",
-    "timeout_ms",    "error_rate",     "payload_bytes", "pool_size",
-    "queue_capacity", "settle_ms",     "shutdown_grace_ms", "sample_ms",
-    "guards",        "scheduler",      "seed",       "repetitions",
-    "knobs",         "thresholds",     NULL};
+static const char *const scenario_keys[] = {"scenario",
+                                            "description",
+                                            "load",
+                                            "service_time",
+                                            "timeout_ms",
+                                            "error_rate",
+                                            "payload_bytes",
+                                            "pool_size",
+                                            "queue_capacity",
+                                            "settle_ms",
+                                            "shutdown_grace_ms",
+                                            "sample_ms",
+                                            "guards",
+                                            "scheduler",
+                                            "seed",
+                                            "repetitions",
+                                            "knobs",
+                                            "thresholds",
+                                            NULL};
 
 static int read_pid_max(void)
 {
@@ -492,7 +515,8 @@ static int check_complete(const validator *v, const json_t *j, const char *path,
         if (rc) return rc;
     }
     switch (d->kind) {
-    case LB_DIST_FIXED: break;
+    case LB_DIST_FIXED:
+        break;
     case LB_DIST_UNIFORM:
         if (!svc || !FIELD(svc, "max_ms")) {
             join_path(p, sizeof p, path, "service_time.max_ms");
@@ -543,7 +567,7 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
     if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, scenario_keys))) return rc;
     const json_t *f;
     if ((f = FIELD(j, "scenario"))) {
-        const char *name;
+        const char *name = NULL;
         join_path(p, sizeof p, path, "scenario");
         if ((rc = get_string(v, f, p, &name))) return rc;
         const lb_scenario *sc = lb_scenario_find(name);
@@ -556,7 +580,7 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         return fail(v, p, "missing (the name of a scenario pair, see `leakbench list`)");
     }
     if ((f = FIELD(j, "description"))) {
-        const char *unused;
+        const char *unused = NULL;
         join_path(p, sizeof p, path, "description");
         if ((rc = get_string(v, f, p, &unused))) return rc;
     }
@@ -612,7 +636,7 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         s->repetitions = (int)x;
     }
     if ((f = FIELD(j, "scheduler"))) {
-        const char *name;
+        const char *name = NULL;
         join_path(p, sizeof p, path, "scheduler");
         if ((rc = get_string(v, f, p, &name))) return rc;
         rt_sched_kind k;
@@ -711,8 +735,7 @@ static void merge_entry(json_t *merged, const json_t *entry)
     json_object_foreach((json_t *)entry, key, val)
     {
         json_t *base = json_object_get(merged, key);
-        bool by_key = !strcmp(key, "guards") || !strcmp(key, "knobs") ||
-                      !strcmp(key, "thresholds");
+        bool by_key = !strcmp(key, "guards") || !strcmp(key, "knobs") || !strcmp(key, "thresholds");
         if (by_key && json_is_object(base) && json_is_object(val))
             json_object_update(base, val);
         else
@@ -722,20 +745,19 @@ static void merge_entry(json_t *merged, const json_t *entry)
 
 static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_spec_error *err)
 {
-    static const char *const suite_keys[] = {"suite", "description", "defaults", "scenarios",
-                                             NULL};
+    static const char *const suite_keys[] = {"suite", "description", "defaults", "scenarios", NULL};
     validator v = {file, err, true};
     lb_scenario_spec scratch;
     int rc;
     if ((rc = check_keys(&v, root, "$", suite_keys))) return rc;
     const json_t *f;
     if ((f = FIELD(root, "suite"))) {
-        const char *name;
+        const char *name = NULL;
         if ((rc = get_string(&v, f, "$.suite", &name))) return rc;
         snprintf(spec->suite, sizeof spec->suite, "%s", name);
     }
     if ((f = FIELD(root, "description"))) {
-        const char *unused;
+        const char *unused = NULL;
         if ((rc = get_string(&v, f, "$.description", &unused))) return rc;
     }
     const json_t *defaults = FIELD(root, "defaults");
@@ -771,8 +793,7 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
                 if (rc != -EINVAL) {
                     char msg[1024];
                     snprintf(msg, sizeof msg, "%s", err->text);
-                    set_error(err, "%s: %s: cannot include: %s", file,
-                             path, msg);
+                    set_error(err, "%s: %s: cannot include: %s", file, path, msg);
                     return -EINVAL;
                 }
                 return rc;
@@ -856,10 +877,10 @@ int lb_spec_apply_overrides(lb_spec *spec, const lb_spec_overrides *o, lb_spec_e
         if (o->rate >= 0) {
             if (s->model == LB_LOAD_CLOSED || s->n_stages > 0) {
                 set_error(err,
-                         "--rate: %s (%s %s) has a %s load; --rate applies only to an open load "
-                         "without stages",
-                         s->name, s->file, s->path,
-                         s->model == LB_LOAD_CLOSED ? "closed" : "staged");
+                          "--rate: %s (%s %s) has a %s load; --rate applies only to an open load "
+                          "without stages",
+                          s->name, s->file, s->path,
+                          s->model == LB_LOAD_CLOSED ? "closed" : "staged");
                 return -EINVAL;
             }
             s->rate = o->rate;
@@ -867,9 +888,9 @@ int lb_spec_apply_overrides(lb_spec *spec, const lb_spec_overrides *o, lb_spec_e
         if (o->duration_ms >= 0) {
             if (s->n_stages > 0) {
                 set_error(err,
-                         "--duration: %s (%s %s) has a staged load whose stages set its "
-                         "duration",
-                         s->name, s->file, s->path);
+                          "--duration: %s (%s %s) has a staged load whose stages set its "
+                          "duration",
+                          s->name, s->file, s->path);
                 return -EINVAL;
             }
             s->duration_ms = o->duration_ms;
@@ -925,15 +946,17 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
         json_object_del(load, "duration_ms");
         json_t *stages = json_array();
         for (int i = 0; i < s->n_stages; i++)
-            json_array_append_new(stages, json_pack("{s:f, s:f}", "duration_ms",
-                                                    s->stages[i].duration_ms, "rate",
-                                                    s->stages[i].rate));
+            json_array_append_new(stages,
+                                  json_pack("{s:f, s:f}", "duration_ms", s->stages[i].duration_ms,
+                                            "rate", s->stages[i].rate));
         json_object_set_new(load, "stages", stages);
     }
     const lb_dist *d = &s->service;
     json_t *svc = json_pack("{s:s}", "dist", lb_dist_name(d->kind));
     switch (d->kind) {
-    case LB_DIST_FIXED: json_object_set_new(svc, "ms", json_real(d->ms)); break;
+    case LB_DIST_FIXED:
+        json_object_set_new(svc, "ms", json_real(d->ms));
+        break;
     case LB_DIST_UNIFORM:
         json_object_set_new(svc, "min_ms", json_real(d->min_ms));
         json_object_set_new(svc, "max_ms", json_real(d->max_ms));
@@ -968,9 +991,8 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
                      "scenario", s->name, "load", load, "service_time", svc, "timeout_ms",
                      s->timeout_ms, "error_rate", s->error_rate, "payload_bytes",
                      (json_int_t)s->payload_bytes, "pool_size", s->pool_size, "queue_capacity",
-                     (json_int_t)s->queue_capacity, "settle_ms", s->settle_ms,
-                     "shutdown_grace_ms", s->shutdown_grace_ms, "sample_ms", s->sample_ms,
-                     "guards", guards, "scheduler", rt_sched_name(s->scheduler), "seed",
-                     (json_int_t)s->seed, "repetitions", s->repetitions, "knobs", knobs,
-                     "thresholds", thresholds);
+                     (json_int_t)s->queue_capacity, "settle_ms", s->settle_ms, "shutdown_grace_ms",
+                     s->shutdown_grace_ms, "sample_ms", s->sample_ms, "guards", guards, "scheduler",
+                     rt_sched_name(s->scheduler), "seed", (json_int_t)s->seed, "repetitions",
+                     s->repetitions, "knobs", knobs, "thresholds", thresholds);
 }

@@ -47,9 +47,9 @@ typedef struct lb_stage {
     double rate;
 } lb_stage;
 
-#define LB_MAX_STAGES 32
+#define LB_MAX_STAGES     32
 #define LB_MAX_THRESHOLDS 32
-#define LB_SPEC_NAME_MAX 64
+#define LB_SPEC_NAME_MAX  64
 
 typedef struct lb_threshold_spec {
     char *metric; /* e.g. "graceful.peak_tasks" */
@@ -134,7 +134,7 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s);
 /* Resolves derived guards for a run: memory from MemAvailable when auto,
  * tasks from the scheduler when 0 (LB_TASKS_DEFAULT_THREADS or
  * LB_TASKS_DEFAULT_COROUTINES), wall time from the phases when 0. */
-#define LB_TASKS_DEFAULT_THREADS 10000
+#define LB_TASKS_DEFAULT_THREADS    10000
 #define LB_TASKS_DEFAULT_COROUTINES 1000000
 void lb_guards_resolve(const lb_scenario_spec *s, int64_t mem_available_bytes, lb_guards *out);
 

@@ -25,8 +25,11 @@ void lb_format_bytes(double bytes, char *buf, size_t n)
         bytes /= 1000;
         u++;
     }
-    snprintf(buf, n, u == 0 ? "%.0f %s" : bytes < 10 ? "%.2f %s" : bytes < 100 ? "%.1f %s"
-                                                                                : "%.0f %s",
+    snprintf(buf, n,
+             u == 0        ? "%.0f %s"
+             : bytes < 10  ? "%.2f %s"
+             : bytes < 100 ? "%.1f %s"
+                           : "%.0f %s",
              bytes, units[u]);
 }
 
@@ -201,7 +204,7 @@ static void print_row(FILE *out, const char *name, const char *a, const char *b,
 void lb_table_print(FILE *out, const lb_scenario_result *s)
 {
     column lc = summarise_column(s, true), gc = summarise_column(s, false);
-    enum { ROWS = 6, W = 96 };
+    enum { ROWS = 6, W = 200 };
     static const char *const names[ROWS] = {"Peak tasks",   "Memory (RSS)", "Recovery time",
                                             "Leaked tasks", "Shutdown",     "Guard"};
     char cells[ROWS][2][W];

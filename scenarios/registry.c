@@ -28,14 +28,12 @@ static int scenario_order(const lb_scenario *a, const lb_scenario *b)
 void lb_scenario_register(const lb_scenario *s)
 {
     if (n_registered == LB_MAX_SCENARIOS) {
-        fprintf(stderr, "%s:%d: too many scenarios (raise LB_MAX_SCENARIOS)\n", __FILE__,
-                __LINE__);
+        fprintf(stderr, "%s:%d: too many scenarios (raise LB_MAX_SCENARIOS)\n", __FILE__, __LINE__);
         abort();
     }
     for (size_t i = 0; i < n_registered; i++) {
         if (!strcmp(registry[i]->name, s->name)) {
-            fprintf(stderr, "%s:%d: scenario '%s' registered twice\n", __FILE__, __LINE__,
-                    s->name);
+            fprintf(stderr, "%s:%d: scenario '%s' registered twice\n", __FILE__, __LINE__, s->name);
             abort();
         }
     }
@@ -55,9 +53,15 @@ const lb_scenario *lb_scenario_find(const char *name)
     return NULL;
 }
 
-size_t lb_scenario_count(void) { return n_registered; }
+size_t lb_scenario_count(void)
+{
+    return n_registered;
+}
 
-const lb_scenario *lb_scenario_at(size_t i) { return i < n_registered ? registry[i] : NULL; }
+const lb_scenario *lb_scenario_at(size_t i)
+{
+    return i < n_registered ? registry[i] : NULL;
+}
 
 const char *lb_outcome_name(lb_outcome o)
 {

@@ -32,7 +32,7 @@
 #include <stdlib.h>
 
 /* Result values sent by workers (as void *). */
-#define RESULT_OK ((void *)(intptr_t)1)
+#define RESULT_OK    ((void *)(intptr_t)1)
 #define RESULT_ERROR ((void *)(intptr_t)2)
 
 static lb_outcome outcome_of_ctx_error(int err)
@@ -164,7 +164,7 @@ static void graceful_worker(void *arg)
     for (;;) {
         rt_case next_job[1] = {RT_RECV_CASE(pool->queue)};
         if (rt_select(next_job, 1, false, pool->ctx) < 0) break; /* pool cancelled */
-        if (next_job[0].result != 0) break;                       /* queue closed */
+        if (next_job[0].result != 0) break;                      /* queue closed */
         graceful_job *job = next_job[0].recv;
         graceful_run_job(job);
         graceful_job_unref(job);

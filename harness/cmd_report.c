@@ -17,10 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void report_usage(FILE *out)
 {
-    fprintf(out, "usage: leakbench report RESULTS.json [-o DIR] [--no-charts]\n\n"
+    fprintf(out, "usage: leakbench report RESULTS.json|RUN_DIR [-o DIR] [--no-charts]\n\n"
                  "Renders report.md, report.html and charts/ (PNG and SVG, drawn by gnuplot)\n"
                  "from a results file written by `leakbench run`.\n\n"
                  "  -o, --output DIR   where to write (default: the directory of RESULTS.json)\n"
@@ -62,7 +63,13 @@ static int report_main(int argc, char **argv)
         return LB_EXIT_USAGE;
     }
     const char *results = argv[optind];
-    char dir_buf[4096];
+    char dir_buf[4300], file_buf[4200];
+    struct stat st;
+    if (stat(results, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A run directory: its results.json. */
+        snprintf(file_buf, sizeof file_buf, "%s/results.json", results);
+        results = file_buf;
+    }
     if (!out_dir) {
         snprintf(dir_buf, sizeof dir_buf, "%s", results);
         out_dir = dirname(dir_buf);

@@ -382,7 +382,11 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     } else {
         gp_str(gp, "graceful_dat", "");
     }
-    fprintf(gp, "has_leaky = %d\nhas_graceful = %d\n", rows_leaky > 0, rows_graceful > 0);
+    /* A time series needs two samples; fewer than 30 get point markers. */
+    bool series_leaky = rows_leaky >= 2, series_graceful = rows_graceful >= 2;
+    fprintf(gp, "has_leaky = %d\nhas_graceful = %d\n", series_leaky, series_graceful);
+    fprintf(gp, "few_points = %d\n",
+            (series_leaky && rows_leaky < 30) || (series_graceful && rows_graceful < 30));
 
     /* Phases: shade from the start of load to the last exit. */
     double t_exit = NAN;
@@ -448,13 +452,19 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     /* Scales: log where the twins differ by orders of magnitude. */
     double peaks[3] = {rows_leaky ? column_max(leaky, "tasks") : NAN,
                        rows_graceful ? column_max(graceful, "tasks") : NAN, tasks_guard};
-    fprintf(gp, "tasks_log = %d\n", wants_log(peaks, 3));
+    fprintf(gp, "tasks_log = %d\nbig_counts = %d\n", wants_log(peaks, 3),
+            fmax(peaks[0], peaks[1]) >= 10000);
     double rss[3] = {rows_leaky ? column_max(leaky, "rss_bytes") : NAN,
                      rows_graceful ? column_max(graceful, "rss_bytes") : NAN, mem_guard};
     fprintf(gp, "rss_log = %d\n", wants_log(rss, 3));
 
-    if (rows_leaky || rows_graceful) {
+    bool have_states = false;
+    for (int k = 0; k < 8; k++)
+        for (int r = 0; r < 2; r++)
+            if (runs[r] && lb_sample_column(runs[r], state_columns[k]) >= 0) have_states = true;
+    if (series_leaky || series_graceful) {
         for (int kind_i = 0; kind_i < 3; kind_i++) {
+            if (kind_i == 2 && !have_states) continue;
             lb_chart_base(base, sizeof base, root, idx, kind_i);
             static const char *const tmpl[] = {"tasks.gp", "rss.gp", "states.gp"};
             emit_chart(gp, base, tmpl[kind_i], 1000, kind_i == 2 ? 720 : 500);

@@ -263,19 +263,22 @@ static void accounting(lb_doc *d, const json_t *scenario)
     d->ops->table_begin(d, 9, head, align);
     const json_t *runs = json_object_get(scenario, "runs"), *run;
     size_t i;
-    json_array_foreach(runs, i, run)
-    {
-        char cells[9][64];
-        const char *ptr[9];
-        snprintf(cells[0], 64, "%s #%lld", lb_jstr(run, "variant"),
-                 (long long)json_integer_value(json_object_get(run, "rep")));
-        const json_t *acc = json_object_get(run, "accounting");
-        for (int k = 0; k < 6; k++) lb_fmt_count(cells[k + 1], 64, lb_jnum(acc, keys[k]));
-        lb_fmt_count(cells[7], 64, lb_jnum_path(run, "metrics.leaked_tasks"));
-        int balanced = lb_jbool_path(run, "accounting.balanced");
-        snprintf(cells[8], 64, "%s", balanced > 0 ? "yes" : balanced < 0 ? "NO" : "n/a");
-        for (int k = 0; k < 9; k++) ptr[k] = cells[k];
-        d->ops->table_row(d, ptr);
+    for (int v = 0; v < 2; v++) {
+        json_array_foreach(runs, i, run)
+        {
+            if (strcmp(lb_jstr(run, "variant"), variants[v])) continue;
+            char cells[9][64];
+            const char *ptr[9];
+            snprintf(cells[0], 64, "%s #%lld", lb_jstr(run, "variant"),
+                     (long long)json_integer_value(json_object_get(run, "rep")));
+            const json_t *acc = json_object_get(run, "accounting");
+            for (int k = 0; k < 6; k++) lb_fmt_count(cells[k + 1], 64, lb_jnum(acc, keys[k]));
+            lb_fmt_count(cells[7], 64, lb_jnum_path(run, "metrics.leaked_tasks"));
+            int balanced = lb_jbool_path(run, "accounting.balanced");
+            snprintf(cells[8], 64, "%s", balanced > 0 ? "yes" : balanced < 0 ? "NO" : "n/a");
+            for (int k = 0; k < 9; k++) ptr[k] = cells[k];
+            d->ops->table_row(d, ptr);
+        }
     }
     d->ops->table_end(d);
 }
@@ -293,12 +296,16 @@ static void leak_report(lb_doc *d, const json_t *scenario)
         if (!run || (!json_array_size(groups) && !(total > 0))) continue;
         any = true;
         int reps = lb_scenario_reps(scenario, variants[v]);
-        snprintf(line, sizeof line,
-                 "%s, repetition %lld%s: %s tasks still blocked at the end, in %zu group%s by "
-                 "blocking site.",
+        size_t ng = json_array_size(groups);
+        char where[64];
+        if (ng)
+            snprintf(where, sizeof where, ", in %zu group%s by blocking site", ng,
+                     ng == 1 ? "" : "s");
+        else
+            snprintf(where, sizeof where, " (the run recorded no per-site groups)");
+        snprintf(line, sizeof line, "%s, repetition %lld%s: %s tasks still blocked at the end%s.",
                  variants[v], (long long)json_integer_value(json_object_get(run, "rep")),
-                 reps > 1 ? " (the first)" : "", lb_fmt_count(a, sizeof a, total),
-                 json_array_size(groups), json_array_size(groups) == 1 ? "" : "s");
+                 reps > 1 ? " (the first)" : "", lb_fmt_count(a, sizeof a, total), where);
         d->ops->para(d, line);
         if (!json_array_size(groups)) continue;
         const char *head[9] = {"#",

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
     J_NUM = 1 << 0, /* integer or real */
@@ -412,6 +413,12 @@ int lb_report_load_results(const char *path, json_t **out, char *err, size_t err
         int e = errno;
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
         return -e;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: is a directory, not a results file", path);
+        return -EISDIR;
     }
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
     fclose(f);

@@ -511,6 +511,33 @@ static void test_cli_usage_and_errors(void **state)
     assert_int_equal(run_cli(NULL, err, sizeof err, ok), LB_EXIT_OK);
     assert_true(exists(out, "charts/timeout_leak-summary.png"));
     assert_true(exists(out, "report.html"));
+
+    /* Given a run directory, it re-renders from DIR/results.json in place. */
+    json_t *doc = load_fixture();
+    char results[256];
+    write_json(doc, out, "results.json", results, sizeof results);
+    json_decref(doc);
+    assert_int_equal(unlink(results), 0);
+    const char *no_results[] = {"report", out, NULL};
+    assert_int_equal(run_cli(NULL, err, sizeof err, no_results), LB_EXIT_USAGE);
+    assert_non_null(strstr(err, "results.json: cannot open"));
+    doc = load_fixture();
+    write_json(doc, out, "results.json", results, sizeof results);
+    json_decref(doc);
+    char report_md[200];
+    snprintf(report_md, sizeof report_md, "%s/report.md", out);
+    assert_int_equal(unlink(report_md), 0);
+    assert_int_equal(run_cli(NULL, err, sizeof err, no_results), LB_EXIT_OK);
+    assert_true(exists(out, "report.md"));
+
+    /* A directory handed to the library is an input error, not a crash. */
+    lb_report_result res;
+    char elsewhere[160];
+    snprintf(elsewhere, sizeof elsewhere, "%s/never", dir);
+    int rc = lb_report_render(out, elsewhere, NULL, &res);
+    assert_int_equal(lb_report_exit_code(rc, &res), LB_EXIT_USAGE);
+    assert_non_null(strstr(res.message, "is a directory"));
+    assert_false(exists(elsewhere, ""));
     rm_tree(dir);
 }
 

@@ -4,6 +4,7 @@
 # end_text_rss.
 reset
 load 'plots/style.gp'
+series_style = few_points ? 'linespoints pt 7 ps 0.6' : 'lines'
 load 'plots/phases.gp'
 set title sprintf('Resident memory (RSS): %s', scen) noenhanced font ',12'
 set xlabel 'time since start (s)'
@@ -24,6 +25,6 @@ if (has_kill) {
 if (has_end_note) {
     set label 202 end_text_rss at end_x, end_y_rss right offset -1, -1 front noenhanced tc rgb '#d62728'
 }
-plot for [i=1:has_leaky] leaky_dat using 1:4 with lines ls 1 title 'leaky (before fix)', \
-     for [i=1:has_graceful] graceful_dat using 1:4 with lines ls 2 title 'graceful (after fix)', \
+plot for [i=1:has_leaky] leaky_dat using 1:4 with @series_style ls 1 title 'leaky (before fix)', \
+     for [i=1:has_graceful] graceful_dat using 1:4 with @series_style ls 2 title 'graceful (after fix)', \
      for [i=1:has_mem_guard] mem_guard_mib with lines ls 3 title 'memory guard limit'

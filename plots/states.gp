@@ -15,6 +15,7 @@ do for [v=1:2] {
         set style fill solid 0.85 noborder
         set xlabel 'time since start (s)'
         set ylabel 'tasks (count)'
+        set format y '%g'
         set autoscale xfix
         set yrange [0:*]
         set offsets 0, 0, graph 0.1, 0

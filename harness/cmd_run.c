@@ -8,12 +8,14 @@
  * invalid spec (nothing ran); 3 a run could not be carried out (fork
  * failed, a child crashed, the scheduler is unavailable) — results are
  * still written; 130 interrupted by SIGINT/SIGTERM — children killed,
- * results so far written with status "interrupted".  A guard that fires
- * is a result, not an error.
+ * results so far written with status "interrupted"; 5 gnuplot is missing
+ * (results, report.md and report.html written, charts skipped).  A guard
+ * that fires is a result, not an error.
  */
 #include "cli.h"
 #include "host.h"
 #include "progress.h"
+#include "report.h"
 #include "results.h"
 #include "runner.h"
 #include "spec.h"
@@ -49,11 +51,12 @@ static void usage(FILE *out)
                  "      --duration D       load duration: 5000 or 5000ms, 5s, 2m\n"
                  "      --scheduler NAME   threads or coroutines\n"
                  "  -q, --quiet            no progress output and no table\n"
-                 "      --no-report        do not render the report after the run\n"
+                 "      --no-report        do not render report.md, report.html and charts\n"
                  "  -h, --help             this help\n\n"
                  "exit codes: 0 done, 2 bad usage or invalid spec (nothing ran), 3 a run could\n"
-                 "not be carried out (results still written), 130 interrupted (partial results\n"
-                 "written, status \"interrupted\").\n");
+                 "not be carried out (results still written), 5 gnuplot not found (report\n"
+                 "written without charts), 130 interrupted (partial results written, status\n"
+                 "\"interrupted\").\n");
 }
 
 /* "5000", "5000ms", "5s", "2m" -> ms; false if malformed. */
@@ -294,9 +297,23 @@ static int run_main(int argc, char **argv)
         printf("\nresults: %s/results.json, %s/samples.csv\n", opt.out_dir, opt.out_dir);
     fflush(stdout);
 
-    /* Report rendering (report.md, report.html, charts) hooks in here,
-     * skipped with --no-report. */
-    (void)opt.no_report;
+    /* report.md, report.html and charts/ from the results just written
+     * (harness/report.h), unless --no-report.  A missing gnuplot or a
+     * failed chart is reported but does not hide a worse exit status. */
+    if (!rc && !opt.no_report) {
+        char results_path[4200];
+        snprintf(results_path, sizeof results_path, "%s/results.json", opt.out_dir);
+        lb_report_opts report_opts = {.charts = true};
+        lb_report_result report;
+        int report_rc = lb_report_render(results_path, opt.out_dir, &report_opts, &report);
+        int report_exit = lb_report_exit_code(report_rc, &report);
+        if (report_exit != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report.message);
+        if (report_exit != LB_EXIT_USAGE && !opt.quiet)
+            printf("report:  %s/report.md, %s/report.html%s\n", opt.out_dir, opt.out_dir,
+                   report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
+        if (exit_code == LB_EXIT_OK && report_exit != LB_EXIT_OK)
+            exit_code = report_exit == LB_EXIT_USAGE ? LB_EXIT_ERROR : report_exit;
+    }
 
     if (results.interrupted) {
         fprintf(stderr, "leakbench run: interrupted by %s; partial results written\n",

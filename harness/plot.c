@@ -52,7 +52,7 @@ static const char *const templates[] = {"style.gp",  "phases.gp",  "tasks.gp",  
 
 /* The most rows a chart's data file gets; longer runs are decimated. */
 #define MAX_PLOT_ROWS 2500
-#define MIB           (1024.0 * 1024.0)
+#define MB            1e6 /* RSS is charted in decimal megabytes, as in the terminal table */
 
 static const char *const state_columns[] = {"running", "send",      "recv", "select",
                                             "sleep",   "waitgroup", "lock", "join"};
@@ -194,7 +194,7 @@ static int phase_index(const char *p)
     return -1;
 }
 
-/* One run's samples: t, phase, tasks, RSS MiB, the eight states, threads.
+/* One run's samples: t, phase, tasks, RSS MB, the eight states, threads.
  * Runs longer than MAX_PLOT_ROWS keep, per bucket of rows, the row with
  * the most live tasks, so peaks survive decimation. */
 static int write_run_dat(staged *s, const char *rel, const json_t *run, int *rows_out)
@@ -210,7 +210,7 @@ static int write_run_dat(staged *s, const char *rel, const json_t *run, int *row
     const json_t *rows = lb_jpath(run, "samples.rows");
     size_t n = json_array_size(rows), bucket = (n + MAX_PLOT_ROWS - 1) / MAX_PLOT_ROWS;
     if (bucket < 1) bucket = 1;
-    fprintf(f, "# %s: one row per sample%s\n# t_s phase tasks rss_mib", rel,
+    fprintf(f, "# %s: one row per sample%s\n# t_s phase tasks rss_mb", rel,
             bucket > 1 ? " (decimated: the busiest sample of each bucket)" : "");
     for (int k = 0; k < 8; k++) fprintf(f, " %s", state_columns[k]);
     fputs(" threads\n", f);
@@ -225,7 +225,7 @@ static int write_run_dat(staged *s, const char *rel, const json_t *run, int *row
         const json_t *ph = c_phase >= 0 ? json_array_get(row, (size_t)c_phase) : NULL;
         fprintf(f, "%.6f %d", row_num(row, c_t), phase_index(json_string_value(ph)));
         put_num(f, row_num(row, c_tasks));
-        put_num(f, row_num(row, c_rss) / MIB);
+        put_num(f, row_num(row, c_rss) / MB);
         for (int k = 0; k < 8; k++) put_num(f, row_num(row, c_state[k]));
         put_num(f, row_num(row, c_threads));
         fputc('\n', f);
@@ -308,9 +308,10 @@ static double phase_time(const json_t *leaky, const json_t *graceful, const char
     return v;
 }
 
-/* A guard limit of KIND: from a guard that fired in any run of the
- * scenario, else from the spec ("guards" object, if the spec has one). */
-static double guard_limit(const json_t *root, const json_t *scenario, const char *kind)
+/* A guard limit of KIND ("memory", "tasks"): from a guard that fired in
+ * any run of the scenario, else the limits a run was given
+ * (guard_limits.memory_bytes / .tasks). */
+static double guard_limit(const json_t *scenario, const char *kind)
 {
     const json_t *runs = json_object_get(scenario, "runs"), *run;
     size_t i;
@@ -322,12 +323,56 @@ static double guard_limit(const json_t *root, const json_t *scenario, const char
             if (!isnan(lim)) return lim;
         }
     }
-    static const struct {
-        const char *kind, *path;
-    } spec_keys[] = {{"memory", "spec.guards.memory_bytes"}, {"tasks", "spec.guards.tasks"}};
-    for (size_t k = 0; k < sizeof spec_keys / sizeof spec_keys[0]; k++)
-        if (!strcmp(kind, spec_keys[k].kind)) return lb_jnum_path(root, spec_keys[k].path);
+    const char *key = !strcmp(kind, "memory") ? "guard_limits.memory_bytes" : "guard_limits.tasks";
+    json_array_foreach(runs, i, run)
+    {
+        double lim = lb_jnum_path(run, key);
+        if (!isnan(lim) && lim > 0) return lim;
+    }
     return NAN;
+}
+
+/* Emits how a guard limit appears on a time chart: as a line when it is
+ * on the chart's scale (log axis, or at most 3x the data), otherwise only
+ * as a key entry saying where it is, so the data is not squashed. */
+static void gp_guard(FILE *gp, const char *prefix, double limit, double data_max, bool log_axis,
+                     const char *what, const char *value_text)
+{
+    char name[64], text[160];
+    int mode = isnan(limit) ? 0 : (log_axis || !(data_max > 0) || limit <= 3 * data_max) ? 1 : 2;
+    snprintf(name, sizeof name, "%s_guard_mode", prefix);
+    fprintf(gp, "%s = %d\n", name, mode);
+    if (mode == 1)
+        snprintf(text, sizeof text, "%s guard limit (%s)", what, value_text);
+    else
+        snprintf(text, sizeof text, "%s guard limit: %s (far above the data)", what, value_text);
+    snprintf(name, sizeof name, "%s_guard_text", prefix);
+    gp_str(gp, name, mode ? text : "");
+}
+
+/* Least-squares slope of live tasks over time during the load phase
+ * (tasks/s), or NAN with fewer than three load samples. */
+double lb_load_slope(const json_t *run)
+{
+    int ct = lb_sample_column(run, "t_s"), cp = lb_sample_column(run, "phase");
+    int cn = lb_sample_column(run, "tasks");
+    const json_t *rows = lb_jpath(run, "samples.rows"), *row;
+    double n = 0, st = 0, sy = 0, stt = 0, sty = 0;
+    size_t i;
+    if (ct < 0 || cp < 0 || cn < 0) return NAN;
+    json_array_foreach(rows, i, row)
+    {
+        const char *ph = json_string_value(json_array_get(row, (size_t)cp));
+        double t = row_num(row, ct), y = row_num(row, cn);
+        if (!ph || strcmp(ph, "load") || isnan(t) || isnan(y)) continue;
+        n++;
+        st += t;
+        sy += y;
+        stt += t * t;
+        sty += t * y;
+    }
+    double den = n * stt - st * st;
+    return n >= 3 && den > 0 ? (n * sty - st * sy) / den : NAN;
 }
 
 static void set_term(FILE *f, bool png, int w, int h)
@@ -404,17 +449,15 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     gp_num(gp, "t_exit", t_exit);
 
     /* Guards. */
-    double tasks_guard = guard_limit(root, scenario, "tasks");
-    double mem_guard = guard_limit(root, scenario, "memory");
+    double tasks_guard = guard_limit(scenario, "tasks");
+    double mem_guard = guard_limit(scenario, "memory");
     gp_num(gp, "tasks_guard", tasks_guard);
-    fprintf(gp, "has_tasks_guard = %d\n", !isnan(tasks_guard));
-    gp_num(gp, "mem_guard_mib", mem_guard / MIB);
-    fprintf(gp, "has_mem_guard = %d\n", !isnan(mem_guard));
+    gp_num(gp, "mem_guard_mb", mem_guard / MB);
 
     /* Annotations on the leaky curve: a guard kill, and what was left. */
     const char *kind = leaky ? lb_jstr_path(leaky, "guard.kind") : NULL;
     double kill_t = leaky ? lb_jnum_path(leaky, "guard.at_s") : NAN;
-    char text[256], a[64], b[64];
+    char text[256], a[64], b[96];
     if (kind && !isnan(kill_t)) {
         double value = lb_jnum_path(leaky, "guard.value");
         if (!strcmp(kind, "memory"))
@@ -442,7 +485,7 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
         gp_str(gp, "end_text_tasks", text);
         if (!column_last(leaky, "rss_bytes", &end_rss_t, &end_rss)) end_rss = NAN;
         snprintf(text, sizeof text, "%s still resident", lb_fmt_bytes(a, sizeof a, end_rss));
-        gp_num(gp, "end_y_rss", end_rss / MIB);
+        gp_num(gp, "end_y_rss", end_rss / MB);
         gp_str(gp, "end_text_rss", isnan(end_rss) ? "" : text);
     } else {
         fprintf(gp, "has_end_note = 0\nend_x = NaN\nend_y_tasks = NaN\nend_text_tasks = ''\n"
@@ -450,13 +493,20 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     }
 
     /* Scales: log where the twins differ by orders of magnitude. */
-    double peaks[3] = {rows_leaky ? column_max(leaky, "tasks") : NAN,
-                       rows_graceful ? column_max(graceful, "tasks") : NAN, tasks_guard};
-    fprintf(gp, "tasks_log = %d\nbig_counts = %d\n", wants_log(peaks, 3),
-            fmax(peaks[0], peaks[1]) >= 10000);
-    double rss[3] = {rows_leaky ? column_max(leaky, "rss_bytes") : NAN,
-                     rows_graceful ? column_max(graceful, "rss_bytes") : NAN, mem_guard};
-    fprintf(gp, "rss_log = %d\n", wants_log(rss, 3));
+    double peaks[2] = {rows_leaky ? column_max(leaky, "tasks") : NAN,
+                       rows_graceful ? column_max(graceful, "tasks") : NAN};
+    bool tasks_log = wants_log(peaks, 2);
+    fprintf(gp, "tasks_log = %d\nbig_counts = %d\n", tasks_log,
+            fmax(peaks[0], peaks[1]) >= 10000 || tasks_guard >= 10000);
+    double rss[2] = {rows_leaky ? column_max(leaky, "rss_bytes") : NAN,
+                     rows_graceful ? column_max(graceful, "rss_bytes") : NAN};
+    bool rss_log = wants_log(rss, 2);
+    fprintf(gp, "rss_log = %d\n", rss_log);
+    lb_fmt_count(a, sizeof a, tasks_guard);
+    snprintf(b, sizeof b, "%s tasks", a);
+    gp_guard(gp, "tasks", tasks_guard, fmax(peaks[0], peaks[1]), tasks_log, "task", b);
+    lb_fmt_bytes(a, sizeof a, mem_guard);
+    gp_guard(gp, "mem", mem_guard, fmax(rss[0], rss[1]), rss_log, "memory", a);
 
     bool have_states = false;
     for (int k = 0; k < 8; k++)
@@ -512,13 +562,13 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
     fprintf(f, "# before/after summary, median over repetitions\n"
-               "# x variant linetype tasks label_y label rss_mib label_y label recovery_ms "
+               "# x variant linetype tasks label_y label rss_mb label_y label recovery_ms "
                "label_y label\n");
     const char *variants[2] = {"leaky", "graceful"};
     double v_tasks[2], v_rss[2], v_rec[2];
     for (int v = 0; v < 2; v++) {
         v_tasks[v] = lb_scenario_metric(scenario, variants[v], "peak_tasks");
-        v_rss[v] = lb_scenario_metric(scenario, variants[v], "peak_rss_bytes") / MIB;
+        v_rss[v] = lb_scenario_metric(scenario, variants[v], "peak_rss_bytes") / MB;
         v_rec[v] = lb_scenario_metric(scenario, variants[v], "recovery_ms");
     }
     for (int v = 0; v < 2; v++) {
@@ -531,7 +581,7 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
             if (p == 0)
                 lb_fmt_count(label, sizeof label, val);
             else if (p == 1)
-                lb_fmt_bytes(label, sizeof label, val * MIB);
+                lb_fmt_bytes(label, sizeof label, val * MB);
             else if (isnan(val))
                 snprintf(label, sizeof label, "never: restart required");
             else

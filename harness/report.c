@@ -150,14 +150,17 @@ static void before_after(lb_doc *d, const json_t *scenario)
         int yes, total;
         recovered_counts(scenario, variants[v], &yes, &total);
         guard_note(note, sizeof note, runs[v], "tasks");
+        /* Growth while loaded: the leak groups' own rate if the run has
+         * one, else the slope of live tasks over the load phase. */
         double growth = runs[v] ? leak_growth(runs[v]) : NAN;
+        if (runs[v] && !(growth > 0)) growth = lb_load_slope(runs[v]);
         lb_fmt_count(a, sizeof a, peak);
         if (note[0]) {
             snprintf(cell[v], CELL, "≥ %s (%s)", a, note);
         } else if (total && yes == total) {
             snprintf(cell[v], CELL, "%s (controlled)", a);
         } else if (total && yes == 0 && !isnan(growth) && growth > 0) {
-            snprintf(cell[v], CELL, "%s (unbounded: +%s tasks/s while loaded)", a,
+            snprintf(cell[v], CELL, "%s (unbounded: +%s tasks/s under load)", a,
                      lb_fmt_count(b, sizeof b, round(growth)));
         } else if (total && yes == 0) {
             snprintf(cell[v], CELL, "%s (not back to baseline)", a);

@@ -1,6 +1,6 @@
 /*
- * report_fmt.c — how numbers look in reports (thousands separators, IEC
- * byte units, milliseconds or seconds), file-name slugs, and the three
+ * report_fmt.c — how numbers look in reports (thousands separators, decimal
+ * byte units (kB, MB, GB), milliseconds or seconds), file-name slugs, and the three
  * escapers that keep text from a results file from turning into markup
  * or gnuplot commands.
  *
@@ -68,15 +68,16 @@ char *lb_fmt_count(char *buf, size_t n, double v)
 
 char *lb_fmt_bytes(char *buf, size_t n, double bytes)
 {
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    /* Decimal units, like the terminal table and the seed write-up. */
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
     if (isnan(bytes)) {
         snprintf(buf, n, "n/a");
         return buf;
     }
     double v = bytes;
     int u = 0;
-    while (fabs(v) >= 1024 && u < 4) {
-        v /= 1024;
+    while (fabs(v) >= 1000 && u < 4) {
+        v /= 1000;
         u++;
     }
     char num[32];

@@ -55,7 +55,7 @@ int lb_sample_column(const json_t *run, const char *name);
 
 /* Each writes into buf (size n) and returns buf; NAN prints as "n/a". */
 char *lb_fmt_count(char *buf, size_t n, double v);        /* 5012 -> "5,012" */
-char *lb_fmt_bytes(char *buf, size_t n, double bytes);    /* "412 MiB", "4.2 GiB" */
+char *lb_fmt_bytes(char *buf, size_t n, double bytes);    /* decimal: "412 MB", "4.2 GB" */
 char *lb_fmt_ms(char *buf, size_t n, double ms);          /* "84 ms", "0.52 ms", "7.4 s" */
 char *lb_fmt_num(char *buf, size_t n, double v, int sig); /* sig significant digits */
 
@@ -137,6 +137,10 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, in
  * $LEAKBENCH_PLOTS_DIR, else plots/ beside or above the executable,
  * else ./plots.  Returns 0 or -ENOENT. */
 int lb_plot_templates_dir(char *buf, size_t n);
+
+/* Least-squares slope of live tasks over the load phase's samples
+ * (tasks/s); NAN with fewer than three load samples. */
+double lb_load_slope(const json_t *run);
 
 /* Searches PATH the way execvp does; true if an executable NAME exists. */
 bool lb_on_path(const char *name);

@@ -6,7 +6,8 @@
  * (a synthetic results file in the schema_version 1 shape, not a
  * measurement).  Covered: a full render and a byte-identical re-render;
  * the gnuplot/Markdown/HTML injection attempt through a scenario's name
- * and texts; a PATH without gnuplot (library and CLI, exit code 5); a
+ * and texts; a PATH without gnuplot (library, `report` and a short
+ * `run` of scenarios/quick.json: exit code 5, report.md written); a
  * gnuplot script that fails (exit 3, no images moved into place); invalid
  * results files (exit 2, message names file and position, nothing
  * written); the formatters and escapers.  Run from the repository root
@@ -191,9 +192,9 @@ static void test_render_fixture(void **state)
     assert_non_null(md);
     /* The before/after table in the seed's shape, from the fixture's numbers. */
     assert_non_null(strstr(md, "| Metric | Before fix (leaky) | After fix (graceful) |"));
-    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s while loaded) | 17 "
+    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | 17 "
                                "(controlled) |"));
-    assert_non_null(strstr(md, "| Memory (RSS) | 63.2 MiB (rising) | 3.46 MiB (stable) |"));
+    assert_non_null(strstr(md, "| Memory (RSS) | 66.3 MB (rising) | 3.62 MB (stable) |"));
     assert_non_null(strstr(md, "| Recovery time | restart required"));
     assert_non_null(strstr(md, "| 42 ms |"));
     assert_non_null(strstr(md, "| leaky #0 | 3,000 | 2,100 | 900 |"));
@@ -210,7 +211,7 @@ static void test_render_fixture(void **state)
     assert_null(strstr(html, "src=\"")); /* self-contained: nothing loaded from elsewhere */
     assert_non_null(strstr(html, "id=\"c1-gnuplot_canvas\""));
     assert_non_null(strstr(html, "id=\"c5-gnuplot_canvas\""));
-    assert_non_null(strstr(html, "<td class=\"r\">63.2 MiB (rising)</td>"));
+    assert_non_null(strstr(html, "<td class=\"r\">66.3 MB (rising)</td>"));
     free(html);
 
     /* Nothing temporary left behind. */
@@ -365,6 +366,36 @@ static void test_missing_gnuplot(void **state)
     assert_int_equal(code, LB_EXIT_NO_GNUPLOT);
     assert_non_null(strstr(err, "gnuplot is not on PATH"));
     assert_true(exists(out, "report.md"));
+    rm_tree(dir);
+}
+
+/* `leakbench run` renders the report at the end; without gnuplot it still
+ * writes results.json and report.md, skips the charts and exits 5. */
+static void test_run_without_gnuplot(void **state)
+{
+    (void)state;
+    char dir[64], empty[128], out[128], err[4096];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(empty, sizeof empty, "%s/empty-path", dir);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    snprintf(out, sizeof out, "%s/run", dir);
+    const char *args[] = {"run", "-q", "--duration",           "300ms",
+                          "-o",  out,  "scenarios/quick.json", NULL};
+    int code = run_cli(empty, err, sizeof err, args);
+    if (code == -1) {
+        rm_tree(dir);
+        skip();
+    }
+    if (code != LB_EXIT_NO_GNUPLOT) fail_msg("leakbench run exited %d: %s", code, err);
+    assert_non_null(strstr(err, "gnuplot is not on PATH"));
+    assert_true(exists(out, "results.json"));
+    assert_true(exists(out, "report.md"));
+    assert_true(exists(out, "report.html"));
+    assert_true(exists(out, "charts/charts.gp"));
+    assert_false(exists(out, "charts/timeout_leak-tasks.png"));
+    char *md = slurp(out, "report.md");
+    assert_non_null(strstr(md, "| Peak tasks |"));
+    free(md);
     rm_tree(dir);
 }
 
@@ -550,8 +581,9 @@ static void test_formatting_and_escaping(void **state)
     assert_string_equal(lb_fmt_count(b, sizeof b, 120), "120");
     assert_string_equal(lb_fmt_count(b, sizeof b, -1234567), "-1,234,567");
     assert_string_equal(lb_fmt_count(b, sizeof b, NAN), "n/a");
-    assert_string_equal(lb_fmt_bytes(b, sizeof b, 4.2 * 1024 * 1024 * 1024), "4.2 GiB");
-    assert_string_equal(lb_fmt_bytes(b, sizeof b, 150.0 * 1024 * 1024), "150 MiB");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 4.2e9), "4.2 GB");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 150e6), "150 MB");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 27897856), "27.9 MB");
     assert_string_equal(lb_fmt_bytes(b, sizeof b, 512), "512 B");
     assert_string_equal(lb_fmt_ms(b, sizeof b, 84), "84 ms");
     assert_string_equal(lb_fmt_ms(b, sizeof b, 0.52), "0.52 ms");
@@ -590,6 +622,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_without_gnuplot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gnuplot_failure_moves_no_images, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_usage_and_errors, setup, teardown),

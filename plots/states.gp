@@ -17,6 +17,7 @@ do for [v=1:2] {
         set ylabel 'tasks (count)'
         set format y '%g'
         set autoscale xfix
+        if (t_exit == t_exit) { set xrange [0:t_exit] }
         set yrange [0:*]
         set offsets 0, 0, graph 0.1, 0
         set title (v == 1 ? 'leaky (before fix)' : 'graceful (after fix)')

@@ -1,11 +1,15 @@
 # tasks.gp — live tasks over time, leaky and graceful twins together, with
 # the run's phases shaded and the task guard drawn.
-# Inputs: scen (title text), leaky_dat, graceful_dat (data files, column 1
-# time in s, 3 live tasks), has_leaky, has_graceful (0/1), tasks_log (0/1),
-# big_counts (0/1: label the axis 10k, 20k...),
-# tasks_guard + has_tasks_guard, the phase times read by phases.gp, and
-# few_points (0/1: mark samples), the kill/leftover annotation: has_kill, kill_t, kill_text, has_end_note,
-# end_x, end_y_tasks, end_text_tasks.
+# Inputs (set by charts.gp):
+#   scen                      title text
+#   leaky_dat, graceful_dat   data files (column 1 time in s, 3 live tasks)
+#   has_leaky, has_graceful   0/1; few_points 0/1 (mark the samples)
+#   tasks_log, big_counts     0/1: log axis; label the axis 10k, 20k...
+#   tasks_guard, tasks_guard_mode, tasks_guard_text
+#                             the limit; 0 none, 1 drawn, 2 key entry only
+#   t_load0 ... t_exit        phase times (phases.gp)
+#   has_kill, kill_t, kill_text              a guard that killed the leaky run
+#   has_end_note, end_x, end_y_tasks, end_text_tasks   what was left behind
 reset
 load 'plots/style.gp'
 series_style = few_points ? 'linespoints pt 7 ps 0.6' : 'lines'
@@ -15,6 +19,7 @@ set xlabel 'time since start (s)'
 set ylabel 'live tasks (count)'
 if (!big_counts) { set format y '%g' }
 set autoscale xfix
+if (t_exit == t_exit) { set xrange [0:t_exit] }
 set yrange [0:*]
 set offsets 0, 0, graph 0.12, 0
 if (tasks_log) {
@@ -29,6 +34,12 @@ if (has_kill) {
 if (has_end_note) {
     set label 202 end_text_tasks at end_x, end_y_tasks right offset -1, -1 front noenhanced tc rgb '#d62728'
 }
-plot for [i=1:has_leaky] leaky_dat using 1:3 with @series_style ls 1 title 'leaky (before fix)', \
-     for [i=1:has_graceful] graceful_dat using 1:3 with @series_style ls 2 title 'graceful (after fix)', \
-     for [i=1:has_tasks_guard] tasks_guard with lines ls 3 title 'task guard limit'
+# The plot command is assembled from fixed pieces (text from the results
+# file is only ever referenced by variable name, never pasted in), because
+# an empty `for [i=1:0]` iteration still plots once in gnuplot 5.4.
+cmd = ''
+if (has_leaky) { cmd = cmd . ", leaky_dat using 1:3 with @series_style ls 1 title 'leaky (before fix)'" }
+if (has_graceful) { cmd = cmd . ", graceful_dat using 1:3 with @series_style ls 2 title 'graceful (after fix)'" }
+if (tasks_guard_mode == 1) { cmd = cmd . ", tasks_guard with lines ls 3 title tasks_guard_text" }
+if (tasks_guard_mode == 2) { cmd = cmd . ", keyentry with lines ls 3 title tasks_guard_text" }
+eval 'plot ' . cmd[3:]

@@ -145,7 +145,8 @@ int rt_chan_free(rt_chan *ch)
 {
     if (!ch) return -EINVAL;
     pthread_mutex_lock(&ch->lock);
-    bool busy = ch->sendq.head || ch->recvq.head || atomic_load(&ch->pinned) > 0;
+    bool busy = ch->sendq.head || ch->recvq.head ||
+                atomic_load_explicit(&ch->pinned, memory_order_acquire) > 0;
     pthread_mutex_unlock(&ch->lock);
     if (busy) return -EBUSY;
     rt__chan_release(ch);
@@ -394,7 +395,8 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         }
     }
     rt__block_end();
-    if (shown) atomic_fetch_sub_explicit(&shown->pinned, 1, memory_order_relaxed);
+    /* Release: rt_chan_free (acquire) must see everything we did with it. */
+    if (shown) atomic_fetch_sub_explicit(&shown->pinned, 1, memory_order_release);
 
     /* Take back the waiters nobody consumed.  A waiter no longer queued
      * was dequeued by a peer under that channel's lock and is never looked

@@ -7,7 +7,8 @@
  * cause, so its siblings see cancellation (errgroup style).
  * rt_group_wait optionally cancels first, then joins every child (blocked
  * as RT_OP_JOIN, with no escape: the point is that nothing outlives the
- * scope), returns the first error and frees the group.
+ * scope; a child counts as joined only once it has left the live-task
+ * registry), returns the first error and frees the group.
  */
 #include "rt_internal.h"
 
@@ -57,7 +58,7 @@ static void group_child_main(void *p)
         if (atomic_compare_exchange_strong(&g->first_err, &expected, rc))
             rt_ctx_cancel_cause(g->ctx, rc);
     }
-    rt_wg_done(g->wg); /* last touch of g: the waiter may free it now */
+    /* The core signals g->wg once this task has left the registry. */
 }
 
 int rt_group_go_at(rt_group *g, const char *role, int (*fn)(rt_ctx *ctx, void *arg), void *arg,
@@ -67,12 +68,8 @@ int rt_group_go_at(rt_group *g, const char *role, int (*fn)(rt_ctx *ctx, void *a
     group_child *c = malloc(sizeof *c);
     if (!c) return -ENOMEM;
     *c = (group_child){.g = g, .fn = fn, .arg = arg};
-    rt_wg_add(g->wg, 1);
-    int rc = rt_go_at(role, group_child_main, c, site);
-    if (rc < 0) {
-        free(c);
-        rt_wg_done(g->wg);
-    }
+    int rc = rt__go_joined(role, group_child_main, c, site, g->wg);
+    if (rc < 0) free(c);
     return rc;
 }
 

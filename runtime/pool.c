@@ -74,7 +74,7 @@ static void pool_worker(void *arg)
         p->fn(p->ctx, job);
         atomic_fetch_add_explicit(&p->finished, 1, memory_order_relaxed);
     }
-    rt_wg_done(p->workers);
+    /* The core signals p->workers once this task has left the registry. */
 }
 
 rt_pool *rt_pool_new(int workers, int64_t queue_cap, rt_job_fn fn, rt_ctx *parent, const char *role)
@@ -89,13 +89,9 @@ rt_pool *rt_pool_new(int workers, int64_t queue_cap, rt_job_fn fn, rt_ctx *paren
     p->workers = rt_wg_new();
     p->submitters = rt_wg_new();
     if (!p->queue || !p->ctx || !p->workers || !p->submitters) goto fail;
-    for (int i = 0; i < workers; i++) {
-        rt_wg_add(p->workers, 1);
-        if (rt_go_at(role ? role : "pool-worker", pool_worker, p, RT_SITE) < 0) {
-            rt_wg_done(p->workers);
+    for (int i = 0; i < workers; i++)
+        if (rt__go_joined(role ? role : "pool-worker", pool_worker, p, RT_SITE, p->workers) < 0)
             goto fail_started;
-        }
-    }
     return p;
 
 fail_started:

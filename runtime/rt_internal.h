@@ -87,6 +87,10 @@ bool rt__ctx_is_background(const rt_ctx *ctx);
 /* Drops a reference taken with rt_ctx_retain without cancelling. */
 void rt__ctx_unref(rt_ctx *ctx);
 
+/* rt_go_at for a task that a join waits for: adds one to wg and has the
+ * core call rt_wg_done(wg) after the task has left the registry. */
+int rt__go_joined(const char *role, void (*fn)(void *), void *arg, rt_site site, rt_wg *wg);
+
 /* Wait-group wait recording a chosen op (RT_OP_JOIN for groups/pools). */
 int rt__wg_wait_op(rt_wg *wg, rt_ctx *ctx, rt_op op, rt_site site);
 

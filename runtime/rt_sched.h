@@ -64,6 +64,11 @@ struct rt_task {
      * rt_config.seed and the task id; touched only by the task itself. */
     uint64_t rng;
 
+    /* Joined tasks (groups, pools): the core calls rt_wg_done on it after
+     * the task has left the registry, so a join that returns never sees
+     * the task still counted as live. */
+    struct rt_wg *join_wg;
+
     /* Registry of live tasks (doubly linked, under the registry lock). */
     struct rt_task *reg_prev, *reg_next;
 };

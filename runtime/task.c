@@ -165,6 +165,7 @@ void rt__task_body(rt_task *t)
 {
     t->fn(t->arg);
     task_unregister(t);
+    if (t->join_wg) rt_wg_done(t->join_wg);
 }
 
 /* ------------------------------------------------------------- rt_run -- */
@@ -226,15 +227,20 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
 
 /* -------------------------------------------------------------- tasks -- */
 
-int rt_go_at(const char *role, void (*fn)(void *), void *arg, rt_site spawn_site)
+static int go(const char *role, void (*fn)(void *), void *arg, rt_site spawn_site, rt_wg *join)
 {
     if (!fn) return -EINVAL;
     rt_task *t = rt__sched->task_alloc();
     if (!t) return -ENOMEM;
     task_init(t, role, fn, arg, spawn_site);
+    if (join) {
+        rt_wg_add(join, 1);
+        t->join_wg = join;
+    }
     task_register(t);
     int rc = rt__sched->spawn(t);
     if (rc < 0) {
+        if (join) rt_wg_done(join);
         task_unregister(t);
         /* It never ran: take it back out of the totals as well. */
         counter_add(&rt__counters->spawned_total, -1);
@@ -242,6 +248,16 @@ int rt_go_at(const char *role, void (*fn)(void *), void *arg, rt_site spawn_site
         rt__sched->task_free(t);
     }
     return rc;
+}
+
+int rt_go_at(const char *role, void (*fn)(void *), void *arg, rt_site spawn_site)
+{
+    return go(role, fn, arg, spawn_site, NULL);
+}
+
+int rt__go_joined(const char *role, void (*fn)(void *), void *arg, rt_site site, rt_wg *wg)
+{
+    return go(role, fn, arg, site, wg);
 }
 
 rt_task *rt_self(void)

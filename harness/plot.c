@@ -51,7 +51,7 @@ static const char *const templates[] = {"style.gp",  "phases.gp",  "tasks.gp",  
 #define N_TEMPLATES (sizeof templates / sizeof templates[0])
 
 /* The most rows a chart's data file gets; longer runs are decimated. */
-#define MAX_PLOT_ROWS 2500
+#define MAX_PLOT_ROWS 1000
 #define MB            1e6 /* RSS is charted in decimal megabytes, as in the terminal table */
 
 static const char *const state_columns[] = {"running", "send",      "recv", "select",
@@ -508,10 +508,20 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     lb_fmt_bytes(a, sizeof a, mem_guard);
     gp_guard(gp, "mem", mem_guard, fmax(rss[0], rss[1]), rss_log, "memory", a);
 
-    bool have_states = false;
-    for (int k = 0; k < 8; k++)
-        for (int r = 0; r < 2; r++)
-            if (runs[r] && lb_sample_column(runs[r], state_columns[k]) >= 0) have_states = true;
+    /* The task states that ever occur, for the stacked chart. */
+    char active[32] = "";
+    for (int k = 0; k < 8; k++) {
+        double most = 0;
+        for (int r = 0; r < 2; r++) {
+            double m = runs[r] ? column_max(runs[r], state_columns[k]) : NAN;
+            if (m > most) most = m;
+        }
+        if (most > 0)
+            snprintf(active + strlen(active), sizeof active - strlen(active), "%s%d",
+                     active[0] ? " " : "", k + 1);
+    }
+    bool have_states = active[0] != 0;
+    gp_str(gp, "active", active);
     if (series_leaky || series_graceful) {
         for (int kind_i = 0; kind_i < 3; kind_i++) {
             if (kind_i == 2 && !have_states) continue;

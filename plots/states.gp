@@ -2,7 +2,9 @@
 # send, recv, select, sleep, a wait group, a lock or a join.  One panel per
 # variant, each with its own (linear) scale, phases shaded.
 # Inputs: scen, leaky_dat, graceful_dat (columns 5..12 are the states in
-# the order of `states` below), has_leaky, has_graceful, phase times.
+# the order of `states` below), has_leaky, has_graceful, phase times, and
+# active: the numbers (1..8) of the states that are ever non-zero, e.g.
+# '1 2 4 5' (states that never occur are left out of the stack and key).
 states = 'running send recv select sleep waitgroup lock join'
 reset
 set multiplot layout (has_leaky + has_graceful), 1 title sprintf('Tasks by state (stacked): %s', scen) noenhanced font ',12'
@@ -22,8 +24,10 @@ do for [v=1:2] {
         set offsets 0, 0, graph 0.1, 0
         set title (v == 1 ? 'leaky (before fix)' : 'graceful (after fix)')
         file = (v == 1 ? leaky_dat : graceful_dat)
-        plot for [i=8:1:-1] file using 1:(sum [k=1:i] (valid(4 + k) ? column(4 + k) : 0)) \
-             with filledcurves x1 ls (10 + i) title word(states, i)
+        # Layer j stacks the first j active states; drawn top layer first.
+        plot for [j=words(active):1:-1] file \
+             using 1:(sum [k=1:j] (valid(4 + word(active, k)) ? column(4 + word(active, k)) : 0)) \
+             with filledcurves x1 ls (10 + word(active, j)) title word(states, word(active, j) + 0)
     }
 }
 unset multiplot

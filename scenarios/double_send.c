@@ -1,0 +1,168 @@
+/*
+ * double_send.c — pattern 8 of shared/LEAK_PATTERNS.md: double send.
+ *
+ * Each request's handler starts a worker that holds the request's payload
+ * for the service time and reports on a reply channel: an error for the
+ * requests the spec's error probability marks (inject_error), the result
+ * otherwise.  The handler receives exactly one reply.
+ *
+ * Leaky: on error the worker sends the error and, missing a return, falls
+ * through to send the result too; the handler took the error and left, so
+ * the second send blocks forever (unbuffered channel, NULL context).
+ * Leaked tasks per second = rate × error probability.
+ *
+ * Graceful: the worker has a single exit path that sends exactly once, in
+ * a select on its context (a child of the request's), so even that one
+ * send cannot outlive the request.  A buffer would only hide the bug, so
+ * the channel stays unbuffered.  A wait group lets shutdown join every
+ * worker.
+ */
+#include "scenario_util.h"
+
+#include <stdlib.h>
+
+typedef struct ds_call {
+    _Atomic int refs; /* handler + worker; last one frees */
+    rt_chan *reply;   /* unbuffered in both twins */
+    rt_ctx *ctx;      /* graceful: the worker's context */
+    rt_wg *wg;        /* graceful: the state's task count */
+    sc_job job;
+} ds_call;
+
+typedef struct ds_state {
+    rt_wg *wg; /* graceful: every worker started and not yet ended */
+} ds_state;
+
+static ds_call *ds_call_new(const lb_request *req)
+{
+    ds_call *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->reply = rt_chan_new(0);
+    if (!c->reply) {
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->refs, 2);
+    c->job = sc_job_of(req);
+    return c;
+}
+
+static void ds_call_unref(ds_call *c)
+{
+    if (!sc_unref(&c->refs)) return;
+    if (c->ctx) rt_ctx_release(c->ctx);
+    rt_chan_free(c->reply);
+    free(c);
+}
+
+static void *ds_setup(const lb_env *env)
+{
+    (void)env;
+    ds_state *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->wg = rt_wg_new();
+    if (!st->wg) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void ds_shutdown(void *state)
+{
+    ds_state *st = state;
+    if (sc_wait_all(st->wg) != 0) return; /* tasks still use st: keep it */
+    rt_wg_free(st->wg);
+    free(st);
+}
+
+static lb_outcome ds_await_reply(ds_call *c, lb_request *req)
+{
+    void *v;
+    int rc = rt_chan_recv(c->reply, &v, req->ctx);
+    if (rc != 0) return sc_outcome_of(rc);
+    return v == SC_ERR_VALUE ? LB_FAILED : LB_COMPLETED;
+}
+
+/* ------------------------------------------------------------- leaky -- */
+
+static void leaky_worker(void *arg)
+{
+    ds_call *c = arg;
+    void *payload = lb_payload_new(c->job.payload_bytes);
+    sc_work(c->job.service_ns, NULL);
+    if (c->job.inject_error) {
+        rt_chan_send(c->reply, SC_ERR_VALUE, NULL);
+        /* The bug: no return here, so the worker falls through. */
+    }
+    rt_chan_send(c->reply, SC_OK_VALUE, NULL); /* LEAK SITE: second send, nobody receives */
+    lb_payload_free(payload, c->job.payload_bytes);
+    ds_call_unref(c);
+}
+
+static lb_outcome leaky_handle(void *state, lb_request *req)
+{
+    (void)state;
+    ds_call *c = ds_call_new(req);
+    if (!c) return LB_FAILED;
+    if (rt_go("worker", leaky_worker, c) != 0) {
+        ds_call_unref(c);
+        ds_call_unref(c);
+        return LB_FAILED;
+    }
+    lb_outcome out = ds_await_reply(c, req);
+    ds_call_unref(c);
+    return out;
+}
+
+/* ---------------------------------------------------------- graceful -- */
+
+static void graceful_worker(void *arg)
+{
+    ds_call *c = arg;
+    rt_wg *wg = c->wg;
+    void *payload = lb_payload_new(c->job.payload_bytes);
+    void *reply = SC_OK_VALUE;
+    if (sc_work(c->job.service_ns, c->ctx) != 0) goto out; /* the request is gone */
+    if (c->job.inject_error) reply = SC_ERR_VALUE;
+    rt_chan_send(c->reply, reply, c->ctx); /* the one send, in a select on the context */
+out:
+    lb_payload_free(payload, c->job.payload_bytes);
+    ds_call_unref(c);
+    rt_wg_done(wg);
+}
+
+static lb_outcome graceful_handle(void *state, lb_request *req)
+{
+    ds_state *st = state;
+    ds_call *c = ds_call_new(req);
+    if (!c) return LB_FAILED;
+    c->wg = st->wg;
+    c->ctx = rt_ctx_with_cancel(req->ctx);
+    if (!c->ctx || sc_go_tracked(st->wg, "worker", graceful_worker, c) != 0) {
+        ds_call_unref(c);
+        ds_call_unref(c);
+        return LB_FAILED;
+    }
+    lb_outcome out = ds_await_reply(c, req);
+    rt_ctx_cancel(c->ctx); /* a worker still sending gives up now */
+    ds_call_unref(c);
+    return out;
+}
+
+static const lb_scenario double_send = {
+    .name = "double_send",
+    .pattern = 8,
+    .title = "double send",
+    .trigger = "error probability (workers that report an error)",
+    .source = "CGO'24 (Saioc et al., arXiv:2312.12002)",
+    .description = "On error the worker sends the error and falls through to send the result "
+                   "too; the handler received once and left, so the second send blocks forever.",
+    .fix = "One exit path that sends exactly once, in a select on the request's context (a "
+           "buffer would only hide the bug).",
+    .knobs = NULL,
+    .n_knobs = 0,
+    .leaky = {ds_setup, leaky_handle, ds_shutdown},
+    .graceful = {ds_setup, graceful_handle, ds_shutdown},
+};
+LB_SCENARIO(double_send)

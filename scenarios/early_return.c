@@ -1,0 +1,169 @@
+/*
+ * early_return.c — pattern 2 of shared/LEAK_PATTERNS.md: early return.
+ *
+ * Each request does two things at once: a "fetch" task loads the record
+ * (it holds the request's payload for the service time) and sends it back
+ * on a result channel, while the handler checks the caller's quota.  The
+ * quota check fails for the requests the spec's error probability marks
+ * (lb_request.inject_error), and the handler then returns LB_FAILED at once.
+ *
+ * Leaky: the result channel is unbuffered and the early return skips the
+ * receive, so the fetch task blocks forever in its send (NULL context),
+ * holding its payload.  Leaked tasks per second = rate × error probability.
+ *
+ * Graceful: the result channel has a buffer of one, so the fetch task's
+ * single send always completes whether or not anybody receives; the fetch
+ * works under a context the handler cancels when it returns early; a wait
+ * group counts every fetch task so shutdown joins them.
+ */
+#include "scenario_util.h"
+
+#include <stdlib.h>
+
+/* One request's call, shared by the handler and its fetch task; the last
+ * of the two to let go frees it. */
+typedef struct er_call {
+    _Atomic int refs;
+    rt_chan *result;
+    rt_ctx *ctx; /* graceful: the fetch's context, cancelled on early return */
+    rt_wg *wg;   /* graceful: the state's task count */
+    sc_job job;
+} er_call;
+
+typedef struct er_state {
+    rt_wg *wg; /* graceful: every fetch task started and not yet ended */
+} er_state;
+
+static er_call *er_call_new(const lb_request *req, int64_t cap)
+{
+    er_call *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->result = rt_chan_new(cap);
+    if (!c->result) {
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->refs, 2);
+    c->job = sc_job_of(req);
+    return c;
+}
+
+static void er_call_unref(er_call *c)
+{
+    if (!sc_unref(&c->refs)) return;
+    if (c->ctx) rt_ctx_release(c->ctx);
+    rt_chan_free(c->result);
+    free(c);
+}
+
+static void *er_setup(const lb_env *env)
+{
+    (void)env;
+    er_state *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->wg = rt_wg_new();
+    if (!st->wg) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void er_shutdown(void *state)
+{
+    er_state *st = state;
+    if (sc_wait_all(st->wg) != 0) return; /* tasks still use st: keep it */
+    rt_wg_free(st->wg);
+    free(st);
+}
+
+/* ------------------------------------------------------------- leaky -- */
+
+static void leaky_fetch(void *arg)
+{
+    er_call *c = arg;
+    void *payload = lb_payload_new(c->job.payload_bytes);
+    sc_work(c->job.service_ns, NULL);
+    rt_chan_send(c->result, SC_OK_VALUE, NULL); /* LEAK SITE: no receiver after an early return */
+    lb_payload_free(payload, c->job.payload_bytes);
+    er_call_unref(c);
+}
+
+static lb_outcome leaky_handle(void *state, lb_request *req)
+{
+    (void)state;
+    er_call *c = er_call_new(req, 0);
+    if (!c) return LB_FAILED;
+    if (rt_go("fetch", leaky_fetch, c) != 0) {
+        er_call_unref(c);
+        er_call_unref(c);
+        return LB_FAILED;
+    }
+    if (req->inject_error) {
+        /* The bug: the quota check failed, so return — without receiving. */
+        er_call_unref(c);
+        return LB_FAILED;
+    }
+    void *v;
+    int rc = rt_chan_recv(c->result, &v, req->ctx);
+    er_call_unref(c);
+    return sc_outcome_of(rc);
+}
+
+/* ---------------------------------------------------------- graceful -- */
+
+static void graceful_fetch(void *arg)
+{
+    er_call *c = arg;
+    rt_wg *wg = c->wg;
+    void *payload = lb_payload_new(c->job.payload_bytes);
+    if (sc_work(c->job.service_ns, c->ctx) == 0) {
+        /* Buffer of one: this send completes even if nobody receives. */
+        rt_chan_send(c->result, SC_OK_VALUE, c->ctx);
+    }
+    lb_payload_free(payload, c->job.payload_bytes);
+    er_call_unref(c);
+    rt_wg_done(wg);
+}
+
+static lb_outcome graceful_handle(void *state, lb_request *req)
+{
+    er_state *st = state;
+    er_call *c = er_call_new(req, 1);
+    if (!c) return LB_FAILED;
+    c->wg = st->wg;
+    c->ctx = rt_ctx_with_cancel(req->ctx);
+    if (!c->ctx || sc_go_tracked(st->wg, "fetch", graceful_fetch, c) != 0) {
+        er_call_unref(c);
+        er_call_unref(c);
+        return LB_FAILED;
+    }
+    lb_outcome out;
+    if (req->inject_error) {
+        rt_ctx_cancel(c->ctx); /* the fetch's work is no longer wanted */
+        out = LB_FAILED;
+    } else {
+        void *v;
+        out = sc_outcome_of(rt_chan_recv(c->result, &v, req->ctx));
+    }
+    er_call_unref(c);
+    return out;
+}
+
+static const lb_scenario early_return = {
+    .name = "early_return",
+    .pattern = 2,
+    .title = "early return",
+    .trigger = "error probability (requests whose quota check fails)",
+    .source = "CGO'24 (Saioc et al., arXiv:2312.12002); Go 1.26 release notes",
+    .description = "The handler starts a fetch task that sends its result on an unbuffered "
+                   "channel, then returns on the error path before receiving; the fetch task "
+                   "blocks forever in its send, holding its payload.",
+    .fix = "Give the result channel a buffer of one so the single send always completes, and "
+           "cancel the fetch's context on the early return.",
+    .knobs = NULL,
+    .n_knobs = 0,
+    .leaky = {er_setup, leaky_handle, er_shutdown},
+    .graceful = {er_setup, graceful_handle, er_shutdown},
+};
+LB_SCENARIO(early_return)

@@ -1,0 +1,169 @@
+/*
+ * first_response_wins.c — pattern 3 of shared/LEAK_PATTERNS.md: first
+ * response wins (N-cast).
+ *
+ * Each request is sent to N replicas at once (knob "fanout") and the
+ * handler answers with whichever reply comes first.  Every replica holds
+ * the request's payload and takes a different share of the service time
+ * (0.5× to 1.5×, drawn from the request's random number).
+ *
+ * Leaky: the replicas send on one unbuffered channel with no context and
+ * the handler receives once, so the N−1 losers block forever in their
+ * send.  Leaked tasks per second = rate × (fanout − 1); fanout 1 leaks
+ * nothing.
+ *
+ * Graceful: the reply channel has capacity N, the replicas run in a task
+ * group under the request's context and every send selects on it; once the
+ * first reply is in, the handler cancels the group (the losers stop
+ * working) and joins it before returning, so nothing outlives the request.
+ */
+#include "scenario_util.h"
+
+#include <stdlib.h>
+
+enum { FRW_KNOB_FANOUT = 0 };
+static const lb_knob frw_knobs[] = {
+    {"fanout", "replicas asked per request (N); N-1 lose the race", 3, 1, 64, true},
+};
+
+typedef struct frw_state {
+    int fanout;
+} frw_state;
+
+/* One request's fan-out, shared by the handler and its replicas. */
+typedef struct frw_call {
+    _Atomic int refs;       /* leaky: handler + replicas; last one frees */
+    _Atomic int next_index; /* each replica takes its index from here */
+    rt_chan *replies;
+    sc_job job;
+} frw_call;
+
+static frw_call *frw_call_new(const lb_request *req, int64_t cap, int refs)
+{
+    frw_call *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->replies = rt_chan_new(cap);
+    if (!c->replies) {
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->refs, refs);
+    atomic_init(&c->next_index, 0);
+    c->job = sc_job_of(req);
+    return c;
+}
+
+static void frw_call_unref(frw_call *c)
+{
+    if (!sc_unref(&c->refs)) return;
+    rt_chan_free(c->replies);
+    free(c);
+}
+
+/* Replica i's share of the service time: 0.5x to 1.5x. */
+static int64_t frw_replica_ns(const frw_call *c, int i)
+{
+    return (int64_t)((double)c->job.service_ns * (0.5 + sc_frac(c->job.rand, (uint64_t)i)));
+}
+
+static void *frw_setup(const lb_env *env)
+{
+    frw_state *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->fanout = (int)env->knob[FRW_KNOB_FANOUT];
+    if (st->fanout < 1) st->fanout = 1;
+    return st;
+}
+
+/* Both twins' handlers join or abandon their replicas before returning;
+ * nothing the state owns is used by a task after that. */
+static void frw_shutdown(void *state)
+{
+    free(state);
+}
+
+/* ------------------------------------------------------------- leaky -- */
+
+static void leaky_replica(void *arg)
+{
+    frw_call *c = arg;
+    int i = atomic_fetch_add(&c->next_index, 1);
+    void *payload = lb_payload_new(c->job.payload_bytes);
+    sc_work(frw_replica_ns(c, i), NULL);
+    rt_chan_send(c->replies, SC_OK_VALUE, NULL); /* LEAK SITE: only the first reply is received */
+    lb_payload_free(payload, c->job.payload_bytes);
+    frw_call_unref(c);
+}
+
+static lb_outcome leaky_handle(void *state, lb_request *req)
+{
+    frw_state *st = state;
+    frw_call *c = frw_call_new(req, 0, st->fanout + 1);
+    if (!c) return LB_FAILED;
+    int started = 0;
+    for (int i = 0; i < st->fanout; i++)
+        if (rt_go("replica", leaky_replica, c) == 0) started++;
+    for (int i = started; i < st->fanout; i++) frw_call_unref(c);
+    if (started == 0) {
+        frw_call_unref(c);
+        return LB_FAILED;
+    }
+    void *v;
+    int rc = rt_chan_recv(c->replies, &v, req->ctx); /* the first reply wins */
+    frw_call_unref(c);
+    return sc_outcome_of(rc);
+}
+
+/* ---------------------------------------------------------- graceful -- */
+
+static int graceful_replica(rt_ctx *ctx, void *arg)
+{
+    frw_call *c = arg;
+    int i = atomic_fetch_add(&c->next_index, 1);
+    void *payload = lb_payload_new(c->job.payload_bytes);
+    if (sc_work(frw_replica_ns(c, i), ctx) == 0)
+        rt_chan_send(c->replies, SC_OK_VALUE, ctx); /* capacity N: never blocks */
+    lb_payload_free(payload, c->job.payload_bytes);
+    return 0; /* a loser being cancelled is not an error of the group */
+}
+
+static lb_outcome graceful_handle(void *state, lb_request *req)
+{
+    frw_state *st = state;
+    frw_call *c = frw_call_new(req, st->fanout, 1);
+    if (!c) return LB_FAILED;
+    rt_group *g = rt_group_new(req->ctx);
+    if (!g) {
+        frw_call_unref(c);
+        return LB_FAILED;
+    }
+    int started = 0;
+    for (int i = 0; i < st->fanout; i++)
+        if (rt_group_go(g, "replica", graceful_replica, c) == 0) started++;
+    int rc = -ENOMEM;
+    if (started > 0) {
+        void *v;
+        rc = rt_chan_recv(c->replies, &v, req->ctx);
+    }
+    rt_group_wait(g, true); /* cancel the losers and join every replica */
+    frw_call_unref(c);
+    return sc_outcome_of(rc);
+}
+
+static const lb_scenario first_response_wins = {
+    .name = "first_response_wins",
+    .pattern = 3,
+    .title = "first response wins (N-cast)",
+    .trigger = "fan-out width N (knob fanout): N-1 replicas per request lose the race",
+    .source = "CGO'24 (Saioc et al., arXiv:2312.12002)",
+    .description = "N replicas send their reply on one unbuffered channel and the caller takes "
+                   "the first; the N-1 losers block forever in their send, each holding a "
+                   "payload.",
+    .fix = "Give the reply channel capacity N, run the replicas in a task group whose sends "
+           "select on its context, and cancel and join the group once the first reply is in.",
+    .knobs = frw_knobs,
+    .n_knobs = 1,
+    .leaky = {frw_setup, leaky_handle, frw_shutdown},
+    .graceful = {frw_setup, graceful_handle, frw_shutdown},
+};
+LB_SCENARIO(first_response_wins)

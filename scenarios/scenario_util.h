@@ -1,0 +1,122 @@
+/*
+ * scenario_util.h — small helpers shared by the leak catalogue's scenario
+ * pairs (the C files in scenarios/).  Internal to scenarios/: the harness never sees it.
+ *
+ * What is here and why:
+ *  - sc_job: the part of an lb_request a task may keep after handle()
+ *    returned (the harness frees the request and releases its context then).
+ *  - sc_frac: a deterministic fraction in [0, 1) from a request's random
+ *    number, so "fraction of requests that hit the trigger" follows the
+ *    spec's seed and a test can choose which requests hit it.
+ *  - sc_outcome_of: turns a runtime error from the handler's last wait into
+ *    the request's outcome (client timeout, shutdown, pipeline error).
+ *  - sc_unref: the last of several owners frees a per-request object.
+ *  - sc_go_tracked / sc_wait_all: graceful twins count every task they
+ *    start in a wait group, and their shutdown joins them with a bound so a
+ *    bug shows up as leaked tasks in the report, never as a hung child.
+ *  - SC_LEAK_VALUE / SC_ERR_VALUE: non-NULL markers sent on channels when
+ *    the value itself does not matter.
+ */
+#ifndef LEAKBENCH_SCENARIO_UTIL_H
+#define LEAKBENCH_SCENARIO_UTIL_H
+
+#include "scenario.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define SC_OK_VALUE  ((void *)(uintptr_t)1)
+#define SC_ERR_VALUE ((void *)(uintptr_t)2)
+
+/* How long a graceful shutdown waits for the tasks it started. */
+#define SC_SHUTDOWN_LIMIT_NS RT_MS(5000)
+
+typedef struct sc_job {
+    uint64_t id;
+    int64_t service_ns;
+    size_t payload_bytes;
+    bool inject_error;
+    uint64_t rand;
+} sc_job;
+
+static inline sc_job sc_job_of(const lb_request *req)
+{
+    return (sc_job){.id = req->id,
+                    .service_ns = req->service_ns,
+                    .payload_bytes = req->payload_bytes,
+                    .inject_error = req->inject_error,
+                    .rand = req->rand};
+}
+
+/* splitmix64: a well-mixed 64-bit value from r and a salt, so one request's
+ * random number yields several independent draws. */
+static inline uint64_t sc_mix(uint64_t r, uint64_t salt)
+{
+    uint64_t z = r + 0x9e3779b97f4a7c15ULL * (salt + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A fraction in [0, 1) drawn from r; draws with different salts are
+ * independent. */
+static inline double sc_frac(uint64_t r, uint64_t salt)
+{
+    return (double)(sc_mix(r, salt) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static inline lb_outcome sc_outcome_of(int err)
+{
+    switch (err) {
+    case 0:
+        return LB_COMPLETED;
+    case -ETIMEDOUT:
+        return LB_TIMED_OUT;
+    case -ECANCELED:
+        return LB_CANCELLED;
+    default:
+        return LB_FAILED;
+    }
+}
+
+/* Drops one of several references; true for the caller that dropped the
+ * last one and must free the object. */
+static inline bool sc_unref(_Atomic int *refs)
+{
+    return atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;
+}
+
+/* Starts fn(arg) as a task counted in wg (add before spawn, so a wait can
+ * never miss it).  The task must call rt_wg_done(wg) as its last action. */
+#define sc_go_tracked(wg, role, fn, arg) sc_go_tracked_at((wg), (role), (fn), (arg), RT_SITE)
+static inline int sc_go_tracked_at(rt_wg *wg, const char *role, void (*fn)(void *), void *arg,
+                                   rt_site site)
+{
+    int rc = rt_wg_add(wg, 1);
+    if (rc != 0) return rc;
+    rc = rt_go_at(role, fn, arg, site);
+    if (rc != 0) rt_wg_add(wg, -1);
+    return rc;
+}
+
+/* Joins every task counted in wg, waiting at most SC_SHUTDOWN_LIMIT_NS.
+ * 0 when all ended; otherwise the tasks are still alive (and will show up as
+ * leaked) and the caller must not free what they use. */
+static inline int sc_wait_all(rt_wg *wg)
+{
+    rt_ctx *limit = rt_ctx_with_timeout(rt_ctx_background(), SC_SHUTDOWN_LIMIT_NS);
+    if (!limit) return -ENOMEM;
+    int rc = rt_wg_wait(wg, limit);
+    rt_ctx_release(limit);
+    return rc;
+}
+
+/* Sleeps for the job's service time (a stand-in for real work). */
+static inline int sc_work(int64_t ns, rt_ctx *ctx)
+{
+    if (ns <= 0) return ctx ? rt_ctx_err(ctx) : 0;
+    return rt_sleep(ns, ctx);
+}
+
+#endif

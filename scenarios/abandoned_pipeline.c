@@ -36,6 +36,7 @@ static const lb_knob ap_knobs[] = {
 };
 
 typedef struct ap_state {
+    rt_wg *active; /* handle() calls in flight */
     double early_exit;
     int k, stages, items;
 } ap_state;
@@ -100,12 +101,19 @@ static void *ap_setup(const lb_env *env)
     st->items = (int)env->knob[AP_KNOB_ITEMS];
     if (st->stages < 1) st->stages = 1;
     if (st->items < 1) st->items = 1;
+    st->active = rt_wg_new();
+    if (!st->active) {
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
+/* No task uses the state: shutdown waits for the handlers only. */
 static void ap_shutdown(void *state)
 {
-    free(state);
+    ap_state *st = state;
+    if (sc_drain(st->active)) free(st);
 }
 
 /* How many results this request's sink reads. */
@@ -143,7 +151,7 @@ static void leaky_stage(void *arg)
     ap_pipe_unref(p);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     ap_state *st = state;
     ap_pipe *p = ap_pipe_new(st, req, st->stages + 2);
@@ -194,7 +202,7 @@ static int graceful_stage(rt_ctx *ctx, void *arg)
     return 0;
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     ap_state *st = state;
     ap_pipe *p = ap_pipe_new(st, req, 1);
@@ -221,6 +229,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     ap_pipe_free(p);
     return sc_outcome_of(rc);
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, ap_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, ap_state)
 
 static const lb_scenario abandoned_pipeline = {
     .name = "abandoned_pipeline",

@@ -30,7 +30,7 @@ typedef struct ds_call {
 } ds_call;
 
 typedef struct ds_state {
-    rt_wg *wg; /* graceful: every worker started and not yet ended */
+    rt_wg *active; /* handle() calls in flight; graceful: also every worker not yet ended */
 } ds_state;
 
 static ds_call *ds_call_new(const lb_request *req)
@@ -60,8 +60,8 @@ static void *ds_setup(const lb_env *env)
     (void)env;
     ds_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
-    st->wg = rt_wg_new();
-    if (!st->wg) {
+    st->active = rt_wg_new();
+    if (!st->active) {
         free(st);
         return NULL;
     }
@@ -71,8 +71,8 @@ static void *ds_setup(const lb_env *env)
 static void ds_shutdown(void *state)
 {
     ds_state *st = state;
-    if (sc_wait_all(st->wg) != 0) return; /* tasks still use st: keep it */
-    rt_wg_free(st->wg);
+    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
+    rt_wg_free(st->active);
     free(st);
 }
 
@@ -100,7 +100,7 @@ static void leaky_worker(void *arg)
     ds_call_unref(c);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     (void)state;
     ds_call *c = ds_call_new(req);
@@ -132,14 +132,14 @@ out:
     rt_wg_done(wg);
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     ds_state *st = state;
     ds_call *c = ds_call_new(req);
     if (!c) return LB_FAILED;
-    c->wg = st->wg;
+    c->wg = st->active;
     c->ctx = rt_ctx_with_cancel(req->ctx);
-    if (!c->ctx || sc_go_tracked(st->wg, "worker", graceful_worker, c) != 0) {
+    if (!c->ctx || sc_go_tracked(st->active, "worker", graceful_worker, c) != 0) {
         ds_call_unref(c);
         ds_call_unref(c);
         return LB_FAILED;
@@ -149,6 +149,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     ds_call_unref(c);
     return out;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, ds_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, ds_state)
 
 static const lb_scenario double_send = {
     .name = "double_send",

@@ -31,7 +31,7 @@ typedef struct er_call {
 } er_call;
 
 typedef struct er_state {
-    rt_wg *wg; /* graceful: every fetch task started and not yet ended */
+    rt_wg *active; /* handle() calls in flight; graceful: also every fetch task not yet ended */
 } er_state;
 
 static er_call *er_call_new(const lb_request *req, int64_t cap)
@@ -61,8 +61,8 @@ static void *er_setup(const lb_env *env)
     (void)env;
     er_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
-    st->wg = rt_wg_new();
-    if (!st->wg) {
+    st->active = rt_wg_new();
+    if (!st->active) {
         free(st);
         return NULL;
     }
@@ -72,8 +72,8 @@ static void *er_setup(const lb_env *env)
 static void er_shutdown(void *state)
 {
     er_state *st = state;
-    if (sc_wait_all(st->wg) != 0) return; /* tasks still use st: keep it */
-    rt_wg_free(st->wg);
+    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
+    rt_wg_free(st->active);
     free(st);
 }
 
@@ -89,7 +89,7 @@ static void leaky_fetch(void *arg)
     er_call_unref(c);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     (void)state;
     er_call *c = er_call_new(req, 0);
@@ -126,14 +126,14 @@ static void graceful_fetch(void *arg)
     rt_wg_done(wg);
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     er_state *st = state;
     er_call *c = er_call_new(req, 1);
     if (!c) return LB_FAILED;
-    c->wg = st->wg;
+    c->wg = st->active;
     c->ctx = rt_ctx_with_cancel(req->ctx);
-    if (!c->ctx || sc_go_tracked(st->wg, "fetch", graceful_fetch, c) != 0) {
+    if (!c->ctx || sc_go_tracked(st->active, "fetch", graceful_fetch, c) != 0) {
         er_call_unref(c);
         er_call_unref(c);
         return LB_FAILED;
@@ -149,6 +149,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     er_call_unref(c);
     return out;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, er_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, er_state)
 
 static const lb_scenario early_return = {
     .name = "early_return",

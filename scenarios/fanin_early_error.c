@@ -28,6 +28,7 @@ static const lb_knob fan_knobs[] = {
 };
 
 typedef struct fan_state {
+    rt_wg *active; /* handle() calls in flight */
     int fanout;
 } fan_state;
 
@@ -78,12 +79,19 @@ static void *fan_setup(const lb_env *env)
     if (!st) return NULL;
     st->fanout = (int)env->knob[FAN_KNOB_FANOUT];
     if (st->fanout < 1) st->fanout = 1;
+    st->active = rt_wg_new();
+    if (!st->active) {
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
+/* No task uses the state: shutdown waits for the handlers only. */
 static void fan_shutdown(void *state)
 {
-    free(state);
+    fan_state *st = state;
+    if (sc_drain(st->active)) free(st);
 }
 
 /* ------------------------------------------------------------- leaky -- */
@@ -100,7 +108,7 @@ static void leaky_part(void *arg)
     fan_call_unref(c);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     fan_state *st = state;
     fan_call *c = fan_call_new(req, st->fanout, st->fanout + 1);
@@ -136,7 +144,7 @@ static int graceful_part(rt_ctx *ctx, void *arg)
     return rc == FAN_PART_FAILED ? rc : 0;
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     fan_state *st = state;
     fan_call *c = fan_call_new(req, st->fanout, 1);
@@ -161,6 +169,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     if (rc != 0 && rt_ctx_err(req->ctx) != 0) return sc_outcome_of(rt_ctx_err(req->ctx));
     return sc_outcome_of(rc);
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, fan_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, fan_state)
 
 static const lb_scenario fanin_early_error = {
     .name = "fanin_early_error",

@@ -27,6 +27,7 @@ static const lb_knob frw_knobs[] = {
 };
 
 typedef struct frw_state {
+    rt_wg *active; /* handle() calls in flight */
     int fanout;
 } frw_state;
 
@@ -72,14 +73,20 @@ static void *frw_setup(const lb_env *env)
     if (!st) return NULL;
     st->fanout = (int)env->knob[FRW_KNOB_FANOUT];
     if (st->fanout < 1) st->fanout = 1;
+    st->active = rt_wg_new();
+    if (!st->active) {
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
-/* Both twins' handlers join or abandon their replicas before returning;
- * nothing the state owns is used by a task after that. */
+/* Both twins' handlers join or abandon their replicas before returning
+ * and no task uses the state: shutdown waits for the handlers only. */
 static void frw_shutdown(void *state)
 {
-    free(state);
+    frw_state *st = state;
+    if (sc_drain(st->active)) free(st);
 }
 
 /* ------------------------------------------------------------- leaky -- */
@@ -95,7 +102,7 @@ static void leaky_replica(void *arg)
     frw_call_unref(c);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     frw_state *st = state;
     frw_call *c = frw_call_new(req, 0, st->fanout + 1);
@@ -127,7 +134,7 @@ static int graceful_replica(rt_ctx *ctx, void *arg)
     return 0; /* a loser being cancelled is not an error of the group */
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     frw_state *st = state;
     frw_call *c = frw_call_new(req, st->fanout, 1);
@@ -149,6 +156,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     frw_call_unref(c);
     return sc_outcome_of(rc);
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, frw_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, frw_state)
 
 static const lb_scenario first_response_wins = {
     .name = "first_response_wins",

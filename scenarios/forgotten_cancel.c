@@ -30,7 +30,7 @@ typedef struct fc_lease {
 } fc_lease;
 
 typedef struct fc_state {
-    rt_wg *wg; /* graceful: every watcher started and not yet ended */
+    rt_wg *active; /* handle() calls in flight; graceful: also every watcher not yet ended */
 } fc_state;
 
 static void *fc_setup(const lb_env *env)
@@ -38,8 +38,8 @@ static void *fc_setup(const lb_env *env)
     (void)env;
     fc_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
-    st->wg = rt_wg_new();
-    if (!st->wg) {
+    st->active = rt_wg_new();
+    if (!st->active) {
         free(st);
         return NULL;
     }
@@ -49,8 +49,8 @@ static void *fc_setup(const lb_env *env)
 static void fc_shutdown(void *state)
 {
     fc_state *st = state;
-    if (sc_wait_all(st->wg) != 0) return; /* tasks still use st: keep it */
-    rt_wg_free(st->wg);
+    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
+    rt_wg_free(st->active);
     free(st);
 }
 
@@ -82,7 +82,7 @@ static void leaky_watcher(void *arg)
     fc_lease_free(l);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     (void)state;
     rt_ctx *lease_ctx = rt_ctx_with_cancel(rt_ctx_background());
@@ -116,14 +116,14 @@ static void graceful_watcher(void *arg)
     rt_wg_done(wg);
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     fc_state *st = state;
     rt_ctx *lease_ctx = rt_ctx_with_cancel(req->ctx);
     if (!lease_ctx) return LB_FAILED;
     fc_lease *l = fc_lease_new(lease_ctx, req);
-    if (l) l->wg = st->wg;
-    if (!l || sc_go_tracked(st->wg, "watcher", graceful_watcher, l) != 0) {
+    if (l) l->wg = st->active;
+    if (!l || sc_go_tracked(st->active, "watcher", graceful_watcher, l) != 0) {
         if (l) fc_lease_free(l);
         rt_ctx_release(lease_ctx);
         return LB_FAILED;
@@ -133,6 +133,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     rt_ctx_release(lease_ctx); /* cancel on every path */
     return out;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, fc_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, fc_state)
 
 static const lb_scenario forgotten_cancel = {
     .name = "forgotten_cancel",

@@ -46,7 +46,7 @@ typedef struct ll_call {
 
 typedef struct ll_state {
     double writer_ratio;
-    rt_wg *wg; /* graceful: every worker started and not yet ended */
+    rt_wg *active; /* handle() calls in flight; graceful: also every worker not yet ended */
 } ll_state;
 
 static ll_call *ll_call_new(const ll_state *st, const lb_request *req)
@@ -81,8 +81,8 @@ static void *ll_setup(const lb_env *env)
     ll_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->writer_ratio = env->knob[LL_KNOB_WRITER_RATIO];
-    st->wg = rt_wg_new();
-    if (!st->wg) {
+    st->active = rt_wg_new();
+    if (!st->active) {
         free(st);
         return NULL;
     }
@@ -92,8 +92,8 @@ static void *ll_setup(const lb_env *env)
 static void ll_shutdown(void *state)
 {
     ll_state *st = state;
-    if (sc_wait_all(st->wg) != 0) return; /* tasks still use st: keep it */
-    rt_wg_free(st->wg);
+    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
+    rt_wg_free(st->active);
     free(st);
 }
 
@@ -129,7 +129,7 @@ static void leaky_worker(void *arg)
     ll_call_unref(c);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     ll_state *st = state;
     ll_call *c = ll_call_new(st, req);
@@ -171,14 +171,14 @@ static void graceful_worker(void *arg)
     rt_wg_done(wg);
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     ll_state *st = state;
     ll_call *c = ll_call_new(st, req);
     if (!c) return LB_FAILED;
-    c->wg = st->wg;
+    c->wg = st->active;
     c->ctx = rt_ctx_with_cancel(req->ctx);
-    if (!c->ctx || sc_go_tracked(st->wg, "worker", graceful_worker, c) != 0) {
+    if (!c->ctx || sc_go_tracked(st->active, "worker", graceful_worker, c) != 0) {
         ll_call_unref(c);
         ll_call_unref(c);
         return LB_FAILED;
@@ -188,6 +188,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     ll_call_unref(c);
     return out;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, ll_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, ll_state)
 
 static const lb_scenario lock_leak = {
     .name = "lock_leak",

@@ -32,6 +32,7 @@ static const lb_knob rnc_knobs[] = {
 };
 
 typedef struct rnc_state {
+    rt_wg *active; /* handle() calls in flight */
     double batch_fraction;
     int consumers, items;
 } rnc_state;
@@ -80,12 +81,19 @@ static void *rnc_setup(const lb_env *env)
     st->items = (int)env->knob[RNC_KNOB_ITEMS];
     if (st->consumers < 1) st->consumers = 1;
     if (st->items < 1) st->items = 1;
+    st->active = rt_wg_new();
+    if (!st->active) {
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
+/* No task uses the state: shutdown waits for the handlers only. */
 static void rnc_shutdown(void *state)
 {
-    free(state);
+    rnc_state *st = state;
+    if (sc_drain(st->active)) free(st);
 }
 
 static bool rnc_is_batch(const rnc_state *st, const lb_request *req)
@@ -118,7 +126,7 @@ static void leaky_consumer(void *arg)
     rnc_batch_unref(b);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     rnc_state *st = state;
     if (!rnc_is_batch(st, req)) return rnc_serve_inline(req);
@@ -160,7 +168,7 @@ static int graceful_consumer(rt_ctx *ctx, void *arg)
     return 0;
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     rnc_state *st = state;
     if (!rnc_is_batch(st, req)) return rnc_serve_inline(req);
@@ -188,6 +196,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     if (rt_ctx_err(req->ctx) != 0) return sc_outcome_of(rt_ctx_err(req->ctx));
     return LB_FAILED;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, rnc_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, rnc_state)
 
 static const lb_scenario range_never_closed = {
     .name = "range_never_closed",

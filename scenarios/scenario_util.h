@@ -112,6 +112,33 @@ static inline int sc_wait_all(rt_wg *wg)
     return rc;
 }
 
+/*
+ * Defines handler(state, req) as serve(state, req) counted in the state's
+ * `active` wait group (a field of every catalogue state): the harness may
+ * cancel the root and call shutdown while a client is still returning from
+ * handle(), so a shutdown first waits for `active` before it frees anything
+ * a handler uses.  Graceful twins count the tasks they start in the same
+ * group.
+ */
+#define SC_COUNTED_HANDLER(handler, serve, state_type)                                             \
+    static lb_outcome handler(void *state, lb_request *req)                                        \
+    {                                                                                              \
+        state_type *st_ = state;                                                                   \
+        if (rt_wg_add(st_->active, 1) != 0) return LB_FAILED;                                      \
+        lb_outcome out_ = serve(st_, req);                                                         \
+        rt_wg_done(st_->active);                                                                   \
+        return out_;                                                                               \
+    }
+
+/* Waits for everything counted in active (sc_wait_all) and frees it;
+ * false when something is still running and nothing may be freed. */
+static inline bool sc_drain(rt_wg *active)
+{
+    if (sc_wait_all(active) != 0) return false;
+    rt_wg_free(active);
+    return true;
+}
+
 /* Sleeps for the job's service time (a stand-in for real work). */
 static inline int sc_work(int64_t ns, rt_ctx *ctx)
 {

@@ -60,16 +60,28 @@ static void session_unref(session *s)
     if (sc_unref(&s->refs)) session_free(s);
 }
 
-/* The loops keep nothing in the scenario's state. */
+typedef struct sws_state {
+    rt_wg *active; /* handle() calls in flight */
+} sws_state;
+
 static void *sws_setup(const lb_env *env)
 {
     (void)env;
-    return calloc(1, 1);
+    sws_state *st = calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->active = rt_wg_new();
+    if (!st->active) {
+        free(st);
+        return NULL;
+    }
+    return st;
 }
 
+/* The loops keep nothing in the state: shutdown waits for the handlers. */
 static void sws_shutdown(void *state)
 {
-    free(state);
+    sws_state *st = state;
+    if (sc_drain(st->active)) free(st);
 }
 
 /* ------------------------------------------------------------- leaky -- */
@@ -98,7 +110,7 @@ static void leaky_session_stop(session *s)
     rt_chan_close(s->inbox);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     (void)state;
     session *s = session_new(req, 2);
@@ -161,7 +173,7 @@ static void graceful_session_close(session *s)
     session_free(s);
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     (void)state;
     session *s = graceful_session_open(req);
@@ -178,6 +190,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     graceful_session_close(s);
     return out;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, sws_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, sws_state)
 
 static const lb_scenario start_without_stop = {
     .name = "start_without_stop",

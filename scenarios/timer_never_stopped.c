@@ -30,6 +30,7 @@ static const lb_knob tns_knobs[] = {
 };
 
 typedef struct tns_state {
+    rt_wg *active; /* handle() calls in flight */
     double keepalive_fraction;
     int64_t interval_ns;
 } tns_state;
@@ -72,12 +73,19 @@ static void *tns_setup(const lb_env *env)
     st->keepalive_fraction = env->knob[TNS_KNOB_KEEPALIVE_FRACTION];
     st->interval_ns = (int64_t)(env->knob[TNS_KNOB_INTERVAL_MS] * 1e6);
     if (st->interval_ns < RT_MS(1)) st->interval_ns = RT_MS(1);
+    st->active = rt_wg_new();
+    if (!st->active) {
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
+/* No task uses the state: shutdown waits for the handlers only. */
 static void tns_shutdown(void *state)
 {
-    free(state);
+    tns_state *st = state;
+    if (sc_drain(st->active)) free(st);
 }
 
 static bool tns_has_keepalive(const tns_state *st, const lb_request *req)
@@ -98,7 +106,7 @@ static void leaky_ticker(void *arg)
     }
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     tns_state *st = state;
     if (!tns_has_keepalive(st, req)) {
@@ -130,7 +138,7 @@ static int graceful_ticker(rt_ctx *ctx, void *arg)
     return 0;
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     tns_state *st = state;
     if (!tns_has_keepalive(st, req)) {
@@ -154,6 +162,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     tns_conn_free(c);
     return rc == -ENOMEM || rc == -EAGAIN ? LB_FAILED : sc_outcome_of(rc);
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, tns_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, tns_state)
 
 static const lb_scenario timer_never_stopped = {
     .name = "timer_never_stopped",

@@ -47,6 +47,7 @@ typedef struct us_state {
     rt_chan *queue; /* bounded: the spec's queue capacity */
     rt_ctx *root;   /* cancelled at shutdown: the sinks stop */
     rt_wg *sinks;   /* sink workers started and not yet ended */
+    rt_wg *active;  /* handle() calls in flight */
     int64_t admit_ns;
 } us_state;
 
@@ -101,7 +102,8 @@ static void *us_setup(const lb_env *env)
     st->admit_ns = (int64_t)(env->knob[US_KNOB_ADMIT_MS] * 1e6);
     st->queue = rt_chan_new(env->queue_cap > 0 ? env->queue_cap : 0);
     st->sinks = rt_wg_new();
-    if (!st->queue || !st->sinks) goto fail;
+    st->active = rt_wg_new();
+    if (!st->queue || !st->sinks || !st->active) goto fail;
     int pool = env->pool_size > 0 ? env->pool_size : 1;
     for (int i = 0; i < pool; i++)
         if (sc_go_tracked(st->sinks, "sink", us_sink, st) != 0) goto fail_started;
@@ -114,6 +116,7 @@ fail_started:
 fail:
     if (st->queue) rt_chan_free(st->queue);
     if (st->sinks) rt_wg_free(st->sinks);
+    if (st->active) rt_wg_free(st->active);
     free(st);
     return NULL;
 }
@@ -129,7 +132,7 @@ static void leaky_enqueuer(void *arg)
     lb_payload_free(payload, bytes);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     us_state *st = state;
     us_job *j = us_job_new(st, req);
@@ -150,12 +153,13 @@ static lb_outcome leaky_handle(void *state, lb_request *req)
 static void leaky_shutdown(void *state)
 {
     us_state *st = state;
+    sc_wait_all(st->active);
     sc_wait_all(st->sinks);
 }
 
 /* ---------------------------------------------------------- graceful -- */
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     us_state *st = state;
     us_job *j = us_job_new(st, req);
@@ -193,14 +197,19 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
 static void graceful_shutdown(void *state)
 {
     us_state *st = state;
-    if (sc_wait_all(st->sinks) != 0) return; /* sinks still use st: keep it */
+    if (sc_wait_all(st->active) != 0 || sc_wait_all(st->sinks) != 0)
+        return; /* handlers or sinks still use st: keep it */
     void *v;
     while (rt_chan_try_recv(st->queue, &v) == 0) us_job_unref(v);
     rt_chan_close(st->queue);
     rt_chan_free(st->queue);
     rt_wg_free(st->sinks);
+    rt_wg_free(st->active);
     free(st);
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, us_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, us_state)
 
 static const lb_scenario unbounded_spawn = {
     .name = "unbounded_spawn",

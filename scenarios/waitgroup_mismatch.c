@@ -29,7 +29,7 @@ static const lb_knob wgm_knobs[] = {
 
 typedef struct wgm_state {
     int parts;
-    rt_wg *tasks; /* graceful: every task started and not yet ended */
+    rt_wg *active; /* handle() calls in flight; graceful: also every task not yet ended */
 } wgm_state;
 
 typedef struct wgm_call {
@@ -84,8 +84,8 @@ static void *wgm_setup(const lb_env *env)
     if (!st) return NULL;
     st->parts = (int)env->knob[WGM_KNOB_PARTS];
     if (st->parts < 1) st->parts = 1;
-    st->tasks = rt_wg_new();
-    if (!st->tasks) {
+    st->active = rt_wg_new();
+    if (!st->active) {
         free(st);
         return NULL;
     }
@@ -95,8 +95,8 @@ static void *wgm_setup(const lb_env *env)
 static void wgm_shutdown(void *state)
 {
     wgm_state *st = state;
-    if (sc_wait_all(st->tasks) != 0) return; /* tasks still use st: keep it */
-    rt_wg_free(st->tasks);
+    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
+    rt_wg_free(st->active);
     free(st);
 }
 
@@ -134,7 +134,7 @@ static void leaky_aggregator(void *arg)
     wgm_call_unref(c);
 }
 
-static lb_outcome leaky_handle(void *state, lb_request *req)
+static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     wgm_state *st = state;
     wgm_call *c = wgm_call_new(st, req);
@@ -181,12 +181,12 @@ static void graceful_aggregator(void *arg)
     rt_wg_done(tasks);
 }
 
-static lb_outcome graceful_handle(void *state, lb_request *req)
+static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     wgm_state *st = state;
     wgm_call *c = wgm_call_new(st, req);
     if (!c) return LB_FAILED;
-    c->tasks = st->tasks;
+    c->tasks = st->active;
     c->ctx = rt_ctx_with_cancel(req->ctx);
     if (!c->ctx) {
         atomic_store(&c->refs, 1);
@@ -195,12 +195,12 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     }
     rt_wg_add(c->parts, st->parts); /* add before spawn */
     for (int i = 0; i < st->parts; i++)
-        if (sc_go_tracked(st->tasks, "part", graceful_part, c) != 0) {
+        if (sc_go_tracked(st->active, "part", graceful_part, c) != 0) {
             atomic_store(&c->failed, true);
             rt_wg_done(c->parts);
             wgm_call_unref(c);
         }
-    if (sc_go_tracked(st->tasks, "aggregator", graceful_aggregator, c) != 0) {
+    if (sc_go_tracked(st->active, "aggregator", graceful_aggregator, c) != 0) {
         rt_ctx_cancel(c->ctx); /* the parts stop early */
         wgm_call_unref(c);
         wgm_call_unref(c);
@@ -211,6 +211,9 @@ static lb_outcome graceful_handle(void *state, lb_request *req)
     wgm_call_unref(c);
     return out;
 }
+
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, wgm_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, wgm_state)
 
 static const lb_scenario waitgroup_mismatch = {
     .name = "waitgroup_mismatch",

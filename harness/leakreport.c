@@ -6,7 +6,14 @@
  * blocked) are sorted to give the oldest, median and p99; groups are then
  * ordered by count.  If there are more than LB_LEAK_MAX_GROUPS groups the
  * smallest are folded into a last group with role "(other)".  The example
- * of a group is its oldest task.
+ * of a group is its oldest task.  A group's growth is how fast tasks joined
+ * it: (count - 1) over the span between the first and the last block time.
+ *
+ * Hints (lb_leak_hint) read the evidence first — the operation, the state
+ * of the channel the example task waits on, whether the call had a context
+ * — and then name the likely pattern of shared/LEAK_PATTERNS.md with its
+ * fix: the scenario's own when the group blocks in scenarios/<name>.c,
+ * else the pattern the operation points to (patterns_by_op below).
  */
 #include "leakreport.h"
 
@@ -109,6 +116,7 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
         copy_site(&g->spawn_site, &first->spawn_site);
         g->count = (int64_t)(end - start);
         const rt_task_info *oldest = first;
+        rt_time first_block = RT_FOREVER, last_block = 0;
         for (size_t i = start; i < end; i++) {
             const rt_task_info *t = order[i];
             double age = t->op == RT_OP_RUNNING ? 0 : (double)(now - t->blocked_since) / 1e6;
@@ -116,7 +124,15 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
             if (t->cancellable) g->cancellable = true;
             g->held_bytes += (int64_t)t->held_bytes;
             if (t->op != RT_OP_RUNNING && t->blocked_since < oldest->blocked_since) oldest = t;
+            if (t->op != RT_OP_RUNNING) {
+                if (t->blocked_since < first_block) first_block = t->blocked_since;
+                if (t->blocked_since > last_block) last_block = t->blocked_since;
+            }
         }
+        /* Growth: the rate at which tasks joined the group while it grew. */
+        g->growth_per_s = -1;
+        if (first->op != RT_OP_RUNNING && g->count >= 2 && last_block > first_block)
+            g->growth_per_s = (double)(g->count - 1) / ((double)(last_block - first_block) / 1e9);
         qsort(ages, end - start, sizeof *ages, compare_double);
         g->oldest_ms = ages[end - start - 1];
         g->median_ms = rank_value(ages, end - start, 0.5);
@@ -139,6 +155,7 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
         lb_leak_group *other = &out->groups[keep];
         memset(other, 0, sizeof *other);
         other->op = -1;
+        other->growth_per_s = -1;
         snprintf(other->role, sizeof other->role, "(other)");
         for (size_t i = keep; i < n_groups; i++) {
             other->count += groups[i].count;
@@ -159,7 +176,7 @@ static json_t *site_json(const lb_leak_site *s)
     return json_pack("{s:s, s:i, s:s}", "file", s->file, "line", s->line, "func", s->func);
 }
 
-json_t *lb_leak_report_to_json(const lb_leak_report *r)
+json_t *lb_leak_report_to_json(const lb_leak_report *r, const lb_scenario *sc)
 {
     json_t *groups = json_array();
     for (int i = 0; i < r->n_groups; i++) {
@@ -179,8 +196,188 @@ json_t *lb_leak_report_to_json(const lb_leak_report *r)
             "cancellable", g->cancellable, "chan", chan, "held_bytes", (json_int_t)g->held_bytes,
             "example", "task_id", (json_int_t)g->example_id, "age_ms", g->example_age_ms,
             "more_like_it", (json_int_t)(g->count > 0 ? g->count - 1 : 0));
+        char hint[512];
+        lb_leak_hint(g, sc, hint, sizeof hint);
+        json_object_set_new(jg, "growth_per_s",
+                            g->growth_per_s >= 0 ? json_real(g->growth_per_s) : json_null());
+        json_object_set_new(jg, "hint", json_string(hint));
         json_array_append_new(groups, jg);
     }
     return json_pack("{s:I, s:I, s:o}", "total", (json_int_t)r->total, "grouped",
                      (json_int_t)r->grouped, "groups", groups);
+}
+
+/* ---------------------------------------------------------------- hints -- */
+
+/* The pattern an operation points to when the scenario cannot say. */
+static const char *pattern_by_op(const lb_leak_group *g)
+{
+    switch (g->op) {
+    case RT_OP_SEND:
+        if (g->has_chan && g->chan_cap > 0 && g->chan_len >= g->chan_cap)
+            return "pattern 12 (unbounded spawn into a full queue): admission control; give "
+                   "every send a deadline and reject what cannot be queued";
+        return "patterns 1-4, 6, 8 (a sender nobody receives from): send in a select on the "
+               "context, or give the channel the buffer every sender needs";
+    case RT_OP_RECV:
+        return "patterns 5, 7, 9 (a receiver waiting for a close, stop or cancel that never "
+               "comes): close or cancel on every path, and receive in a select on the context";
+    case RT_OP_SELECT:
+        return "add the request's or the owner's context as a case of the select";
+    case RT_OP_LOCK:
+        return "pattern 10 (lock leak): one lock per path, unlock on every path, and lock "
+               "with a context";
+    case RT_OP_WAITGROUP:
+        return "pattern 11 (wait-group mismatch): add() before spawn, done() in cleanup on "
+               "every path, and wait with a context";
+    case RT_OP_JOIN:
+        return "cancel the group before joining it, and let every child watch its context";
+    case RT_OP_SLEEP:
+    case RT_OP_RUNNING:
+        return "pattern 13 (timer never stopped): let the owner's scope stop and join the "
+               "loop";
+    default:
+        return "give every blocking call a context that someone cancels";
+    }
+}
+
+/* True when the group blocks in the scenario's own source file. */
+static bool site_in_scenario(const lb_leak_group *g, const lb_scenario *sc)
+{
+    if (!sc || g->op <= 0) return false;
+    char want[LB_LEAK_STR];
+    snprintf(want, sizeof want, "%s.c", sc->name);
+    size_t fl = strlen(g->site.file), wl = strlen(want);
+    if (fl < wl || strcmp(g->site.file + fl - wl, want)) return false;
+    return fl == wl || g->site.file[fl - wl - 1] == '/';
+}
+
+void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size_t n)
+{
+    if (!n) return;
+    char what[256];
+    switch (g->op) {
+    case RT_OP_SEND:
+        if (g->has_chan && g->chan_cap == 0)
+            snprintf(what, sizeof what,
+                     "blocked sending on an unbuffered channel that no receiver is waiting on");
+        else if (g->has_chan)
+            snprintf(what, sizeof what, "blocked sending into a %sbuffered channel (%lld of %lld)",
+                     g->chan_len >= g->chan_cap ? "full " : "", (long long)g->chan_len,
+                     (long long)g->chan_cap);
+        else
+            snprintf(what, sizeof what, "blocked in a send");
+        break;
+    case RT_OP_RECV:
+        snprintf(what, sizeof what, "blocked receiving from a%s channel that nobody sends on%s",
+                 g->has_chan && g->chan_closed ? " closed" : "n open",
+                 g->has_chan && !g->chan_closed ? " or closes" : "");
+        break;
+    case RT_OP_SELECT:
+        snprintf(what, sizeof what, "blocked in a select no case of which is ready");
+        break;
+    case RT_OP_LOCK:
+        snprintf(what, sizeof what, "waiting for a mutex that is never unlocked");
+        break;
+    case RT_OP_WAITGROUP:
+        snprintf(what, sizeof what, "waiting for a wait group whose counter never reaches zero");
+        break;
+    case RT_OP_JOIN:
+        snprintf(what, sizeof what, "waiting to join children that never end");
+        break;
+    case RT_OP_SLEEP:
+        snprintf(what, sizeof what, "sleeping in a loop that nobody stops");
+        break;
+    case RT_OP_RUNNING:
+        snprintf(what, sizeof what, "still running after shutdown");
+        break;
+    default:
+        snprintf(what, sizeof what, "tasks of several kinds");
+        break;
+    }
+    const char *escape = g->op <= 0 || g->op == RT_OP_SLEEP ? ""
+                         : g->cancellable ? ", under a context that nobody cancelled"
+                                          : " with no cancellation case (no context)";
+    if (site_in_scenario(g, sc))
+        snprintf(out, n, "%s%s: pattern %d (%s); fix: %s", what, escape, sc->pattern, sc->title,
+                 sc->fix);
+    else
+        snprintf(out, n, "%s%s; likely %s", what, escape, pattern_by_op(g));
+}
+
+/* ------------------------------------------------------------- terminal -- */
+
+static void format_bytes(int64_t b, char *buf, size_t n)
+{
+    if (b >= 1 << 30)
+        snprintf(buf, n, "%.1f GiB", (double)b / (1 << 30));
+    else if (b >= 1 << 20)
+        snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
+    else if (b >= 1 << 10)
+        snprintf(buf, n, "%.1f KiB", (double)b / (1 << 10));
+    else
+        snprintf(buf, n, "%lld B", (long long)b);
+}
+
+static void format_ms(double ms, char *buf, size_t n)
+{
+    if (ms >= 1000)
+        snprintf(buf, n, "%.2f s", ms / 1000);
+    else
+        snprintf(buf, n, "%.1f ms", ms);
+}
+
+void lb_leak_report_print(FILE *out, const char *label, const lb_leak_report *r,
+                          const lb_scenario *sc, int max_groups)
+{
+    fprintf(out, "\nLeak report, %s: %lld task%s left after shutdown", label, (long long)r->total,
+            r->total == 1 ? "" : "s");
+    if (r->n_groups) fprintf(out, " in %d group%s", r->n_groups, r->n_groups == 1 ? "" : "s");
+    if (r->grouped < r->total)
+        fprintf(out, " (%lld not in the snapshot)", (long long)(r->total - r->grouped));
+    fprintf(out, "\n");
+    int shown = r->n_groups < max_groups ? r->n_groups : max_groups;
+    for (int i = 0; i < shown; i++) {
+        const lb_leak_group *g = &r->groups[i];
+        if (g->op < 0) {
+            fprintf(out, "  #%d %lld tasks in smaller groups\n", i + 1, (long long)g->count);
+            continue;
+        }
+        fprintf(out, "  #%d %lld x %s", i + 1, (long long)g->count, rt_op_name((rt_op)g->op));
+        if (g->op > 0) fprintf(out, " at %s:%d in %s()", g->site.file, g->site.line, g->site.func);
+        fprintf(out, " — role %s, spawned at %s:%d\n", g->role, g->spawn_site.file,
+                g->spawn_site.line);
+        char oldest[32], median[32], p99[32], held[32];
+        format_ms(g->oldest_ms, oldest, sizeof oldest);
+        format_ms(g->median_ms, median, sizeof median);
+        format_ms(g->p99_ms, p99, sizeof p99);
+        format_bytes(g->held_bytes, held, sizeof held);
+        fprintf(out, "     ");
+        if (g->growth_per_s >= 0) fprintf(out, "grew %.1f/s; ", g->growth_per_s);
+        fprintf(out, "blocked for oldest %s, median %s, p99 %s; %s held\n", oldest, median, p99,
+                held);
+        if (g->has_chan)
+            fprintf(out,
+                    "     channel: capacity %lld, length %lld, %s, %lld waiting sender%s, "
+                    "%lld waiting receiver%s\n",
+                    (long long)g->chan_cap, (long long)g->chan_len,
+                    g->chan_closed ? "closed" : "open", (long long)g->chan_send_waiters,
+                    g->chan_send_waiters == 1 ? "" : "s", (long long)g->chan_recv_waiters,
+                    g->chan_recv_waiters == 1 ? "" : "s");
+        char hint[512];
+        lb_leak_hint(g, sc, hint, sizeof hint);
+        fprintf(out, "     hint: %s\n", hint);
+        char age[32];
+        format_ms(g->example_age_ms, age, sizeof age);
+        fprintf(out, "     example: task %llu, blocked %s; %lld more like it\n",
+                (unsigned long long)g->example_id, age,
+                (long long)(g->count > 0 ? g->count - 1 : 0));
+    }
+    if (shown < r->n_groups) {
+        int64_t rest = 0;
+        for (int i = shown; i < r->n_groups; i++) rest += r->groups[i].count;
+        fprintf(out, "  ... %d more group%s with %lld task%s (all in results.json)\n",
+                r->n_groups - shown, r->n_groups - shown == 1 ? "" : "s", (long long)rest,
+                rest == 1 ? "" : "s");
+    }
 }

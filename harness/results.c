@@ -214,13 +214,16 @@ static json_t *run_json(const lb_run_result *r)
         any ? num((double)atomic_load(&((lb_histogram *)&st->lateness)->max_us) / 1000)
             : json_null(),
         "cpu_s", st->cpu_s);
+    /* The scenario's pattern and fix feed the leak groups' hints. */
+    json_t *leaks = r->has_leaks
+                        ? lb_leak_report_to_json(&r->leaks, r->spec ? r->spec->scenario : NULL)
+                        : json_null();
     json_t *o = json_pack("{s:s, s:i, s:s, s:{s:i, s:i}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                           "variant", r->leaky ? "leaky" : "graceful", "rep", r->rep, "status",
                           lb_run_status_name(r->status), "exit", "code", r->exit_code, "signal",
                           r->exit_signal, "guard", guard, "guard_limits", limits, "phases", phases,
                           "metrics", metrics_json(r), "accounting", accounting_json(&r->accounting),
-                          "leaks", r->has_leaks ? lb_leak_report_to_json(&r->leaks) : json_null(),
-                          "sampler", sampler, "samples", samples_json(&r->series));
+                          "leaks", leaks, "sampler", sampler, "samples", samples_json(&r->series));
     if (r->error[0]) json_object_set_new(o, "error", json_string(r->error));
     return o;
 }

@@ -263,4 +263,17 @@ void lb_table_print(FILE *out, const lb_scenario_result *s)
                     r->error);
         fputc('\n', out);
     }
+
+    /* The leak report of the first run of each variant that left tasks
+     * behind (results.json has every run's). */
+    for (int v = 0; v < 2; v++) {
+        for (int i = 0; i < s->n_runs; i++) {
+            const lb_run_result *r = &s->runs[i];
+            if (r->leaky != (v == 0) || !r->has_leaks || r->leaks.total == 0) continue;
+            char label[64];
+            snprintf(label, sizeof label, "%s rep %d", r->leaky ? "leaky" : "graceful", r->rep);
+            lb_leak_report_print(out, label, &r->leaks, s->spec->scenario, 3);
+            break;
+        }
+    }
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_list.c — `leakbench list`: the scenario pairs compiled in, in
- * LEAK_PATTERNS.md order, with their trigger, fix and knobs.
+ * LEAK_PATTERNS.md order, each with its trigger and source; --verbose adds
+ * what the leaky twin does, the fix and the knobs.
  */
 #include "cli.h"
 
@@ -15,9 +16,9 @@ static int list_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: leakbench list [-v|--verbose]\n\n"
-                   "Lists the scenario pairs (the names a spec's \"scenario\" field takes).\n"
-                   "--verbose adds what each twin does, where the pattern comes from and the\n"
-                   "scenario's knobs.\n");
+                   "Lists the scenario pairs (the names a spec's \"scenario\" field takes)\n"
+                   "with the load knob that triggers each leak and where the pattern comes\n"
+                   "from.  --verbose adds what the leaky twin does, the fix and the knobs.\n");
             return LB_EXIT_OK;
         }
         if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
@@ -30,9 +31,9 @@ static int list_main(int argc, char **argv)
     for (size_t i = 0; i < lb_scenario_count(); i++) {
         const lb_scenario *s = lb_scenario_at(i);
         printf("%-24s pattern %2d  %s\n", s->name, s->pattern, s->title);
+        printf("    trigger: %s\n    source:  %s\n", s->trigger, s->source);
         if (!verbose) continue;
-        printf("    trigger: %s\n    leaky:   %s\n    fix:     %s\n    source:  %s\n", s->trigger,
-               s->description, s->fix, s->source);
+        printf("    leaky:   %s\n    fix:     %s\n", s->description, s->fix);
         for (int k = 0; k < s->n_knobs; k++) {
             const lb_knob *kn = &s->knobs[k];
             printf("    knob %s: %s (default %g, %g..%g%s)\n", kn->name, kn->help, kn->def, kn->min,

@@ -157,7 +157,7 @@ static const lb_scenario double_send = {
     .name = "double_send",
     .pattern = 8,
     .title = "double send",
-    .trigger = "error probability (workers that report an error)",
+    .trigger = "error_rate: the workers that report an error",
     .source = "CGO'24 (Saioc et al., arXiv:2312.12002)",
     .description = "On error the worker sends the error and falls through to send the result "
                    "too; the handler received once and left, so the second send blocks forever.",

@@ -157,7 +157,7 @@ static const lb_scenario early_return = {
     .name = "early_return",
     .pattern = 2,
     .title = "early return",
-    .trigger = "error probability (requests whose quota check fails)",
+    .trigger = "error_rate: the requests whose quota check fails",
     .source = "CGO'24 (Saioc et al., arXiv:2312.12002); Go 1.26 release notes",
     .description = "The handler starts a fetch task that sends its result on an unbuffered "
                    "channel, then returns on the error path before receiving; the fetch task "

@@ -177,7 +177,7 @@ static const lb_scenario fanin_early_error = {
     .name = "fanin_early_error",
     .pattern = 4,
     .title = "fan-in with early error",
-    .trigger = "error probability × fan-out (knob fanout): fanout-1 parts per failed request",
+    .trigger = "error_rate × knob fanout: fanout-1 parts leak per failed request",
     .source = "Go 1.26 release notes (goroutine leak profile example)",
     .description = "N parts send their results on an unbuffered channel to a collector that "
                    "returns at the first error; the parts that had not sent yet block forever.",

@@ -141,7 +141,7 @@ static const lb_scenario forgotten_cancel = {
     .name = "forgotten_cancel",
     .pattern = 9,
     .title = "forgotten cancel",
-    .trigger = "request rate × success fraction (1 − error probability)",
+    .trigger = "load rate × success fraction (1 − error_rate)",
     .source = "Go context package documentation (\"failing to call the CancelFunc leaks\")",
     .description = "A watcher task waits on a lease context's done channel to return the lease; "
                    "only the error path cancels that context, so after a success the watcher "

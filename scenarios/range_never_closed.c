@@ -204,7 +204,7 @@ static const lb_scenario range_never_closed = {
     .name = "range_never_closed",
     .pattern = 5,
     .title = "range over a channel never closed",
-    .trigger = "batches per second (request rate × knob batch_fraction), × knob consumers",
+    .trigger = "batches per second (load rate × knob batch_fraction), knob consumers tasks each",
     .source = "CGO'24 (Saioc et al., arXiv:2312.12002)",
     .description = "Consumer tasks range over a batch's work channel, but the producer never "
                    "closes it; after the last item every consumer waits forever for the close.",

@@ -198,7 +198,7 @@ static const lb_scenario start_without_stop = {
     .name = "start_without_stop",
     .pattern = 7,
     .title = "start without stop",
-    .trigger = "object churn (one session per request) × error probability (failed handshakes)",
+    .trigger = "object churn (one session per request) × error_rate (failed handshakes)",
     .source = "CGO'24 (Saioc et al., arXiv:2312.12002)",
     .description = "A session's start() spawns a loop that exits only when stop() closes its "
                    "inbox; the handshake's error path forgets stop(), so the loop waits forever.",

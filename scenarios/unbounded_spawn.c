@@ -215,7 +215,7 @@ static const lb_scenario unbounded_spawn = {
     .name = "unbounded_spawn",
     .pattern = 12,
     .title = "unbounded spawn into a full queue",
-    .trigger = "overload factor = request rate × service time ÷ pool size (sink workers)",
+    .trigger = "overload factor = load rate × service_time ÷ pool_size (the sink workers)",
     .source = "LeakProf premise (Uber engineering blog); golang.org/x/sync/semaphore docs",
     .description = "Every request spawns a task that sends its job into a bounded queue with no "
                    "deadline; a slow sink keeps the queue full and the crowd of blocked "

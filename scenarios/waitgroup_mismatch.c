@@ -219,7 +219,7 @@ static const lb_scenario waitgroup_mismatch = {
     .name = "waitgroup_mismatch",
     .pattern = 11,
     .title = "join / wait-group mismatch",
-    .trigger = "error probability (a part fails and skips done())",
+    .trigger = "error_rate: a part fails and skips done()",
     .source = "ASPLOS'19 (Tu et al.); ThreadSanitizer's thread-leak report",
     .description = "A failing part returns on its error path without calling done(), so the "
                    "aggregator's wait() never returns and it blocks forever holding the "

@@ -255,31 +255,62 @@ static void before_after(lb_doc *d, const json_t *scenario)
 
 /* ------------------------------------------------------ accounting -- */
 
+/* Columns of the accounting table: the five outcomes every request ends
+ * in, then counters a run may add (shown only when one is non-zero). */
+static const struct {
+    const char *key, *head;
+    bool optional;
+} acc_cols[] = {{"submitted", "Submitted", false},  {"completed", "Completed", false},
+                {"timed_out", "Timed out", false},  {"failed", "Failed", false},
+                {"rejected", "Rejected", false},    {"cancelled", "Cancelled", false},
+                {"unanswered", "Unanswered", true}, {"spawn_failures", "Spawn failures", true}};
+#define N_ACC (sizeof acc_cols / sizeof acc_cols[0])
+
 static void accounting(lb_doc *d, const json_t *scenario)
 {
-    static const char *const keys[] = {"submitted", "completed", "timed_out",
-                                       "failed",    "rejected",  "cancelled"};
-    const char *head[9] = {"Run",      "Submitted", "Completed",    "Timed out", "Failed",
-                           "Rejected", "Cancelled", "Leaked tasks", "Balanced"};
-    const lb_align align[9] = {LB_LEFT,  LB_RIGHT, LB_RIGHT, LB_RIGHT, LB_RIGHT,
-                               LB_RIGHT, LB_RIGHT, LB_RIGHT, LB_LEFT};
-    d->ops->table_begin(d, 9, head, align);
     const json_t *runs = json_object_get(scenario, "runs"), *run;
     size_t i;
+    bool show[N_ACC];
+    for (size_t k = 0; k < N_ACC; k++) {
+        show[k] = !acc_cols[k].optional;
+        json_array_foreach(runs, i, run)
+        {
+            char path[64];
+            snprintf(path, sizeof path, "accounting.%s", acc_cols[k].key);
+            if (lb_jnum_path(run, path) > 0) show[k] = true;
+        }
+    }
+    const char *head[N_ACC + 3];
+    lb_align align[N_ACC + 3];
+    int n = 0;
+    head[n] = "Run";
+    align[n++] = LB_LEFT;
+    for (size_t k = 0; k < N_ACC; k++)
+        if (show[k]) {
+            head[n] = acc_cols[k].head;
+            align[n++] = LB_RIGHT;
+        }
+    head[n] = "Leaked tasks";
+    align[n++] = LB_RIGHT;
+    head[n] = "Balanced";
+    align[n++] = LB_LEFT;
+    d->ops->table_begin(d, n, head, align);
     for (int v = 0; v < 2; v++) {
         json_array_foreach(runs, i, run)
         {
             if (strcmp(lb_jstr(run, "variant"), variants[v])) continue;
-            char cells[9][64];
-            const char *ptr[9];
-            snprintf(cells[0], 64, "%s #%lld", lb_jstr(run, "variant"),
+            char cells[N_ACC + 3][64];
+            const char *ptr[N_ACC + 3];
+            int c = 0;
+            snprintf(cells[c++], 64, "%s #%lld", lb_jstr(run, "variant"),
                      (long long)json_integer_value(json_object_get(run, "rep")));
             const json_t *acc = json_object_get(run, "accounting");
-            for (int k = 0; k < 6; k++) lb_fmt_count(cells[k + 1], 64, lb_jnum(acc, keys[k]));
-            lb_fmt_count(cells[7], 64, lb_jnum_path(run, "metrics.leaked_tasks"));
+            for (size_t k = 0; k < N_ACC; k++)
+                if (show[k]) lb_fmt_count(cells[c++], 64, lb_jnum(acc, acc_cols[k].key));
+            lb_fmt_count(cells[c++], 64, lb_jnum_path(run, "metrics.leaked_tasks"));
             int balanced = lb_jbool_path(run, "accounting.balanced");
-            snprintf(cells[8], 64, "%s", balanced > 0 ? "yes" : balanced < 0 ? "NO" : "n/a");
-            for (int k = 0; k < 9; k++) ptr[k] = cells[k];
+            snprintf(cells[c++], 64, "%s", balanced > 0 ? "yes" : balanced < 0 ? "NO" : "n/a");
+            for (int k = 0; k < c; k++) ptr[k] = cells[k];
             d->ops->table_row(d, ptr);
         }
     }
@@ -546,6 +577,21 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
                           lb_jstr(run, "status"), note[0] ? " (" : "", note, note[0] ? ")" : "");
         }
         if (buf[0]) d->ops->field(d, v ? "Graceful runs" : "Leaky runs", buf);
+    }
+    const json_t *first = lb_scenario_run(s, "leaky");
+    if (!first) first = lb_scenario_run(s, "graceful");
+    const json_t *sampler = first ? json_object_get(first, "sampler") : NULL;
+    if (json_is_object(sampler)) {
+        char every[32], count[32], med[32], max[32];
+        snprintf(buf, sizeof buf,
+                 "every %s from outside the child (%s samples in the first run%s); lateness "
+                 "median %s, max %s",
+                 lb_fmt_ms(every, sizeof every, lb_jnum(sampler, "interval_ms")),
+                 lb_fmt_count(count, sizeof count, lb_jnum(sampler, "samples")),
+                 lb_jbool_path(sampler, "decimated") > 0 ? ", decimated for storage" : "",
+                 lb_fmt_ms(med, sizeof med, lb_jnum_path(sampler, "lateness_ms.median")),
+                 lb_fmt_ms(max, sizeof max, lb_jnum_path(sampler, "lateness_ms.max")));
+        d->ops->field(d, "Sampling", buf);
     }
     d->ops->fields_end(d);
 

@@ -1,0 +1,1400 @@
+/*
+ * sched_coro.c — the M:N coroutine scheduler: many tasks on a few threads.
+ *
+ * Tasks are coroutines multiplexed onto N worker threads (rt_config.workers,
+ * else env LEAKBENCH_WORKERS, else one per online CPU).  Everything the core
+ * needs goes through the seam in rt_sched.h; channel, select, context and
+ * wait-group code is the same as on the thread scheduler.
+ *
+ * Context switch.  A hand-written switch saves the callee-saved registers
+ * on the old stack and loads the new stack pointer (coro_switch_x86_64.S,
+ * coro_switch_aarch64.S); elsewhere, or with -DLEAKBENCH_CORO_UCONTEXT, the
+ * portable swapcontext() is used (about 100x slower: it makes a signal-mask
+ * system call per switch).  Never setjmp/longjmp.  The switch returns a
+ * "transfer" value from whoever resumed us: the worker we now run on.  A
+ * task may park on one worker and be resumed on another, so code never
+ * trusts a thread-local read cached across a switch (cur_worker() is an
+ * out-of-line function for that reason).
+ *
+ * Handing over.  A task that parks, yields or exits switches directly to
+ * the next runnable task of its worker, or to the worker's own scheduler
+ * context ("g0", the thread's native stack) when there is none.  What the
+ * old task wanted (park / requeue / free me) is left in the worker's
+ * `pending_*` fields and carried out by the context that resumes, once the
+ * old task's registers are safely saved: only then may another worker pick
+ * it up.  Every resume point calls after_switch().
+ *
+ * Park and unpark.  Each task has a `state` (RUNNING or PARKED), a `permit`
+ * and a `timer_fired` flag.  unpark sets the permit, then moves a PARKED
+ * task to RUNNING with a compare-and-swap and queues it; park's epilogue
+ * (after_switch) stores PARKED and then re-checks permit and timer_fired,
+ * so a wake-up that raced with the switch is never lost, and the CAS makes
+ * sure a task is queued exactly once.  All of these are sequentially
+ * consistent atomics (a Dekker-style store-then-load on both sides).
+ *
+ * Run queues.  Per worker: a run-next slot and a 256-entry ring in the
+ * style of Go's runq (single producer — the owning worker — and many
+ * consumers by CAS on head), overflowing half of itself into a global
+ * injection queue.  A task woken by a task lands in the waker's run-next
+ * slot, so it runs as soon as the waker blocks (ping-pong stays on one
+ * core, hot in cache); spawned tasks and tasks kicked out of run-next go to
+ * the ring, and threads that are not workers use the injection queue.
+ * Every 61st schedule looks at the injection queue first so it cannot
+ * starve.  An idle worker steals half of another worker's ring.
+ *
+ * Idle workers.  A worker that finds nothing spins through the queues
+ * once as a "spinning" worker, then registers as idle and sleeps on its own
+ * futex word (with a timeout: its earliest timer, at most IDLE_POLL_NS).
+ * Producers wake an idle worker only when no worker is spinning (Go's
+ * wakep), so a burst of work wakes one thread, not all of them.  The
+ * last spinner that finds work wakes another.  The periodic wake-up lets
+ * an idle worker take over a run-next task whose worker has been stuck in
+ * one task for a whole poll period.
+ *
+ * Timers.  A binary min-heap per worker, under that worker's timer lock.
+ * Timers fire on their worker's scheduler context: park deadlines wake the
+ * task directly (under the heap lock, so timer_stop either removes a timer
+ * or finds it completely fired); callbacks (context deadlines) are run
+ * after the lock is dropped.  Running tasks check the heap's earliest
+ * expiry (one atomic load, plus a clock read only when a timer exists) on
+ * every switch and drop to the scheduler context when it is due.
+ *
+ * Stacks.  Fixed-size slots (STACK_DEFAULT, or rt_config.stack_size) carved
+ * from large MAP_NORESERVE regions, so 50,000 stacks cost about a hundred
+ * mappings instead of two per stack (the kernel's map count limit is 65530).
+ * The task structure lives at the top of its own stack slot, so a blocked
+ * task whose frames fit in the rest of that page costs one resident page:
+ *
+ *   | stack (grows left) ........ | coro_task | canary zone |
+ *   ^ stack_lo                    ^ stack_top               ^ next slot's stack_lo
+ *
+ * Instead of a guard page, a canary word just below each stack is checked
+ * on every switch into or out of the task; a damaged canary aborts with
+ * this file's line and the task's spawn site.  The canary of slot k is the
+ * last word of slot k-1's canary zone, in a page that slot k-1 touches
+ * anyway (the first slot of a region keeps it at its own stack_lo), so the
+ * canary costs no resident page.  An overflow runs into it before anything
+ * else.  rt_config.debug_guard_pages adds a PROT_NONE page below each stack
+ * (two mappings per stack: for debugging only; the canary then sits at
+ * stack_lo).  Freed slots are cached per worker and in a global pool; a
+ * slot whose task went deeper than WATERMARK_DEPTH (the word there is no
+ * longer zero; reading an untouched page maps the shared zero page and
+ * costs no resident memory) has the deeper pages returned to the kernel
+ * with MADV_DONTNEED on free, so a pooled stack stays small in resident
+ * memory.
+ *
+ * Sanitizers.  Under LEAKBENCH_ASAN every switch is announced with
+ * __sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber, stack
+ * regions are LeakSanitizer root regions (parked tasks hold pointers), and
+ * a reused stack is unpoisoned.  Under LEAKBENCH_TSAN each task is a TSan
+ * fiber (__tsan_create_fiber / __tsan_switch_to_fiber / __tsan_destroy_fiber).
+ *
+ * Locks (all scheduler-internal leaves: no core lock is ever taken while
+ * one of them is held).  Order: worker timer_lock > global.lock and
+ * idle.lock; pool.lock and main_lock are taken alone.
+ */
+#include "rt_sched.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(LEAKBENCH_CORO_UCONTEXT) || !(defined(__x86_64__) || defined(__aarch64__))
+#define CORO_UCONTEXT 1
+#include <ucontext.h>
+#endif
+
+#ifdef LEAKBENCH_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
+#endif
+#ifdef LEAKBENCH_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+/* ------------------------------------------------------------- knobs -- */
+
+#if defined(LEAKBENCH_ASAN) || defined(LEAKBENCH_TSAN)
+#define STACK_DEFAULT (256 * 1024) /* instrumented frames are larger */
+#else
+#define STACK_DEFAULT (64 * 1024)
+#endif
+#define STACK_MIN          (16 * 1024)
+#define REGION_MIN         (16 * 1024 * 1024) /* stacks are carved from regions this big */
+#define WATERMARK_DEPTH    (16 * 1024)        /* deeper pages are trimmed on free */
+#define STACK_CACHE_MAX    64                 /* free slots a worker keeps */
+#define RUNQ_SIZE          256
+#define MAX_WORKERS        256
+#define GLOBAL_CHECK_EVERY 61 /* schedules between injection-queue looks */
+#define RUNNEXT_STREAK_MAX 64 /* run-next picks before the ring gets a turn */
+#define IDLE_POLL_NS       (10 * 1000 * 1000LL)
+#define CANARY_SEED        0x5afec0de57ac4b1dULL
+#define CANARY_ZONE        64 /* bytes at the top of a slot: the canary of the slot above */
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define NO_INLINE __attribute__((noinline, noipa))
+#else
+#define NO_INLINE __attribute__((noinline))
+#endif
+#define CACHE_ALIGNED _Alignas(64)
+
+/* ----------------------------------------------------------- context -- */
+
+typedef struct coro_ctx {
+#ifdef CORO_UCONTEXT
+    ucontext_t uc;
+    void *transfer;
+    void (*entry)(void *, void *);
+    void *entry_arg;
+#else
+    void *sp;
+#endif
+} coro_ctx;
+
+#ifndef CORO_UCONTEXT
+void *rt__coro_switch(void **save_sp, void *load_sp, void *transfer);
+void rt__coro_trampoline(void);
+
+/* Builds the frame rt__coro_switch pops on its first switch into a new
+ * context: entry(arg, transfer) runs on [lo, top). */
+static void ctx_make(coro_ctx *c, char *lo, char *top, void (*entry)(void *, void *), void *arg)
+{
+    (void)lo;
+    uintptr_t t = (uintptr_t)top & ~(uintptr_t)15;
+#if defined(__x86_64__)
+    /* r15 r14 r13 r12 rbx rbp ret; the trampoline starts 16-aligned. */
+    void **sp = (void **)(t - 72);
+    sp[0] = NULL;
+    sp[1] = NULL;
+    sp[2] = (void *)entry; /* r13 */
+    sp[3] = arg;           /* r12 */
+    sp[4] = NULL;
+    sp[5] = NULL;
+    sp[6] = (void *)rt__coro_trampoline;
+#else
+    void **sp = (void **)(t - 176);
+    memset(sp, 0, 176);
+    sp[8] = arg;                          /* x19 */
+    sp[9] = (void *)entry;                /* x20 */
+    sp[19] = (void *)rt__coro_trampoline; /* x30 */
+#endif
+    c->sp = sp;
+}
+
+static inline void *ctx_switch(coro_ctx *from, coro_ctx *to, void *transfer)
+{
+    return rt__coro_switch(&from->sp, to->sp, transfer);
+}
+#else
+static void ucontext_entry(unsigned hi, unsigned lo)
+{
+    coro_ctx *c = (coro_ctx *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+    c->entry(c->entry_arg, c->transfer);
+    abort();
+}
+
+static void ctx_make(coro_ctx *c, char *lo, char *top, void (*entry)(void *, void *), void *arg)
+{
+    if (getcontext(&c->uc) != 0) abort();
+    c->uc.uc_stack.ss_sp = lo;
+    c->uc.uc_stack.ss_size = (size_t)(top - lo) & ~(size_t)15;
+    c->uc.uc_link = NULL;
+    c->entry = entry;
+    c->entry_arg = arg;
+    uintptr_t p = (uintptr_t)c;
+    makecontext(&c->uc, (void (*)(void))ucontext_entry, 2, (unsigned)(p >> 32),
+                (unsigned)(p & 0xffffffffu));
+}
+
+static inline void *ctx_switch(coro_ctx *from, coro_ctx *to, void *transfer)
+{
+    to->transfer = transfer;
+    if (swapcontext(&from->uc, &to->uc) != 0) abort();
+    return from->transfer;
+}
+#endif
+
+/* ------------------------------------------------------------- types -- */
+
+enum { TASK_RUNNING = 0, TASK_PARKED = 1 };
+enum { ACT_NONE = 0, ACT_PARK, ACT_YIELD, ACT_EXIT };
+
+typedef struct worker worker;
+typedef struct coro_task coro_task;
+
+struct rt_timer {
+    rt_time when;
+    int64_t heap_index; /* -1 once fired or removed; under owner->timer_lock */
+    worker *owner;      /* whose heap; fixed at start */
+    void (*cb)(void *);
+    void *arg;
+    coro_task *park_task; /* non-NULL: a park deadline, fired in place */
+};
+
+struct coro_task {
+    rt_task base; /* first: rt_task * and coro_task * convert */
+    coro_ctx ctx;
+    char *stack_lo;   /* lowest usable byte */
+    char *stack_top;  /* == (char *)this task */
+    uint64_t *canary; /* just below stack_lo, or at it (see the top) */
+    _Atomic int state;
+    _Atomic int permit;
+    _Atomic int timer_fired;
+    bool is_main;
+    rt_timer park_timer;
+    coro_task *next; /* injection queue or free list link */
+#ifdef LEAKBENCH_ASAN
+    void *asan_fake_stack;
+#endif
+#ifdef LEAKBENCH_TSAN
+    void *tsan_fiber;
+#endif
+};
+
+struct worker {
+    int index;
+    pthread_t thread;
+    bool thread_started;
+    coro_ctx g0; /* the thread's own stack: the scheduler loop */
+
+    /* Touched only by the worker's own thread. */
+    coro_task *current; /* running task; NULL in g0 */
+    int pending_action; /* what the task we left wants done (after_switch) */
+    coro_task *pending_task;
+    uint32_t tick;
+    bool spinning;
+    uint64_t rng;
+    coro_task *stack_cache;
+    int stack_cache_len;
+    bool global_first;                  /* look at the injection queue first next time */
+    int runnext_streak;                 /* consecutive run-next picks (fairness) */
+    uint64_t seen_nswitch[MAX_WORKERS]; /* per victim: its nswitch at our last look */
+#ifdef LEAKBENCH_ASAN
+    void *g0_fake_stack;
+    const void *g0_stack_lo;
+    size_t g0_stack_size;
+#endif
+#ifdef LEAKBENCH_TSAN
+    void *g0_tsan_fiber;
+#endif
+
+    /* Idle list, under idle.lock. */
+    worker *idle_next;
+    bool idle_listed;
+    bool woken_spinning; /* the waker handed us the "spinning" role */
+
+    CACHE_ALIGNED _Atomic uint32_t wake_word; /* futex: bumped to wake */
+    _Atomic uint64_t nswitch;                 /* schedules so far */
+    _Atomic rt_time next_when;                /* earliest timer, RT_FOREVER if none */
+
+    /* Run queue: the owner writes tail and runnext puts; anyone CASes head. */
+    CACHE_ALIGNED _Atomic uint32_t head;
+    CACHE_ALIGNED _Atomic uint32_t tail;
+    _Atomic(coro_task *) runnext;
+    _Atomic(coro_task *) buf[RUNQ_SIZE];
+
+    /* Timer heap.  timer_lock protects heap, heap_len, heap_cap and the
+     * heap_index of every timer in it; first in the scheduler's lock order. */
+    CACHE_ALIGNED pthread_mutex_t timer_lock;
+    rt_timer **heap;
+    size_t heap_len, heap_cap;
+};
+
+/* Stack slot geometry, fixed while any slot is in use. */
+typedef struct stack_region {
+    struct stack_region *next;
+    char *base;
+    size_t size;
+} stack_region;
+
+static struct {
+    int nworkers;
+    worker *workers[MAX_WORKERS]; /* allocated once, kept (timers may outlive a run) */
+    bool running;
+    _Atomic bool shutdown;
+    _Atomic int64_t live; /* tasks allocated and not yet freed */
+
+    /* Injection queue: lock protects head/tail; len is readable without it. */
+    struct {
+        pthread_mutex_t lock;
+        coro_task *head, *tail;
+        _Atomic int64_t len;
+    } global;
+
+    /* Idle workers: lock protects the list and each worker's idle fields. */
+    struct {
+        pthread_mutex_t lock;
+        worker *list;
+        _Atomic int nidle;
+    } idle;
+    _Atomic int nspinning;
+
+    /* Stack pool: lock protects everything in it. */
+    struct {
+        pthread_mutex_t lock;
+        size_t slot_size;  /* guard + stack + task header */
+        size_t stack_size; /* usable stack bytes */
+        size_t guard;      /* 0 or one page */
+        stack_region *regions;
+        char *carve_next, *carve_end;
+        coro_task *free_list;
+        int64_t free_len;
+    } pool;
+
+    /* run_main waits here for the main task to be freed. */
+    pthread_mutex_t main_lock;
+    pthread_cond_t main_cond;
+    bool main_done;
+} S = {
+    .global = {.lock = PTHREAD_MUTEX_INITIALIZER},
+    .idle = {.lock = PTHREAD_MUTEX_INITIALIZER},
+    .pool = {.lock = PTHREAD_MUTEX_INITIALIZER},
+    .main_lock = PTHREAD_MUTEX_INITIALIZER,
+    .main_cond = PTHREAD_COND_INITIALIZER,
+};
+
+static _Thread_local worker *tls_worker;
+
+/* Out of line on purpose: a task that parked on one thread may resume on
+ * another, and the compiler must not reuse a thread-local address it
+ * computed before the switch. */
+static NO_INLINE worker *cur_worker(void)
+{
+    return tls_worker;
+}
+
+static inline coro_task *task_of(rt_task *t)
+{
+    return (coro_task *)t;
+}
+
+static rt_time mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (uint32_t *)uaddr, op, val, ts, NULL, 0);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *s = x;
+}
+
+/* ------------------------------------------------------------ stacks -- */
+
+static inline uint64_t canary_for(const uint64_t *where)
+{
+    return CANARY_SEED ^ (uint64_t)(uintptr_t)where;
+}
+
+#define CANARY_CHECK(t) canary_check((t), __FILE__, __LINE__)
+static inline void canary_check(coro_task *t, const char *file, int line)
+{
+    if (__builtin_expect(*t->canary == canary_for(t->canary), 1)) return;
+    fprintf(stderr,
+            "%s:%d: coroutine stack overflow or corruption: task %llu (%s, spawned at %s:%d) "
+            "overwrote the canary at the bottom of its %zu-byte stack; raise "
+            "rt_config.stack_size or use debug_guard_pages\n",
+            file, line, (unsigned long long)t->base.id, t->base.role ? t->base.role : "?",
+            t->base.spawn_site.file ? t->base.spawn_site.file : "?", t->base.spawn_site.line,
+            (size_t)(t->stack_top - t->stack_lo));
+    abort();
+}
+
+static size_t page_size(void)
+{
+    static size_t ps;
+    if (!ps) ps = (size_t)sysconf(_SC_PAGESIZE);
+    return ps;
+}
+
+/* Header size: the task structure at the top of a slot, cache aligned. */
+#define TASK_HDR ((sizeof(coro_task) + 63) & ~(size_t)63)
+#define SLOT_TOP (TASK_HDR + CANARY_ZONE) /* bytes of a slot above its stack */
+
+/* Sets the slot geometry.  Only while no slot is in use (S.live == 0). */
+static void pool_configure(size_t stack_size, bool guard)
+{
+    size_t ps = page_size();
+    if (stack_size == 0) stack_size = STACK_DEFAULT;
+    if (stack_size < STACK_MIN) stack_size = STACK_MIN;
+    stack_size = (stack_size + ps - 1) & ~(ps - 1);
+    size_t g = guard ? ps : 0;
+    size_t slot = g + stack_size; /* the header takes the top of the stack area */
+    pthread_mutex_lock(&S.pool.lock);
+    if (S.pool.slot_size != slot || S.pool.guard != g) {
+        /* New geometry: forget every slot and unmap the regions. */
+        for (stack_region *r = S.pool.regions, *n; r; r = n) {
+            n = r->next;
+#ifdef LEAKBENCH_ASAN
+            __lsan_unregister_root_region(r->base, r->size);
+#endif
+            munmap(r->base, r->size);
+            free(r);
+        }
+        S.pool.regions = NULL;
+        S.pool.carve_next = S.pool.carve_end = NULL;
+        S.pool.free_list = NULL;
+        S.pool.free_len = 0;
+        for (int i = 0; i < MAX_WORKERS; i++)
+            if (S.workers[i]) {
+                S.workers[i]->stack_cache = NULL;
+                S.workers[i]->stack_cache_len = 0;
+            }
+        S.pool.slot_size = slot;
+        S.pool.stack_size = stack_size;
+        S.pool.guard = g;
+    }
+    pthread_mutex_unlock(&S.pool.lock);
+}
+
+/* Carves a new slot.  Under pool.lock.  NULL when out of memory. */
+static coro_task *pool_carve(void)
+{
+    size_t slot = S.pool.slot_size;
+    if (S.pool.carve_next == NULL || S.pool.carve_next + slot > S.pool.carve_end) {
+        size_t size = slot * 64 > REGION_MIN ? slot * 64 : (REGION_MIN / slot) * slot;
+        stack_region *r = malloc(sizeof *r);
+        if (!r) return NULL;
+        void *base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (base == MAP_FAILED) {
+            free(r);
+            return NULL;
+        }
+        r->base = base;
+        r->size = size;
+        r->next = S.pool.regions;
+        S.pool.regions = r;
+#ifdef LEAKBENCH_ASAN
+        __lsan_register_root_region(base, size);
+#endif
+        S.pool.carve_next = base;
+        S.pool.carve_end = (char *)base + size;
+    }
+    char *s = S.pool.carve_next;
+    bool first_in_region = s == S.pool.regions->base;
+    S.pool.carve_next += slot;
+    if (S.pool.guard && mprotect(s, S.pool.guard, PROT_NONE) != 0) return NULL;
+    coro_task *t = (coro_task *)(s + slot - SLOT_TOP);
+    t->stack_lo = s + S.pool.guard;
+    t->stack_top = (char *)t;
+    /* The slot below was carved just before, so its top page is resident. */
+    t->canary = S.pool.guard || first_in_region ? (uint64_t *)t->stack_lo : (uint64_t *)s - 1;
+    *t->canary = canary_for(t->canary);
+    return t;
+}
+
+/* A slot for a new task, from the worker's cache, the pool or a region. */
+static coro_task *stack_get(worker *w)
+{
+    if (w && w->stack_cache) {
+        coro_task *t = w->stack_cache;
+        w->stack_cache = t->next;
+        w->stack_cache_len--;
+        return t;
+    }
+    pthread_mutex_lock(&S.pool.lock);
+    coro_task *t = S.pool.free_list;
+    if (t) {
+        S.pool.free_list = t->next;
+        S.pool.free_len--;
+        /* Refill the worker's cache with up to half of its size. */
+        while (w && S.pool.free_list && w->stack_cache_len < STACK_CACHE_MAX / 2) {
+            coro_task *c = S.pool.free_list;
+            S.pool.free_list = c->next;
+            S.pool.free_len--;
+            c->next = w->stack_cache;
+            w->stack_cache = c;
+            w->stack_cache_len++;
+        }
+    } else {
+        t = pool_carve();
+    }
+    pthread_mutex_unlock(&S.pool.lock);
+    return t;
+}
+
+/* Returns a slot whose task has finished (or never ran). */
+static void stack_put(worker *w, coro_task *t)
+{
+    char *lo = t->stack_lo, *top = t->stack_top;
+    uint64_t *canary = t->canary;
+#ifdef LEAKBENCH_ASAN
+    __asan_unpoison_memory_region(lo, (size_t)(top - lo));
+#endif
+    if ((size_t)(top - lo) > 2 * WATERMARK_DEPTH &&
+        *(volatile uint64_t *)(top - WATERMARK_DEPTH) != 0) {
+        /* The task went deep: give the deep pages back (they read as
+         * zeros again afterwards). */
+        size_t ps = page_size();
+        char *start = (char *)(((uintptr_t)lo + ps - 1) & ~(uintptr_t)(ps - 1));
+        char *end = (char *)((uintptr_t)(top - WATERMARK_DEPTH) & ~(uintptr_t)(ps - 1));
+        if (end > start) madvise(start, (size_t)(end - start), MADV_DONTNEED);
+    }
+    /* The header is reused: keep only the geometry. */
+    memset(t, 0, sizeof *t);
+    t->stack_lo = lo;
+    t->stack_top = top;
+    t->canary = canary;
+    *canary = canary_for(canary);
+    if (w && w->stack_cache_len < STACK_CACHE_MAX) {
+        t->next = w->stack_cache;
+        w->stack_cache = t;
+        w->stack_cache_len++;
+        return;
+    }
+    pthread_mutex_lock(&S.pool.lock);
+    t->next = S.pool.free_list;
+    S.pool.free_list = t;
+    S.pool.free_len++;
+    pthread_mutex_unlock(&S.pool.lock);
+}
+
+/* -------------------------------------------------------- idle / wake -- */
+
+static void worker_wake(worker *v)
+{
+    atomic_fetch_add_explicit(&v->wake_word, 1, memory_order_release);
+    futex(&v->wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+/* After making work visible: wake an idle worker unless one is already
+ * spinning (it will find the work or wake another).  Go's wakep. */
+static void wake_idle_if_needed(void)
+{
+    /* The caller published its work with a sequentially consistent store,
+     * so these loads cannot pass it; an idle worker does the mirror image
+     * (seq_cst idle registration, then it looks at the queues). */
+    if (atomic_load(&S.idle.nidle) == 0 || atomic_load(&S.nspinning) != 0) return;
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&S.nspinning, &zero, 1)) return;
+    pthread_mutex_lock(&S.idle.lock);
+    worker *v = S.idle.list;
+    if (v) {
+        S.idle.list = v->idle_next;
+        v->idle_listed = false;
+        v->woken_spinning = true;
+        atomic_fetch_sub(&S.idle.nidle, 1);
+    }
+    pthread_mutex_unlock(&S.idle.lock);
+    if (!v) {
+        atomic_fetch_sub(&S.nspinning, 1);
+        return;
+    }
+    worker_wake(v);
+}
+
+/* ---------------------------------------------------------- run queues -- */
+
+static void global_put_list(coro_task *first, coro_task *last, int64_t n)
+{
+    last->next = NULL;
+    pthread_mutex_lock(&S.global.lock);
+    if (S.global.tail)
+        S.global.tail->next = first;
+    else
+        S.global.head = first;
+    S.global.tail = last;
+    atomic_fetch_add(&S.global.len, n);
+    pthread_mutex_unlock(&S.global.lock);
+}
+
+/* Ring puts and gets (Go's runqput / runqget). */
+static bool runq_put_slow(worker *w, coro_task *t, uint32_t h, uint32_t tl)
+{
+    enum { HALF = RUNQ_SIZE / 2 };
+    coro_task *batch[HALF + 1];
+    uint32_t n = (tl - h) / 2;
+    if (n != HALF) return false; /* the ring is not full any more */
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&w->buf[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&w->head, &h, h + n, memory_order_release,
+                                                 memory_order_relaxed))
+        return false;
+    batch[n] = t;
+    for (uint32_t i = 0; i < n; i++) batch[i]->next = batch[i + 1];
+    global_put_list(batch[0], batch[n], n + 1);
+    return true;
+}
+
+/* Queues t on w's ring; only w's own thread may call this. */
+static void runq_put_ring(worker *w, coro_task *t)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&w->head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        if (tl - h < RUNQ_SIZE) {
+            atomic_store_explicit(&w->buf[tl % RUNQ_SIZE], t, memory_order_relaxed);
+            atomic_store_explicit(&w->tail, tl + 1,
+                                  memory_order_seq_cst); /* see wake_idle_if_needed */
+            break;
+        }
+        if (runq_put_slow(w, t, h, tl)) break;
+    }
+    wake_idle_if_needed();
+}
+
+/* Queues t on w (w's own thread only): in the run-next slot, or the ring. */
+static void runq_put(worker *w, coro_task *t, bool next)
+{
+    if (next) {
+        t = atomic_exchange_explicit(&w->runnext, t, memory_order_acq_rel);
+        if (!t) return; /* the waker runs it when it blocks; no wake-up needed */
+    }
+    runq_put_ring(w, t);
+}
+
+static coro_task *runq_take_runnext(worker *w)
+{
+    coro_task *t = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    if (t && atomic_compare_exchange_strong_explicit(&w->runnext, &t, NULL, memory_order_acq_rel,
+                                                     memory_order_relaxed))
+        return t;
+    return NULL;
+}
+
+/* Next task of w (w's own thread only): run-next first, except that after
+ * RUNNEXT_STREAK_MAX run-next picks in a row the ring gets a turn, so a
+ * ping-pong pair cannot starve the rest of the queue. */
+static coro_task *runq_get(worker *w)
+{
+    coro_task *t;
+    if (w->runnext_streak < RUNNEXT_STREAK_MAX && (t = runq_take_runnext(w))) {
+        w->runnext_streak++;
+        return t;
+    }
+    w->runnext_streak = 0;
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&w->head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        if (tl == h) return runq_take_runnext(w);
+        t = atomic_load_explicit(&w->buf[h % RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&w->head, &h, h + 1, memory_order_release,
+                                                    memory_order_relaxed))
+            return t;
+    }
+}
+
+static bool runq_empty(worker *w)
+{
+    return atomic_load_explicit(&w->head, memory_order_acquire) ==
+               atomic_load_explicit(&w->tail, memory_order_acquire) &&
+           atomic_load_explicit(&w->runnext, memory_order_acquire) == NULL;
+}
+
+/* Takes up to a batch from the injection queue: returns one task and
+ * queues the rest on w. */
+static coro_task *global_get(worker *w)
+{
+    if (atomic_load_explicit(&S.global.len, memory_order_acquire) == 0) return NULL;
+    pthread_mutex_lock(&S.global.lock);
+    int64_t len = atomic_load(&S.global.len);
+    int64_t n = len / S.nworkers + 1;
+    if (n > len) n = len;
+    if (n > RUNQ_SIZE / 2) n = RUNQ_SIZE / 2;
+    uint32_t used = atomic_load_explicit(&w->tail, memory_order_relaxed) -
+                    atomic_load_explicit(&w->head, memory_order_acquire);
+    if (n > (int64_t)(RUNQ_SIZE - used) + 1) n = (int64_t)(RUNQ_SIZE - used) + 1;
+    coro_task *first = NULL;
+    for (int64_t i = 0; i < n; i++) {
+        coro_task *t = S.global.head;
+        S.global.head = t->next;
+        if (!S.global.head) S.global.tail = NULL;
+        t->next = NULL;
+        if (!first)
+            first = t;
+        else {
+            uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+            atomic_store_explicit(&w->buf[tl % RUNQ_SIZE], t, memory_order_relaxed);
+            atomic_store_explicit(&w->tail, tl + 1, memory_order_release);
+        }
+    }
+    atomic_fetch_sub(&S.global.len, n);
+    pthread_mutex_unlock(&S.global.lock);
+    return first;
+}
+
+/* Steals half of victim's ring into w's (empty) ring; returns one task. */
+static coro_task *runq_steal(worker *w, worker *victim, bool take_runnext)
+{
+    coro_task *batch[RUNQ_SIZE / 2];
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&victim->head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&victim->tail, memory_order_acquire);
+        uint32_t n = tl - h;
+        n = n - n / 2;
+        if (n == 0) {
+            if (!take_runnext) return NULL;
+            coro_task *t = atomic_load_explicit(&victim->runnext, memory_order_acquire);
+            if (t && atomic_compare_exchange_strong(&victim->runnext, &t, NULL)) return t;
+            return NULL;
+        }
+        if (n > RUNQ_SIZE / 2) continue; /* read head and tail inconsistently */
+        for (uint32_t i = 0; i < n; i++)
+            batch[i] =
+                atomic_load_explicit(&victim->buf[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+        if (!atomic_compare_exchange_strong_explicit(&victim->head, &h, h + n, memory_order_acq_rel,
+                                                     memory_order_relaxed))
+            continue;
+        uint32_t mytl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+        for (uint32_t i = 1; i < n; i++)
+            atomic_store_explicit(&w->buf[(mytl + i - 1) % RUNQ_SIZE], batch[i],
+                                  memory_order_relaxed);
+        atomic_store_explicit(&w->tail, mytl + n - 1, memory_order_release);
+        return batch[0];
+    }
+}
+
+static coro_task *steal_work(worker *w)
+{
+    int n = S.nworkers;
+    for (int round = 0; round < 3; round++) {
+        int start = (int)(xorshift(&w->rng) % (uint64_t)n);
+        for (int k = 0; k < n; k++) {
+            worker *v = S.workers[(start + k) % n];
+            if (v == w) continue;
+            /* A run-next task is only taken from a worker that has not
+             * switched since our previous look (stuck in one task). */
+            bool stuck = false;
+            if (round == 2) {
+                uint64_t sw = atomic_load_explicit(&v->nswitch, memory_order_relaxed);
+                stuck = sw == w->seen_nswitch[v->index];
+                w->seen_nswitch[v->index] = sw;
+            }
+            coro_task *t = runq_steal(w, v, stuck);
+            if (t) return t;
+        }
+        coro_task *t = global_get(w);
+        if (t) return t;
+    }
+    return NULL;
+}
+
+static bool any_work_visible(void)
+{
+    if (atomic_load(&S.global.len) > 0) return true;
+    for (int i = 0; i < S.nworkers; i++) {
+        worker *v = S.workers[i];
+        if (atomic_load(&v->head) != atomic_load(&v->tail)) return true;
+    }
+    return false;
+}
+
+/* -------------------------------------------------------------- timers -- */
+
+static void heap_swap(worker *w, size_t a, size_t b)
+{
+    rt_timer *t = w->heap[a];
+    w->heap[a] = w->heap[b];
+    w->heap[b] = t;
+    w->heap[a]->heap_index = (int64_t)a;
+    w->heap[b]->heap_index = (int64_t)b;
+}
+
+static void heap_up(worker *w, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (w->heap[p]->when <= w->heap[i]->when) break;
+        heap_swap(w, p, i);
+        i = p;
+    }
+}
+
+static void heap_down(worker *w, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < w->heap_len && w->heap[l]->when < w->heap[m]->when) m = l;
+        if (r < w->heap_len && w->heap[r]->when < w->heap[m]->when) m = r;
+        if (m == i) return;
+        heap_swap(w, i, m);
+        i = m;
+    }
+}
+
+static void heap_publish_next(worker *w)
+{
+    atomic_store_explicit(&w->next_when, w->heap_len ? w->heap[0]->when : RT_FOREVER,
+                          memory_order_release);
+}
+
+/* Under w->timer_lock. */
+static int heap_insert(worker *w, rt_timer *tm)
+{
+    if (w->heap_len == w->heap_cap) {
+        size_t ncap = w->heap_cap ? w->heap_cap * 2 : 64;
+        rt_timer **nh = realloc(w->heap, ncap * sizeof *nh);
+        if (!nh) return -ENOMEM;
+        w->heap = nh;
+        w->heap_cap = ncap;
+    }
+    tm->owner = w;
+    tm->heap_index = (int64_t)w->heap_len;
+    w->heap[w->heap_len++] = tm;
+    heap_up(w, (size_t)tm->heap_index);
+    heap_publish_next(w);
+    return 0;
+}
+
+/* Under w->timer_lock. */
+static void heap_remove(worker *w, rt_timer *tm)
+{
+    size_t i = (size_t)tm->heap_index;
+    tm->heap_index = -1;
+    w->heap_len--;
+    if (i != w->heap_len) {
+        w->heap[i] = w->heap[w->heap_len];
+        w->heap[i]->heap_index = (int64_t)i;
+        heap_down(w, i);
+        heap_up(w, i);
+    }
+    heap_publish_next(w);
+}
+
+static inline bool timers_due(worker *w)
+{
+    rt_time next = atomic_load_explicit(&w->next_when, memory_order_acquire);
+    return next != RT_FOREVER && mono_now() >= next;
+}
+
+static void wake_task(worker *w, coro_task *t);
+
+/* Fires w's due timers; runs on w's scheduler context only. */
+static void run_timers(worker *w)
+{
+    if (!timers_due(w)) return;
+    enum { BATCH = 32 };
+    void (*cbs[BATCH])(void *);
+    void *args[BATCH];
+    int n = 0;
+    rt_time now = mono_now();
+    pthread_mutex_lock(&w->timer_lock);
+    while (w->heap_len && w->heap[0]->when <= now && n < BATCH) {
+        rt_timer *tm = w->heap[0];
+        heap_remove(w, tm);
+        if (tm->park_task) {
+            coro_task *t = tm->park_task;
+            atomic_store(&t->timer_fired, 1);
+            wake_task(w, t);
+        } else {
+            cbs[n] = tm->cb;
+            args[n] = tm->arg;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&w->timer_lock);
+    for (int i = 0; i < n; i++) cbs[i](args[i]);
+}
+
+/* ------------------------------------------------------------ switching -- */
+
+/* Switches from `from` (NULL: w's scheduler context) to `to` (NULL: the
+ * scheduler context) and returns the worker we run on once resumed. */
+static worker *switch_ctx(worker *w, coro_task *from, coro_task *to, bool from_exits)
+{
+    coro_ctx *fc = from ? &from->ctx : &w->g0;
+    coro_ctx *tc = to ? &to->ctx : &w->g0;
+    if (from) CANARY_CHECK(from);
+    if (to) CANARY_CHECK(to);
+    w->current = to;
+    atomic_store_explicit(&w->nswitch, atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+#ifdef LEAKBENCH_ASAN
+    void **fake = from ? &from->asan_fake_stack : &w->g0_fake_stack;
+    if (to)
+        __sanitizer_start_switch_fiber(from_exits ? NULL : fake, to->stack_lo,
+                                       (size_t)(to->stack_top - to->stack_lo));
+    else
+        __sanitizer_start_switch_fiber(from_exits ? NULL : fake, w->g0_stack_lo, w->g0_stack_size);
+#else
+    (void)from_exits;
+#endif
+#ifdef LEAKBENCH_TSAN
+    __tsan_switch_to_fiber(to ? to->tsan_fiber : w->g0_tsan_fiber, 0);
+#endif
+    worker *nw = ctx_switch(fc, tc, w);
+#ifdef LEAKBENCH_ASAN
+    __sanitizer_finish_switch_fiber(from ? from->asan_fake_stack : nw->g0_fake_stack, NULL, NULL);
+#endif
+    return nw;
+}
+
+static void task_release(worker *w, coro_task *t);
+
+/* Carries out what the task we just left asked for; runs first thing on
+ * every resumed context. */
+static void after_switch(worker *w)
+{
+    int act = w->pending_action;
+    coro_task *t = w->pending_task;
+    w->pending_action = ACT_NONE;
+    w->pending_task = NULL;
+    switch (act) {
+    case ACT_PARK:
+        atomic_store(&t->state, TASK_PARKED);
+        if (atomic_load(&t->permit) || atomic_load(&t->timer_fired)) {
+            int parked = TASK_PARKED;
+            if (atomic_compare_exchange_strong(&t->state, &parked, TASK_RUNNING))
+                runq_put_ring(w, t);
+        }
+        break;
+    case ACT_YIELD:
+        runq_put_ring(w, t);
+        break;
+    case ACT_EXIT:
+        task_release(w, t);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Leaves the running task `self` on worker w for the next runnable task
+ * (or the scheduler context), asking for `action` to be done to it. */
+static void switch_away(worker *w, coro_task *self, int action)
+{
+    coro_task *next = NULL;
+    if (++w->tick % GLOBAL_CHECK_EVERY == 0)
+        w->global_first = true; /* the scheduler context looks there first */
+    else if (!timers_due(w))
+        next = runq_get(w);
+    w->pending_action = action;
+    w->pending_task = self;
+    worker *nw = switch_ctx(w, self, next, action == ACT_EXIT);
+    after_switch(nw);
+}
+
+/* Makes a parked task runnable (any thread). */
+static void wake_task(worker *w, coro_task *t)
+{
+    if (atomic_load(&t->state) != TASK_PARKED) return;
+    int parked = TASK_PARKED;
+    if (!atomic_compare_exchange_strong(&t->state, &parked, TASK_RUNNING)) return;
+    if (w)
+        runq_put(w, t, w->current != NULL);
+    else {
+        global_put_list(t, t, 1);
+        wake_idle_if_needed();
+    }
+}
+
+/* First code a new task runs. */
+static void task_entry(void *arg, void *transfer)
+{
+    coro_task *t = arg;
+#ifdef LEAKBENCH_ASAN
+    __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+#endif
+    after_switch(transfer);
+    rt__task_body(&t->base);
+    switch_away(cur_worker(), t, ACT_EXIT);
+    abort(); /* an exited task is never resumed */
+}
+
+static void task_release(worker *w, coro_task *t)
+{
+    bool is_main = t->is_main;
+#ifdef LEAKBENCH_TSAN
+    if (t->tsan_fiber) __tsan_destroy_fiber(t->tsan_fiber);
+#endif
+    stack_put(w, t);
+    atomic_fetch_sub(&S.live, 1);
+    if (is_main) {
+        pthread_mutex_lock(&S.main_lock);
+        S.main_done = true;
+        pthread_cond_broadcast(&S.main_cond);
+        pthread_mutex_unlock(&S.main_lock);
+    }
+}
+
+/* ------------------------------------------------------- worker loop -- */
+
+static coro_task *find_runnable(worker *w)
+{
+    for (;;) {
+        if (atomic_load(&S.shutdown)) return NULL;
+        run_timers(w);
+        coro_task *t = NULL;
+        if (w->global_first || ++w->tick % GLOBAL_CHECK_EVERY == 0) {
+            w->global_first = false;
+            t = global_get(w);
+        }
+        if (!t) t = runq_get(w);
+        if (!t) t = global_get(w);
+        if (!t) {
+            if (!w->spinning) {
+                w->spinning = true;
+                atomic_fetch_add(&S.nspinning, 1);
+            }
+            t = steal_work(w);
+        }
+        if (t) {
+            if (w->spinning) {
+                w->spinning = false;
+                /* The last spinner found work: there may be more. */
+                if (atomic_fetch_sub(&S.nspinning, 1) == 1) wake_idle_if_needed();
+            }
+            return t;
+        }
+
+        /* Nothing: register as idle, then look once more before sleeping. */
+        uint32_t seen = atomic_load_explicit(&w->wake_word, memory_order_acquire);
+        pthread_mutex_lock(&S.idle.lock);
+        w->idle_next = S.idle.list;
+        S.idle.list = w;
+        w->idle_listed = true;
+        atomic_fetch_add(&S.idle.nidle, 1);
+        pthread_mutex_unlock(&S.idle.lock);
+        if (w->spinning) {
+            w->spinning = false;
+            atomic_fetch_sub(&S.nspinning, 1);
+        }
+        bool sleep = !any_work_visible() && !atomic_load(&S.shutdown) && runq_empty(w);
+        if (sleep) {
+            rt_time now = mono_now();
+            rt_time next = atomic_load(&w->next_when);
+            int64_t wait = IDLE_POLL_NS;
+            if (next != RT_FOREVER) wait = next - now < wait ? next - now : wait;
+            if (wait > 0) {
+                struct timespec ts = {.tv_sec = wait / 1000000000LL,
+                                      .tv_nsec = wait % 1000000000LL};
+                futex(&w->wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
+            }
+        }
+        pthread_mutex_lock(&S.idle.lock);
+        if (w->idle_listed) {
+            worker **pp = &S.idle.list;
+            while (*pp != w) pp = &(*pp)->idle_next;
+            *pp = w->idle_next;
+            w->idle_listed = false;
+            atomic_fetch_sub(&S.idle.nidle, 1);
+        }
+        if (w->woken_spinning) {
+            w->woken_spinning = false;
+            w->spinning = true; /* nspinning was raised for us by the waker */
+        }
+        pthread_mutex_unlock(&S.idle.lock);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    tls_worker = w;
+#ifdef LEAKBENCH_ASAN
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *lo;
+        size_t size;
+        pthread_attr_getstack(&attr, &lo, &size);
+        w->g0_stack_lo = lo;
+        w->g0_stack_size = size;
+        pthread_attr_destroy(&attr);
+    }
+#endif
+#ifdef LEAKBENCH_TSAN
+    w->g0_tsan_fiber = __tsan_get_current_fiber();
+#endif
+    for (;;) {
+        after_switch(w);
+        coro_task *t = find_runnable(w);
+        if (!t) break;
+        worker *nw = switch_ctx(w, NULL, t, false);
+        (void)nw; /* the scheduler context never migrates */
+    }
+    if (w->spinning) {
+        w->spinning = false;
+        atomic_fetch_sub(&S.nspinning, 1);
+    }
+    tls_worker = NULL;
+    return NULL;
+}
+
+/* --------------------------------------------------------- seam: tasks -- */
+
+static rt_task *coro_task_alloc(void)
+{
+    if (S.pool.slot_size == 0) pool_configure(0, false);
+    coro_task *t = stack_get(cur_worker());
+    if (!t) return NULL;
+    /* stack_put / pool_carve left the header zeroed except the geometry. */
+    atomic_fetch_add(&S.live, 1);
+    return &t->base;
+}
+
+static void coro_task_free(rt_task *bt)
+{
+    coro_task *t = task_of(bt);
+#ifdef LEAKBENCH_TSAN
+    if (t->tsan_fiber) __tsan_destroy_fiber(t->tsan_fiber);
+#endif
+    stack_put(cur_worker(), t);
+    atomic_fetch_sub(&S.live, 1);
+}
+
+static int coro_spawn(rt_task *bt)
+{
+    if (!S.running) return -EINVAL;
+    coro_task *t = task_of(bt);
+    ctx_make(&t->ctx, t->stack_lo, t->stack_top, task_entry, t);
+#ifdef LEAKBENCH_TSAN
+    t->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    atomic_store_explicit(&t->state, TASK_RUNNING, memory_order_relaxed);
+    worker *w = cur_worker();
+    if (w) {
+        runq_put_ring(w, t);
+    } else {
+        global_put_list(t, t, 1);
+        wake_idle_if_needed();
+    }
+    return 0;
+}
+
+static rt_task *coro_self(void)
+{
+    worker *w = cur_worker();
+    return w && w->current ? &w->current->base : NULL;
+}
+
+/* ------------------------------------------------------ seam: parking -- */
+
+static int coro_park(rt_time deadline)
+{
+    worker *w = cur_worker();
+    if (!w || !w->current) return -EDEADLK;
+    coro_task *t = w->current;
+    if (atomic_exchange(&t->permit, 0)) return 0;
+    bool timed = deadline != RT_FOREVER;
+    if (timed) {
+        if (mono_now() >= deadline) return -ETIMEDOUT;
+        t->park_timer.when = deadline;
+        t->park_timer.park_task = t;
+        pthread_mutex_lock(&w->timer_lock);
+        int rc = heap_insert(w, &t->park_timer);
+        pthread_mutex_unlock(&w->timer_lock);
+        if (rc < 0) return rc;
+    }
+    switch_away(w, t, ACT_PARK);
+    /* Resumed, possibly on another worker. */
+    int r = 0;
+    if (!atomic_exchange(&t->permit, 0) && timed &&
+        (atomic_load(&t->timer_fired) || mono_now() >= deadline))
+        r = -ETIMEDOUT;
+    if (timed) {
+        worker *owner = t->park_timer.owner;
+        pthread_mutex_lock(&owner->timer_lock);
+        if (t->park_timer.heap_index >= 0) heap_remove(owner, &t->park_timer);
+        pthread_mutex_unlock(&owner->timer_lock);
+        atomic_store(&t->timer_fired, 0);
+    }
+    return r;
+}
+
+static void coro_unpark(rt_task *bt)
+{
+    coro_task *t = task_of(bt);
+    if (atomic_exchange(&t->permit, 1)) return; /* a permit was already pending */
+    wake_task(cur_worker(), t);
+}
+
+static void coro_yield(void)
+{
+    worker *w = cur_worker();
+    if (!w || !w->current) {
+        sched_yield();
+        return;
+    }
+    bool global_waiting = atomic_load(&S.global.len) > 0;
+    if (runq_empty(w) && !global_waiting && !timers_due(w)) return;
+    if (global_waiting) w->global_first = true;
+    switch_away(w, w->current, ACT_YIELD);
+}
+
+/* ------------------------------------------------------- seam: timers -- */
+
+static rt_timer *coro_timer_start(rt_time when, void (*cb)(void *), void *arg)
+{
+    worker *w = cur_worker();
+    bool foreign = w == NULL;
+    if (foreign) {
+        if (!S.running) return NULL;
+        w = S.workers[0];
+    }
+    rt_timer *tm = calloc(1, sizeof *tm);
+    if (!tm) return NULL;
+    tm->when = when;
+    tm->cb = cb;
+    tm->arg = arg;
+    pthread_mutex_lock(&w->timer_lock);
+    int rc = heap_insert(w, tm);
+    pthread_mutex_unlock(&w->timer_lock);
+    if (rc < 0) {
+        free(tm);
+        return NULL;
+    }
+    if (foreign) worker_wake(w); /* let it recompute its sleep */
+    return tm;
+}
+
+static bool coro_timer_stop(rt_timer *tm)
+{
+    if (!tm) return false;
+    worker *w = tm->owner;
+    pthread_mutex_lock(&w->timer_lock);
+    bool prevented = tm->heap_index >= 0;
+    if (prevented) heap_remove(w, tm);
+    pthread_mutex_unlock(&w->timer_lock);
+    /* A fired timer's callback was copied out before it ran: free now. */
+    free(tm);
+    return prevented;
+}
+
+/* --------------------------------------------------- seam: lifecycle -- */
+
+static int workers_from_env(const rt_config *cfg)
+{
+    const char *env = getenv("LEAKBENCH_WORKERS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v > 0 && v <= MAX_WORKERS) return (int)v;
+        fprintf(stderr, "leakbench: LEAKBENCH_WORKERS=%s: expected 1..%d, ignored\n", env,
+                MAX_WORKERS);
+    }
+    if (cfg->workers > 0) return cfg->workers;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)(n < MAX_WORKERS ? n : MAX_WORKERS) : 1;
+}
+
+static void stop_workers(void)
+{
+    atomic_store(&S.shutdown, true);
+    for (int i = 0; i < S.nworkers; i++) worker_wake(S.workers[i]);
+    for (int i = 0; i < S.nworkers; i++)
+        if (S.workers[i]->thread_started) {
+            pthread_join(S.workers[i]->thread, NULL);
+            S.workers[i]->thread_started = false;
+        }
+    S.running = false;
+}
+
+static int coro_start(const rt_config *cfg)
+{
+    if (cfg->workers < 0 || cfg->workers > MAX_WORKERS) return -EINVAL;
+    if (S.running) {
+        if (atomic_load(&S.live) != 0) return -EBUSY; /* leaked tasks still live */
+        stop_workers();
+    }
+    if (atomic_load(&S.live) != 0) return -EBUSY;
+    pool_configure(cfg->stack_size, cfg->debug_guard_pages);
+    int n = workers_from_env(cfg);
+    atomic_store(&S.shutdown, false);
+    atomic_store(&S.nspinning, 0);
+    atomic_store(&S.idle.nidle, 0);
+    S.idle.list = NULL;
+    S.main_done = false;
+    for (int i = 0; i < n; i++) {
+        worker *w = S.workers[i];
+        if (!w) {
+            w = aligned_alloc(64, (sizeof *w + 63) & ~(size_t)63);
+            if (!w) return -ENOMEM;
+            memset(w, 0, sizeof *w);
+            pthread_mutex_init(&w->timer_lock, NULL);
+            atomic_store(&w->next_when, RT_FOREVER);
+            S.workers[i] = w;
+        }
+        w->index = i;
+        w->current = NULL;
+        w->pending_action = ACT_NONE;
+        w->spinning = false;
+        w->idle_listed = false;
+        w->woken_spinning = false;
+        w->rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+        atomic_store(&w->head, 0);
+        atomic_store(&w->tail, 0);
+        atomic_store(&w->runnext, NULL);
+    }
+    S.nworkers = n;
+    S.running = true;
+    for (int i = 0; i < n; i++) {
+        int rc = pthread_create(&S.workers[i]->thread, NULL, worker_main, S.workers[i]);
+        if (rc != 0) {
+            S.nworkers = i;
+            stop_workers();
+            return -rc;
+        }
+        S.workers[i]->thread_started = true;
+    }
+    return 0;
+}
+
+static int coro_run_main(rt_task *bt)
+{
+    coro_task *t = task_of(bt);
+    t->is_main = true;
+    pthread_mutex_lock(&S.main_lock);
+    S.main_done = false;
+    pthread_mutex_unlock(&S.main_lock);
+    int rc = coro_spawn(bt);
+    if (rc < 0) return rc;
+    pthread_mutex_lock(&S.main_lock);
+    while (!S.main_done) pthread_cond_wait(&S.main_cond, &S.main_lock);
+    pthread_mutex_unlock(&S.main_lock);
+    return 0;
+}
+
+static void coro_stop(void)
+{
+    /* Leaked tasks stay parked on running workers; otherwise shut down. */
+    if (S.running && atomic_load(&S.live) == 0) stop_workers();
+}
+
+const rt_sched_ops rt__sched_coroutines = {
+    .name = "coroutines",
+    .start = coro_start,
+    .run_main = coro_run_main,
+    .stop = coro_stop,
+    .task_alloc = coro_task_alloc,
+    .task_free = coro_task_free,
+    .spawn = coro_spawn,
+    .self = coro_self,
+    .park = coro_park,
+    .unpark = coro_unpark,
+    .yield = coro_yield,
+    .timer_start = coro_timer_start,
+    .timer_stop = coro_timer_stop,
+};
+
+/* White-box hook for sched_coro_test.c: task t's usable stack and the
+ * address of its canary. */
+int rt__coro_stack_info(const rt_task *t, void **lo, void **top, void **canary);
+int rt__coro_stack_info(const rt_task *t, void **lo, void **top, void **canary)
+{
+    if (!t || rt__sched != &rt__sched_coroutines) return -EINVAL;
+    const coro_task *ct = (const coro_task *)t;
+    *lo = ct->stack_lo;
+    *top = ct->stack_top;
+    *canary = ct->canary;
+    return 0;
+}

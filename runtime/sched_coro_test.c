@@ -1,0 +1,545 @@
+/*
+ * sched_coro_test.c — tests of the scheduler seam (rt_sched.h) and of what
+ * is particular to the coroutine scheduler (sched_coro.c).
+ *
+ * Each test runs rt_run with the coroutine scheduler and drives the seam
+ * directly from inside tasks: park/unpark permits, deadlines, unpark from a
+ * thread that is not a task, timers, yield, 50,000 blocked tasks, tasks
+ * spread over several workers, and the stack canary (checked in a child
+ * process: this program re-executes itself with --overflow-child and
+ * expects an abort naming sched_coro.c).  The seam tests hold on either
+ * scheduler; the coroutine-only ones skip when rt_run chose threads.
+ * Every test has an alarm() time limit.
+ */
+#include "rt_sched.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* White-box hook in sched_coro.c: a coroutine task's stack and canary. */
+int rt__coro_stack_info(const rt_task *t, void **lo, void **top, void **canary);
+
+static int setup_alarm(void **state)
+{
+    (void)state;
+    alarm(120);
+    return 0;
+}
+
+static rt_config coro_config(int workers)
+{
+    rt_config cfg = {0};
+    cfg.sched = RT_SCHED_COROUTINES;
+    cfg.workers = workers;
+    cfg.seed = 1;
+    return cfg;
+}
+
+static bool on_coroutines(void)
+{
+    return rt__sched == &rt__sched_coroutines;
+}
+
+/* LEAKBENCH_SCHED=threads may override rt_config.sched: tests that need
+ * coroutines (50,000 tasks, the canary) skip then. */
+static bool env_forces_threads(void)
+{
+    const char *s = getenv("LEAKBENCH_SCHED");
+    return s && strcmp(s, "threads") == 0;
+}
+
+/* Runs fn as main on the coroutine scheduler and checks rt_run's result. */
+static void run_on(int workers, void (*fn)(void *), void *arg)
+{
+    rt_config cfg = coro_config(workers);
+    assert_int_equal(rt_run(&cfg, fn, arg), 0);
+}
+
+/* Spins (yielding) until *flag reaches want, at most 10 s. */
+static void wait_for(_Atomic int64_t *flag, int64_t want)
+{
+    rt_time until = rt_now() + RT_MS(10000);
+    while (atomic_load(flag) < want && rt_now() < until) rt__sched->yield();
+}
+
+/* ------------------------------------------------------------ permits -- */
+
+static _Atomic int64_t result_code;
+
+static void permit_main(void *arg)
+{
+    (void)arg;
+    rt_task *self = rt_self();
+    assert_non_null(self);
+    /* An unpark before the park is remembered ... */
+    rt__sched->unpark(self);
+    rt_time t0 = rt_now();
+    int rc = rt__sched->park(t0 + RT_MS(5000));
+    assert_int_equal(rc, 0);
+    assert_true(rt_now() - t0 < RT_MS(1000));
+    /* ... once: the next park waits for its deadline. */
+    rc = rt__sched->park(rt_now() + RT_MS(20));
+    assert_int_equal(rc, -ETIMEDOUT);
+    /* Two unparks still leave only one permit. */
+    rt__sched->unpark(self);
+    rt__sched->unpark(self);
+    assert_int_equal(rt__sched->park(rt_now() + RT_MS(5000)), 0);
+    assert_int_equal(rt__sched->park(rt_now() + RT_MS(10)), -ETIMEDOUT);
+    atomic_store(&result_code, 1);
+}
+
+static void test_permit_is_remembered_once(void **state)
+{
+    (void)state;
+    atomic_store(&result_code, 0);
+    run_on(2, permit_main, NULL);
+    assert_int_equal(atomic_load(&result_code), 1);
+}
+
+/* ----------------------------------------------------------- deadlines -- */
+
+static void deadline_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 5; i++) {
+        rt_time t0 = rt_now();
+        rt_time deadline = t0 + RT_MS(15);
+        int rc;
+        do rc = rt__sched->park(deadline); /* spurious wake-ups are allowed */
+        while (rc == 0);
+        rt_time late = rt_now() - deadline;
+        assert_int_equal(rc, -ETIMEDOUT);
+        assert_true(late >= 0);
+        assert_true(late < RT_MS(200));
+    }
+    /* A deadline already passed returns at once. */
+    assert_int_equal(rt__sched->park(rt_now() - 1), -ETIMEDOUT);
+    atomic_store(&result_code, 1);
+}
+
+static void test_park_deadline(void **state)
+{
+    (void)state;
+    atomic_store(&result_code, 0);
+    run_on(1, deadline_main, NULL);
+    assert_int_equal(atomic_load(&result_code), 1);
+}
+
+/* ------------------------------------------------ unpark from a thread -- */
+
+typedef struct foreign_arg {
+    rt_task *target;
+    _Atomic int64_t parked; /* the target is about to park */
+    _Atomic int64_t woken;  /* the target's park returned */
+} foreign_arg;
+
+static void *foreign_thread(void *p)
+{
+    foreign_arg *fa = p;
+    while (atomic_load(&fa->parked) == 0) sched_yield();
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rt__sched->unpark(fa->target);
+    return NULL;
+}
+
+static void foreign_main(void *arg)
+{
+    foreign_arg *fa = arg;
+    fa->target = rt_self();
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, foreign_thread, fa), 0);
+    atomic_store(&fa->parked, 1);
+    rt_time t0 = rt_now();
+    int rc = rt__sched->park(t0 + RT_MS(10000));
+    assert_int_equal(rc, 0);
+    assert_true(rt_now() - t0 < RT_MS(5000));
+    atomic_store(&fa->woken, 1);
+    pthread_join(th, NULL);
+}
+
+static void test_unpark_from_non_task_thread(void **state)
+{
+    (void)state;
+    foreign_arg fa = {0};
+    run_on(2, foreign_main, &fa);
+    assert_int_equal(atomic_load(&fa.woken), 1);
+}
+
+/* ----------------------------------------------------- ping-pong / ring -- */
+
+enum { RING_TASKS = 200, RING_LAPS = 200 };
+
+typedef struct ring {
+    rt_task *tasks[RING_TASKS];
+    _Atomic int64_t token_at; /* index of the task holding the token */
+    _Atomic int64_t passes;
+    _Atomic int64_t started, finished;
+} ring;
+
+typedef struct ring_member {
+    ring *r;
+    int index;
+} ring_member;
+
+static void ring_task(void *p)
+{
+    ring_member *m = p;
+    ring *r = m->r;
+    r->tasks[m->index] = rt_self();
+    atomic_fetch_add(&r->started, 1);
+    for (int lap = 0; lap < RING_LAPS; lap++) {
+        while (atomic_load(&r->token_at) != m->index) rt__sched->park(RT_FOREVER);
+        int next = (m->index + 1) % RING_TASKS;
+        atomic_fetch_add(&r->passes, 1);
+        atomic_store(&r->token_at, next);
+        rt__sched->unpark(r->tasks[next]);
+    }
+    atomic_fetch_add(&r->finished, 1);
+}
+
+static void ring_main(void *arg)
+{
+    ring *r = arg;
+    static ring_member members[RING_TASKS];
+    atomic_store(&r->token_at, -1);
+    for (int i = 0; i < RING_TASKS; i++) {
+        members[i] = (ring_member){r, i};
+        assert_int_equal(rt_go("ring", ring_task, &members[i]), 0);
+    }
+    wait_for(&r->started, RING_TASKS);
+    atomic_store(&r->token_at, 0);
+    rt__sched->unpark(r->tasks[0]);
+    wait_for(&r->finished, RING_TASKS);
+}
+
+static void test_token_ring_every_pass_once(void **state)
+{
+    (void)state;
+    for (int workers = 1; workers <= 3; workers++) {
+        ring *r = calloc(1, sizeof *r);
+        run_on(workers, ring_main, r);
+        assert_int_equal(atomic_load(&r->finished), RING_TASKS);
+        assert_int_equal(atomic_load(&r->passes), (int64_t)RING_TASKS * RING_LAPS);
+        free(r);
+    }
+}
+
+/* --------------------------------------------------------------- timers -- */
+
+typedef struct timer_probe {
+    _Atomic int64_t fired;
+    rt_task *wake;
+    rt_timer *self_stop; /* stopped from inside its own callback */
+    _Atomic int64_t self_stop_result;
+} timer_probe;
+
+static void probe_cb(void *p)
+{
+    timer_probe *tp = p;
+    atomic_fetch_add(&tp->fired, 1);
+    if (tp->wake) rt__sched->unpark(tp->wake);
+}
+
+static void self_stop_cb(void *p)
+{
+    timer_probe *tp = p;
+    rt_timer *tm;
+    while (!(tm = __atomic_load_n(&tp->self_stop, __ATOMIC_ACQUIRE))) sched_yield();
+    atomic_store(&tp->self_stop_result, tm ? (rt__sched->timer_stop(tm) ? 1 : 2) : 3);
+    atomic_fetch_add(&tp->fired, 1);
+    rt__sched->unpark(tp->wake);
+}
+
+static void timers_main(void *arg)
+{
+    (void)arg;
+    timer_probe a = {0}, b = {0}, c = {0};
+    a.wake = rt_self();
+    /* Fires and wakes us. */
+    rt_time t0 = rt_now();
+    rt_timer *ta = rt__sched->timer_start(t0 + RT_MS(20), probe_cb, &a);
+    assert_non_null(ta);
+    /* Stopped before it fires: never runs. */
+    rt_timer *tb = rt__sched->timer_start(t0 + RT_MS(40), probe_cb, &b);
+    assert_non_null(tb);
+    assert_true(rt__sched->timer_stop(tb));
+    while (atomic_load(&a.fired) == 0) rt__sched->park(t0 + RT_MS(5000));
+    assert_true(rt_now() - t0 >= RT_MS(20));
+    assert_false(rt__sched->timer_stop(ta)); /* already ran */
+    /* Many timers fire in deadline order of their expiry. */
+    enum { MANY = 300 };
+    static timer_probe many[MANY];
+    rt_timer *tms[MANY];
+    for (int i = 0; i < MANY; i++) {
+        memset(&many[i], 0, sizeof many[i]);
+        tms[i] = rt__sched->timer_start(rt_now() + RT_MS(1 + (i * 7) % 30), probe_cb, &many[i]);
+        assert_non_null(tms[i]);
+    }
+    rt_time until = rt_now() + RT_MS(5000);
+    for (;;) {
+        int n = 0;
+        for (int i = 0; i < MANY; i++) n += (int)atomic_load(&many[i].fired);
+        if (n == MANY || rt_now() > until) break;
+        rt__sched->park(rt_now() + RT_MS(5));
+    }
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(atomic_load(&many[i].fired), 1);
+        assert_false(rt__sched->timer_stop(tms[i]));
+    }
+    /* timer_stop from inside the callback. */
+    c.wake = rt_self();
+    rt_timer *tc = rt__sched->timer_start(rt_now() + RT_MS(5), self_stop_cb, &c);
+    __atomic_store_n(&c.self_stop, tc, __ATOMIC_RELEASE);
+    while (atomic_load(&c.fired) == 0) rt__sched->park(rt_now() + RT_MS(100));
+    assert_int_equal(atomic_load(&c.self_stop_result), 2); /* false: it is running */
+    assert_int_equal(atomic_load(&b.fired), 0);
+    atomic_store(&result_code, 1);
+}
+
+static void test_timers_fire_and_stop(void **state)
+{
+    (void)state;
+    atomic_store(&result_code, 0);
+    run_on(2, timers_main, NULL);
+    assert_int_equal(atomic_load(&result_code), 1);
+}
+
+/* ---------------------------------------------------------------- yield -- */
+
+enum { YIELDERS = 4, YIELD_ROUNDS = 100 };
+static int yield_trace[YIELDERS * YIELD_ROUNDS];
+static _Atomic int64_t yield_len, yield_done;
+
+static void yielder(void *p)
+{
+    int id = (int)(intptr_t)p;
+    for (int i = 0; i < YIELD_ROUNDS; i++) {
+        yield_trace[atomic_fetch_add(&yield_len, 1)] = id;
+        rt__sched->yield();
+    }
+    atomic_fetch_add(&yield_done, 1);
+}
+
+static void yield_main(void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < YIELDERS; i++)
+        assert_int_equal(rt_go("yielder", yielder, (void *)i), 0);
+    wait_for(&yield_done, YIELDERS);
+}
+
+static void test_yield_round_robin_on_one_worker(void **state)
+{
+    (void)state;
+    atomic_store(&yield_len, 0);
+    atomic_store(&yield_done, 0);
+    run_on(1, yield_main, NULL);
+    if (!on_coroutines()) skip();
+    assert_int_equal(atomic_load(&yield_len), YIELDERS * YIELD_ROUNDS);
+    /* One worker: the yielders take turns, so no task runs twice in a row
+     * while others are runnable (checked over the middle of the trace). */
+    for (int i = YIELDERS; i < YIELDERS * (YIELD_ROUNDS - 1); i++)
+        assert_int_not_equal(yield_trace[i], yield_trace[i - 1]);
+}
+
+/* ----------------------------------------------------- 50,000 blocked -- */
+
+#ifdef LEAKBENCH_TSAN
+enum { MANY_TASKS = 4000 }; /* each fiber is a TSan thread; TSan stops at 8128 */
+#else
+enum { MANY_TASKS = 50000 };
+#endif
+static _Atomic int64_t many_parked, many_exited;
+static _Atomic int64_t many_release;
+
+static void blocked_task(void *p)
+{
+    (void)p;
+    atomic_fetch_add(&many_parked, 1);
+    while (atomic_load(&many_release) == 0) rt__sched->park(RT_FOREVER);
+    atomic_fetch_add(&many_exited, 1);
+}
+
+static rt_task **many_handles;
+static void record_blocked_task(void *p)
+{
+    many_handles[(intptr_t)p] = rt_self();
+    blocked_task(p);
+}
+
+static void many_main(void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < MANY_TASKS; i++)
+        assert_int_equal(rt_go("blocked", record_blocked_task, (void *)i), 0);
+    wait_for(&many_parked, MANY_TASKS);
+    assert_int_equal(atomic_load(&many_parked), MANY_TASKS);
+    /* Let every task reach its park. */
+    for (int i = 0; i < 100; i++) rt__sched->yield();
+    atomic_store(&many_release, 1);
+    for (int i = 0; i < MANY_TASKS; i++) rt__sched->unpark(many_handles[i]);
+    wait_for(&many_exited, MANY_TASKS);
+}
+
+static void test_fifty_thousand_blocked_tasks(void **state)
+{
+    (void)state;
+    rt_config cfg = coro_config(2);
+    if (env_forces_threads()) skip(); /* 50,000 threads exceed the kernel's limits */
+    many_handles = calloc(MANY_TASKS, sizeof *many_handles);
+    atomic_store(&many_parked, 0);
+    atomic_store(&many_exited, 0);
+    atomic_store(&many_release, 0);
+    assert_int_equal(rt_run(&cfg, many_main, NULL), 0);
+    assert_int_equal(atomic_load(&many_exited), MANY_TASKS);
+    free(many_handles);
+}
+
+/* ------------------------------------------------------ several workers -- */
+
+enum { SPREAD_TASKS = 8 };
+static pthread_t spread_threads[SPREAD_TASKS];
+static _Atomic int64_t spread_done;
+
+static void spread_task(void *p)
+{
+    intptr_t i = (intptr_t)p;
+    spread_threads[i] = pthread_self();
+    /* Busy for 30 ms without yielding: only another worker can run the
+     * rest meanwhile. */
+    rt_time until = rt_now() + RT_MS(30);
+    while (rt_now() < until) {
+    }
+    atomic_fetch_add(&spread_done, 1);
+}
+
+static void spread_main(void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < SPREAD_TASKS; i++)
+        assert_int_equal(rt_go("spread", spread_task, (void *)i), 0);
+    wait_for(&spread_done, SPREAD_TASKS);
+}
+
+static void test_work_spreads_over_workers(void **state)
+{
+    (void)state;
+    atomic_store(&spread_done, 0);
+    run_on(2, spread_main, NULL);
+    assert_int_equal(atomic_load(&spread_done), SPREAD_TASKS);
+    if (!on_coroutines()) skip();
+    int distinct = 1;
+    for (int i = 1; i < SPREAD_TASKS; i++)
+        if (!pthread_equal(spread_threads[i], spread_threads[0])) distinct = 2;
+    assert_int_equal(distinct, 2);
+}
+
+/* ---------------------------------------------------- repeated rt_run -- */
+
+static void nothing_main(void *arg)
+{
+    (void)arg;
+}
+
+static void test_rt_run_again_with_other_geometry(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        rt_config cfg = coro_config(1 + i);
+        cfg.stack_size = (size_t)(32 + 32 * i) * 1024;
+        cfg.debug_guard_pages = i == 1;
+        assert_int_equal(rt_run(&cfg, nothing_main, NULL), 0);
+    }
+    rt_config bad = coro_config(-1);
+    assert_int_equal(rt_run(&bad, nothing_main, NULL), -EINVAL);
+}
+
+/* ------------------------------------------------------- stack canary -- */
+
+static void overflow_task(void *arg)
+{
+    (void)arg;
+    void *lo, *top, *canary;
+    if (rt__coro_stack_info(rt_self(), &lo, &top, &canary) != 0) _exit(3);
+    if ((char *)canary > (char *)lo || (char *)canary < (char *)lo - 8) _exit(7);
+    /* What an overflow does just below the stack; the next switch must
+     * notice. */
+    memset(canary, 0xAB, 8);
+    rt__sched->park(rt_now() + RT_MS(1));
+    _exit(4); /* not reached when the canary check works */
+}
+
+static void overflow_main(void *arg)
+{
+    (void)arg;
+    if (rt_go("overflow", overflow_task, NULL) != 0) _exit(2);
+    rt__sched->park(RT_FOREVER);
+}
+
+static int overflow_child(void)
+{
+    rt_config cfg = coro_config(1);
+    rt_run(&cfg, overflow_main, NULL);
+    return 5;
+}
+
+static void test_canary_overwrite_aborts_with_site(void **state)
+{
+    (void)state;
+    if (env_forces_threads()) skip();
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        close(pipefd[0]);
+        execl("/proc/self/exe", "sched_coro_test", "--overflow-child", (char *)NULL);
+        _exit(6);
+    }
+    close(pipefd[1]);
+    char buf[4096];
+    size_t len = 0;
+    ssize_t n;
+    while ((n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)n;
+    buf[len] = '\0';
+    close(pipefd[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_non_null(strstr(buf, "sched_coro.c:"));
+    assert_non_null(strstr(buf, "canary"));
+    assert_non_null(strstr(buf, "sched_coro_test.c:")); /* the task's spawn site */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--overflow-child") == 0) return overflow_child();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_permit_is_remembered_once, setup_alarm),
+        cmocka_unit_test_setup(test_park_deadline, setup_alarm),
+        cmocka_unit_test_setup(test_unpark_from_non_task_thread, setup_alarm),
+        cmocka_unit_test_setup(test_token_ring_every_pass_once, setup_alarm),
+        cmocka_unit_test_setup(test_timers_fire_and_stop, setup_alarm),
+        cmocka_unit_test_setup(test_yield_round_robin_on_one_worker, setup_alarm),
+        cmocka_unit_test_setup(test_fifty_thousand_blocked_tasks, setup_alarm),
+        cmocka_unit_test_setup(test_work_spreads_over_workers, setup_alarm),
+        cmocka_unit_test_setup(test_rt_run_again_with_other_geometry, setup_alarm),
+        cmocka_unit_test_setup(test_canary_overwrite_aborts_with_site, setup_alarm),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

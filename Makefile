@@ -4,7 +4,8 @@
 #   make run        the seed reproduction: leakbench run scenarios/seed.json
 #   make test       every test program: release, ThreadSanitizer and
 #                   AddressSanitizer builds of the runtime suite on both
-#                   schedulers, harness tests, and the quick.json gate
+#                   schedulers (plus a one-worker, fixed-seed coroutine run),
+#                   harness tests, and the quick.json gate
 #   make bench      benchmarks, printing JSON
 #   make format     clang-format every C file in place
 #
@@ -78,8 +79,11 @@ run: $(BUILD)/leakbench
 
 # --------------------------------------------------------------- test --
 test_bin = $(patsubst %.c,$(BUILD)/$(1)/%,$(2))
-SCHEDULERS ?= threads
+SCHEDULERS ?= threads coroutines
 TEST_TIMEOUT ?= 300
+# A reproducible run: the coroutine scheduler on one worker with a fixed
+# select seed (rerun a failure with the same LEAKBENCH_* values).
+REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
 
 # Every test program run by `make test`, as LABEL|SECONDS|COMMAND; with a
 # ';' after each entry, because commands contain spaces (make's foreach
@@ -87,6 +91,8 @@ TEST_TIMEOUT ?= 300
 TEST_RUNS = \
   $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
+  $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\
+    rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
     $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));))
 

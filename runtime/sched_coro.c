@@ -1272,8 +1272,10 @@ static bool coro_timer_stop(rt_timer *tm)
 
 /* --------------------------------------------------- seam: lifecycle -- */
 
+/* rt_config.workers, else env LEAKBENCH_WORKERS, else one per online CPU. */
 static int workers_from_env(const rt_config *cfg)
 {
+    if (cfg->workers > 0) return cfg->workers;
     const char *env = getenv("LEAKBENCH_WORKERS");
     if (env && *env) {
         char *end;
@@ -1282,7 +1284,6 @@ static int workers_from_env(const rt_config *cfg)
         fprintf(stderr, "leakbench: LEAKBENCH_WORKERS=%s: expected 1..%d, ignored\n", env,
                 MAX_WORKERS);
     }
-    if (cfg->workers > 0) return cfg->workers;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)(n < MAX_WORKERS ? n : MAX_WORKERS) : 1;
 }
@@ -1299,10 +1300,23 @@ static void stop_workers(void)
     S.running = false;
 }
 
+/* Waits (up to 200 ms) until every task the core has unregistered has
+ * also been freed here: a task that returned from rt__task_body is freed
+ * by the next context on its worker, a moment later. */
+static void wait_exiting_tasks(void)
+{
+    rt_time until = mono_now() + 200 * 1000 * 1000LL;
+    while (atomic_load(&S.live) > rt_live_tasks() && mono_now() < until) {
+        struct timespec ts = {0, 20 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int coro_start(const rt_config *cfg)
 {
     if (cfg->workers < 0 || cfg->workers > MAX_WORKERS) return -EINVAL;
     if (S.running) {
+        wait_exiting_tasks();
         if (atomic_load(&S.live) != 0) return -EBUSY; /* leaked tasks still live */
         stop_workers();
     }
@@ -1367,7 +1381,9 @@ static int coro_run_main(rt_task *bt)
 static void coro_stop(void)
 {
     /* Leaked tasks stay parked on running workers; otherwise shut down. */
-    if (S.running && atomic_load(&S.live) == 0) stop_workers();
+    if (!S.running) return;
+    wait_exiting_tasks();
+    if (atomic_load(&S.live) == 0) stop_workers();
 }
 
 const rt_sched_ops rt__sched_coroutines = {

@@ -8,25 +8,16 @@
  * spread over several workers, and the stack canary (checked in a child
  * process: this program re-executes itself with --overflow-child and
  * expects an abort naming sched_coro.c).  The seam tests hold on either
- * scheduler; the coroutine-only ones skip when rt_run chose threads.
- * Every test has an alarm() time limit.
+ * scheduler; test_seam_rules_on_env_scheduler runs them on the scheduler
+ * LEAKBENCH_SCHED names, all the others on coroutines.
+ * Every test has an alarm() time limit.  Checks inside tasks use CHECK
+ * (rt_test_util.h): cmocka's asserts must not longjmp off a coroutine.
  */
 #include "rt_sched.h"
+#include "rt_test_util.h"
 
-#include <errno.h>
-#include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <cmocka.h>
 
 /* White-box hook in sched_coro.c: a coroutine task's stack and canary. */
 int rt__coro_stack_info(const rt_task *t, void **lo, void **top, void **canary);
@@ -47,24 +38,17 @@ static rt_config coro_config(int workers)
     return cfg;
 }
 
-static bool on_coroutines(void)
-{
-    return rt__sched == &rt__sched_coroutines;
-}
-
-/* LEAKBENCH_SCHED=threads may override rt_config.sched: tests that need
- * coroutines (50,000 tasks, the canary) skip then. */
-static bool env_forces_threads(void)
-{
-    const char *s = getenv("LEAKBENCH_SCHED");
-    return s && strcmp(s, "threads") == 0;
-}
-
-/* Runs fn as main on the coroutine scheduler and checks rt_run's result. */
+/* Runs fn as main on the coroutine scheduler (whatever LEAKBENCH_SCHED
+ * says: this program tests the coroutine scheduler) and fails the test on
+ * any CHECK that failed inside. */
 static void run_on(int workers, void (*fn)(void *), void *arg)
 {
     rt_config cfg = coro_config(workers);
+    rt_test_failures = 0;
+    rt_test_failure[0] = 0;
     assert_int_equal(rt_run(&cfg, fn, arg), 0);
+    assert_int_equal(rt_live_tasks(), 0);
+    if (rt_test_failures) fail_msg("%s (%d failed checks)", rt_test_failure, rt_test_failures);
 }
 
 /* Spins (yielding) until *flag reaches want, at most 10 s. */
@@ -82,21 +66,21 @@ static void permit_main(void *arg)
 {
     (void)arg;
     rt_task *self = rt_self();
-    assert_non_null(self);
+    CHECK((self) != NULL);
     /* An unpark before the park is remembered ... */
     rt__sched->unpark(self);
     rt_time t0 = rt_now();
     int rc = rt__sched->park(t0 + RT_MS(5000));
-    assert_int_equal(rc, 0);
-    assert_true(rt_now() - t0 < RT_MS(1000));
+    CHECK_EQ(rc, 0);
+    CHECK(rt_now() - t0 < RT_MS(1000));
     /* ... once: the next park waits for its deadline. */
     rc = rt__sched->park(rt_now() + RT_MS(20));
-    assert_int_equal(rc, -ETIMEDOUT);
+    CHECK_EQ(rc, -ETIMEDOUT);
     /* Two unparks still leave only one permit. */
     rt__sched->unpark(self);
     rt__sched->unpark(self);
-    assert_int_equal(rt__sched->park(rt_now() + RT_MS(5000)), 0);
-    assert_int_equal(rt__sched->park(rt_now() + RT_MS(10)), -ETIMEDOUT);
+    CHECK_EQ(rt__sched->park(rt_now() + RT_MS(5000)), 0);
+    CHECK_EQ(rt__sched->park(rt_now() + RT_MS(10)), -ETIMEDOUT);
     atomic_store(&result_code, 1);
 }
 
@@ -106,6 +90,19 @@ static void test_permit_is_remembered_once(void **state)
     atomic_store(&result_code, 0);
     run_on(2, permit_main, NULL);
     assert_int_equal(atomic_load(&result_code), 1);
+}
+
+/* The same seam rules on the scheduler LEAKBENCH_SCHED names (threads by
+ * default), through the runtime test scaffolding. */
+static void deadline_main(void *arg);
+RT_TEST(test_seam_rules_on_env_scheduler)
+{
+    atomic_store(&result_code, 0);
+    permit_main(NULL);
+    CHECK_EQ(atomic_load(&result_code), 1);
+    atomic_store(&result_code, 0);
+    deadline_main(NULL);
+    CHECK_EQ(atomic_load(&result_code), 1);
 }
 
 /* ----------------------------------------------------------- deadlines -- */
@@ -120,12 +117,12 @@ static void deadline_main(void *arg)
         do rc = rt__sched->park(deadline); /* spurious wake-ups are allowed */
         while (rc == 0);
         rt_time late = rt_now() - deadline;
-        assert_int_equal(rc, -ETIMEDOUT);
-        assert_true(late >= 0);
-        assert_true(late < RT_MS(200));
+        CHECK_EQ(rc, -ETIMEDOUT);
+        CHECK(late >= 0);
+        CHECK(late < RT_MS(200));
     }
     /* A deadline already passed returns at once. */
-    assert_int_equal(rt__sched->park(rt_now() - 1), -ETIMEDOUT);
+    CHECK_EQ(rt__sched->park(rt_now() - 1), -ETIMEDOUT);
     atomic_store(&result_code, 1);
 }
 
@@ -160,12 +157,12 @@ static void foreign_main(void *arg)
     foreign_arg *fa = arg;
     fa->target = rt_self();
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, foreign_thread, fa), 0);
+    CHECK_EQ(pthread_create(&th, NULL, foreign_thread, fa), 0);
     atomic_store(&fa->parked, 1);
     rt_time t0 = rt_now();
     int rc = rt__sched->park(t0 + RT_MS(10000));
-    assert_int_equal(rc, 0);
-    assert_true(rt_now() - t0 < RT_MS(5000));
+    CHECK_EQ(rc, 0);
+    CHECK(rt_now() - t0 < RT_MS(5000));
     atomic_store(&fa->woken, 1);
     pthread_join(th, NULL);
 }
@@ -217,7 +214,7 @@ static void ring_main(void *arg)
     atomic_store(&r->token_at, -1);
     for (int i = 0; i < RING_TASKS; i++) {
         members[i] = (ring_member){r, i};
-        assert_int_equal(rt_go("ring", ring_task, &members[i]), 0);
+        CHECK_EQ(rt_go("ring", ring_task, &members[i]), 0);
     }
     wait_for(&r->started, RING_TASKS);
     atomic_store(&r->token_at, 0);
@@ -271,14 +268,14 @@ static void timers_main(void *arg)
     /* Fires and wakes us. */
     rt_time t0 = rt_now();
     rt_timer *ta = rt__sched->timer_start(t0 + RT_MS(20), probe_cb, &a);
-    assert_non_null(ta);
+    CHECK((ta) != NULL);
     /* Stopped before it fires: never runs. */
     rt_timer *tb = rt__sched->timer_start(t0 + RT_MS(40), probe_cb, &b);
-    assert_non_null(tb);
-    assert_true(rt__sched->timer_stop(tb));
+    CHECK((tb) != NULL);
+    CHECK(rt__sched->timer_stop(tb));
     while (atomic_load(&a.fired) == 0) rt__sched->park(t0 + RT_MS(5000));
-    assert_true(rt_now() - t0 >= RT_MS(20));
-    assert_false(rt__sched->timer_stop(ta)); /* already ran */
+    CHECK(rt_now() - t0 >= RT_MS(20));
+    CHECK(!(rt__sched->timer_stop(ta))); /* already ran */
     /* Many timers fire in deadline order of their expiry. */
     enum { MANY = 300 };
     static timer_probe many[MANY];
@@ -286,7 +283,7 @@ static void timers_main(void *arg)
     for (int i = 0; i < MANY; i++) {
         memset(&many[i], 0, sizeof many[i]);
         tms[i] = rt__sched->timer_start(rt_now() + RT_MS(1 + (i * 7) % 30), probe_cb, &many[i]);
-        assert_non_null(tms[i]);
+        CHECK((tms[i]) != NULL);
     }
     rt_time until = rt_now() + RT_MS(5000);
     for (;;) {
@@ -296,16 +293,16 @@ static void timers_main(void *arg)
         rt__sched->park(rt_now() + RT_MS(5));
     }
     for (int i = 0; i < MANY; i++) {
-        assert_int_equal(atomic_load(&many[i].fired), 1);
-        assert_false(rt__sched->timer_stop(tms[i]));
+        CHECK_EQ(atomic_load(&many[i].fired), 1);
+        CHECK(!(rt__sched->timer_stop(tms[i])));
     }
     /* timer_stop from inside the callback. */
     c.wake = rt_self();
     rt_timer *tc = rt__sched->timer_start(rt_now() + RT_MS(5), self_stop_cb, &c);
     __atomic_store_n(&c.self_stop, tc, __ATOMIC_RELEASE);
     while (atomic_load(&c.fired) == 0) rt__sched->park(rt_now() + RT_MS(100));
-    assert_int_equal(atomic_load(&c.self_stop_result), 2); /* false: it is running */
-    assert_int_equal(atomic_load(&b.fired), 0);
+    CHECK_EQ(atomic_load(&c.self_stop_result), 2); /* false: it is running */
+    CHECK_EQ(atomic_load(&b.fired), 0);
     atomic_store(&result_code, 1);
 }
 
@@ -336,8 +333,7 @@ static void yielder(void *p)
 static void yield_main(void *arg)
 {
     (void)arg;
-    for (intptr_t i = 0; i < YIELDERS; i++)
-        assert_int_equal(rt_go("yielder", yielder, (void *)i), 0);
+    for (intptr_t i = 0; i < YIELDERS; i++) CHECK_EQ(rt_go("yielder", yielder, (void *)i), 0);
     wait_for(&yield_done, YIELDERS);
 }
 
@@ -347,7 +343,6 @@ static void test_yield_round_robin_on_one_worker(void **state)
     atomic_store(&yield_len, 0);
     atomic_store(&yield_done, 0);
     run_on(1, yield_main, NULL);
-    if (!on_coroutines()) skip();
     assert_int_equal(atomic_load(&yield_len), YIELDERS * YIELD_ROUNDS);
     /* One worker: the yielders take turns, so no task runs twice in a row
      * while others are runnable (checked over the middle of the trace). */
@@ -384,9 +379,9 @@ static void many_main(void *arg)
 {
     (void)arg;
     for (intptr_t i = 0; i < MANY_TASKS; i++)
-        assert_int_equal(rt_go("blocked", record_blocked_task, (void *)i), 0);
+        CHECK_EQ(rt_go("blocked", record_blocked_task, (void *)i), 0);
     wait_for(&many_parked, MANY_TASKS);
-    assert_int_equal(atomic_load(&many_parked), MANY_TASKS);
+    CHECK_EQ(atomic_load(&many_parked), MANY_TASKS);
     /* Let every task reach its park. */
     for (int i = 0; i < 100; i++) rt__sched->yield();
     atomic_store(&many_release, 1);
@@ -397,13 +392,11 @@ static void many_main(void *arg)
 static void test_fifty_thousand_blocked_tasks(void **state)
 {
     (void)state;
-    rt_config cfg = coro_config(2);
-    if (env_forces_threads()) skip(); /* 50,000 threads exceed the kernel's limits */
     many_handles = calloc(MANY_TASKS, sizeof *many_handles);
     atomic_store(&many_parked, 0);
     atomic_store(&many_exited, 0);
     atomic_store(&many_release, 0);
-    assert_int_equal(rt_run(&cfg, many_main, NULL), 0);
+    run_on(2, many_main, NULL);
     assert_int_equal(atomic_load(&many_exited), MANY_TASKS);
     free(many_handles);
 }
@@ -430,7 +423,7 @@ static void spread_main(void *arg)
 {
     (void)arg;
     for (intptr_t i = 0; i < SPREAD_TASKS; i++)
-        assert_int_equal(rt_go("spread", spread_task, (void *)i), 0);
+        CHECK_EQ(rt_go("spread", spread_task, (void *)i), 0);
     wait_for(&spread_done, SPREAD_TASKS);
 }
 
@@ -440,7 +433,6 @@ static void test_work_spreads_over_workers(void **state)
     atomic_store(&spread_done, 0);
     run_on(2, spread_main, NULL);
     assert_int_equal(atomic_load(&spread_done), SPREAD_TASKS);
-    if (!on_coroutines()) skip();
     int distinct = 1;
     for (int i = 1; i < SPREAD_TASKS; i++)
         if (!pthread_equal(spread_threads[i], spread_threads[0])) distinct = 2;
@@ -499,7 +491,6 @@ static int overflow_child(void)
 static void test_canary_overwrite_aborts_with_site(void **state)
 {
     (void)state;
-    if (env_forces_threads()) skip();
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
     pid_t pid = fork();
@@ -532,6 +523,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_permit_is_remembered_once, setup_alarm),
         cmocka_unit_test_setup(test_park_deadline, setup_alarm),
+        cmocka_unit_test(test_seam_rules_on_env_scheduler),
         cmocka_unit_test_setup(test_unpark_from_non_task_thread, setup_alarm),
         cmocka_unit_test_setup(test_token_ring_every_pass_once, setup_alarm),
         cmocka_unit_test_setup(test_timers_fire_and_stop, setup_alarm),

@@ -5,9 +5,11 @@
  * Open models.  "constant" spaces arrivals 1/rate apart; "poisson" draws
  * exponential gaps with mean 1/rate.  With stages the rate at time t is
  * interpolated linearly inside the stage that holds t, from the previous
- * stage's rate (load.rate for the first) to the stage's own; the gap after
- * an arrival uses the rate at that arrival.  Where the rate is zero the
- * schedule steps forward 1 ms at a time until it is not.
+ * stage's rate (load.rate for the first) to the stage's own.  Arrivals are
+ * placed by inverting the cumulative rate (the integral of the piecewise
+ * linear rate, quadratic inside a stage): the next arrival is where it has
+ * grown by 1 (constant) or by an Exp(1) draw (Poisson) since the last, so
+ * a ramp from zero gets exactly as many arrivals as its area.
  */
 #include "loadgen.h"
 
@@ -100,29 +102,56 @@ void lb_arrivals_init(lb_arrivals *a, const lb_scenario_spec *s, uint64_t seed)
     a->started = false;
 }
 
+/* End of the segment holding t: its stage's end, or the load's end. */
+static double segment_end(const lb_scenario_spec *s, double t_ms, double *end_rate)
+{
+    double start = 0;
+    for (int i = 0; i < s->n_stages; i++) {
+        start += s->stages[i].duration_ms;
+        if (t_ms < start) {
+            *end_rate = s->stages[i].rate;
+            return start;
+        }
+    }
+    *end_rate = lb_rate_at(s, t_ms);
+    return s->duration_ms;
+}
+
 bool lb_arrivals_next(lb_arrivals *a, double *at_ms)
 {
     const lb_scenario_spec *s = a->spec;
     double t = a->t_ms;
-    if (!a->started) {
-        a->started = true;
-    } else {
-        for (;;) {
+    /* How much cumulative intensity (expected arrivals) lies between this
+     * arrival and the next: exactly 1 for constant spacing, Exp(1) for a
+     * Poisson process.  The first arrival is at 0 when the rate is. */
+    double need;
+    if (!a->started && lb_rate_at(s, 0) > 0)
+        need = 0;
+    else if (s->model == LB_LOAD_POISSON)
+        need = -log(1.0 - lb_rng_uniform(&a->rng));
+    else
+        need = 1;
+    a->started = true;
+    while (t < s->duration_ms) {
+        double r1;
+        double end = segment_end(s, t, &r1);
+        if (end > s->duration_ms) end = s->duration_ms;
+        double r0 = lb_rate_at(s, t) / 1000, len = end - t; /* per ms */
+        r1 /= 1000;
+        double area = (r0 + r1) / 2 * len;
+        if (area >= need && len > 0) {
+            /* Solve r0 g + b g^2 / 2 = need for g, in the form that is
+             * stable for b -> 0 and for r0 = 0. */
+            double b = (r1 - r0) / len;
+            double g = need > 0 ? 2 * need / (r0 + sqrt(r0 * r0 + 2 * b * need)) : 0;
+            t += g < len ? g : len;
             if (t >= s->duration_ms) return false;
-            double rate = lb_rate_at(s, t);
-            if (rate > 0) {
-                double gap = 1000.0 / rate;
-                if (s->model == LB_LOAD_POISSON) gap *= -log(1.0 - lb_rng_uniform(&a->rng));
-                t += gap;
-                break;
-            }
-            t += 1.0;
+            a->t_ms = t;
+            *at_ms = t;
+            return true;
         }
+        need -= area;
+        t = end;
     }
-    /* The first arrival is at 0 unless the load starts at rate 0. */
-    while (t < s->duration_ms && lb_rate_at(s, t) <= 0) t += 1.0;
-    if (t >= s->duration_ms) return false;
-    a->t_ms = t;
-    *at_ms = t;
-    return true;
+    return false;
 }

@@ -260,49 +260,49 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
     case RT_OP_SEND:
         if (g->has_chan && g->chan_cap == 0)
             snprintf(what, sizeof what,
-                     "blocked sending on an unbuffered channel that no receiver is waiting on");
+                     "Blocked sending on an unbuffered channel that no receiver is waiting on");
         else if (g->has_chan)
-            snprintf(what, sizeof what, "blocked sending into a %sbuffered channel (%lld of %lld)",
+            snprintf(what, sizeof what, "Blocked sending into a %sbuffered channel (%lld of %lld)",
                      g->chan_len >= g->chan_cap ? "full " : "", (long long)g->chan_len,
                      (long long)g->chan_cap);
         else
-            snprintf(what, sizeof what, "blocked in a send");
+            snprintf(what, sizeof what, "Blocked in a send");
         break;
     case RT_OP_RECV:
-        snprintf(what, sizeof what, "blocked receiving from a%s channel that nobody sends on%s",
+        snprintf(what, sizeof what, "Blocked receiving from a%s channel that nobody sends on%s",
                  g->has_chan && g->chan_closed ? " closed" : "n open",
                  g->has_chan && !g->chan_closed ? " or closes" : "");
         break;
     case RT_OP_SELECT:
-        snprintf(what, sizeof what, "blocked in a select no case of which is ready");
+        snprintf(what, sizeof what, "Blocked in a select no case of which is ready");
         break;
     case RT_OP_LOCK:
-        snprintf(what, sizeof what, "waiting for a mutex that is never unlocked");
+        snprintf(what, sizeof what, "Waiting for a mutex that is never unlocked");
         break;
     case RT_OP_WAITGROUP:
-        snprintf(what, sizeof what, "waiting for a wait group whose counter never reaches zero");
+        snprintf(what, sizeof what, "Waiting for a wait group whose counter never reaches zero");
         break;
     case RT_OP_JOIN:
-        snprintf(what, sizeof what, "waiting to join children that never end");
+        snprintf(what, sizeof what, "Waiting to join children that never end");
         break;
     case RT_OP_SLEEP:
-        snprintf(what, sizeof what, "sleeping in a loop that nobody stops");
+        snprintf(what, sizeof what, "Sleeping in a loop that nobody stops");
         break;
     case RT_OP_RUNNING:
-        snprintf(what, sizeof what, "still running after shutdown");
+        snprintf(what, sizeof what, "Still running after shutdown");
         break;
     default:
-        snprintf(what, sizeof what, "tasks of several kinds");
+        snprintf(what, sizeof what, "Tasks of several kinds");
         break;
     }
     const char *escape = g->op <= 0 || g->op == RT_OP_SLEEP ? ""
                          : g->cancellable ? ", under a context that nobody cancelled"
-                                          : " with no cancellation case (no context)";
+                                          : ", with no cancellation case (no context)";
     if (site_in_scenario(g, sc))
-        snprintf(out, n, "%s%s: pattern %d (%s); fix: %s", what, escape, sc->pattern, sc->title,
+        snprintf(out, n, "%s%s. Pattern %d (%s); fix: %s", what, escape, sc->pattern, sc->title,
                  sc->fix);
     else
-        snprintf(out, n, "%s%s; likely %s", what, escape, pattern_by_op(g));
+        snprintf(out, n, "%s%s. Likely %s", what, escape, pattern_by_op(g));
 }
 
 /* ------------------------------------------------------------- terminal -- */

@@ -96,11 +96,11 @@ static void hint_names_the_scenario_pattern_at_its_own_site(void **state)
     lb_leak_hint(&r.groups[0], &fake_early_return, hint, sizeof hint);
     assert_non_null(strstr(hint, "unbuffered channel"));
     assert_non_null(strstr(hint, "no cancellation case"));
-    assert_non_null(strstr(hint, "pattern 2 (early return)"));
+    assert_non_null(strstr(hint, "Pattern 2 (early return)"));
     assert_non_null(strstr(hint, "fix: buffer of one"));
     /* The lock group is in another file: inferred from the operation. */
     lb_leak_hint(&r.groups[1], &fake_early_return, hint, sizeof hint);
-    assert_null(strstr(hint, "pattern 2"));
+    assert_null(strstr(hint, "Pattern 2"));
     assert_non_null(strstr(hint, "pattern 10"));
     /* A full buffered channel points at admission control. */
     lb_leak_group full = r.groups[0];
@@ -129,7 +129,7 @@ static void json_has_growth_hint_and_more_like_it(void **state)
     assert_true(json_is_real(json_object_get(g0, "growth_per_s")));
     assert_true(json_is_null(json_object_get(g1, "growth_per_s")));
     assert_int_equal(json_integer_value(json_object_get(g0, "more_like_it")), 4);
-    assert_non_null(strstr(json_string_value(json_object_get(g0, "hint")), "pattern 2"));
+    assert_non_null(strstr(json_string_value(json_object_get(g0, "hint")), "Pattern 2"));
     json_decref(j);
 }
 

@@ -6,11 +6,11 @@
  *
  * Exit codes (harness/cli.h): 0 runs carried out; 2 bad command line or
  * invalid spec (nothing ran); 3 a run could not be carried out (fork
- * failed, a child crashed, the scheduler is unavailable) — results are
- * still written; 130 interrupted by SIGINT/SIGTERM — children killed,
- * results so far written with status "interrupted"; 5 gnuplot is missing
- * (results, report.md and report.html written, charts skipped).  A guard
- * that fires is a result, not an error.
+ * failed, a child crashed, the scheduler is unavailable) or a completed
+ * run's request accounting did not balance — results are still written; 130 interrupted by
+ * SIGINT/SIGTERM — children killed, results so far written with status "interrupted"; 5 gnuplot is
+ * missing (results, report.md and report.html written, charts skipped).  A guard that fires is a
+ * result, not an error.
  */
 #include "cli.h"
 #include "host.h"
@@ -53,9 +53,11 @@ static void usage(FILE *out)
                  "  -q, --quiet            no progress output and no table\n"
                  "      --no-report        do not render report.md, report.html and charts\n"
                  "  -h, --help             this help\n\n"
-                 "exit codes: 0 done, 2 bad usage or invalid spec (nothing ran), 3 a run could\n"
-                 "not be carried out (results still written), 5 gnuplot not found (report\n"
-                 "written without charts), 130 interrupted (partial results written, status\n"
+                 "exit codes: 0 done (a fired guard is a result), 2 bad\n"
+                 "usage or invalid spec (nothing ran), 3 a run could not be carried out or its\n"
+                 "request accounting did not balance (results still written), 5 gnuplot not\n"
+                 "found (report written without charts), 130 interrupted (partial results\n"
+                 "written, status "
                  "\"interrupted\").\n");
 }
 
@@ -266,6 +268,22 @@ static int run_main(int argc, char **argv)
                     if (run.status == LB_RUN_CRASHED) {
                         fprintf(stderr, "leakbench run: %s %s rep %d: %s\n", s->name,
                                 leaky ? "leaky" : "graceful", rep, run.error);
+                        run_failed = true;
+                    }
+                    if (run.status == LB_RUN_COMPLETED && !run.accounting.balanced) {
+                        /* Every request must end exactly once; a run that
+                         * lost some is not a measurement to trust. */
+                        const lb_accounting *a = &run.accounting;
+                        fprintf(stderr,
+                                "leakbench run: ACCOUNTING VIOLATION in %s %s rep %d: "
+                                "submitted %lld != completed %lld + timed_out %lld + failed "
+                                "%lld + rejected %lld + cancelled %lld (%lld unanswered)\n",
+                                s->name, leaky ? "leaky" : "graceful", rep, (long long)a->submitted,
+                                (long long)a->outcome[LB_COMPLETED],
+                                (long long)a->outcome[LB_TIMED_OUT],
+                                (long long)a->outcome[LB_FAILED],
+                                (long long)a->outcome[LB_REJECTED],
+                                (long long)a->outcome[LB_CANCELLED], (long long)a->unanswered);
                         run_failed = true;
                     }
                     if (lb_scenario_result_add(sr, &run) != 0) {

@@ -7,7 +7,8 @@
  * ordered by count.  If there are more than LB_LEAK_MAX_GROUPS groups the
  * smallest are folded into a last group with role "(other)".  The example
  * of a group is its oldest task.  A group's growth is how fast tasks joined
- * it: (count - 1) over the span between the first and the last block time.
+ * it: (count - 1) over the span between the first and the last block time
+ * (unknown for sleeping loops, which block anew on every tick).
  *
  * Hints (lb_leak_hint) read the evidence first — the operation, the state
  * of the channel the example task waits on, whether the call had a context
@@ -129,9 +130,13 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
                 if (t->blocked_since > last_block) last_block = t->blocked_since;
             }
         }
-        /* Growth: the rate at which tasks joined the group while it grew. */
+        /* Growth: the rate at which tasks joined the group while it grew.  A
+         * task blocked forever blocked once, when it joined; a sleeping loop
+         * re-blocks on every tick, so its block time says nothing of when it
+         * joined and its growth stays unknown. */
         g->growth_per_s = -1;
-        if (first->op != RT_OP_RUNNING && g->count >= 2 && last_block > first_block)
+        if (first->op != RT_OP_RUNNING && first->op != RT_OP_SLEEP && g->count >= 2 &&
+            last_block > first_block)
             g->growth_per_s = (double)(g->count - 1) / ((double)(last_block - first_block) / 1e9);
         qsort(ages, end - start, sizeof *ages, compare_double);
         g->oldest_ms = ages[end - start - 1];

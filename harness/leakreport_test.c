@@ -85,6 +85,20 @@ static void groups_count_age_and_growth(void **state)
     assert_true(r.groups[1].growth_per_s < 0);
 }
 
+static void sleeping_loops_have_no_growth(void **state)
+{
+    (void)state;
+    rt_task_info t[3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = blocked(30 + (uint64_t)i, RT_OP_SLEEP, lock_site, S(100 * i));
+        t[i].has_chan = false;
+    }
+    lb_leak_report r;
+    assert_int_equal(lb_leak_group_tasks(t, 3, 3, 99, S(1000), &r), 0);
+    assert_int_equal(r.groups[0].count, 3);
+    assert_true(r.groups[0].growth_per_s < 0);
+}
+
 static void hint_names_the_scenario_pattern_at_its_own_site(void **state)
 {
     (void)state;
@@ -180,6 +194,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(groups_count_age_and_growth, setup_alarm),
+        cmocka_unit_test_setup(sleeping_loops_have_no_growth, setup_alarm),
         cmocka_unit_test_setup(hint_names_the_scenario_pattern_at_its_own_site, setup_alarm),
         cmocka_unit_test_setup(json_has_growth_hint_and_more_like_it, setup_alarm),
         cmocka_unit_test_setup(terminal_text_shows_site_example_and_the_rest, setup_alarm),

@@ -163,12 +163,13 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
     if (pid == 0) lb_child_main(spec, leaky, rep, sh);
 
     double cpu_before = process_cpu_s();
-    lb_proc proc = {-1, -1, 0, 0};
+    lb_proc proc = {-1, -1, -1, 0, 0, 0};
     int proc_rc = lb_proc_open(&proc, pid);
     lb_watch watch;
     lb_watch_init(&watch);
     int64_t interval_ns = (int64_t)(spec->sample_ms * 1e6);
     int64_t next = start_ns + interval_ns;
+    int64_t cpu_read_at = 0; /* when the child's CPU time was last read */
     bool reaped = false, killed = false;
     int wstatus = 0;
     struct rusage usage;
@@ -200,7 +201,9 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         s.t_s = (double)(now - start_ns) / 1e9;
         s.lateness_ms = lateness_ms;
         read_shared(sh, &s);
-        if (proc_rc == 0 && lb_proc_read(&proc, &s) != 0) {
+        bool read_cpu = now - cpu_read_at >= (int64_t)LB_PROC_CPU_PERIOD_MS * 1000000;
+        if (read_cpu) cpu_read_at = now;
+        if (proc_rc == 0 && lb_proc_read(&proc, &s, read_cpu) != 0) {
             /* Gone between wait4 and the read: the next tick reaps it. */
             next += interval_ns;
             continue;

@@ -3,7 +3,8 @@
  *
  * /proc/<pid>/stat is parsed after the last ')' so a task name holding
  * spaces or parentheses cannot shift the fields; utime and stime are
- * fields 14 and 15, num_threads field 20 (proc(5)).
+ * fields 14 and 15 (proc(5)).  The thread count is the "Threads:" line
+ * of /proc/<pid>/status.
  */
 #include "sampler.h"
 
@@ -14,19 +15,24 @@
 #include <string.h>
 #include <unistd.h>
 
-int lb_proc_open(lb_proc *p, pid_t pid)
+static int open_proc_file(pid_t pid, const char *name)
 {
     char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+int lb_proc_open(lb_proc *p, pid_t pid)
+{
     p->page_size = sysconf(_SC_PAGESIZE);
     p->clock_ticks = sysconf(_SC_CLK_TCK);
-    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-    p->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (p->statm_fd < 0) return -errno;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    p->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (p->stat_fd < 0) {
+    p->cpu_s = 0;
+    p->statm_fd = open_proc_file(pid, "statm");
+    p->status_fd = open_proc_file(pid, "status");
+    p->stat_fd = open_proc_file(pid, "stat");
+    if (p->statm_fd < 0 || p->status_fd < 0 || p->stat_fd < 0) {
         int e = errno;
-        close(p->statm_fd);
+        lb_proc_close(p);
         return -e;
     }
     return 0;
@@ -35,8 +41,9 @@ int lb_proc_open(lb_proc *p, pid_t pid)
 void lb_proc_close(lb_proc *p)
 {
     if (p->statm_fd >= 0) close(p->statm_fd);
+    if (p->status_fd >= 0) close(p->status_fd);
     if (p->stat_fd >= 0) close(p->stat_fd);
-    p->statm_fd = p->stat_fd = -1;
+    p->statm_fd = p->status_fd = p->stat_fd = -1;
 }
 
 static ssize_t read_text(int fd, char *buf, size_t n)
@@ -47,37 +54,42 @@ static ssize_t read_text(int fd, char *buf, size_t n)
     return got;
 }
 
-int lb_proc_read(lb_proc *p, lb_sample *s)
+int lb_proc_read(lb_proc *p, lb_sample *s, bool read_cpu)
 {
-    char buf[1024];
+    char buf[4096];
     ssize_t r = read_text(p->statm_fd, buf, sizeof buf);
     if (r < 0) return (int)r;
     unsigned long size_pages, resident_pages;
     if (sscanf(buf, "%lu %lu", &size_pages, &resident_pages) != 2) return -EIO;
     s->rss_bytes = (int64_t)resident_pages * p->page_size;
 
-    r = read_text(p->stat_fd, buf, sizeof buf);
+    r = read_text(p->status_fd, buf, sizeof buf);
     if (r < 0) return (int)r;
-    char *after = strrchr(buf, ')');
-    if (!after) return -EIO;
-    /* Fields from 3 (state) on; we want 14 utime, 15 stime, 20 num_threads. */
-    unsigned long long utime = 0, stime = 0;
-    long long threads = 0;
-    int field = 2;
-    for (char *tok = strtok(after + 1, " "); tok; tok = strtok(NULL, " ")) {
-        field++;
-        if (field == 14)
-            utime = strtoull(tok, NULL, 10);
-        else if (field == 15)
-            stime = strtoull(tok, NULL, 10);
-        else if (field == 20) {
-            threads = strtoll(tok, NULL, 10);
-            break;
+    const char *threads = strstr(buf, "\nThreads:");
+    if (!threads) return -EIO;
+    s->threads = strtoll(threads + 9, NULL, 10);
+
+    if (read_cpu) {
+        r = read_text(p->stat_fd, buf, sizeof buf);
+        if (r < 0) return (int)r;
+        char *after = strrchr(buf, ')');
+        if (!after) return -EIO;
+        /* Fields from 3 (state) on; we want 14 utime and 15 stime. */
+        unsigned long long utime = 0, stime = 0;
+        int field = 2;
+        char *save = NULL;
+        for (char *tok = strtok_r(after + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+            field++;
+            if (field == 14) utime = strtoull(tok, NULL, 10);
+            if (field == 15) {
+                stime = strtoull(tok, NULL, 10);
+                break;
+            }
         }
+        if (field != 15) return -EIO;
+        p->cpu_s = (double)(utime + stime) / (double)p->clock_ticks;
     }
-    if (field != 20) return -EIO;
-    s->threads = threads;
-    s->cpu_s = (double)(utime + stime) / (double)p->clock_ticks;
+    s->cpu_s = p->cpu_s;
     return 0;
 }
 

@@ -9,11 +9,10 @@
  * Parking.  Each task has a futex word `permit`:
  *   0 = no permit, 1 = a permit is waiting, 2 = the task sleeps in futex.
  * unpark exchanges in 1 and makes the futex syscall only if the word was 2,
- * so an unpark that comes first is remembered and an unpark of a running or
- * spinning task costs one atomic.  park consumes a permit if there is one,
- * spins briefly (a wake-up often follows within a microsecond in
- * ping-pong), then announces 2 and sleeps in FUTEX_WAIT_BITSET with an
- * absolute CLOCK_MONOTONIC deadline.  The atomics, not the futex, carry the
+ * so an unpark that comes first is remembered and an unpark of a running
+ * task costs one atomic.  park consumes a permit if there is one, may spin
+ * (LEAKBENCH_PARK_SPINS, off by default), then announces 2 and sleeps in
+ * FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline.  The atomics, not the futex, carry the
  * happens-before edges, so ThreadSanitizer understands them.
  *
  * Timers.  One internal thread serves every timer from a min-heap ordered
@@ -40,7 +39,14 @@
 #else
 #define THREAD_STACK_DEFAULT (64 * 1024)
 #endif
-#define PARK_SPINS 100
+#ifndef LEAKBENCH_PARK_SPINS
+/* Pause-loop iterations before sleeping in futex.  0 by default: measured
+ * with rt_bench on the shared 2-vCPU machines, 20 or 100 spins made the
+ * ping-pong 10-40% slower and did not help throughput, since the peer
+ * needs a futex wake-up (microseconds) before it can answer anyway. */
+#define LEAKBENCH_PARK_SPINS 0
+#endif
+#define PARK_SPINS LEAKBENCH_PARK_SPINS
 
 typedef struct thr_task {
     rt_task base; /* first: rt_task * and thr_task * convert */

@@ -1,0 +1,404 @@
+/*
+ * rt_bench.c — micro-benchmarks of the runtime, printed as one JSON object.
+ *
+ * Runs on the scheduler named by LEAKBENCH_SCHED (threads | coroutines) and
+ * measures, each as the median of several repetitions:
+ *   - unbuffered channel ping-pong round trip (ns), and in the same run a
+ *     bare pthread mutex + condition-variable ping-pong between two threads,
+ *     with the ratio runtime / bare (the floor a hand-off costs here);
+ *   - buffered channel throughput, one sender and one receiver (ops/s);
+ *   - a seed-style worker pool: W = 2 workers, buffered jobs and results
+ *     channels, every send and receive a select on the context, zero-work
+ *     jobs (jobs/s);
+ *   - task spawn cost: spawn N tasks that end at once, until all ended (ns);
+ *   - cancel latency: K workers blocked in a select on (jobs, ctx.done); time
+ *     from cancel until every one of them has exited, for K = 120 and K =
+ *     LEAKBENCH_BENCH_BIG (default 10000), plus how long it took to create
+ *     the big crowd and the resident memory it added per blocked task (RSS
+ *     delta from /proc/self/statm divided by K).
+ * Environment: LEAKBENCH_SCHED, LEAKBENCH_WORKERS, LEAKBENCH_SEED,
+ * LEAKBENCH_BENCH_REPS (default 5), LEAKBENCH_BENCH_BIG (default 10000),
+ * LEAKBENCH_BENCH_SCALE (multiplies iteration counts; default 1).
+ * Every number printed is measured in this run.  Exit status 1 if a
+ * benchmark could not run (e.g. thread creation failed).
+ */
+#include "rt.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int reps = 5;
+static long scale = 1;
+static int big = 10000;
+static int failed;
+
+static long env_long(const char *name, long def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || x <= 0) {
+        fprintf(stderr, "rt_bench: %s=%s: expected a positive integer\n", name, v);
+        exit(2);
+    }
+    return x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double s[64];
+    if (n > 64) n = 64;
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    long size, res;
+    int n = fscanf(f, "%ld %ld", &size, &res);
+    fclose(f);
+    return n == 2 ? res * sysconf(_SC_PAGESIZE) : -1;
+}
+
+/* JSON output: one "name": {"median": m, "unit": u, "samples": [...]} each. */
+static char out[16384];
+static size_t out_len;
+
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + out_len, sizeof out - out_len, fmt, ap);
+    va_end(ap);
+    if (n > 0) out_len += (size_t)n < sizeof out - out_len ? (size_t)n : sizeof out - out_len - 1;
+}
+
+static void emit_metric(const char *name, const char *unit, const double *v, int n)
+{
+    emit(",\n  \"%s\": {\"median\": %.6g, \"unit\": \"%s\", \"samples\": [", name, median(v, n),
+         unit);
+    for (int i = 0; i < n; i++) emit("%s%.6g", i ? ", " : "", v[i]);
+    emit("]}");
+}
+
+/* ---------------------------------------------------------- ping-pong -- */
+
+typedef struct {
+    rt_chan *ping, *pong;
+    long rounds;
+} pingpong;
+
+static void ponger(void *p)
+{
+    pingpong *pp = p;
+    void *v;
+    for (long i = 0; i < pp->rounds; i++) {
+        rt_chan_recv(pp->ping, &v, NULL);
+        rt_chan_send(pp->pong, v, NULL);
+    }
+}
+
+static double bench_pingpong(long rounds)
+{
+    pingpong pp = {rt_chan_new(0), rt_chan_new(0), rounds};
+    rt_go("ponger", ponger, &pp);
+    void *v;
+    rt_time t0 = rt_now();
+    for (long i = 0; i < rounds; i++) {
+        rt_chan_send(pp.ping, &pp, NULL);
+        rt_chan_recv(pp.pong, &v, NULL);
+    }
+    double ns = (double)(rt_now() - t0) / (double)rounds;
+    while (rt_live_tasks() > 1) rt_sleep(RT_US(100), NULL);
+    rt_chan_free(pp.ping);
+    rt_chan_free(pp.pong);
+    return ns;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int turn; /* 0: main's turn, 1: the other thread's */
+    long rounds;
+} bare_pp;
+
+static void *bare_ponger(void *p)
+{
+    bare_pp *b = p;
+    pthread_mutex_lock(&b->mu);
+    for (long i = 0; i < b->rounds; i++) {
+        while (b->turn != 1) pthread_cond_wait(&b->cv, &b->mu);
+        b->turn = 0;
+        pthread_cond_signal(&b->cv);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+static double bench_bare_pingpong(long rounds)
+{
+    bare_pp b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, rounds};
+    pthread_t th;
+    if (pthread_create(&th, NULL, bare_ponger, &b) != 0) return -1;
+    rt_time t0 = rt_now();
+    pthread_mutex_lock(&b.mu);
+    for (long i = 0; i < rounds; i++) {
+        b.turn = 1;
+        pthread_cond_signal(&b.cv);
+        while (b.turn != 0) pthread_cond_wait(&b.cv, &b.mu);
+    }
+    pthread_mutex_unlock(&b.mu);
+    double ns = (double)(rt_now() - t0) / (double)rounds;
+    pthread_join(th, NULL);
+    return ns;
+}
+
+/* ---------------------------------------------------- buffered stream -- */
+
+typedef struct {
+    rt_chan *ch;
+    long n;
+} stream;
+
+static void stream_sender(void *p)
+{
+    stream *s = p;
+    for (long i = 0; i < s->n; i++) rt_chan_send(s->ch, (void *)(uintptr_t)(i + 1), NULL);
+}
+
+static double bench_buffered(long n)
+{
+    stream s = {rt_chan_new(128), n};
+    rt_time t0 = rt_now();
+    rt_go("sender", stream_sender, &s);
+    void *v;
+    for (long i = 0; i < n; i++) rt_chan_recv(s.ch, &v, NULL);
+    double ops = (double)n / ((double)(rt_now() - t0) / 1e9);
+    while (rt_live_tasks() > 1) rt_sleep(RT_US(100), NULL);
+    rt_chan_free(s.ch);
+    return ops;
+}
+
+/* -------------------------------------------------- seed worker pool -- */
+
+typedef struct {
+    rt_chan *jobs, *results;
+    rt_ctx *ctx;
+    long n;
+    rt_wg *wg;
+} seed_pool;
+
+static void seed_worker(void *p)
+{
+    seed_pool *sp = p;
+    for (;;) {
+        rt_case in[] = {RT_RECV_CASE(sp->jobs)};
+        int r = rt_select(in, 1, false, sp->ctx);
+        if (r != 0 || in[0].result != 0) break; /* cancelled or closed */
+        rt_case outc[] = {RT_SEND_CASE(sp->results, in[0].recv)};
+        if (rt_select(outc, 1, false, sp->ctx) != 0) break;
+    }
+    rt_wg_done(sp->wg);
+}
+
+static void seed_producer(void *p)
+{
+    seed_pool *sp = p;
+    for (long i = 0; i < sp->n; i++) {
+        rt_case c[] = {RT_SEND_CASE(sp->jobs, (void *)(uintptr_t)(i + 1))};
+        if (rt_select(c, 1, false, sp->ctx) != 0) break;
+    }
+    rt_chan_close(sp->jobs);
+    rt_wg_done(sp->wg);
+}
+
+static double bench_seed_pool(long n, int workers)
+{
+    seed_pool sp = {rt_chan_new(100), rt_chan_new(100), rt_ctx_with_cancel(NULL), n, rt_wg_new()};
+    rt_time t0 = rt_now();
+    rt_wg_add(sp.wg, workers + 1);
+    for (int w = 0; w < workers; w++) rt_go("worker", seed_worker, &sp);
+    rt_go("producer", seed_producer, &sp);
+    long got = 0;
+    while (got < n) {
+        rt_case c[] = {RT_RECV_CASE(sp.results)};
+        if (rt_select(c, 1, false, sp.ctx) != 0) break;
+        got++;
+    }
+    double jobs = (double)got / ((double)(rt_now() - t0) / 1e9);
+    rt_ctx_cancel(sp.ctx);
+    rt_wg_wait(sp.wg, NULL);
+    while (rt_live_tasks() > 1) rt_sleep(RT_US(100), NULL);
+    rt_ctx_release(sp.ctx);
+    rt_wg_free(sp.wg);
+    rt_chan_free(sp.jobs);
+    rt_chan_free(sp.results);
+    return got == n ? jobs : -1;
+}
+
+/* -------------------------------------------------------------- spawn -- */
+
+static void spawned(void *p)
+{
+    rt_wg_done(p);
+}
+
+static double bench_spawn(long n)
+{
+    rt_wg *wg = rt_wg_new();
+    rt_wg_add(wg, n);
+    rt_time t0 = rt_now();
+    for (long i = 0; i < n; i++)
+        if (rt_go("spawned", spawned, wg) < 0) {
+            rt_wg_add(wg, -(n - i));
+            failed = 1;
+            break;
+        }
+    rt_wg_wait(wg, NULL);
+    double ns = (double)(rt_now() - t0) / (double)n;
+    while (rt_live_tasks() > 1) rt_sleep(RT_US(100), NULL);
+    rt_wg_free(wg);
+    return ns;
+}
+
+/* ------------------------------------------------------ cancel crowd -- */
+
+typedef struct {
+    rt_chan *jobs;
+    rt_ctx *ctx;
+    rt_wg *exited;
+} crowd;
+
+static void blocked_worker(void *p)
+{
+    crowd *c = p;
+    rt_case cs[] = {RT_RECV_CASE(c->jobs)};
+    rt_select(cs, 1, false, c->ctx);
+    rt_wg_done(c->exited);
+}
+
+typedef struct {
+    double create_ms, cancel_ms, rss_per_task;
+    int spawned;
+} crowd_result;
+
+static crowd_result bench_cancel_crowd(int k)
+{
+    crowd_result r = {0};
+    crowd c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
+    rt_counters *ctr = rt_counters_get();
+    int64_t base_select = atomic_load(&ctr->by_op[RT_OP_SELECT]);
+    long rss0 = resident_bytes();
+    rt_time t0 = rt_now();
+    for (int i = 0; i < k; i++) {
+        rt_wg_add(c.exited, 1);
+        if (rt_go("blocked-worker", blocked_worker, &c) < 0) {
+            rt_wg_done(c.exited);
+            fprintf(stderr, "rt_bench: could only start %d of %d blocked workers\n", i, k);
+            failed = 1;
+            break;
+        }
+        r.spawned++;
+    }
+    while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base_select < r.spawned)
+        rt_sleep(RT_US(200), NULL);
+    r.create_ms = (double)(rt_now() - t0) / 1e6;
+    long rss1 = resident_bytes();
+    r.rss_per_task = r.spawned ? (double)(rss1 - rss0) / r.spawned : 0;
+
+    rt_time t1 = rt_now();
+    rt_ctx_cancel(c.ctx);
+    rt_wg_wait(c.exited, NULL);
+    while (rt_live_tasks() > 1) rt_yield(); /* until every one has exited */
+    r.cancel_ms = (double)(rt_now() - t1) / 1e6;
+    rt_ctx_release(c.ctx);
+    rt_wg_free(c.exited);
+    rt_chan_free(c.jobs);
+    return r;
+}
+
+/* --------------------------------------------------------------- main -- */
+
+static void bench_main(void *arg)
+{
+    const char *sched = arg;
+    double pp[64], bare[64], ratio[64], buf[64], pool[64], spawn[64];
+    double c120[64], bigc[64], bigcreate[64], rss[64];
+    long pp_rounds = 20000 * scale, buf_n = 500000 * scale, pool_n = 200000 * scale;
+    long spawn_n = 2000 * scale;
+    for (int i = 0; i < reps; i++) {
+        pp[i] = bench_pingpong(pp_rounds);
+        bare[i] = bench_bare_pingpong(pp_rounds);
+        ratio[i] = pp[i] / bare[i];
+        buf[i] = bench_buffered(buf_n);
+        pool[i] = bench_seed_pool(pool_n, 2);
+        spawn[i] = bench_spawn(spawn_n);
+        c120[i] = bench_cancel_crowd(120).cancel_ms;
+    }
+    int big_reps = reps < 3 ? reps : 3;
+    int spawned = 0;
+    for (int i = 0; i < big_reps; i++) {
+        crowd_result r = bench_cancel_crowd(big);
+        bigc[i] = r.cancel_ms;
+        bigcreate[i] = r.create_ms;
+        rss[i] = r.rss_per_task;
+        spawned = r.spawned;
+    }
+    emit("{\n  \"benchmark\": \"rt_bench\",\n  \"scheduler\": \"%s\",\n  \"repetitions\": %d,\n"
+         "  \"cpus\": %ld",
+         sched, reps, sysconf(_SC_NPROCESSORS_ONLN));
+    emit_metric("pingpong_unbuffered_round_trip_ns", "ns", pp, reps);
+    emit_metric("bare_condvar_pingpong_round_trip_ns", "ns", bare, reps);
+    emit_metric("pingpong_ratio_runtime_over_bare", "ratio", ratio, reps);
+    emit_metric("buffered_chan_throughput", "ops/s", buf, reps);
+    emit(",\n  \"seed_pool_workers\": 2");
+    emit_metric("seed_pool_throughput", "jobs/s", pool, reps);
+    emit_metric("spawn_cost_ns", "ns", spawn, reps);
+    emit_metric("cancel_120_blocked_until_exited_ms", "ms", c120, reps);
+    emit(",\n  \"big_crowd_workers\": %d", spawned);
+    emit_metric("cancel_big_crowd_until_exited_ms", "ms", bigc, big_reps);
+    emit_metric("create_big_crowd_until_blocked_ms", "ms", bigcreate, big_reps);
+    emit_metric("resident_bytes_per_blocked_task", "bytes", rss, big_reps);
+    emit(",\n  \"iterations\": {\"pingpong\": %ld, \"buffered\": %ld, \"seed_pool\": %ld, "
+         "\"spawn\": %ld}\n}\n",
+         pp_rounds, buf_n, pool_n, spawn_n);
+}
+
+int main(void)
+{
+    rt_config cfg = {0};
+    const char *s = getenv("LEAKBENCH_SCHED");
+    if (s && *s && rt_sched_parse(s, &cfg.sched) != 0) {
+        fprintf(stderr, "rt_bench: LEAKBENCH_SCHED=%s: expected threads or coroutines\n", s);
+        return 2;
+    }
+    cfg.workers = (int)env_long("LEAKBENCH_WORKERS", 0);
+    cfg.seed = (uint64_t)env_long("LEAKBENCH_SEED", 1);
+    reps = (int)env_long("LEAKBENCH_BENCH_REPS", 5);
+    if (reps > 64) reps = 64;
+    scale = env_long("LEAKBENCH_BENCH_SCALE", 1);
+    big = (int)env_long("LEAKBENCH_BENCH_BIG", 10000);
+    int rc = rt_run(&cfg, bench_main, (void *)rt_sched_name(cfg.sched));
+    if (rc != 0) {
+        fprintf(stderr, "rt_bench: rt_run(%s): %s\n", rt_sched_name(cfg.sched), rt_strerror(rc));
+        return 1;
+    }
+    fputs(out, stdout);
+    return failed;
+}

@@ -229,7 +229,7 @@ static void before_after(lb_doc *d, const json_t *scenario)
     } more[] = {{"Tasks left at shutdown (leaked)", "leaked_tasks", fmt_count_cb, ""},
                 {"Shutdown time", "shutdown_ms", fmt_ms_cb, ""},
                 {"Peak OS threads", "peak_threads", fmt_count_cb, ""},
-                {"Throughput", "throughput_rps", fmt_count_cb, " req/s"},
+                {"Throughput (completed)", "throughput_rps", fmt_count_cb, " req/s"},
                 {"Latency p50", "latency_p50_ms", fmt_ms_cb, ""},
                 {"Latency p99", "latency_p99_ms", fmt_ms_cb, ""},
                 {"CPU time (user)", "cpu_user_s", fmt_ms_cb, ""},

@@ -170,6 +170,49 @@ static void memory_guard_kills_the_leaky_child_and_results_are_written(void **st
     json_decref(j);
 }
 
+static void task_and_wall_guards_fire_as_results(void **state)
+{
+    (void)state;
+    char spec[128];
+    /* Every leaky request leaks a worker: 200 tasks/s against a limit of
+     * 60.  The graceful twin stays near its 4 workers. */
+    write_spec("tasks.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 200, \"duration_ms\": 1500},"
+               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 100}, \"timeout_ms\": 10,"
+               " \"pool_size\": 4, \"settle_ms\": 200, \"shutdown_grace_ms\": 100,"
+               " \"guards\": {\"tasks\": 60}}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    json_t *j = load_results();
+    json_t *leaky = run_at(j, 0), *graceful = run_at(j, 1);
+    assert_string_equal(str_at(leaky, "status", NULL), "guard_killed");
+    assert_string_equal(str_at(leaky, "guard", "kind"), "tasks");
+    assert_true(num_at(leaky, "guard", "value") > 60);
+    assert_near(num_at(leaky, "guard", "limit"), 60, 0);
+    assert_string_equal(str_at(graceful, "status", NULL), "completed");
+    json_decref(j);
+
+    /* A wall-clock limit shorter than the load stops both twins. */
+    write_spec("wall.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 20, \"duration_ms\": 5000},"
+               " \"guards\": {\"wall_ms\": 400}}",
+               spec, sizeof spec);
+    rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    j = load_results();
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = run_at(j, i);
+        assert_string_equal(str_at(r, "status", NULL), "guard_killed");
+        assert_string_equal(str_at(r, "guard", "kind"), "wall");
+        assert_true(num_at(r, "guard", "at_s") >= 0.4 && num_at(r, "guard", "at_s") < 1.0);
+        assert_true(json_is_null(json_object_get(json_object_get(r, "phases"), "load_end_s")));
+    }
+    json_decref(j);
+}
+
 /* ----------------------------------------------------------- interrupt -- */
 
 static void sigint_kills_children_and_marks_results_interrupted(void **state)
@@ -278,6 +321,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(memory_guard_kills_the_leaky_child_and_results_are_written,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(task_and_wall_guards_fire_as_results, setup, teardown),
         cmocka_unit_test_setup_teardown(sigint_kills_children_and_marks_results_interrupted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(accounting_balances_with_every_outcome, setup, teardown),

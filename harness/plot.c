@@ -250,17 +250,24 @@ static double column_max(const json_t *run, const char *name)
     return best;
 }
 
-/* The last sample with a finite value in a column: its time and value. */
+/* The last sample with a finite value in a column: its time and value.
+ * Samples of the "exit" phase are skipped when there are others: by then
+ * the child is being reaped and /proc reports it empty (RSS 0). */
 static bool column_last(const json_t *run, const char *name, double *t, double *v)
 {
     int c = lb_sample_column(run, name), ct = lb_sample_column(run, "t_s");
+    int cp = lb_sample_column(run, "phase");
     const json_t *rows = lb_jpath(run, "samples.rows");
-    for (size_t i = json_array_size(rows); i-- > 0;) {
-        const json_t *row = json_array_get(rows, i);
-        if (!isnan(row_num(row, c))) {
-            *t = row_num(row, ct);
-            *v = row_num(row, c);
-            return true;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = json_array_size(rows); i-- > 0;) {
+            const json_t *row = json_array_get(rows, i);
+            const char *ph = cp >= 0 ? json_string_value(json_array_get(row, (size_t)cp)) : NULL;
+            if (pass == 0 && ph && !strcmp(ph, "exit")) continue;
+            if (!isnan(row_num(row, c))) {
+                *t = row_num(row, ct);
+                *v = row_num(row, c);
+                return true;
+            }
         }
     }
     return false;

@@ -1,0 +1,22 @@
+# latency.gp — request latency percentiles (p50, p90, p99, p99.9, max) of
+# both variants as clustered bars.
+# Inputs: scen, lat_dat (rows: label, leaky ms, graceful ms), lat_log.
+reset
+load 'plots/style.gp'
+set title sprintf('Request latency: %s', scen) noenhanced font ',12'
+set ylabel 'latency (ms)'
+set xlabel 'percentile'
+set format y '%g'
+set key top left
+set grid noxtics
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set yrange [0:*]
+if (lat_log) {
+    set logscale y
+    set yrange [*:*]
+    set ylabel 'latency (ms, log scale)'
+}
+plot lat_dat using 2:xtic(1) ls 1 title 'leaky (before fix)', \
+     '' using 3 ls 2 title 'graceful (after fix)'

@@ -1,0 +1,37 @@
+# rss.gp — resident memory (RSS) over time, leaky and graceful together,
+# phases shaded, memory guard drawn.  Inputs as tasks.gp, but column 4
+# (RSS in MB), rss_log, mem_guard_mb, mem_guard_mode, mem_guard_text,
+# end_y_rss and end_text_rss.
+reset
+load 'plots/style.gp'
+series_style = few_points ? 'linespoints pt 7 ps 0.6' : 'lines'
+load 'plots/phases.gp'
+set title sprintf('Resident memory (RSS): %s', scen) noenhanced font ',12'
+set xlabel 'time since start (s)'
+set ylabel 'RSS (MB)'
+set format y '%g'
+set autoscale xfix
+if (t_exit == t_exit) { set xrange [0:t_exit] }
+set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
+if (rss_log) {
+    set logscale y
+    set yrange [*:*]
+    set ylabel 'RSS (MB, log scale)'
+}
+if (has_kill) {
+    set arrow 201 from kill_t, graph 0 to kill_t, graph 1 nohead ls 4 front
+    set label 201 kill_text at kill_t, graph 0.84 right offset -0.5, 0 front noenhanced
+}
+if (has_end_note) {
+    set label 202 end_text_rss at end_x, end_y_rss right offset -1, -1 front noenhanced tc rgb '#d62728'
+}
+# The plot command is assembled from fixed pieces (text from the results
+# file is only ever referenced by variable name, never pasted in), because
+# an empty `for [i=1:0]` iteration still plots once in gnuplot 5.4.
+cmd = ''
+if (has_leaky) { cmd = cmd . ", leaky_dat using 1:4 with @series_style ls 1 title 'leaky (before fix)'" }
+if (has_graceful) { cmd = cmd . ", graceful_dat using 1:4 with @series_style ls 2 title 'graceful (after fix)'" }
+if (mem_guard_mode == 1) { cmd = cmd . ", mem_guard_mb with lines ls 3 title mem_guard_text" }
+if (mem_guard_mode == 2) { cmd = cmd . ", keyentry with lines ls 3 title mem_guard_text" }
+eval 'plot ' . cmd[3:]

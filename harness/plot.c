@@ -482,7 +482,9 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
         fprintf(gp, "has_kill = 0\nkill_t = NaN\nkill_text = ''\n");
     }
     double end_t, end_tasks, end_rss_t, end_rss;
-    if (rows_leaky && column_last(leaky, "tasks", &end_t, &end_tasks)) {
+    /* A run the guard killed left nothing behind: its tasks died with it. */
+    if (rows_leaky && !(kind && !isnan(kill_t)) &&
+        column_last(leaky, "tasks", &end_t, &end_tasks)) {
         double leaked = lb_jnum_path(leaky, "metrics.leaked_tasks");
         if (isnan(leaked)) leaked = end_tasks;
         snprintf(text, sizeof text, "%s tasks left behind", lb_fmt_count(a, sizeof a, leaked));

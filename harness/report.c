@@ -107,8 +107,10 @@ static void guard_note(char *buf, size_t n, const json_t *run, const char *want_
         snprintf(v, sizeof v, "%s tasks", lb_fmt_count(c, sizeof c, value));
     else
         lb_fmt_ms(v, sizeof v, value * 1000);
-    snprintf(buf, n, "killed by the %s guard at %s s, %s", kind,
-             lb_fmt_num(t, sizeof t, lb_jnum_path(run, "guard.at_s"), 3), v);
+    /* Asked about one kind, the caller's row already shows the value. */
+    snprintf(buf, n, "killed by the %s guard at %s s%s%s", kind,
+             lb_fmt_num(t, sizeof t, lb_jnum_path(run, "guard.at_s"), 3), want_kind ? "" : ", ",
+             want_kind ? "" : v);
 }
 
 static const char *site_text(char *buf, size_t n, const json_t *site)
@@ -204,7 +206,10 @@ static void before_after(lb_doc *d, const json_t *scenario)
         if (!total) {
             snprintf(cell[v], CELL, "n/a");
         } else if (yes == 0) {
-            if (!isnan(settle))
+            guard_note(note, sizeof note, runs[v], NULL);
+            if (note[0])
+                snprintf(cell[v], CELL, "restart required (%s)", note);
+            else if (!isnan(settle))
                 snprintf(cell[v], CELL, "restart required (not back to baseline %s after load)",
                          lb_fmt_ms(a, sizeof a, settle * 1000));
             else

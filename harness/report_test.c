@@ -247,6 +247,40 @@ static void test_rerender_is_identical(void **state)
     rm_tree(dir);
 }
 
+/* A leaky run stopped by a guard: the table says so instead of claiming a
+ * peak or a leftover, and the chart marks the kill. */
+static void test_guard_killed_run(void **state)
+{
+    (void)state;
+    char dir[64], results[256];
+    make_tmpdir(dir, sizeof dir);
+    json_t *doc = load_fixture();
+    json_t *leaky = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_object_set_new(leaky, "status", json_string("guard_killed"));
+    json_object_set_new(leaky, "guard",
+                        json_pack("{s:s, s:f, s:i, s:i}", "kind", "tasks", "at_s", 1.5, "value",
+                                  500, "limit", 480));
+    write_json(doc, dir, "results.json", results, sizeof results);
+    json_decref(doc);
+    lb_report_result res;
+    assert_int_equal(lb_report_render(results, dir, NULL, &res), 0);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard at 1.5 s) |"));
+    assert_non_null(strstr(md, "| Recovery time | restart required (killed by the tasks guard at "
+                               "1.5 s, 500 tasks) |"));
+    assert_non_null(strstr(md, "**Leaky runs:** \\#0 guard\\_killed"));
+    free(md);
+    char *gp = slurp(dir, "charts/charts.gp");
+    assert_non_null(strstr(gp, "has_kill = 1\n"));
+    assert_non_null(strstr(gp, "kill_text = 'killed by tasks guard at 1.5 s (500 tasks)'"));
+    assert_non_null(strstr(gp, "has_end_note = 0\n"));
+    assert_non_null(strstr(gp, "tasks_guard = 480\n"));
+    free(gp);
+    rm_tree(dir);
+}
+
 static void test_injection_attempt(void **state)
 {
     (void)state;
@@ -620,6 +654,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_formatting_and_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_without_gnuplot, setup, teardown),

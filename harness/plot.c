@@ -550,7 +550,7 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
                {"p99.9", "latency_p999_ms"},
                {"max", "latency_max_ms"}};
     double lat[10];
-    int finite = 0;
+    int finite = 0, finite_v[2] = {0, 0};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -563,13 +563,16 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
         put_num(f, lat[2 * p]);
         put_num(f, lat[2 * p + 1]);
         fputc('\n', f);
+        finite_v[0] += !isnan(lat[2 * p]);
+        finite_v[1] += !isnan(lat[2 * p + 1]);
         finite += !isnan(lat[2 * p]) + !isnan(lat[2 * p + 1]);
     }
     snprintf(rel, sizeof rel, "data/%s-latency.dat", slug);
     if ((rc = stage_stream(s, rel, &buf, &len, f)) < 0) return rc;
     if (finite) {
         gp_str(gp, "lat_dat", rel);
-        fprintf(gp, "lat_log = %d\n", wants_log(lat, 10));
+        fprintf(gp, "lat_log = %d\nlat_leaky = %d\nlat_graceful = %d\n", wants_log(lat, 10),
+                finite_v[0] > 0, finite_v[1] > 0);
         lb_chart_base(base, sizeof base, root, idx, 3);
         emit_chart(gp, base, "latency.gp", 900, 500);
         charts++;
@@ -597,12 +600,18 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
             double val = vals[p][v], other = vals[p][1 - v];
             double label_y = !isnan(val) ? val : !isnan(other) ? other / 2 : 1;
             char label[64];
-            if (p == 0)
+            const json_t *run = runs[v];
+            int recovered = run ? lb_jbool_path(run, "metrics.recovered") : 0;
+            if (!run)
+                snprintf(label, sizeof label, "not run");
+            else if (p == 0)
                 lb_fmt_count(label, sizeof label, val);
             else if (p == 1)
                 lb_fmt_bytes(label, sizeof label, val * MB);
-            else if (isnan(val))
+            else if (isnan(val) && recovered < 0)
                 snprintf(label, sizeof label, "never: restart required");
+            else if (isnan(val))
+                snprintf(label, sizeof label, "n/a");
             else
                 lb_fmt_ms(label, sizeof label, val);
             put_num(f, val);

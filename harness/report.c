@@ -137,6 +137,14 @@ static void row(lb_doc *d, const char *a, const char *b, const char *c)
 
 /* -------------------------------------------------- before / after -- */
 
+/* A variant without any run (an interrupted suite) says so in every row. */
+static void before_after_row(lb_doc *d, const json_t *scenario, const char *label, char *a, char *b)
+{
+    if (!lb_scenario_run(scenario, "leaky")) snprintf(a, CELL, "not run");
+    if (!lb_scenario_run(scenario, "graceful")) snprintf(b, CELL, "not run");
+    row(d, label, a, b);
+}
+
 static void before_after(lb_doc *d, const json_t *scenario)
 {
     const json_t *runs[2] = {lb_scenario_run(scenario, "leaky"),
@@ -174,7 +182,7 @@ static void before_after(lb_doc *d, const json_t *scenario)
         spread_note(note, sizeof note, scenario, variants[v], "peak_tasks", fmt_count_cb);
         if (note[0]) snprintf(cell[v] + strlen(cell[v]), CELL - strlen(cell[v]), "; %s", note);
     }
-    row(d, "Peak tasks", cell[0], cell[1]);
+    before_after_row(d, scenario, "Peak tasks", cell[0], cell[1]);
 
     /* Memory: peak RSS and its trend. */
     for (int v = 0; v < 2; v++) {
@@ -191,7 +199,7 @@ static void before_after(lb_doc *d, const json_t *scenario)
         spread_note(note, sizeof note, scenario, variants[v], "peak_rss_bytes", fmt_bytes_cb);
         if (note[0]) snprintf(cell[v] + strlen(cell[v]), CELL - strlen(cell[v]), "; %s", note);
     }
-    row(d, "Memory (RSS)", cell[0], cell[1]);
+    before_after_row(d, scenario, "Memory (RSS)", cell[0], cell[1]);
 
     /* Recovery: end of load until live tasks are back at the baseline. */
     double settle = NAN;
@@ -203,11 +211,14 @@ static void before_after(lb_doc *d, const json_t *scenario)
         int yes, total;
         recovered_counts(scenario, variants[v], &yes, &total);
         double ms = lb_scenario_metric(scenario, variants[v], "recovery_ms");
+        const char *status = runs[v] ? lb_jstr(runs[v], "status") : NULL;
         if (!total) {
             snprintf(cell[v], CELL, "n/a");
         } else if (yes == 0) {
             guard_note(note, sizeof note, runs[v], NULL);
-            if (note[0])
+            if (status && !strcmp(status, "interrupted"))
+                snprintf(cell[v], CELL, "n/a (the run was interrupted)");
+            else if (note[0])
                 snprintf(cell[v], CELL, "restart required (%s)", note);
             else if (!isnan(settle))
                 snprintf(cell[v], CELL, "restart required (not back to baseline %s after load)",
@@ -224,7 +235,7 @@ static void before_after(lb_doc *d, const json_t *scenario)
             if (note[0]) snprintf(cell[v] + strlen(cell[v]), CELL - strlen(cell[v]), "; %s", note);
         }
     }
-    row(d, "Recovery time", cell[0], cell[1]);
+    before_after_row(d, scenario, "Recovery time", cell[0], cell[1]);
 
     /* More rows, same rules. */
     static const struct {
@@ -253,7 +264,7 @@ static void before_after(lb_doc *d, const json_t *scenario)
                 snprintf(cell[v], CELL, "never: %s tasks stayed blocked",
                          lb_fmt_count(a, sizeof a, left));
         }
-        if (any) row(d, more[m].label, cell[0], cell[1]);
+        if (any) before_after_row(d, scenario, more[m].label, cell[0], cell[1]);
     }
     d->ops->table_end(d);
 }

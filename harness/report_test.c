@@ -281,6 +281,34 @@ static void test_guard_killed_run(void **state)
     rm_tree(dir);
 }
 
+/* An interrupted run that never reached the graceful twin: the report
+ * says so, and every chart still draws with one variant. */
+static void test_interrupted_one_variant(void **state)
+{
+    (void)state;
+    char dir[64], results[256];
+    make_tmpdir(dir, sizeof dir);
+    json_t *doc = load_fixture();
+    json_object_set_new(doc, "status", json_string("interrupted"));
+    json_t *runs = json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs");
+    json_array_remove(runs, 1);
+    json_object_set_new(json_array_get(runs, 0), "status", json_string("interrupted"));
+    write_json(doc, dir, "results.json", results, sizeof results);
+    json_decref(doc);
+    lb_report_result res;
+    int rc = lb_report_render(results, dir, NULL, &res);
+    if (rc) fail_msg("render failed: %s", res.message);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    assert_int_equal(res.n_charts, 5);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(strstr(md, "> **Warning:** This run was interrupted"));
+    assert_non_null(
+        strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | not run |"));
+    assert_non_null(strstr(md, "| Recovery time | n/a (the run was interrupted) | not run |"));
+    free(md);
+    rm_tree(dir);
+}
+
 static void test_injection_attempt(void **state)
 {
     (void)state;
@@ -655,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_without_gnuplot, setup, teardown),

@@ -60,6 +60,8 @@ load 'plots/states.gp'
 unset output
 lat_dat = 'data/timeout_leak-latency.dat'
 lat_log = 0
+lat_leaky = 1
+lat_graceful = 1
 set terminal pngcairo size 900,500 font 'sans,10' noenhanced
 set output 'timeout_leak-latency.png'
 load 'plots/latency.gp'

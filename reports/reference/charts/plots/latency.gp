@@ -1,6 +1,7 @@
 # latency.gp — request latency percentiles (p50, p90, p99, p99.9, max) of
 # both variants as clustered bars.
-# Inputs: scen, lat_dat (rows: label, leaky ms, graceful ms), lat_log.
+# Inputs: scen, lat_dat (rows: label, leaky ms, graceful ms), lat_log,
+# lat_leaky and lat_graceful (0/1: the variant has figures).
 reset
 load 'plots/style.gp'
 set title sprintf('Request latency: %s', scen) noenhanced font ',12'
@@ -18,5 +19,9 @@ if (lat_log) {
     set yrange [*:*]
     set ylabel 'latency (ms, log scale)'
 }
-plot lat_dat using 2:xtic(1) ls 1 title 'leaky (before fix)', \
-     '' using 3 ls 2 title 'graceful (after fix)'
+# A variant without latency figures (it did not run) gets no bars: a
+# histogram column without a valid point is an error in gnuplot.
+cmd = ''
+if (lat_leaky) { cmd = cmd . ", lat_dat using 2:xtic(1) ls 1 title 'leaky (before fix)'" }
+if (lat_graceful) { cmd = cmd . ", lat_dat using 3:xtic(1) ls 2 title 'graceful (after fix)'" }
+eval 'plot ' . cmd[3:]

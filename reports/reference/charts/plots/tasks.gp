@@ -29,7 +29,12 @@ if (tasks_log) {
 }
 if (has_kill) {
     set arrow 201 from kill_t, graph 0 to kill_t, graph 1 nohead ls 4 front
-    set label 201 kill_text at kill_t, graph 0.84 right offset -0.5, 0 front noenhanced
+    # Beside the line, on the side with more room, below the key.
+    if (t_exit != t_exit || kill_t < 0.6 * t_exit) {
+        set label 201 kill_text at kill_t, graph 0.55 left offset 0.5, 0 front noenhanced
+    } else {
+        set label 201 kill_text at kill_t, graph 0.55 right offset -0.5, 0 front noenhanced
+    }
 }
 if (has_end_note) {
     set label 202 end_text_tasks at end_x, end_y_tasks right offset -1, -1 front noenhanced tc rgb '#d62728'

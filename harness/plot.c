@@ -188,13 +188,13 @@ static void put_num(FILE *f, double v)
 
 static int phase_index(const char *p)
 {
-    static const char *const names[] = {"ready", "load", "settle", "shutdown", "exit"};
-    for (int i = 0; p && i < 5; i++)
+    static const char *const names[] = {"start", "ready", "load", "settle", "shutdown", "exit"};
+    for (int i = 0; p && i < 6; i++)
         if (!strcmp(p, names[i])) return i;
     return -1;
 }
 
-/* One run's samples: t, phase, tasks, RSS MB, the eight states, threads.
+/* One run's samples: t, phase (0 start .. 5 exit), tasks, RSS MB, the eight states, threads.
  * Runs longer than MAX_PLOT_ROWS keep, per bucket of rows, the row with
  * the most live tasks, so peaks survive decimation. */
 static int write_run_dat(staged *s, const char *rel, const json_t *run, int *rows_out)

@@ -112,6 +112,21 @@ void lb_slug(char *buf, size_t n, const char *s)
     buf[o] = 0;
 }
 
+/* The length of S without a trailing incomplete UTF-8 sequence, which a
+ * truncating snprintf into a fixed buffer can leave behind; escaped text
+ * must stay valid UTF-8 (SVG and HTML reject anything else). */
+static size_t utf8_complete_len(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    for (size_t back = 1; back <= 4 && back <= n; back++) {
+        unsigned char c = (unsigned char)s[n - back];
+        if ((c & 0xC0) == 0x80) continue; /* continuation byte: keep looking */
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        return need > back ? n - back : n;
+    }
+    return n;
+}
+
 void lb_escape_md(FILE *f, const char *s)
 {
     /* At the start of a line these would make a heading, list, quote or
@@ -128,7 +143,7 @@ void lb_escape_md(FILE *f, const char *s)
             s = d;
         }
     }
-    for (; s && *s; s++) {
+    for (const char *end = s ? s + utf8_complete_len(s) : s; s && s < end; s++) {
         unsigned char c = (unsigned char)*s;
         if (c < 0x20 || c == 0x7f) {
             fputc(' ', f);
@@ -149,7 +164,7 @@ void lb_escape_md(FILE *f, const char *s)
 
 void lb_escape_html(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
+    for (const char *end = s ? s + utf8_complete_len(s) : s; s && s < end; s++) {
         unsigned char c = (unsigned char)*s;
         switch (c) {
         case '&':
@@ -176,7 +191,7 @@ void lb_escape_html(FILE *f, const char *s)
 void lb_escape_gnuplot(FILE *f, const char *s)
 {
     fputc('\'', f);
-    for (; s && *s; s++) {
+    for (const char *end = s ? s + utf8_complete_len(s) : s; s && s < end; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\'')
             fputs("''", f);

@@ -320,7 +320,10 @@ static int check(vctx *v, const json_t *j, const lb_jschema *s)
     return 0;
 }
 
-static const char *const phase_names[] = {"ready", "load", "settle", "shutdown", "exit", NULL};
+/* The schema names ready..exit; the harness also labels samples taken
+ * before the child reported ready as "start". */
+static const char *const phase_names[] = {"start",    "ready", "load", "settle",
+                                          "shutdown", "exit",  NULL};
 
 /* The samples table: named columns, rows of the same width, numbers or
  * null, except "phase" which holds a phase name. */

@@ -669,6 +669,19 @@ static void test_formatting_and_escaping(void **state)
     fclose(f);
     assert_string_equal(buf, "1\\. a\\|b &lt;i&gt; \\*c\\* \\[d\\](e) 63.2");
     free(buf);
+    /* A UTF-8 sequence cut off by truncation is dropped, a whole one kept. */
+    f = open_memstream(&buf, &len);
+    lb_escape_html(f, "a\xe2\x80\x94"
+                      "b\xe2\x80");
+    fclose(f);
+    assert_string_equal(buf, "a\xe2\x80\x94"
+                             "b");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    lb_escape_gnuplot(f, "\xc3");
+    fclose(f);
+    assert_string_equal(buf, "''");
+    free(buf);
     f = open_memstream(&buf, &len);
     lb_escape_html(f, "<a href=\"x\">'&'</a>");
     fclose(f);

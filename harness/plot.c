@@ -472,7 +472,7 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
         else if (!strcmp(kind, "tasks"))
             snprintf(a, sizeof a, "%s tasks", lb_fmt_count(b, sizeof b, value));
         else
-            lb_fmt_ms(a, sizeof a, value * 1000);
+            lb_fmt_ms(a, sizeof a, value); /* wall: ms */
         lb_fmt_num(b, sizeof b, kill_t, 3);
         snprintf(text, sizeof text, "killed by %s guard at %s s (%s)", kind, b, a);
         fprintf(gp, "has_kill = 1\n");

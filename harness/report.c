@@ -106,7 +106,7 @@ static void guard_note(char *buf, size_t n, const json_t *run, const char *want_
     else if (!strcmp(kind, "tasks"))
         snprintf(v, sizeof v, "%s tasks", lb_fmt_count(c, sizeof c, value));
     else
-        lb_fmt_ms(v, sizeof v, value * 1000);
+        lb_fmt_ms(v, sizeof v, value); /* wall: ms */
     /* Asked about one kind, the caller's row already shows the value. */
     snprintf(buf, n, "killed by the %s guard at %s s%s%s", kind,
              lb_fmt_num(t, sizeof t, lb_jnum_path(run, "guard.at_s"), 3), want_kind ? "" : ", ",

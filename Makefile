@@ -40,6 +40,9 @@ objs = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
 DEPS_STAMP = $(BUILD)/.deps-ok
 
 .PHONY: all run test bench format clean deps
+# Objects are intermediates of the test and bench programs: keep them, or
+# every `make test` would rebuild everything.
+.SECONDARY:
 all: $(BUILD)/leakbench
 
 deps: $(DEPS_STAMP)

@@ -358,7 +358,7 @@ static void leak_report(lb_doc *d, const json_t *scenario)
                  reps > 1 ? " (the first)" : "", lb_fmt_count(a, sizeof a, total), where);
         d->ops->para(d, line);
         if (!json_array_size(groups)) continue;
-        const char *head[9] = {"#",
+        const char *head[9] = {"Group",
                                "Blocked in",
                                "At",
                                "Spawned by",
@@ -588,7 +588,7 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
             if (strcmp(lb_jstr(run, "variant"), variants[v]) || o >= sizeof buf) continue;
             char note[NOTE];
             guard_note(note, sizeof note, run, NULL);
-            o += snprintf(buf + o, sizeof buf - o, "%s#%lld %s%s%s%s", o ? ", " : "",
+            o += snprintf(buf + o, sizeof buf - o, "%srep %lld %s%s%s%s", o ? ", " : "",
                           (long long)json_integer_value(json_object_get(run, "rep")),
                           lb_jstr(run, "status"), note[0] ? " (" : "", note, note[0] ? ")" : "");
         }

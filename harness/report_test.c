@@ -270,7 +270,9 @@ static void test_guard_killed_run(void **state)
     assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard at 1.5 s) |"));
     assert_non_null(strstr(md, "| Recovery time | restart required (killed by the tasks guard at "
                                "1.5 s, 500 tasks) |"));
-    assert_non_null(strstr(md, "**Leaky runs:** \\#0 guard\\_killed"));
+    assert_non_null(strstr(
+        md,
+        "**Leaky runs:** rep 0 guard\\_killed (killed by the tasks guard at 1.5 s, 500 tasks)"));
     free(md);
     char *gp = slurp(dir, "charts/charts.gp");
     assert_non_null(strstr(gp, "has_kill = 1\n"));

@@ -73,6 +73,16 @@ $(BUILD)/$(1)/runtime/%_bench: $(BUILD)/$(1)/runtime/%_bench.o $(call objs,$(1),
 endef
 $(foreach v,rel tsan asan,$(eval $(call variant_rules,$(v))))
 
+# results.json and --version carry VERSION and REVISION, which only reach
+# an object when it is compiled: rebuild the two objects that embed them
+# whenever either changes (the stamp is rewritten only on a change).
+VERSION_STAMP = $(BUILD)/.version
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(VERSION) $(REVISION)' | cmp -s - $@ || echo '$(VERSION) $(REVISION)' > $@
+.PHONY: FORCE
+$(foreach v,rel tsan asan,$(BUILD)/$(v)/harness/results.o $(BUILD)/$(v)/harness/main.o): $(VERSION_STAMP)
+
 $(BUILD)/leakbench: $(call objs,rel,harness/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
 

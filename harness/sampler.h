@@ -57,7 +57,9 @@ typedef struct lb_series {
     bool decimated;
 } lb_series;
 
-#define LB_SERIES_DEFAULT_CAP 20000
+/* 8192 samples: 82 s at 10 ms before the first decimation; about 1.4 MB
+ * per run, which every run of a suite keeps until results are written. */
+#define LB_SERIES_DEFAULT_CAP 8192
 int lb_series_init(lb_series *s, size_t cap); /* 0 or -ENOMEM; cap >= 2 */
 void lb_series_free(lb_series *s);
 /* Offers one tick's sample; true if it was kept. */

@@ -595,7 +595,8 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     }
     for (int v = 0; v < 2; v++) {
         double *vals[3] = {v_tasks, v_rss, v_rec};
-        fprintf(f, "%d \"%s\" %d", v, v ? "graceful (after fix)" : "leaky (before fix)", v + 1);
+        /* "\n" in a quoted data-file string is a line break in the tic label. */
+        fprintf(f, "%d \"%s\" %d", v, v ? "graceful\\n(after fix)" : "leaky\\n(before fix)", v + 1);
         for (int p = 0; p < 3; p++) {
             double val = vals[p][v], other = vals[p][1 - v];
             double label_y = !isnan(val) ? val : !isnan(other) ? other / 2 : 1;

@@ -17,12 +17,19 @@ do for [p=1:3] {
     set boxwidth 0.6
     set xrange [-0.6:1.6]
     set xtics scale 0
+    set bmargin 4
     set offsets 0, 0, graph 0.15, 0
     set title (p == 1 ? 'peak live tasks' : p == 2 ? 'peak resident memory' : 'recovery time')
-    set ylabel (p == 1 ? 'tasks (count)' : p == 2 ? 'RSS (MB)' : 'end of load to baseline (ms)')
+    unit = (p == 1 ? 'tasks (count' : p == 2 ? 'RSS (MB' : 'end of load to baseline (ms')
     islog = (p == 1 ? sum_tasks_log : p == 2 ? sum_rss_log : sum_rec_log)
     set yrange [0:*]
-    if (islog) { set logscale y; set yrange [*:*] }
+    set ylabel unit . ')'
+    if (islog) {
+        set logscale y
+        set yrange [*:*]
+        set format y '%.0s%c'
+        set ylabel unit . ', log scale)'
+    }
     base = 1 + 3 * p
     plot sum_dat using 1:base:3:xtic(2) with boxes lc variable, \
          '' using 1:base + 1:base + 2 with labels offset 0, 0.8 noenhanced

@@ -905,6 +905,8 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
 
     if (!run_gnuplot_now) {
         *outcome = LB_CHARTS_NOT_REQUESTED;
+        snprintf(msg, msglen,
+                 "charts not drawn (--no-charts); `gnuplot charts.gp` in charts/ draws them");
         return stage_finish(&s, charts_dir, keep_inputs_only);
     }
     if (!lb_on_path("gnuplot")) {

@@ -609,6 +609,17 @@ static void test_cli_usage_and_errors(void **state)
     assert_true(exists(out, "charts/timeout_leak-summary.png"));
     assert_true(exists(out, "report.html"));
 
+    /* --no-charts: the report says so; data and script are there, no images. */
+    char nocharts[160];
+    snprintf(nocharts, sizeof nocharts, "%s/nocharts", dir);
+    const char *no_charts[] = {"report", FIXTURE, "-o", nocharts, "--no-charts", NULL};
+    assert_int_equal(run_cli(NULL, err, sizeof err, no_charts), LB_EXIT_OK);
+    assert_true(exists(nocharts, "charts/charts.gp"));
+    assert_false(exists(nocharts, "charts/timeout_leak-tasks.png"));
+    char *nc_md = slurp(nocharts, "report.md");
+    assert_non_null(strstr(nc_md, "> **Warning:** charts not drawn (--no-charts)"));
+    free(nc_md);
+
     /* Given a run directory, it re-renders from DIR/results.json in place. */
     json_t *doc = load_fixture();
     char results[256];

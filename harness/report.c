@@ -318,7 +318,7 @@ static void accounting(lb_doc *d, const json_t *scenario)
             char cells[N_ACC + 3][64];
             const char *ptr[N_ACC + 3];
             int c = 0;
-            snprintf(cells[c++], 64, "%s #%lld", lb_jstr(run, "variant"),
+            snprintf(cells[c++], 64, "%s rep %lld", lb_jstr(run, "variant"),
                      (long long)json_integer_value(json_object_get(run, "rep")));
             const json_t *acc = json_object_get(run, "accounting");
             for (size_t k = 0; k < N_ACC; k++)

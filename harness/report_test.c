@@ -197,7 +197,7 @@ static void test_render_fixture(void **state)
     assert_non_null(strstr(md, "| Memory (RSS) | 66.3 MB (rising) | 3.62 MB (stable) |"));
     assert_non_null(strstr(md, "| Recovery time | restart required"));
     assert_non_null(strstr(md, "| 42 ms |"));
-    assert_non_null(strstr(md, "| leaky #0 | 3,000 | 2,100 | 900 |"));
+    assert_non_null(strstr(md, "| leaky rep 0 | 3,000 | 2,100 | 900 |"));
     assert_non_null(strstr(md, "leaky\\_worker (scenarios/timeout\\_leak.c:42)"));
     assert_non_null(strstr(md, "![Live tasks over time](charts/timeout_leak-tasks.png)"));
     assert_non_null(strstr(md, "## Environment"));

@@ -131,8 +131,8 @@
 #define STACK_MIN          (16 * 1024)
 #define REGION_MIN         (16 * 1024 * 1024) /* stacks are carved from regions this big */
 #define WATERMARK_DEPTH    (16 * 1024)        /* deeper pages are trimmed on free */
-#define STACK_CACHE_MAX    64                 /* free slots a worker keeps */
-#define RUNQ_SIZE          256
+#define STACK_CACHE_MAX    256                /* free slots a worker keeps */
+#define RUNQ_SIZE          1024
 #define MAX_WORKERS        256
 #define GLOBAL_CHECK_EVERY 61 /* schedules between injection-queue looks */
 #define RUNNEXT_STREAK_MAX 64 /* run-next picks before the ring gets a turn */
@@ -251,7 +251,7 @@ struct coro_task {
     _Atomic int timer_fired;
     bool is_main;
     rt_timer park_timer;
-    coro_task *next; /* injection queue or free list link */
+    coro_task *next; /* free list link */
 #ifdef LEAKBENCH_ASAN
     void *asan_fake_stack;
 #endif
@@ -323,10 +323,13 @@ static struct {
     _Atomic bool shutdown;
     _Atomic int64_t live; /* tasks allocated and not yet freed */
 
-    /* Injection queue: lock protects head/tail; len is readable without it. */
+    /* Injection queue: a growable circular array of task pointers (moving
+     * tasks in and out touches no task memory).  lock protects buf, cap
+     * and head; len is written under it and readable without it. */
     struct {
         pthread_mutex_t lock;
-        coro_task *head, *tail;
+        coro_task **buf;
+        size_t cap, head;
         _Atomic int64_t len;
     } global;
 
@@ -556,16 +559,26 @@ static void stack_put(worker *w, coro_task *t)
     t->stack_top = top;
     t->canary = canary;
     *canary = canary_for(canary);
-    if (w && w->stack_cache_len < STACK_CACHE_MAX) {
-        t->next = w->stack_cache;
-        w->stack_cache = t;
-        w->stack_cache_len++;
+    if (!w) {
+        pthread_mutex_lock(&S.pool.lock);
+        t->next = S.pool.free_list;
+        S.pool.free_list = t;
+        S.pool.free_len++;
+        pthread_mutex_unlock(&S.pool.lock);
         return;
     }
+    t->next = w->stack_cache;
+    w->stack_cache = t;
+    if (++w->stack_cache_len < STACK_CACHE_MAX) return;
+    /* Full: hand half of the cache to the pool in one go. */
+    coro_task *first = w->stack_cache, *last = first;
+    for (int i = 1; i < STACK_CACHE_MAX / 2; i++) last = last->next;
+    w->stack_cache = last->next;
+    w->stack_cache_len -= STACK_CACHE_MAX / 2;
     pthread_mutex_lock(&S.pool.lock);
-    t->next = S.pool.free_list;
-    S.pool.free_list = t;
-    S.pool.free_len++;
+    last->next = S.pool.free_list;
+    S.pool.free_list = first;
+    S.pool.free_len += STACK_CACHE_MAX / 2;
     pthread_mutex_unlock(&S.pool.lock);
 }
 
@@ -605,34 +618,60 @@ static void wake_idle_if_needed(void)
 
 /* ---------------------------------------------------------- run queues -- */
 
-static void global_put_list(coro_task *first, coro_task *last, int64_t n)
+/* Makes room for n more tasks.  Under global.lock.  A runnable task must
+ * never be dropped, so running out of memory here is fatal. */
+static void global_reserve(size_t n)
 {
-    last->next = NULL;
+    size_t len = (size_t)atomic_load_explicit(&S.global.len, memory_order_relaxed);
+    if (len + n <= S.global.cap) return;
+    size_t ncap = S.global.cap ? S.global.cap : 4096;
+    while (ncap < len + n) ncap *= 2;
+    coro_task **nb = malloc(ncap * sizeof *nb);
+    if (!nb) {
+        fprintf(stderr, "%s:%d: out of memory growing the run queue to %zu tasks\n", __FILE__,
+                __LINE__, ncap);
+        abort();
+    }
+    for (size_t i = 0; i < len; i++) nb[i] = S.global.buf[(S.global.head + i) % S.global.cap];
+    free(S.global.buf);
+    S.global.buf = nb;
+    S.global.cap = ncap;
+    S.global.head = 0;
+}
+
+/* Under global.lock, after global_reserve. */
+static inline void global_push_locked(coro_task *t)
+{
+    size_t len = (size_t)atomic_load_explicit(&S.global.len, memory_order_relaxed);
+    S.global.buf[(S.global.head + len) % S.global.cap] = t;
+    atomic_store(&S.global.len, (int64_t)len + 1); /* seq_cst: see wake_idle_if_needed */
+}
+
+static void global_put(coro_task *t)
+{
     pthread_mutex_lock(&S.global.lock);
-    if (S.global.tail)
-        S.global.tail->next = first;
-    else
-        S.global.head = first;
-    S.global.tail = last;
-    atomic_fetch_add(&S.global.len, n);
+    global_reserve(1);
+    global_push_locked(t);
     pthread_mutex_unlock(&S.global.lock);
 }
 
-/* Ring puts and gets (Go's runqput / runqget). */
+/* Ring puts and gets (Go's runqput / runqget).  A full ring moves its
+ * older half and t to the injection queue. */
 static bool runq_put_slow(worker *w, coro_task *t, uint32_t h, uint32_t tl)
 {
-    enum { HALF = RUNQ_SIZE / 2 };
-    coro_task *batch[HALF + 1];
     uint32_t n = (tl - h) / 2;
-    if (n != HALF) return false; /* the ring is not full any more */
-    for (uint32_t i = 0; i < n; i++)
-        batch[i] = atomic_load_explicit(&w->buf[(h + i) % RUNQ_SIZE], memory_order_relaxed);
-    if (!atomic_compare_exchange_strong_explicit(&w->head, &h, h + n, memory_order_release,
+    if (n != RUNQ_SIZE / 2) return false; /* the ring is not full any more */
+    if (!atomic_compare_exchange_strong_explicit(&w->head, &h, h + n, memory_order_acq_rel,
                                                  memory_order_relaxed))
         return false;
-    batch[n] = t;
-    for (uint32_t i = 0; i < n; i++) batch[i]->next = batch[i + 1];
-    global_put_list(batch[0], batch[n], n + 1);
+    /* Those slots are ours now: only the owner (we) writes ring slots. */
+    pthread_mutex_lock(&S.global.lock);
+    global_reserve(n + 1);
+    for (uint32_t i = 0; i < n; i++)
+        global_push_locked(
+            atomic_load_explicit(&w->buf[(h + i) % RUNQ_SIZE], memory_order_relaxed));
+    global_push_locked(t);
+    pthread_mutex_unlock(&S.global.lock);
     return true;
 }
 
@@ -708,26 +747,24 @@ static coro_task *global_get(worker *w)
     if (atomic_load_explicit(&S.global.len, memory_order_acquire) == 0) return NULL;
     pthread_mutex_lock(&S.global.lock);
     int64_t len = atomic_load(&S.global.len);
+    if (len == 0) { /* emptied by another worker since the check above */
+        pthread_mutex_unlock(&S.global.lock);
+        return NULL;
+    }
     int64_t n = len / S.nworkers + 1;
     if (n > len) n = len;
     if (n > RUNQ_SIZE / 2) n = RUNQ_SIZE / 2;
     uint32_t used = atomic_load_explicit(&w->tail, memory_order_relaxed) -
                     atomic_load_explicit(&w->head, memory_order_acquire);
     if (n > (int64_t)(RUNQ_SIZE - used) + 1) n = (int64_t)(RUNQ_SIZE - used) + 1;
-    coro_task *first = NULL;
-    for (int64_t i = 0; i < n; i++) {
-        coro_task *t = S.global.head;
-        S.global.head = t->next;
-        if (!S.global.head) S.global.tail = NULL;
-        t->next = NULL;
-        if (!first)
-            first = t;
-        else {
-            uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
-            atomic_store_explicit(&w->buf[tl % RUNQ_SIZE], t, memory_order_relaxed);
-            atomic_store_explicit(&w->tail, tl + 1, memory_order_release);
-        }
-    }
+    coro_task *first = S.global.buf[S.global.head];
+    uint32_t tl = atomic_load_explicit(&w->tail, memory_order_relaxed);
+    for (int64_t i = 1; i < n; i++)
+        atomic_store_explicit(&w->buf[(tl + (uint32_t)i - 1) % RUNQ_SIZE],
+                              S.global.buf[(S.global.head + (size_t)i) % S.global.cap],
+                              memory_order_relaxed);
+    atomic_store_explicit(&w->tail, tl + (uint32_t)n - 1, memory_order_release);
+    S.global.head = (S.global.head + (size_t)n) % S.global.cap;
     atomic_fetch_sub(&S.global.len, n);
     pthread_mutex_unlock(&S.global.lock);
     return first;
@@ -974,9 +1011,12 @@ static void after_switch(worker *w)
 static void switch_away(worker *w, coro_task *self, int action)
 {
     coro_task *next = NULL;
-    if (++w->tick % GLOBAL_CHECK_EVERY == 0)
+    /* Timers are looked at on every 8th switch (a clock read costs as much
+     * as a switch); an idle worker always looks. */
+    uint32_t tick = ++w->tick;
+    if (tick % GLOBAL_CHECK_EVERY == 0)
         w->global_first = true; /* the scheduler context looks there first */
-    else if (!timers_due(w))
+    else if (tick % 8 != 0 || !timers_due(w))
         next = runq_get(w);
     w->pending_action = action;
     w->pending_task = self;
@@ -993,7 +1033,7 @@ static void wake_task(worker *w, coro_task *t)
     if (w)
         runq_put(w, t, w->current != NULL);
     else {
-        global_put_list(t, t, 1);
+        global_put(t);
         wake_idle_if_needed();
     }
 }
@@ -1165,7 +1205,7 @@ static int coro_spawn(rt_task *bt)
     if (w) {
         runq_put_ring(w, t);
     } else {
-        global_put_list(t, t, 1);
+        global_put(t);
         wake_idle_if_needed();
     }
     return 0;

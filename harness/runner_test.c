@@ -295,6 +295,34 @@ static void accounting_balances_with_every_outcome(void **state)
     json_decref(j);
 }
 
+static void closed_model_balances_too(void **state)
+{
+    (void)state;
+    char spec[128];
+    write_spec("closed.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"model\": \"closed\", \"clients\": 8,"
+               " \"think_ms\": 2, \"duration_ms\": 1000}, \"service_time\": {\"dist\":"
+               " \"exponential\", \"mean_ms\": 20, \"max_ms\": 200}, \"timeout_ms\": 25,"
+               " \"settle_ms\": 300, \"shutdown_grace_ms\": 100}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    json_t *j = load_results();
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = run_at(j, i);
+        json_t *a = json_object_get(r, "accounting");
+        assert_string_equal(str_at(r, "status", NULL), "completed");
+        assert_true(json_is_true(json_object_get(a, "balanced")));
+        /* 8 clients, one request in flight each, for a second. */
+        assert_true(num_at(a, "submitted", NULL) > 50);
+        assert_true(num_at(r, "metrics", "peak_tasks") <= (i == 0 ? 1e9 : 1 + 16 + 8));
+    }
+    assert_near(num_at(run_at(j, 0), "metrics", "leaked_tasks"),
+                num_at(json_object_get(run_at(j, 0), "accounting"), "timed_out", NULL), 0);
+    json_decref(j);
+}
+
 /* ------------------------------------------------------------ bad spec -- */
 
 static void invalid_spec_runs_nothing(void **state)
@@ -325,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sigint_kills_children_and_marks_results_interrupted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(accounting_balances_with_every_outcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_model_balances_too, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_spec_runs_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

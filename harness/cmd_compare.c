@@ -30,6 +30,8 @@ static void usage(FILE *out)
                  "  --markdown FILE  also write the comparison as Markdown\n"
                  "  --junit FILE     also write JUnit XML (a test case per compared metric)\n"
                  "  --only-changed   print only rows that are not unchanged\n"
+                 "  --all-metrics    also gate on CPU time and latency p99.9/max (shown as\n"
+                 "                   \"info\" and not gated by default: too volatile)\n"
                  "  -h, --help       this text\n\n"
                  "exit: 0 pass, 1 a metric regressed, 4 inconclusive, 2 bad usage or input,\n"
                  "3 an output file could not be written\n");
@@ -53,13 +55,10 @@ static int compare_main(int argc, char **argv)
     const char *markdown = NULL, *junit = NULL;
     bool only_changed = false;
     static const struct option longopts[] = {
-        {"alpha", required_argument, NULL, 'a'},
-        {"noise", required_argument, NULL, 'n'},
-        {"markdown", required_argument, NULL, 'm'},
-        {"junit", required_argument, NULL, 'j'},
-        {"only-changed", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"alpha", required_argument, NULL, 'a'},    {"noise", required_argument, NULL, 'n'},
+        {"markdown", required_argument, NULL, 'm'}, {"junit", required_argument, NULL, 'j'},
+        {"only-changed", no_argument, NULL, 'c'},   {"all-metrics", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     optind = 1;
     int opt;
@@ -89,6 +88,9 @@ static int compare_main(int argc, char **argv)
             break;
         case 'c':
             only_changed = true;
+            break;
+        case 'A':
+            opts.all_metrics = true;
             break;
         case 'h':
             usage(stdout);

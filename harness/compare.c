@@ -354,7 +354,11 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
                     r->variant = lb_variants[vi];
                     r->metric = m;
                     judge(r, &bv, &nv, opts);
-                    out->count[r->verdict]++;
+                    r->info = !opts->all_metrics && !lb_metric_gated(m);
+                    if (!r->info)
+                        out->count[r->verdict]++;
+                    else if (r->verdict != LB_UNCHANGED)
+                        out->info_changed++;
                 }
                 lb_metric_values_free(&bv);
                 lb_metric_values_free(&nv);
@@ -415,9 +419,11 @@ void lb_compare_row_cells(const lb_compare_row *r, char *base, char *next, char 
 static void summary_line(FILE *out, const lb_comparison *c)
 {
     int code = lb_comparison_exit_code(c);
-    fprintf(out, "%zu regressed, %zu improved, %zu unchanged, %zu inconclusive: %s (exit %d)\n",
+    fprintf(out,
+            "%zu regressed, %zu improved, %zu unchanged, %zu inconclusive; %zu volatile "
+            "metrics changed (info, not gated): %s (exit %d)\n",
             c->count[LB_REGRESSED], c->count[LB_IMPROVED], c->count[LB_UNCHANGED],
-            c->count[LB_INCONCLUSIVE],
+            c->count[LB_INCONCLUSIVE], c->info_changed,
             code == LB_EXIT_FAIL           ? "REGRESSION"
             : code == LB_EXIT_INCONCLUSIVE ? "inconclusive"
                                            : "pass",
@@ -437,9 +443,10 @@ void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_nam
         if (only_changed && r->verdict == LB_UNCHANGED) continue;
         char b[48], n[48], ratio[48], change[48], p[48];
         lb_compare_row_cells(r, b, n, ratio, change, p, sizeof b);
-        fprintf(out, "%-20s %-8s %-22s %14s %14s %8s %8s %8s  %s%s%s\n", r->scenario, r->variant,
+        fprintf(out, "%-20s %-8s %-22s %14s %14s %8s %8s %8s  %s%s%s%s\n", r->scenario, r->variant,
                 r->metric ? r->metric->name : "-", b, n, ratio, change, p,
-                r->verdict == LB_REGRESSED ? "REGRESSED" : lb_verdict_name(r->verdict),
+                r->verdict == LB_REGRESSED && !r->info ? "REGRESSED" : lb_verdict_name(r->verdict),
+                r->info && r->verdict != LB_UNCHANGED ? " (info)" : "",
                 r->verdict == LB_UNCHANGED ? "" : ": ", r->verdict == LB_UNCHANGED ? "" : r->note);
         shown++;
     }
@@ -477,9 +484,11 @@ int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const
     md_text(f, new_name);
     fprintf(f, "`; significance level %g, noise threshold %g%%.\n\n", c->opts.alpha,
             c->opts.noise * 100);
-    fprintf(f, "**%zu regressed**, %zu improved, %zu unchanged, %zu inconclusive.\n\n",
+    fprintf(f,
+            "**%zu regressed**, %zu improved, %zu unchanged, %zu inconclusive; %zu volatile "
+            "metrics (CPU time, latency p99.9/max, marked info) changed, not gated.\n\n",
             c->count[LB_REGRESSED], c->count[LB_IMPROVED], c->count[LB_UNCHANGED],
-            c->count[LB_INCONCLUSIVE]);
+            c->count[LB_INCONCLUSIVE], c->info_changed);
     if (c->notes[0]) {
         fprintf(f, "> Note: ");
         md_text(f, c->notes);
@@ -495,9 +504,10 @@ int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const
         md_text(f, r->scenario);
         fprintf(f, " | %s | ", r->variant);
         md_text(f, r->metric ? r->metric->name : "-");
-        fprintf(f, " | %s | %s | %s | %s | %s | %s%s%s | ", b, n, ratio, change, p,
-                r->verdict == LB_REGRESSED ? "**" : "", lb_verdict_name(r->verdict),
-                r->verdict == LB_REGRESSED ? "**" : "");
+        bool bold = r->verdict == LB_REGRESSED && !r->info;
+        fprintf(f, " | %s | %s | %s | %s | %s | %s%s%s%s | ", b, n, ratio, change, p,
+                bold ? "**" : "", lb_verdict_name(r->verdict), bold ? "**" : "",
+                r->info ? " (info)" : "");
         md_text(f, r->note);
         fprintf(f, " |\n");
     }

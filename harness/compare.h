@@ -25,7 +25,9 @@
  * Improved or regressed follows the metric's direction (lower is better
  * for tasks, memory, times, leaks; higher for throughput, recovered,
  * completed).  Exit code: 1 if anything regressed, else 4 if anything is
- * inconclusive, else 0.
+ * inconclusive, else 0 — counting only gated metrics: CPU time and the
+ * latency tail are shown with their verdict marked "info" unless
+ * all_metrics is set (see lb_metric_gated).
  */
 #ifndef LEAKBENCH_COMPARE_H
 #define LEAKBENCH_COMPARE_H
@@ -45,12 +47,13 @@ typedef enum lb_verdict {
 const char *lb_verdict_name(lb_verdict v); /* "unchanged", "improved", ... */
 
 typedef struct lb_compare_opts {
-    double alpha; /* significance level of the U test, default 0.05 */
-    double noise; /* relative change always treated as noise, default 0.05 */
+    double alpha;     /* significance level of the U test, default 0.05 */
+    double noise;     /* relative change always treated as noise, default 0.05 */
+    bool all_metrics; /* also gate on the volatile metrics (lb_metric_gated) */
 } lb_compare_opts;
 #define LB_COMPARE_DEFAULTS                                                                        \
     {                                                                                              \
-        .alpha = 0.05, .noise = 0.05                                                               \
+        .alpha = 0.05, .noise = 0.05, .all_metrics = false                                         \
     }
 
 typedef struct lb_compare_row {
@@ -66,6 +69,7 @@ typedef struct lb_compare_row {
     double p;                    /* its p-value (NAN when not tested) */
     double delta;                /* Cliff's delta new vs base (NAN when not tested) */
     lb_verdict verdict;
+    bool info;      /* volatile metric: shown, not counted in the exit code */
     char note[200]; /* why, in words */
 } lb_compare_row;
 
@@ -73,8 +77,9 @@ typedef struct lb_comparison {
     lb_compare_opts opts;
     lb_compare_row *rows;
     size_t n, cap;
-    size_t count[4];  /* rows per verdict */
-    char notes[1024]; /* warnings about the inputs (specs differ, ...) */
+    size_t count[4];     /* gated rows per verdict (what the exit code uses) */
+    size_t info_changed; /* volatile-metric rows that are not unchanged */
+    char notes[1024];    /* warnings about the inputs (specs differ, ...) */
 } lb_comparison;
 
 /* Loads and validates a results file.  Bad input: -EINVAL with err naming

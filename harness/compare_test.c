@@ -257,6 +257,29 @@ static void overlapping_samples_are_inconclusive(void **state)
     json_decref(next);
 }
 
+/* CPU time and the latency tail are shown but not gated by default. */
+static void volatile_metrics_are_info(void **state)
+{
+    (void)state;
+    json_t *base = load(SINGLE), *next = load(SINGLE);
+    doctor(next, "graceful", "cpu_user_s", -1, 3.0, NULL);
+    lb_comparison c;
+    compare_docs(base, next, &c);
+    const lb_compare_row *r = row(&c, "graceful", "cpu_user_s");
+    assert_int_equal(r->verdict, LB_REGRESSED);
+    assert_true(r->info);
+    assert_int_equal(c.count[LB_REGRESSED], 0);
+    assert_int_equal(c.info_changed, 1);
+    assert_int_equal(lb_comparison_exit_code(&c), LB_EXIT_OK);
+    lb_comparison_free(&c);
+    char path[256];
+    save(next, "cpu.json", path, sizeof path);
+    assert_int_equal(run_compare(SINGLE, path, NULL, NULL), LB_EXIT_OK);
+    assert_int_equal(run_compare(SINGLE, path, "--all-metrics", NULL), LB_EXIT_FAIL);
+    json_decref(base);
+    json_decref(next);
+}
+
 /* 3 + 3 runs can never reach p <= 0.05 (min p = 0.1): noise decides. */
 static void too_few_reps_for_the_test(void **state)
 {
@@ -447,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(without_reps_noise_decides, setup, teardown),
         cmocka_unit_test_setup_teardown(overlapping_samples_are_inconclusive, setup, teardown),
         cmocka_unit_test_setup_teardown(too_few_reps_for_the_test, setup, teardown),
+        cmocka_unit_test_setup_teardown(volatile_metrics_are_info, setup, teardown),
         cmocka_unit_test_setup_teardown(nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(markdown_and_junit, setup, teardown),

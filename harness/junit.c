@@ -231,7 +231,8 @@ int lb_junit_add_comparison(lb_junit *j, const lb_comparison *c)
                  "base: %s (%zu runs)\nnew: %s (%zu runs)\nratio: %s\nchange: %s\np: %s\n"
                  "verdict: %s (%s)\n",
                  b, r->n_base, n, r->n_new, ratio, change, p, lb_verdict_name(r->verdict), r->note);
-        lb_junit_status st = r->verdict == LB_REGRESSED      ? LB_JUNIT_FAILURE
+        lb_junit_status st = r->info                         ? LB_JUNIT_PASS
+                             : r->verdict == LB_REGRESSED    ? LB_JUNIT_FAILURE
                              : r->verdict == LB_INCONCLUSIVE ? LB_JUNIT_SKIPPED
                                                              : LB_JUNIT_PASS;
         char message[400];

@@ -7,7 +7,8 @@
  * message is the reason and whose text holds value, bound and expression.
  * Compare cases: classname "leakbench.compare.SCENARIO.VARIANT", name the
  * metric; regressed is a <failure> with base, new, ratio, change and p;
- * inconclusive is <skipped> with the reason; improved and unchanged pass.
+ * inconclusive is <skipped> with the reason; improved and unchanged pass,
+ * as do the volatile metrics compare does not gate on (lb_metric_gated).
  * Every string is escaped for XML (& < > " ' and control characters;
  * invalid UTF-8 bytes become '?'), and the file is written atomically.
  */

@@ -227,6 +227,15 @@ void lb_metric_values_free(lb_metric_values *v)
     v->samples = NULL;
 }
 
+bool lb_metric_gated(const lb_metric_def *m)
+{
+    static const char *const volatile_metrics[] = {"cpu_user_s", "cpu_sys_s", "latency_p999_ms",
+                                                   "latency_max_ms"};
+    for (size_t i = 0; i < sizeof volatile_metrics / sizeof volatile_metrics[0]; i++)
+        if (!strcmp(m->name, volatile_metrics[i])) return false;
+    return true;
+}
+
 void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t len)
 {
     if (isnan(value)) {

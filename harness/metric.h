@@ -75,6 +75,14 @@ int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metr
                       lb_metric_values *out);
 void lb_metric_values_free(lb_metric_values *v);
 
+/* False for metrics too volatile between runs on a shared machine to
+ * gate on by default: CPU time and the latency tail (p99.9, max).  Two
+ * runs of scenarios/quick.json with --reps 5 each, same code, same
+ * machine, showed them spreading 27-80% of their median within a run and
+ * shifting up to 48% between runs; compare still shows them, marked
+ * "info", and gates on them only with --all-metrics. */
+bool lb_metric_gated(const lb_metric_def *m);
+
 /* Formats value with its unit for humans ("1.25 MiB", "31 tasks",
  * "12.5 ms"); "null" for NAN. */
 void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t len);

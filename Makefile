@@ -107,7 +107,8 @@ TEST_RUNS = \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
-    $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));))
+    $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));)) \
+  gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \

@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "report.h"
 #include "results.h"
+#include "run_gate.h"
 #include "runner.h"
 #include "spec.h"
 #include "table.h"
@@ -32,7 +33,8 @@ typedef struct run_options {
     const char *out_dir;
     lb_spec_overrides overrides;
     bool quiet;
-    bool no_report; /* skip report rendering (report.md/html, charts) after the run */
+    bool no_report;       /* skip report rendering (report.md/html, charts) after the run */
+    lb_gate_options gate; /* --junit, --history, --save-baseline, --baseline */
 } run_options;
 
 static void usage(FILE *out)
@@ -52,13 +54,20 @@ static void usage(FILE *out)
                  "      --scheduler NAME   threads or coroutines\n"
                  "  -q, --quiet            no progress output and no table\n"
                  "      --no-report        do not render report.md, report.html and charts\n"
+                 "      --junit FILE       JUnit XML: a test case per threshold (and per\n"
+                 "                         compared metric with --baseline)\n"
+                 "      --history FILE     append this run's medians as one JSON line\n"
+                 "      --save-baseline NAME  store the results as baseline NAME\n"
+                 "      --baseline NAME    compare with baseline NAME (like `leakbench compare`)\n"
+                 "                         baselines live in $LEAKBENCH_BASELINE_DIR or\n"
+                 "                         reports/baselines, as NAME.json\n"
                  "  -h, --help             this help\n\n"
-                 "exit codes: 0 done (a fired guard is a result), 2 bad\n"
-                 "usage or invalid spec (nothing ran), 3 a run could not be carried out or its\n"
-                 "request accounting did not balance (results still written), 5 gnuplot not\n"
+                 "exit codes: 0 done (a fired guard is a result), 1 a threshold failed or\n"
+                 "--baseline found a regression, 2 bad usage or invalid spec (nothing ran),\n"
+                 "3 a run could not be carried out or its request accounting did not balance\n"
+                 "(results still written), 4 --baseline comparison inconclusive, 5 gnuplot not\n"
                  "found (report written without charts), 130 interrupted (partial results\n"
-                 "written, status "
-                 "\"interrupted\").\n");
+                 "written, status \"interrupted\").\n");
 }
 
 /* "5000", "5000ms", "5s", "2m" -> ms; false if malformed. */
@@ -91,7 +100,18 @@ static bool parse_number(const char *text, double min, double max, double *out)
 
 static int parse_options(int argc, char **argv, run_options *o)
 {
-    enum { OPT_REPS = 256, OPT_SAMPLE, OPT_RATE, OPT_DURATION, OPT_SCHED, OPT_NO_REPORT };
+    enum {
+        OPT_REPS = 256,
+        OPT_SAMPLE,
+        OPT_RATE,
+        OPT_DURATION,
+        OPT_SCHED,
+        OPT_NO_REPORT,
+        OPT_JUNIT,
+        OPT_HISTORY,
+        OPT_SAVE_BASELINE,
+        OPT_BASELINE
+    };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"reps", required_argument, NULL, OPT_REPS},
@@ -101,6 +121,10 @@ static int parse_options(int argc, char **argv, run_options *o)
         {"scheduler", required_argument, NULL, OPT_SCHED},
         {"quiet", no_argument, NULL, 'q'},
         {"no-report", no_argument, NULL, OPT_NO_REPORT},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"history", required_argument, NULL, OPT_HISTORY},
+        {"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -108,6 +132,7 @@ static int parse_options(int argc, char **argv, run_options *o)
     o->overrides = LB_SPEC_NO_OVERRIDES;
     o->quiet = false;
     o->no_report = false;
+    o->gate = (lb_gate_options){0};
     optind = 1;
     opterr = 0;
     int c;
@@ -125,6 +150,18 @@ static int parse_options(int argc, char **argv, run_options *o)
             return 1;
         case OPT_NO_REPORT:
             o->no_report = true;
+            break;
+        case OPT_JUNIT:
+            o->gate.junit = optarg;
+            break;
+        case OPT_HISTORY:
+            o->gate.history = optarg;
+            break;
+        case OPT_SAVE_BASELINE:
+            o->gate.save_baseline = optarg;
+            break;
+        case OPT_BASELINE:
+            o->gate.baseline = optarg;
             break;
         case OPT_REPS:
             if (!parse_number(optarg, 1, 1000, &v) || v != floor(v)) {
@@ -211,6 +248,7 @@ static int run_main(int argc, char **argv)
             exit_code = LB_EXIT_USAGE;
         }
     }
+    if (exit_code == LB_EXIT_OK) exit_code = lb_gate_check_options(&opt.gate);
     if (exit_code != LB_EXIT_OK) {
         for (int i = 0; i < n_loaded; i++) lb_spec_free(&specs[i]);
         free(specs);
@@ -297,10 +335,8 @@ static int run_main(int argc, char **argv)
     results.interrupted = lb_interrupted != 0;
     results.finished_at = time(NULL);
 
-    /* Thresholds: harness/threshold.c (engineer `regress`) evaluates each
-     * scenario's spec thresholds against the summaries here, stores the
-     * verdicts in results.thresholds and turns a failed one into
-     * LB_EXIT_FAIL. */
+    /* Thresholds (run_gate.c): verdicts into results.thresholds. */
+    int gate_code = lb_gate_thresholds(&results);
 
     char werr[512];
     rc = lb_results_write(opt.out_dir, &results, werr, sizeof werr);
@@ -313,6 +349,10 @@ static int run_main(int argc, char **argv)
             if (results.scenarios[i].n_runs) lb_table_print(stdout, &results.scenarios[i]);
     if (!rc && !opt.quiet)
         printf("\nresults: %s/results.json, %s/samples.csv\n", opt.out_dir, opt.out_dir);
+    /* Thresholds printed, --baseline, --junit, --history, --save-baseline. */
+    gate_code = lb_gate_combine(gate_code, lb_gate_finish(&opt.gate, &results,
+                                                          !lb_interrupted && !run_failed && !rc,
+                                                          opt.quiet, stdout));
     fflush(stdout);
 
     /* report.md, report.html and charts/ from the results just written
@@ -340,6 +380,8 @@ static int run_main(int argc, char **argv)
     } else if (run_failed && exit_code == LB_EXIT_OK) {
         exit_code = LB_EXIT_ERROR;
     }
+    exit_code = lb_gate_combine(exit_code, gate_code);
+    json_decref(results.thresholds);
     lb_results_free(&results);
     for (int i = 0; i < n_specs; i++) lb_spec_free(&specs[i]);
     free(specs);

@@ -15,6 +15,7 @@
  * every scenario of every file is valid.
  */
 #include "spec.h"
+#include "threshold.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -331,16 +332,19 @@ static int parse_thresholds(const validator *v, const json_t *j, const char *pat
         return fail(v, path, "at most %d thresholds", LB_MAX_THRESHOLDS);
     const char *key;
     json_t *val;
-    /* Stored verbatim.  harness/threshold.c (engineer `regress`) parses the
-     * metric names and expressions; its checks belong right here, so that
-     * a bad threshold is reported with this path before anything runs. */
+    /* Stored verbatim; harness/threshold.c checks the metric name and the
+     * expression here, so a bad threshold is reported with its path and
+     * character position before anything runs.  Keys hold dots, so the
+     * path quotes them: $.thresholds["graceful.peak_tasks"]. */
     json_object_foreach((json_t *)j, key, val)
     {
-        char p[512];
-        join_path(p, sizeof p, path, key);
+        char p[512], msg[512];
+        snprintf(p, sizeof p, "%.250s[\"%.250s\"]", path, key);
         const char *expr = NULL;
         if ((rc = get_string(v, val, p, &expr))) return rc;
         if (!*expr) return fail(v, p, "empty threshold expression");
+        if ((rc = lb_threshold_check(key, expr, msg, sizeof msg)))
+            return rc == -EINVAL ? fail(v, p, "%s", msg) : rc;
     }
     return 0;
 }

@@ -178,7 +178,8 @@ static void wrong_type_names_its_path(void **state)
                  "t.json: $.guards.memory_bytes: expected a number of bytes or \"auto\", got "
                  "\"lots\"");
     expect_error("{\"scenario\": \"timeout_leak\", \"thresholds\": {\"graceful.peak_tasks\": 5}}",
-                 "t.json: $.thresholds.graceful.peak_tasks: expected a string, got an integer");
+                 "t.json: $.thresholds[\"graceful.peak_tasks\"]: expected a string, got an "
+                 "integer");
 }
 
 static void out_of_range_names_its_path(void **state)

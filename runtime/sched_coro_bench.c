@@ -1,0 +1,224 @@
+/*
+ * sched_coro_bench.c — what the coroutine scheduler adds to rt_bench: the
+ * scheduler's own hand-off floor and a crowd of 50,000 blocked tasks.
+ *
+ * Prints one JSON object.  Runs on the scheduler LEAKBENCH_SCHED names
+ * (threads | coroutines; default threads) with LEAKBENCH_WORKERS workers:
+ *   - park_unpark_round_trip_ns: two tasks pass a token back and forth
+ *     with nothing but the seam's park and unpark (rt_sched.h), the floor
+ *     under every channel hand-off;
+ *   - a crowd of LEAKBENCH_BENCH_CROWD tasks (default 50,000 on coroutines,
+ *     2,000 on threads, whose tasks are OS threads) each blocked in a select
+ *     on (jobs, ctx.done) like the seed's leaked workers: the time to create
+ *     it until all are blocked, the resident memory it added per task
+ *     (RSS delta from /proc/self/statm; measured first, on fresh stacks,
+ *     because pooled stacks stay resident and a second crowd would cost
+ *     nothing), and the time from cancelling ctx until every one exited.
+ * Timings are medians of LEAKBENCH_BENCH_REPS (default 3) repetitions;
+ * every number printed is measured in this run.  Exit status 1 if a
+ * benchmark could not run.
+ */
+#include "rt_sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int reps = 3;
+static int failed;
+
+static long env_long(const char *name, long def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || x <= 0) {
+        fprintf(stderr, "sched_coro_bench: %s=%s: expected a positive integer\n", name, v);
+        exit(2);
+    }
+    return x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(const double *v, int n)
+{
+    double s[32];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static long resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) return -1;
+    long size, res;
+    int n = fscanf(f, "%ld %ld", &size, &res);
+    fclose(f);
+    return n == 2 ? res * sysconf(_SC_PAGESIZE) : -1;
+}
+
+/* ------------------------------------------------- park/unpark floor -- */
+
+typedef struct token_pair {
+    rt_task *a, *b;
+    _Atomic int turn; /* 0: a's turn, 1: b's */
+    long rounds;
+    _Atomic int b_ready, b_done;
+} token_pair;
+
+static void token_b(void *p)
+{
+    token_pair *tp = p;
+    tp->b = rt_self();
+    atomic_store(&tp->b_ready, 1);
+    for (long i = 0; i < tp->rounds; i++) {
+        while (atomic_load(&tp->turn) != 1) rt__sched->park(RT_FOREVER);
+        atomic_store(&tp->turn, 0);
+        rt__sched->unpark(tp->a);
+    }
+    atomic_store(&tp->b_done, 1);
+}
+
+static double bench_park_unpark(long rounds)
+{
+    token_pair tp = {.a = rt_self(), .rounds = rounds};
+    if (rt_go("token-b", token_b, &tp) != 0) {
+        failed = 1;
+        return -1;
+    }
+    while (!atomic_load(&tp.b_ready)) rt_yield();
+    rt_time t0 = rt_now();
+    for (long i = 0; i < rounds; i++) {
+        atomic_store(&tp.turn, 1);
+        rt__sched->unpark(tp.b);
+        while (atomic_load(&tp.turn) != 0) rt__sched->park(RT_FOREVER);
+    }
+    double ns = (double)(rt_now() - t0) / (double)rounds;
+    while (!atomic_load(&tp.b_done) || rt_live_tasks() > 1) rt_sleep(RT_US(100), NULL);
+    return ns;
+}
+
+/* ----------------------------------------------------- blocked crowd -- */
+
+typedef struct crowd {
+    rt_chan *jobs;
+    rt_ctx *ctx;
+    rt_wg *exited;
+} crowd;
+
+static void crowd_worker(void *p)
+{
+    crowd *c = p;
+    rt_case cs[] = {RT_RECV_CASE(c->jobs)};
+    rt_select(cs, 1, false, c->ctx);
+    rt_wg_done(c->exited);
+}
+
+typedef struct crowd_result {
+    double create_ms, cancel_ms, rss_per_task;
+    int spawned;
+} crowd_result;
+
+static crowd_result bench_crowd(int k)
+{
+    crowd_result r = {0};
+    crowd c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
+    rt_counters *ctr = rt_counters_get();
+    int64_t base = atomic_load(&ctr->by_op[RT_OP_SELECT]);
+    long rss0 = resident_bytes();
+    rt_time t0 = rt_now();
+    for (int i = 0; i < k; i++) {
+        rt_wg_add(c.exited, 1);
+        if (rt_go("crowd-worker", crowd_worker, &c) != 0) {
+            rt_wg_done(c.exited);
+            fprintf(stderr, "sched_coro_bench: started only %d of %d blocked tasks\n", i, k);
+            failed = 1;
+            break;
+        }
+        r.spawned++;
+    }
+    while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base < r.spawned) rt_sleep(RT_US(200), NULL);
+    r.create_ms = (double)(rt_now() - t0) / 1e6;
+    r.rss_per_task = r.spawned ? (double)(resident_bytes() - rss0) / r.spawned : 0;
+    rt_time t1 = rt_now();
+    rt_ctx_cancel(c.ctx);
+    rt_wg_wait(c.exited, NULL);
+    while (rt_live_tasks() > 1) rt_yield();
+    r.cancel_ms = (double)(rt_now() - t1) / 1e6;
+    rt_ctx_release(c.ctx);
+    rt_wg_free(c.exited);
+    rt_chan_free(c.jobs);
+    return r;
+}
+
+/* -------------------------------------------------------------- main -- */
+
+typedef struct bench_args {
+    const char *sched;
+    int crowd;
+    long rounds;
+} bench_args;
+
+static void bench_main(void *arg)
+{
+    bench_args *a = arg;
+    double create[32], cancel[32], pu[32];
+    /* The crowd first: its resident memory is measured on fresh stacks. */
+    crowd_result first = {0};
+    for (int i = 0; i < reps; i++) {
+        crowd_result r = bench_crowd(a->crowd);
+        if (i == 0) first = r;
+        create[i] = r.create_ms;
+        cancel[i] = r.cancel_ms;
+    }
+    for (int i = 0; i < reps; i++) pu[i] = bench_park_unpark(a->rounds);
+    printf("{\n  \"benchmark\": \"sched_coro_bench\",\n  \"scheduler\": \"%s\",\n"
+           "  \"repetitions\": %d,\n  \"cpus\": %ld,\n",
+           a->sched, reps, sysconf(_SC_NPROCESSORS_ONLN));
+    printf(
+        "  \"park_unpark_round_trip_ns\": {\"median\": %.1f, \"unit\": \"ns\", \"rounds\": %ld},\n",
+        median(pu, reps), a->rounds);
+    printf("  \"crowd_tasks\": %d,\n", first.spawned);
+    printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n",
+           median(create, reps));
+    printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n",
+           median(cancel, reps));
+    printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "
+           "\"note\": \"first crowd, fresh stacks\"}\n}\n",
+           first.rss_per_task);
+}
+
+int main(void)
+{
+    rt_config cfg = {0};
+    const char *s = getenv("LEAKBENCH_SCHED");
+    if (s && *s && rt_sched_parse(s, &cfg.sched) != 0) {
+        fprintf(stderr, "sched_coro_bench: LEAKBENCH_SCHED=%s: expected threads or coroutines\n",
+                s);
+        return 2;
+    }
+    cfg.workers = (int)env_long("LEAKBENCH_WORKERS", 0);
+    cfg.seed = (uint64_t)env_long("LEAKBENCH_SEED", 1);
+    reps = (int)env_long("LEAKBENCH_BENCH_REPS", 3);
+    if (reps > 32) reps = 32;
+    bench_args a = {
+        .sched = rt_sched_name(cfg.sched),
+        .crowd =
+            (int)env_long("LEAKBENCH_BENCH_CROWD", cfg.sched == RT_SCHED_COROUTINES ? 50000 : 2000),
+        .rounds = cfg.sched == RT_SCHED_COROUTINES ? 1000000 : 20000,
+    };
+    int rc = rt_run(&cfg, bench_main, &a);
+    if (rc != 0) {
+        fprintf(stderr, "sched_coro_bench: rt_run(%s): %s\n", a.sched, rt_strerror(rc));
+        return 1;
+    }
+    return failed;
+}

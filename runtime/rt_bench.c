@@ -15,7 +15,8 @@
  *     from cancel until every one of them has exited, for K = 120 and K =
  *     LEAKBENCH_BENCH_BIG (default 10000), plus how long it took to create
  *     the big crowd and the resident memory it added per blocked task (RSS
- *     delta from /proc/self/statm divided by K).
+ *     delta from /proc/self/statm divided by K); and, as the OS floor for
+ *     the big crowd, K bare pthreads woken by one condvar broadcast.
  * Environment: LEAKBENCH_SCHED, LEAKBENCH_WORKERS, LEAKBENCH_SEED,
  * LEAKBENCH_BENCH_REPS (default 5), LEAKBENCH_BENCH_BIG (default 10000),
  * LEAKBENCH_BENCH_SCALE (multiplies iteration counts; default 1).
@@ -333,13 +334,76 @@ static crowd_result bench_cancel_crowd(int k)
     return r;
 }
 
+/* The OS floor for the same thing: K bare pthreads (same 64 KiB stacks)
+ * waiting on one condition variable; time from the broadcast until every
+ * one has returned from its function. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool go;
+    int waiting;
+    _Atomic int alive;
+} bare_crowd;
+
+static void *bare_crowd_thread(void *p)
+{
+    bare_crowd *b = p;
+    pthread_mutex_lock(&b->mu);
+    b->waiting++;
+    while (!b->go) pthread_cond_wait(&b->cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    atomic_fetch_sub(&b->alive, 1);
+    return NULL;
+}
+
+static double bench_bare_crowd(int k)
+{
+    static bare_crowd b; /* outlives the detached threads' last access */
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    b.go = false;
+    b.waiting = 0;
+    atomic_store(&b.alive, 0);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    int started = 0;
+    for (; started < k; started++) {
+        atomic_fetch_add(&b.alive, 1);
+        pthread_t th;
+        if (pthread_create(&th, &attr, bare_crowd_thread, &b) != 0) {
+            atomic_fetch_sub(&b.alive, 1);
+            failed = 1;
+            break;
+        }
+    }
+    pthread_attr_destroy(&attr);
+    for (;;) {
+        pthread_mutex_lock(&b.mu);
+        int w = b.waiting;
+        pthread_mutex_unlock(&b.mu);
+        if (w == started) break;
+        rt_sleep(RT_US(200), NULL);
+    }
+    rt_time t0 = rt_now();
+    pthread_mutex_lock(&b.mu);
+    b.go = true;
+    pthread_cond_broadcast(&b.cv);
+    pthread_mutex_unlock(&b.mu);
+    while (atomic_load(&b.alive) > 0) rt_yield();
+    double ms = (double)(rt_now() - t0) / 1e6;
+    rt_sleep(RT_MS(20), NULL); /* let the last threads finish unlocking */
+    return ms;
+}
+
 /* --------------------------------------------------------------- main -- */
 
 static void bench_main(void *arg)
 {
     const char *sched = arg;
     double pp[64], bare[64], ratio[64], buf[64], pool[64], spawn[64];
-    double c120[64], bigc[64], bigcreate[64], rss[64];
+    double c120[64], bigc[64], bigcreate[64], rss[64], bigbare[64];
     long pp_rounds = 20000 * scale, buf_n = 500000 * scale, pool_n = 200000 * scale;
     long spawn_n = 2000 * scale;
     for (int i = 0; i < reps; i++) {
@@ -359,6 +423,7 @@ static void bench_main(void *arg)
         bigcreate[i] = r.create_ms;
         rss[i] = r.rss_per_task;
         spawned = r.spawned;
+        bigbare[i] = bench_bare_crowd(big);
     }
     emit("{\n  \"benchmark\": \"rt_bench\",\n  \"scheduler\": \"%s\",\n  \"repetitions\": %d,\n"
          "  \"cpus\": %ld",
@@ -373,6 +438,7 @@ static void bench_main(void *arg)
     emit_metric("cancel_120_blocked_until_exited_ms", "ms", c120, reps);
     emit(",\n  \"big_crowd_workers\": %d", spawned);
     emit_metric("cancel_big_crowd_until_exited_ms", "ms", bigc, big_reps);
+    emit_metric("bare_pthread_big_crowd_broadcast_until_exited_ms", "ms", bigbare, big_reps);
     emit_metric("create_big_crowd_until_blocked_ms", "ms", bigcreate, big_reps);
     emit_metric("resident_bytes_per_blocked_task", "bytes", rss, big_reps);
     emit(",\n  \"iterations\": {\"pingpong\": %ld, \"buffered\": %ld, \"seed_pool\": %ld, "

@@ -19,11 +19,14 @@
  * completed through another channel (or timed out) and the peer just drops
  * that waiter.  The winner copies the value and the result while it still
  * holds the channel lock, then — after unlocking every channel, since no
- * one parks or unparks under a channel lock — unparks the owner and only
- * then stores DONE.  The owner does not return before it sees DONE, so no
- * unpark ever targets a task whose blocking call has returned (the seam's
- * rule); if it wakes and sees CLAIMED it yields until DONE, which is a few
- * instructions away.  On a deadline the owner claims its own sel (SELF).
+ * one parks or unparks under a channel lock — stores DONE and unparks the
+ * owner.  The owner may see DONE and return before the unpark lands; the
+ * waker counts itself in the task's `wakers` from the CAS until its unpark
+ * has returned, and rt__task_body waits for that count to drop before the
+ * task can be freed (the seam's rule).  The stray permit only makes a
+ * later park return early.  An owner that wakes and sees CLAIMED (the
+ * waker is between its CAS and DONE) yields until DONE.  On a deadline the owner claims its own sel
+ * (SELF).
  *
  * The implicit context case is the ctx's done channel, closed on cancel, so
  * cancellation is just close waking every waiter.
@@ -89,20 +92,27 @@ static rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
  * caller's wake list. */
 static void complete(rt__waiter *w, int result, rt__sel **wake)
 {
+    /* The owner is still waiting (we won its CAS), so its task is alive;
+     * count ourselves in flight until our unpark has returned. */
+    if (w->sel->task) atomic_fetch_add_explicit(&w->sel->task->wakers, 1, memory_order_relaxed);
     w->sel->winner = w->case_idx;
     w->sel->result = result;
     w->sel->wake_next = *wake;
     *wake = w->sel;
 }
 
-/* Unparks every owner on the list; call with no channel lock held. */
+/* Publishes DONE to every owner on the list and unparks it; call with no
+ * channel lock held.  After DONE the owner may return and its rt__sel (on
+ * its stack) is gone, so read it first; the task itself stays valid until
+ * our wakers count is dropped. */
 static void wake_all(rt__sel *s)
 {
     while (s) {
         rt__sel *next = s->wake_next;
         rt_task *t = s->task;
-        rt__sched->unpark(t);
         atomic_store_explicit(&s->state, RT__SEL_DONE, memory_order_release);
+        rt__sched->unpark(t);
+        atomic_fetch_sub_explicit(&t->wakers, 1, memory_order_release);
         s = next;
     }
 }
@@ -379,8 +389,10 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         state = atomic_load_explicit(&sel.state, memory_order_acquire);
         if (state == RT__SEL_DONE) break;
         if (state == RT__SEL_CLAIMED) {
-            /* The waker is between its CAS and its unpark: a few
-             * instructions; let it run. */
+            /* The waker is between its CAS and DONE: a few instructions
+             * and its unlocks.  Yield rather than spin: measured, spinning
+             * here is slower, since the woken owner often runs on the
+             * waker's CPU and would keep it from finishing. */
             rt__sched->yield();
             continue;
         }

@@ -15,9 +15,13 @@
  *  - unpark(t): may be called from any thread, including threads that are
  *    not tasks (the timer thread).  Never call it while holding a channel
  *    lock is the rule for callers (it may switch tasks on coroutines).
- *  - A task's struct stays valid until the task has returned from its
- *    function; the core guarantees that no unpark targets a task after the
- *    blocking operation that it was parked in has returned.
+ *  - A task's struct stays valid until rt__task_body has returned; the
+ *    core guarantees that no unpark targets a task after that (wakers in
+ *    flight are counted in rt_task.wakers and rt__task_body waits for
+ *    them).  An unpark may arrive after the blocking call it was meant
+ *    for has returned (the waker publishes the result first, then
+ *    unparks): it leaves a permit that makes a later park return early,
+ *    which callers absorb by re-checking their condition.
  *  - timer_start(when, cb, arg): runs cb(arg) on some thread (never inside
  *    a channel lock) at or after `when`; timer_stop returns true if it
  *    prevented the call, false if cb already ran or is running.  Every
@@ -59,6 +63,11 @@ struct rt_task {
      * writes them and the snapshot reads them under this spin flag (held
      * for a few stores; innermost in the lock order). */
     atomic_flag info_lock;
+
+    /* Wakers that have completed this task's blocking operation and have
+     * not yet returned from unpark(); rt__task_body waits for zero before
+     * the scheduler may free the task. */
+    _Atomic int wakers;
 
     /* select's random choice among ready cases (xorshift64*), seeded from
      * rt_config.seed and the task id; touched only by the task itself. */

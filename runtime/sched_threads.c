@@ -12,8 +12,8 @@
  * so an unpark that comes first is remembered and an unpark of a running
  * task costs one atomic.  park consumes a permit if there is one, may spin
  * (LEAKBENCH_PARK_SPINS, off by default), then announces 2 and sleeps in
- * FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline.  The atomics, not the futex, carry the
- * happens-before edges, so ThreadSanitizer understands them.
+ * FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline.  The atomics, not the futex, carry
+ * the happens-before edges, so ThreadSanitizer understands them.
  *
  * Timers.  One internal thread serves every timer from a min-heap ordered
  * by expiry, sleeping on a CLOCK_MONOTONIC condition variable.  It runs the

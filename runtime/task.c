@@ -166,6 +166,9 @@ void rt__task_body(rt_task *t)
     t->fn(t->arg);
     task_unregister(t);
     if (t->join_wg) rt_wg_done(t->join_wg);
+    /* A waker that completed our last blocking call may still be inside
+     * unpark(t): the scheduler must not free t before it is out. */
+    while (atomic_load_explicit(&t->wakers, memory_order_acquire) != 0) rt__sched->yield();
 }
 
 /* ------------------------------------------------------------- rt_run -- */

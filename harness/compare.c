@@ -318,6 +318,13 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
     if (!same_spec(base, next))
         note(out, "the two runs used different specs (load, durations or thresholds differ); "
                   "differences may come from that");
+    const json_t *docs[2] = {base, next};
+    for (int d = 0; d < 2; d++) {
+        const char *status = json_string_value(json_object_get(docs[d], "status"));
+        if (status && strcmp(status, "complete"))
+            note(out, "the %s run's status is \"%s\": its results are partial", d ? "new" : "base",
+                 status);
+    }
     const char *hb = json_string_value(json_object_get(json_object_get(base, "host"), "cpu_model"));
     const char *hn = json_string_value(json_object_get(json_object_get(next, "host"), "cpu_model"));
     if (hb && hn && strcmp(hb, hn)) note(out, "the runs come from different CPUs (%s, %s)", hb, hn);

@@ -317,6 +317,11 @@ static void nulls(void **state)
     assert_int_equal(row(&c, "leaky", "recovery_ms")->verdict, LB_UNCHANGED); /* null both */
     assert_int_equal(lb_comparison_exit_code(&c), LB_EXIT_FAIL);
     lb_comparison_free(&c);
+    /* An interrupted run is said to be partial. */
+    json_object_set_new(next, "status", json_string("interrupted"));
+    compare_docs(base, next, &c);
+    assert_non_null(strstr(c.notes, "new run's status is \"interrupted\""));
+    lb_comparison_free(&c);
     /* A scenario missing from the new run cannot be judged. */
     json_object_set_new(scenario0(next), "name", json_string("renamed"));
     compare_docs(base, next, &c);

@@ -1266,7 +1266,14 @@ static void coro_yield(void)
         return;
     }
     bool global_waiting = atomic_load(&S.global.len) > 0;
-    if (runq_empty(w) && !global_waiting && !timers_due(w)) return;
+    if (runq_empty(w) && !global_waiting && !timers_due(w)) {
+        /* Nothing else to run here: the caller is spin-waiting for another
+         * worker (select waits out a waker between its claim and its
+         * unpark this way).  Give the CPU away in case that worker's thread
+         * was preempted on this core. */
+        sched_yield();
+        return;
+    }
     if (global_waiting) w->global_first = true;
     switch_away(w, w->current, ACT_YIELD);
 }

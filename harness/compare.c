@@ -473,6 +473,16 @@ static void md_text(FILE *f, const char *s)
     }
 }
 
+/* Writes s as a Markdown code span: nothing inside is interpreted, so
+ * only backticks (which would end it), '|' (which would end a table cell)
+ * and newlines need replacing. */
+static void md_code(FILE *f, const char *s)
+{
+    fputc('`', f);
+    for (; *s; s++) fputc(*s == '`' ? '\'' : *s == '|' ? '/' : *s == '\n' ? ' ' : *s, f);
+    fputc('`', f);
+}
+
 int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const char *base_name,
                                  const char *new_name, char *err, size_t errlen)
 {
@@ -485,11 +495,11 @@ int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const
             code == LB_EXIT_FAIL           ? "regression"
             : code == LB_EXIT_INCONCLUSIVE ? "inconclusive"
                                            : "pass");
-    fprintf(f, "Base `");
-    md_text(f, base_name);
-    fprintf(f, "`, new `");
-    md_text(f, new_name);
-    fprintf(f, "`; significance level %g, noise threshold %g%%.\n\n", c->opts.alpha,
+    fprintf(f, "Base ");
+    md_code(f, base_name);
+    fprintf(f, ", new ");
+    md_code(f, new_name);
+    fprintf(f, "; significance level %g, noise threshold %g%%.\n\n", c->opts.alpha,
             c->opts.noise * 100);
     fprintf(f,
             "**%zu regressed**, %zu improved, %zu unchanged, %zu inconclusive; %zu volatile "

@@ -619,17 +619,27 @@ int lb_thresholds_evaluate(const lb_threshold_set *set, const json_t *scenario, 
     return 0;
 }
 
-/* Finds the spec's own entry for a scenario (spec "scenarios" holding
- * objects with a "name"), or NULL. */
-static const json_t *spec_scenario(const json_t *spec, const char *name, size_t *index)
+/* The thresholds that apply to results scenario number i, and the JSON
+ * path to name them by: the scenario's own "spec" as run (what `leakbench
+ * run` writes), else the entry of results "spec"."scenarios" whose "name"
+ * or "scenario" matches. */
+static const json_t *scenario_thresholds(const json_t *spec, const json_t *scenario, size_t i,
+                                         char *path, size_t len)
 {
-    const json_t *scenarios = json_object_get(spec, "scenarios");
-    for (size_t i = 0; name && i < json_array_size(scenarios); i++) {
-        const json_t *s = json_array_get(scenarios, i);
+    const json_t *own = json_object_get(json_object_get(scenario, "spec"), "thresholds");
+    if (own) {
+        snprintf(path, len, "$.scenarios[%zu].spec.thresholds", i);
+        return own;
+    }
+    const char *name = json_string_value(json_object_get(scenario, "name"));
+    const json_t *list = json_object_get(spec, "scenarios");
+    for (size_t k = 0; name && k < json_array_size(list); k++) {
+        const json_t *s = json_array_get(list, k);
         const char *n = json_string_value(json_object_get(s, "name"));
+        if (!n) n = json_string_value(json_object_get(s, "scenario"));
         if (n && !strcmp(n, name)) {
-            *index = i;
-            return s;
+            snprintf(path, len, "$.spec.scenarios[%zu].thresholds", k);
+            return json_object_get(s, "thresholds");
         }
     }
     return NULL;
@@ -639,11 +649,11 @@ int lb_thresholds_apply(json_t *results, size_t *n_failed, char *err, size_t err
 {
     const json_t *spec = json_object_get(results, "spec");
     const char *file = json_string_value(json_object_get(spec, "path"));
-    if (!file) file = "spec";
+    if (!file) file = "results";
     *n_failed = 0;
     lb_threshold_set global;
-    int rc = lb_thresholds_parse(json_object_get(spec, "thresholds"), file, "$.thresholds", &global,
-                                 err, errlen);
+    int rc = lb_thresholds_parse(json_object_get(spec, "thresholds"), file, "$.spec.thresholds",
+                                 &global, err, errlen);
     if (rc) return rc;
     json_t *verdicts = json_array();
     if (!verdicts) rc = -ENOMEM;
@@ -651,15 +661,11 @@ int lb_thresholds_apply(json_t *results, size_t *n_failed, char *err, size_t err
     for (size_t i = 0; !rc && i < json_array_size(scenarios); i++) {
         const json_t *scenario = json_array_get(scenarios, i);
         rc = lb_thresholds_evaluate(&global, scenario, verdicts, n_failed);
-        size_t index = 0;
-        const json_t *own =
-            spec_scenario(spec, json_string_value(json_object_get(scenario, "name")), &index);
+        char path[80];
+        const json_t *own = scenario_thresholds(spec, scenario, i, path, sizeof path);
         if (!rc && own) {
-            char path[64];
             lb_threshold_set local;
-            snprintf(path, sizeof path, "$.scenarios[%zu].thresholds", index);
-            rc = lb_thresholds_parse(json_object_get(own, "thresholds"), file, path, &local, err,
-                                     errlen);
+            rc = lb_thresholds_parse(own, file, path, &local, err, errlen);
             if (!rc) rc = lb_thresholds_evaluate(&local, scenario, verdicts, n_failed);
             lb_thresholds_free(&local);
         }

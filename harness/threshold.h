@@ -113,10 +113,12 @@ int lb_thresholds_check_spec(const json_t *spec, const char *file, char *err, si
 int lb_thresholds_evaluate(const lb_threshold_set *set, const json_t *scenario, json_t *out,
                            size_t *n_failed);
 
-/* Evaluates a whole results document in place: the thresholds are taken
- * from results "spec" (top level, and per scenario where the spec has a
- * "scenarios" array of objects with a matching "name"), and results
- * "thresholds" is replaced by the list of verdicts.  *n_failed counts
+/* Evaluates a whole results document in place (e.g. to re-check a saved
+ * results.json): the thresholds are results "spec"."thresholds" (applied
+ * to every scenario) plus each scenario's own: its "spec"."thresholds" as
+ * run, or else those of the results "spec"."scenarios" entry with the
+ * same "name"/"scenario".  Results "thresholds" is replaced by the list
+ * of verdicts.  *n_failed counts
  * failures.  Returns 0, -EINVAL with err filled (a spec threshold does not
  * parse), or -ENOMEM. */
 int lb_thresholds_apply(json_t *results, size_t *n_failed, char *err, size_t errlen);

@@ -253,6 +253,22 @@ static void apply_to_results(void **state)
     assert_int_equal(failed, 2);
     assert_int_equal(json_array_size(json_object_get(doc, "thresholds")), 5);
     json_decref(doc);
+
+    /* The layout `leakbench run` writes: each scenario's spec as run. */
+    doc = load_fixture();
+    json_object_del(json_object_get(doc, "spec"), "thresholds");
+    json_object_set_new(json_array_get(json_object_get(doc, "scenarios"), 0), "spec",
+                        json_pack("{s:s, s:{s:s, s:s}}", "scenario", "timeout_leak", "thresholds",
+                                  "graceful.leaked_tasks", "== 0", "leaky.leaked_tasks", "< 10"));
+    assert_int_equal(lb_thresholds_apply(doc, &failed, err, sizeof err), 0);
+    assert_int_equal(failed, 1);
+    assert_int_equal(json_array_size(json_object_get(doc, "thresholds")), 2);
+    json_object_set_new(json_object_get(json_object_get(first_scenario(doc), "spec"), "thresholds"),
+                        "leaky.peak_taks", json_string("> 1"));
+    assert_int_equal(lb_thresholds_apply(doc, &failed, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "scenarios/quick.json: $.scenarios[0].spec.thresholds["
+                                "\"leaky.peak_taks\"]: key"));
+    json_decref(doc);
 }
 
 int main(void)

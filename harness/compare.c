@@ -355,6 +355,16 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
                     lb_metric_values_free(&bv);
                     return -ENOMEM;
                 }
+                if (bv.present && nv.present && (!bv.recorded || !nv.recorded)) {
+                    /* A field one leakbench version writes and the other
+                     * does not: nothing to compare, and not a failure. */
+                    if (vi == 0)
+                        note(out, "%s: %s is not recorded in the %s results: not compared", name,
+                             m->name, !bv.recorded ? "base" : "new");
+                    lb_metric_values_free(&bv);
+                    lb_metric_values_free(&nv);
+                    continue;
+                }
                 lb_compare_row *r = add_row(out);
                 if (r) {
                     snprintf(r->scenario, sizeof r->scenario, "%s", name);

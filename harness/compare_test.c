@@ -317,6 +317,23 @@ static void nulls(void **state)
     assert_int_equal(row(&c, "leaky", "recovery_ms")->verdict, LB_UNCHANGED); /* null both */
     assert_int_equal(lb_comparison_exit_code(&c), LB_EXIT_FAIL);
     lb_comparison_free(&c);
+    /* A field an older writer did not record is skipped, not judged. */
+    json_t *old = load(SINGLE);
+    size_t k;
+    json_t *run;
+    json_array_foreach(json_object_get(scenario0(old), "runs"), k, run)
+        json_object_del(json_object_get(run, "metrics"), "shutdown_ms");
+    json_object_del(json_object_get(json_object_get(scenario0(old), "summary"), "leaky"),
+                    "shutdown_ms");
+    json_object_del(json_object_get(json_object_get(scenario0(old), "summary"), "graceful"),
+                    "shutdown_ms");
+    compare_docs(old, base, &c);
+    for (size_t i = 0; i < c.n; i++)
+        assert_true(!c.rows[i].metric || strcmp(c.rows[i].metric->name, "shutdown_ms"));
+    assert_non_null(strstr(c.notes, "shutdown_ms is not recorded in the base results"));
+    assert_int_equal(lb_comparison_exit_code(&c), LB_EXIT_OK);
+    lb_comparison_free(&c);
+    json_decref(old);
     /* An interrupted run is said to be partial. */
     json_object_set_new(next, "status", json_string("interrupted"));
     compare_docs(base, next, &c);

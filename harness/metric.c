@@ -201,6 +201,9 @@ int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metr
         const char *v = json_string_value(json_object_get(run, "variant"));
         if (!v || strcmp(v, variant)) continue;
         out->n_runs++;
+        if (get_path(run, m->run_path) ||
+            (m->source == LB_SRC_GUARD && json_object_get(run, "guard")))
+            out->recorded = true;
         double value;
         if (run_value(run, m, &value)) out->samples[out->n++] = value;
     }
@@ -212,6 +215,7 @@ int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metr
     if (json_is_object(entry) && (json_is_number(median) || json_is_null(median))) {
         out->from_summary = true;
         out->present = true;
+        out->recorded = true;
         out->has_median = json_is_number(median);
         out->median = out->has_median ? json_number_value(median) * m->scale : NAN;
     } else if (out->n) {

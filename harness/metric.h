@@ -61,6 +61,8 @@ const char *lb_metric_suggest(const char *name, size_t len);
 /* One metric of one variant in one scenario of a results file. */
 typedef struct lb_metric_values {
     bool present;      /* the variant has at least one run */
+    bool recorded;     /* some run (or the summary) has the field, even as null;
+                          false: written by a leakbench that did not know it */
     bool has_median;   /* false: the median is null (not measured) */
     double median;     /* scaled */
     size_t n_runs;     /* runs of this variant */

@@ -19,8 +19,8 @@
  * by expiry, sleeping on a CLOCK_MONOTONIC condition variable.  It runs the
  * callback without holding its lock.  A timer is freed by whichever of
  * "timer_stop was called" and "the callback has finished" comes second.
- * The thread is started once per process and kept (leaked tasks of an
- * earlier rt_run may still hold deadlines).
+ * The thread is started once per process (again in a forked child) and
+ * kept (leaked tasks of an earlier rt_run may still hold deadlines).
  */
 #include "rt_internal.h"
 
@@ -191,7 +191,6 @@ static pthread_cond_t timer_cond;
 static rt_timer **heap;
 static size_t heap_len, heap_cap;
 static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
-static int timer_thread_err;
 
 static void heap_swap(size_t a, size_t b)
 {
@@ -263,6 +262,26 @@ static void *timer_thread(void *unused)
     return NULL;
 }
 
+/* The timer thread of this process.  A forked child has none (only the
+ * forking thread survives fork), so it is (re)started whenever the pid
+ * changed; the atfork handlers keep timer_lock usable in the child. */
+static pid_t timer_pid;
+
+static void timer_atfork_prepare(void)
+{
+    pthread_mutex_lock(&timer_lock);
+}
+static void timer_atfork_parent(void)
+{
+    pthread_mutex_unlock(&timer_lock);
+}
+static void timer_atfork_child(void)
+{
+    /* The parent's pending timers belong to tasks that do not exist here. */
+    heap_len = 0;
+    pthread_mutex_unlock(&timer_lock);
+}
+
 static void timer_init_once(void)
 {
     pthread_condattr_t ca;
@@ -270,17 +289,31 @@ static void timer_init_once(void)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&timer_cond, &ca);
     pthread_condattr_destroy(&ca);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t th;
-    timer_thread_err = pthread_create(&th, &attr, timer_thread, NULL);
-    pthread_attr_destroy(&attr);
+    pthread_atfork(timer_atfork_prepare, timer_atfork_parent, timer_atfork_child);
+}
+
+/* Makes sure this process has a timer thread: 0 or a negative errno. */
+static int timer_thread_ensure(void)
+{
+    pthread_once(&timer_once, timer_init_once);
+    pthread_mutex_lock(&timer_lock);
+    int rc = 0;
+    if (timer_pid != getpid()) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_t th;
+        rc = -pthread_create(&th, &attr, timer_thread, NULL);
+        pthread_attr_destroy(&attr);
+        if (rc == 0) timer_pid = getpid();
+    }
+    pthread_mutex_unlock(&timer_lock);
+    return rc;
 }
 
 static rt_timer *thr_timer_start(rt_time when, void (*cb)(void *), void *arg)
 {
-    if (pthread_once(&timer_once, timer_init_once) != 0 || timer_thread_err) return NULL;
+    if (timer_thread_ensure() < 0) return NULL;
     rt_timer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->when = when;
@@ -332,9 +365,7 @@ static int thr_start(const rt_config *cfg)
     size_t want = cfg->stack_size ? cfg->stack_size : THREAD_STACK_DEFAULT;
     if (want < (size_t)PTHREAD_STACK_MIN) want = PTHREAD_STACK_MIN;
     stack_size = want;
-    if (pthread_once(&timer_once, timer_init_once) != 0 || timer_thread_err)
-        return -(timer_thread_err ? timer_thread_err : EAGAIN);
-    return 0;
+    return timer_thread_ensure();
 }
 
 static int thr_run_main(rt_task *t)

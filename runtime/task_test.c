@@ -6,6 +6,7 @@
 #include "rt_test_util.h"
 
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 typedef struct {
     rt_chan *gate;
@@ -121,6 +122,44 @@ static void run_errors(void **state)
     assert_null(rt_self());
 }
 
+/* A child forked by a process that already ran the runtime (so it has a
+ * timer thread the child does not inherit) still gets working deadlines. */
+static void __attribute__((unused)) deadline_main(void *p)
+{
+    int *rc = p;
+    rt_ctx *t = rt_ctx_with_timeout(NULL, RT_MS(20));
+    rt_chan *never = rt_chan_new(0);
+    void *v;
+    *rc = rt_chan_recv(never, &v, t);
+    rt_chan_free(never);
+    rt_ctx_release(t);
+}
+
+static void deadlines_work_after_fork(void **state)
+{
+    (void)state;
+#ifdef LEAKBENCH_TSAN
+    skip(); /* TSan does not support threads started after fork */
+#else
+    rt_config cfg = rt_test_config();
+    int rc = 0;
+    assert_int_equal(rt_run(&cfg, deadline_main, &rc), 0);
+    assert_int_equal(rc, -ETIMEDOUT);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(10);
+        int crc = 0;
+        int r = rt_run(&cfg, deadline_main, &crc);
+        _exit(r == 0 && crc == -ETIMEDOUT ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+#endif
+}
+
 static void names(void **state)
 {
     (void)state;
@@ -145,11 +184,9 @@ static void names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(live_tasks_and_snapshot),
-        cmocka_unit_test(spawn_misuse),
-        cmocka_unit_test(shared_counters_page),
-        cmocka_unit_test(run_errors),
-        cmocka_unit_test(names),
+        cmocka_unit_test(live_tasks_and_snapshot),   cmocka_unit_test(spawn_misuse),
+        cmocka_unit_test(shared_counters_page),      cmocka_unit_test(run_errors),
+        cmocka_unit_test(deadlines_work_after_fork), cmocka_unit_test(names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

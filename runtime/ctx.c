@@ -38,6 +38,7 @@ struct rt_ctx {
     rt_ctx *parent;              /* NULL for background */
     rt_ctx *children;            /* under this ctx's lock */
     rt_ctx *sib_prev, *sib_next; /* under the parent's lock */
+    rt_ctx *cancel_next;         /* private to the ctx_cancel that detached it */
     bool parent_linked;          /* under the parent's lock */
     rt_chan *done;
     rt_time deadline;
@@ -104,18 +105,23 @@ static void ctx_unlink_from_parent(rt_ctx *ctx)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Drops one reference; frees the context when it was the last, which drops
+ * its reference on the parent, and so on up the chain (a loop, not
+ * recursion: chains may be long and task stacks are small). */
 static void ctx_drop(rt_ctx *ctx)
 {
-    if (atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1) return;
-    /* Last reference.  It was cancelled by the release that got here (or
-     * earlier), so no timer is pending and it has no children left (each
-     * would hold a reference). */
-    ctx_unlink_from_parent(ctx);
-    rt_ctx *parent = ctx->parent;
-    rt__chan_release(ctx->done);
-    pthread_mutex_destroy(&ctx->lock);
-    free(ctx);
-    if (parent && !parent->background) ctx_drop(parent);
+    while (ctx && !ctx->background) {
+        if (atomic_fetch_sub_explicit(&ctx->refs, 1, memory_order_acq_rel) != 1) return;
+        /* Last reference.  It was cancelled by the release that got here
+         * (or earlier), so no timer is pending and it has no children
+         * left (each would hold a reference). */
+        ctx_unlink_from_parent(ctx);
+        rt_ctx *parent = ctx->parent;
+        rt__chan_release(ctx->done);
+        pthread_mutex_destroy(&ctx->lock);
+        free(ctx);
+        ctx = parent;
+    }
 }
 
 void rt__ctx_unref(rt_ctx *ctx)
@@ -137,44 +143,56 @@ static void deadline_fired(void *arg)
     ctx_drop(ctx); /* the timer's reference */
 }
 
-static void ctx_cancel(rt_ctx *ctx, int err, int cause)
+/*
+ * Cancels root and every descendant, breadth first with an explicit work
+ * list (cancel_next) rather than recursion, so a deep chain cannot
+ * overflow a small task stack.  Each context is handled under its own
+ * lock only: set err and cause once, take its timer, detach its children
+ * (taking a reference on each one still alive); then, with no lock held,
+ * stop the timer, close the done channel (waking every waiter) and move on
+ * to the children.
+ */
+static void ctx_cancel(rt_ctx *root, int err, int cause)
 {
-    if (!ctx || ctx->background) return;
-    pthread_mutex_lock(&ctx->lock);
-    if (atomic_load_explicit(&ctx->err, memory_order_relaxed) != 0) {
-        pthread_mutex_unlock(&ctx->lock);
-        return;
-    }
-    ctx->cause = cause;
-    atomic_store_explicit(&ctx->err, err, memory_order_release);
-    rt_timer *timer = ctx->timer;
-    ctx->timer = NULL;
-    /* Detach the children; keep a reference to each one still alive. */
-    rt_ctx *kids = ctx->children, *todo = NULL;
-    ctx->children = NULL;
-    while (kids) {
-        rt_ctx *k = kids;
-        kids = k->sib_next;
-        k->sib_prev = k->sib_next = NULL;
-        k->parent_linked = false;
-        if (ctx_try_retain(k)) {
-            k->sib_next = todo; /* reuse the link for our private list */
-            todo = k;
+    if (!root || root->background) return;
+    rt_ctx *todo = NULL; /* detached children, each holding our reference */
+    rt_ctx *ctx = root;
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        bool first = atomic_load_explicit(&ctx->err, memory_order_relaxed) == 0;
+        rt_timer *timer = NULL;
+        if (first) {
+            ctx->cause = cause;
+            atomic_store_explicit(&ctx->err, err, memory_order_release);
+            timer = ctx->timer;
+            ctx->timer = NULL;
+            rt_ctx *kids = ctx->children;
+            ctx->children = NULL;
+            while (kids) {
+                rt_ctx *k = kids;
+                kids = k->sib_next;
+                k->sib_prev = k->sib_next = NULL;
+                k->parent_linked = false;
+                if (ctx_try_retain(k)) {
+                    k->cancel_next = todo;
+                    todo = k;
+                }
+            }
         }
+        pthread_mutex_unlock(&ctx->lock);
+        if (first) {
+            /* A stopped timer never runs: drop the reference it held. */
+            if (timer && rt__sched->timer_stop(timer)) ctx_drop(ctx);
+            rt_chan_close(ctx->done);
+        }
+        if (ctx == root)
+            ctx_unlink_from_parent(root);
+        else
+            ctx_drop(ctx); /* the reference taken when it was detached */
+        if (!todo) break;
+        ctx = todo;
+        todo = ctx->cancel_next;
     }
-    pthread_mutex_unlock(&ctx->lock);
-
-    if (timer && rt__sched->timer_stop(timer)) ctx_drop(ctx); /* timer never fires */
-    rt_chan_close(ctx->done);
-    while (todo) {
-        rt_ctx *k = todo;
-        todo = k->sib_next;
-        /* The child is detached; nobody else uses its sibling links now. */
-        k->sib_next = NULL;
-        ctx_cancel(k, err, cause);
-        ctx_drop(k);
-    }
-    ctx_unlink_from_parent(ctx);
 }
 
 void rt_ctx_cancel(rt_ctx *ctx)

@@ -146,6 +146,33 @@ RT_TEST(release_in_any_order)
     rt_ctx_release(p);
 }
 
+/* Runs in a spawned task, whose stack is small (64 KiB on threads). */
+static void deep_chain(void *p)
+{
+    /* Deeper than a small task stack could hold with one frame per level. */
+    enum { DEPTH = 20000 };
+    rt_ctx **chain = malloc(DEPTH * sizeof *chain);
+    chain[0] = rt_ctx_with_cancel(NULL);
+    for (int i = 1; i < DEPTH; i++) chain[i] = rt_ctx_with_cancel(chain[i - 1]);
+    rt_ctx_cancel_cause(chain[0], -EIO);
+    CHECK_ERR(rt_ctx_err(chain[DEPTH - 1]), -ECANCELED);
+    CHECK_ERR(rt_ctx_cause(chain[DEPTH - 1]), -EIO);
+    CHECK(done_closed(chain[DEPTH - 1]));
+    /* Release root first: the leaf's release then frees the whole chain. */
+    for (int i = 0; i < DEPTH; i++) rt_ctx_release(chain[i]);
+    free(chain);
+    rt_wg_done(p);
+}
+
+RT_TEST(deep_chains_cancel_and_free_without_recursion)
+{
+    rt_wg *wg = rt_wg_new();
+    rt_wg_add(wg, 1);
+    CHECK_ERR(rt_go("deep-chain", deep_chain, wg), 0);
+    CHECK_ERR(rt_wg_wait(wg, NULL), 0);
+    rt_wg_free(wg);
+}
+
 RT_TEST(deadline_fires_on_time)
 {
     /* Behaviour, not speed: never before the deadline, and within a
@@ -298,6 +325,7 @@ int main(void)
         cmocka_unit_test(background_is_never_cancelled),
         cmocka_unit_test(cancellation_reaches_grandchildren_not_parents),
         cmocka_unit_test(release_in_any_order),
+        cmocka_unit_test(deep_chains_cancel_and_free_without_recursion),
         cmocka_unit_test(deadline_fires_on_time),
         cmocka_unit_test(child_inherits_earlier_parent_deadline),
         cmocka_unit_test(past_deadline_is_already_expired),

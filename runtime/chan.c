@@ -316,7 +316,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
             free(order);
             free(perm);
             free(waiters);
-            if (held_ctx) rt__ctx_unref(held_ctx);
+            if (held_ctx) rt_ctx_unref(held_ctx);
             return -ENOMEM;
         }
     }
@@ -449,7 +449,7 @@ out:
         ret = rt_ctx_err(held_ctx);
         if (ret == 0) ret = -ECANCELED;
     }
-    if (held_ctx) rt__ctx_unref(held_ctx);
+    if (held_ctx) rt_ctx_unref(held_ctx);
     if (order != order_small) {
         free(order);
         free(perm);

@@ -124,7 +124,7 @@ static void ctx_drop(rt_ctx *ctx)
     }
 }
 
-void rt__ctx_unref(rt_ctx *ctx)
+void rt_ctx_unref(rt_ctx *ctx)
 {
     if (ctx && !ctx->background) ctx_drop(ctx);
 }

@@ -117,6 +117,21 @@ RT_TEST(cancellation_reaches_grandchildren_not_parents)
     rt_wg_free(wg);
 }
 
+RT_TEST(unref_drops_without_cancelling)
+{
+    rt_ctx *c = rt_ctx_with_cancel(NULL);
+    rt_ctx_retain(c);
+    rt_ctx_unref(c); /* a watcher letting go */
+    CHECK_EQ(rt_ctx_err(c), 0);
+    CHECK(!done_closed(c));
+    rt_ctx_retain(c);
+    rt_ctx_release(c); /* release cancels even when others hold it */
+    CHECK_ERR(rt_ctx_err(c), -ECANCELED);
+    rt_ctx_unref(NULL);
+    rt_ctx_unref(rt_ctx_background());
+    rt_ctx_release(c);
+}
+
 RT_TEST(release_in_any_order)
 {
     /* Parents released before children: the children keep them alive and
@@ -324,6 +339,7 @@ int main(void)
         cmocka_unit_test(cancel_sets_err_once_and_closes_done),
         cmocka_unit_test(background_is_never_cancelled),
         cmocka_unit_test(cancellation_reaches_grandchildren_not_parents),
+        cmocka_unit_test(unref_drops_without_cancelling),
         cmocka_unit_test(release_in_any_order),
         cmocka_unit_test(deep_chains_cancel_and_free_without_recursion),
         cmocka_unit_test(deadline_fires_on_time),

@@ -175,6 +175,10 @@ void rt_ctx_cancel_cause(rt_ctx *ctx, int cause);
  * reference counted: a child holds its parent. */
 void rt_ctx_release(rt_ctx *ctx);
 rt_ctx *rt_ctx_retain(rt_ctx *ctx);
+/* Drops a reference taken with rt_ctx_retain WITHOUT cancelling: for a
+ * task that kept a context alive to watch it but does not own its
+ * lifetime (rt_ctx_release would cancel it for everyone). */
+void rt_ctx_unref(rt_ctx *ctx);
 rt_chan *rt_ctx_done(rt_ctx *ctx);          /* closed when cancelled; receive it in select */
 int rt_ctx_err(const rt_ctx *ctx);          /* 0, -ECANCELED or -ETIMEDOUT */
 int rt_ctx_cause(const rt_ctx *ctx);        /* the cause given to cancel_cause, else err */

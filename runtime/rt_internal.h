@@ -84,8 +84,6 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
 /* ----------------------------------------------------------- contexts -- */
 
 bool rt__ctx_is_background(const rt_ctx *ctx);
-/* Drops a reference taken with rt_ctx_retain without cancelling. */
-void rt__ctx_unref(rt_ctx *ctx);
 
 /* rt_go_at for a task that a join waits for: adds one to wg and has the
  * core call rt_wg_done(wg) after the task has left the registry. */

@@ -41,6 +41,7 @@
 #define RT_TEST_SANITIZED 0
 #endif
 
+/* Protects the first-failure record below; a leaf lock (tests only). */
 static pthread_mutex_t rt_test_lock = PTHREAD_MUTEX_INITIALIZER;
 static char rt_test_failure[1024];
 static int rt_test_failures;

@@ -32,19 +32,22 @@
  * sure a task is queued exactly once.  All of these are sequentially
  * consistent atomics (a Dekker-style store-then-load on both sides).
  *
- * Run queues.  Per worker: a run-next slot and a 256-entry ring in the
+ * Run queues.  Per worker: a run-next slot and a RUNQ_SIZE ring in the
  * style of Go's runq (single producer — the owning worker — and many
  * consumers by CAS on head), overflowing half of itself into a global
- * injection queue.  A task woken by a task lands in the waker's run-next
- * slot, so it runs as soon as the waker blocks (ping-pong stays on one
- * core, hot in cache); spawned tasks and tasks kicked out of run-next go to
- * the ring, and threads that are not workers use the injection queue.
- * Every 61st schedule looks at the injection queue first so it cannot
- * starve.  An idle worker steals half of another worker's ring.
+ * injection queue (a growable array of task pointers under a mutex).  A
+ * task woken by a task lands in the waker's run-next slot, so it runs as
+ * soon as the waker blocks (ping-pong stays on one core, hot in cache);
+ * spawned tasks and tasks kicked out of run-next go to the ring, and
+ * threads that are not workers use the injection queue.  Fairness: every
+ * GLOBAL_CHECK_EVERY schedules look at the injection queue first, and
+ * after RUNNEXT_STREAK_MAX run-next picks in a row the ring gets a turn.
+ * An idle worker steals half of another worker's ring.
  *
- * Idle workers.  A worker that finds nothing spins through the queues
- * once as a "spinning" worker, then registers as idle and sleeps on its own
- * futex word (with a timeout: its earliest timer, at most IDLE_POLL_NS).
+ * Idle workers.  A worker that finds nothing keeps looking for
+ * IDLE_SPIN_NS as the "spinning" worker, then registers as idle and sleeps
+ * on its own futex word (with a timeout: its earliest timer, at most
+ * IDLE_POLL_NS).
  * Producers wake an idle worker only when no worker is spinning (Go's
  * wakep), so a burst of work wakes one thread, not all of them.  The
  * last spinner that finds work wakes another.  The periodic wake-up lets
@@ -57,7 +60,9 @@
  * or finds it completely fired); callbacks (context deadlines) are run
  * after the lock is dropped.  Running tasks check the heap's earliest
  * expiry (one atomic load, plus a clock read only when a timer exists) on
- * every switch and drop to the scheduler context when it is due.
+ * every 8th switch and drop to the scheduler context when it is due; an
+ * idle worker sleeps until its earliest timer.  There is no preemption: a
+ * worker stuck in one task that never blocks fires no timers meanwhile.
  *
  * Stacks.  Fixed-size slots (STACK_DEFAULT, or rt_config.stack_size) carved
  * from large MAP_NORESERVE regions, so 50,000 stacks cost about a hundred
@@ -134,8 +139,9 @@
 #define STACK_CACHE_MAX    256                /* free slots a worker keeps */
 #define RUNQ_SIZE          1024
 #define MAX_WORKERS        256
-#define GLOBAL_CHECK_EVERY 61 /* schedules between injection-queue looks */
-#define RUNNEXT_STREAK_MAX 64 /* run-next picks before the ring gets a turn */
+#define GLOBAL_CHECK_EVERY 61            /* schedules between injection-queue looks */
+#define RUNNEXT_STREAK_MAX 64            /* run-next picks before the ring gets a turn */
+#define IDLE_SPIN_NS       (50 * 1000LL) /* an idle worker polls this long before sleeping */
 #define IDLE_POLL_NS       (10 * 1000 * 1000LL)
 #define CANARY_SEED        0x5afec0de57ac4b1dULL
 #define CANARY_ZONE        64 /* bytes at the top of a slot: the canary of the slot above */
@@ -1069,8 +1075,18 @@ static void task_release(worker *w, coro_task *t)
 
 /* ------------------------------------------------------- worker loop -- */
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 static coro_task *find_runnable(worker *w)
 {
+    rt_time spin_until = 0;
     for (;;) {
         if (atomic_load(&S.shutdown)) return NULL;
         run_timers(w);
@@ -1097,7 +1113,21 @@ static coro_task *find_runnable(worker *w)
             return t;
         }
 
-        /* Nothing: register as idle, then look once more before sleeping. */
+        /* Nothing: keep looking for a short while as the spinning worker
+         * (producers do not wake anyone meanwhile), since going to sleep and
+         * being woken costs two system calls and microseconds of latency. */
+        if (w->spinning && S.nworkers > 1) {
+            rt_time now = mono_now();
+            if (spin_until == 0) spin_until = now + IDLE_SPIN_NS;
+            if (now < spin_until) {
+                for (int i = 0; i < 32; i++) cpu_relax();
+                continue;
+            }
+        }
+        spin_until = 0;
+
+        /* Still nothing: register as idle, then look once more before
+         * sleeping. */
         uint32_t seen = atomic_load_explicit(&w->wake_word, memory_order_acquire);
         pthread_mutex_lock(&S.idle.lock);
         w->idle_next = S.idle.list;
@@ -1213,7 +1243,8 @@ static int coro_spawn(rt_task *bt)
 
 static rt_task *coro_self(void)
 {
-    worker *w = cur_worker();
+    /* A direct thread-local read is safe here: nothing below switches. */
+    worker *w = tls_worker;
     return w && w->current ? &w->current->base : NULL;
 }
 

@@ -5,9 +5,11 @@
  * Each test runs rt_run with the coroutine scheduler and drives the seam
  * directly from inside tasks: park/unpark permits, deadlines, unpark from a
  * thread that is not a task, timers, yield, 50,000 blocked tasks, tasks
- * spread over several workers, and the stack canary (checked in a child
- * process: this program re-executes itself with --overflow-child and
- * expects an abort naming sched_coro.c).  The seam tests hold on either
+ * spread over several workers, deep stacks trimmed when their slot is
+ * freed, the stack canary and the debug guard pages (checked in child
+ * processes: this program re-executes itself with --overflow-child, which
+ * must abort naming sched_coro.c, and --guard-child, which must die of
+ * SIGSEGV).  The seam tests hold on either
  * scheduler; test_seam_rules_on_env_scheduler runs them on the scheduler
  * LEAKBENCH_SCHED names, all the others on coroutines.
  * Every test has an alarm() time limit.  Checks inside tasks use CHECK
@@ -16,6 +18,7 @@
 #include "rt_sched.h"
 #include "rt_test_util.h"
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -38,15 +41,32 @@ static rt_config coro_config(int workers)
     return cfg;
 }
 
+typedef struct main_call {
+    void (*fn)(void *);
+    void *arg;
+} main_call;
+
+/* Runs the test's main, then waits (up to 10 s) for the tasks it started
+ * to finish returning: a task that has signalled "done" may not have left
+ * the runtime yet. */
+static void main_wrapper(void *p)
+{
+    main_call *mc = p;
+    mc->fn(mc->arg);
+    rt_time until = rt_now() + RT_MS(10000);
+    while (rt_live_tasks() > 1 && rt_now() < until) rt_sleep(RT_MS(1), NULL);
+}
+
 /* Runs fn as main on the coroutine scheduler (whatever LEAKBENCH_SCHED
  * says: this program tests the coroutine scheduler) and fails the test on
  * any CHECK that failed inside. */
 static void run_on(int workers, void (*fn)(void *), void *arg)
 {
     rt_config cfg = coro_config(workers);
+    main_call mc = {fn, arg};
     rt_test_failures = 0;
     rt_test_failure[0] = 0;
-    assert_int_equal(rt_run(&cfg, fn, arg), 0);
+    assert_int_equal(rt_run(&cfg, main_wrapper, &mc), 0);
     assert_int_equal(rt_live_tasks(), 0);
     if (rt_test_failures) fail_msg("%s (%d failed checks)", rt_test_failure, rt_test_failures);
 }
@@ -405,16 +425,17 @@ static void test_fifty_thousand_blocked_tasks(void **state)
 
 enum { SPREAD_TASKS = 8 };
 static pthread_t spread_threads[SPREAD_TASKS];
-static _Atomic int64_t spread_done;
+static _Atomic int64_t spread_started, spread_done;
 
 static void spread_task(void *p)
 {
     intptr_t i = (intptr_t)p;
     spread_threads[i] = pthread_self();
-    /* Busy for 30 ms without yielding: only another worker can run the
-     * rest meanwhile. */
-    rt_time until = rt_now() + RT_MS(30);
-    while (rt_now() < until) {
+    atomic_fetch_add(&spread_started, 1);
+    /* Busy without yielding until every task has started (at most 10 s):
+     * while this worker is held, only another worker can start the rest. */
+    rt_time until = rt_now() + RT_MS(10000);
+    while (atomic_load(&spread_started) < SPREAD_TASKS && rt_now() < until) {
     }
     atomic_fetch_add(&spread_done, 1);
 }
@@ -430,9 +451,12 @@ static void spread_main(void *arg)
 static void test_work_spreads_over_workers(void **state)
 {
     (void)state;
+    atomic_store(&spread_started, 0);
     atomic_store(&spread_done, 0);
     run_on(2, spread_main, NULL);
     assert_int_equal(atomic_load(&spread_done), SPREAD_TASKS);
+    /* All started while others were held busy: they cannot all have run on
+     * one worker thread. */
     int distinct = 1;
     for (int i = 1; i < SPREAD_TASKS; i++)
         if (!pthread_equal(spread_threads[i], spread_threads[0])) distinct = 2;
@@ -457,6 +481,70 @@ static void test_rt_run_again_with_other_geometry(void **state)
     }
     rt_config bad = coro_config(-1);
     assert_int_equal(rt_run(&bad, nothing_main, NULL), -EINVAL);
+}
+
+/* ------------------------------------------------- deep stacks trimmed -- */
+
+typedef struct deep_probe {
+    void *lo, *top;
+    _Atomic int64_t done;
+    int64_t resident_deep_pages; /* -1 until measured */
+    bool same_slot;
+} deep_probe;
+
+static void deep_task(void *p)
+{
+    deep_probe *dp = p;
+    void *canary;
+    rt__coro_stack_info(rt_self(), &dp->lo, &dp->top, &canary);
+    volatile char big[64 * 1024]; /* 64 KiB deep into a 128 KiB stack */
+    memset((char *)big, 0x5A, sizeof big);
+    atomic_store(&dp->done, 1);
+}
+
+static void shallow_task(void *p)
+{
+    deep_probe *dp = p;
+    void *lo, *top, *canary;
+    rt__coro_stack_info(rt_self(), &lo, &top, &canary);
+    dp->same_slot = lo == dp->lo && top == dp->top;
+    /* Pages more than 16 KiB below the top must have been given back. */
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    char *start = lo, *end = (char *)(((uintptr_t)top - 16 * 1024) & ~(uintptr_t)(ps - 1));
+    size_t npages = (size_t)(end - start) / ps;
+    unsigned char *vec = calloc(npages, 1);
+    int64_t resident = -1;
+    if (vec && mincore(start, (size_t)(end - start), vec) == 0) {
+        resident = 0;
+        for (size_t i = 0; i < npages; i++) resident += vec[i] & 1;
+    }
+    free(vec);
+    dp->resident_deep_pages = resident;
+    atomic_store(&dp->done, 2);
+}
+
+static void deep_main(void *arg)
+{
+    deep_probe *dp = arg;
+    CHECK_EQ(rt_go("deep", deep_task, dp), 0);
+    wait_for(&dp->done, 1);
+    rt__sched->yield(); /* the deep task's slot is freed once it switched away */
+    CHECK_EQ(rt_go("shallow", shallow_task, dp), 0);
+    wait_for(&dp->done, 2);
+}
+
+static void test_deep_stack_pages_returned_on_free(void **state)
+{
+    (void)state;
+    deep_probe dp = {.resident_deep_pages = -1};
+    rt_config cfg = coro_config(1);
+    cfg.stack_size = 128 * 1024;
+    rt_test_failures = 0;
+    assert_int_equal(rt_run(&cfg, deep_main, &dp), 0);
+    if (rt_test_failures) fail_msg("%s", rt_test_failure);
+    assert_int_equal(atomic_load(&dp.done), 2);
+    assert_true(dp.same_slot); /* one worker: the freed slot is reused first */
+    assert_int_equal(dp.resident_deep_pages, 0);
 }
 
 /* ------------------------------------------------------- stack canary -- */
@@ -488,9 +576,52 @@ static int overflow_child(void)
     return 5;
 }
 
-static void test_canary_overwrite_aborts_with_site(void **state)
+/* A real overflow: recursion with 1 KiB frames, 100 KiB through a 64 KiB
+ * stack.  The slots below it belong to 40 parked tasks, so without the
+ * guard page the recursion would scribble over mapped memory and return
+ * (exit 4 or a canary abort) instead of dying of SIGSEGV. */
+static int recurse(int n)
 {
-    (void)state;
+    volatile char frame[1024];
+    memset((char *)frame, n, sizeof frame);
+    return n > 0 ? recurse(n - 1) + frame[7] : frame[3];
+}
+
+static void guard_task(void *arg)
+{
+    (void)arg;
+    recurse(100);
+    _exit(4); /* not reached: the guard page stops the recursion */
+}
+
+static void parked_forever(void *arg)
+{
+    (void)arg;
+    rt__sched->park(RT_FOREVER);
+}
+
+static void guard_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 40; i++)
+        if (rt_go("filler", parked_forever, NULL) != 0) _exit(2);
+    if (rt_go("guarded", guard_task, NULL) != 0) _exit(2);
+    rt__sched->park(RT_FOREVER);
+}
+
+static int guard_child(void)
+{
+    rt_config cfg = coro_config(1);
+    cfg.stack_size = 64 * 1024;
+    cfg.debug_guard_pages = true;
+    rt_run(&cfg, guard_main, NULL);
+    return 5;
+}
+
+/* Runs this program with `arg` in a child; returns its wait status and its
+ * stderr in buf. */
+static int run_child(const char *arg, char *buf, size_t size)
+{
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
     pid_t pid = fork();
@@ -498,18 +629,40 @@ static void test_canary_overwrite_aborts_with_site(void **state)
     if (pid == 0) {
         dup2(pipefd[1], 2);
         close(pipefd[0]);
-        execl("/proc/self/exe", "sched_coro_test", "--overflow-child", (char *)NULL);
+        execl("/proc/self/exe", "sched_coro_test", arg, (char *)NULL);
         _exit(6);
     }
     close(pipefd[1]);
-    char buf[4096];
     size_t len = 0;
     ssize_t n;
-    while ((n = read(pipefd[0], buf + len, sizeof buf - 1 - len)) > 0) len += (size_t)n;
+    while (len < size - 1 && (n = read(pipefd[0], buf + len, size - 1 - len)) > 0) len += (size_t)n;
     buf[len] = '\0';
     close(pipefd[0]);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static void test_guard_page_stops_a_real_overflow(void **state)
+{
+    (void)state;
+    char buf[8192];
+    int status = run_child("--guard-child", buf, sizeof buf);
+#if defined(LEAKBENCH_ASAN) || defined(LEAKBENCH_TSAN)
+    /* The sanitizer's SEGV handler reports it and exits non-zero. */
+    assert_true(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+                                        WEXITSTATUS(status) != 4 && WEXITSTATUS(status) != 5));
+#else
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+#endif
+}
+
+static void test_canary_overwrite_aborts_with_site(void **state)
+{
+    (void)state;
+    char buf[4096];
+    int status = run_child("--overflow-child", buf, sizeof buf);
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGABRT);
     assert_non_null(strstr(buf, "sched_coro.c:"));
@@ -520,6 +673,7 @@ static void test_canary_overwrite_aborts_with_site(void **state)
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--overflow-child") == 0) return overflow_child();
+    if (argc > 1 && strcmp(argv[1], "--guard-child") == 0) return guard_child();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_permit_is_remembered_once, setup_alarm),
         cmocka_unit_test_setup(test_park_deadline, setup_alarm),
@@ -531,7 +685,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_fifty_thousand_blocked_tasks, setup_alarm),
         cmocka_unit_test_setup(test_work_spreads_over_workers, setup_alarm),
         cmocka_unit_test_setup(test_rt_run_again_with_other_geometry, setup_alarm),
+        cmocka_unit_test_setup(test_deep_stack_pages_returned_on_free, setup_alarm),
         cmocka_unit_test_setup(test_canary_overwrite_aborts_with_site, setup_alarm),
+        cmocka_unit_test_setup(test_guard_page_stops_a_real_overflow, setup_alarm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,9 +10,15 @@
  *             "client" task per request; closed model: N client tasks
  *             loop request after request until the load ends;
  *   settle    no new arrivals for settle_ms;
- *   shutdown  the root context is cancelled, variant.shutdown() runs and
- *             the child waits up to shutdown_grace_ms for every task but
- *             itself to end (that moment is the shutdown time);
+ *   shutdown  the root context is cancelled; the child waits for every
+ *             client task (spawned, whether or not it has entered
+ *             handle() yet) to finish, then variant.shutdown() runs, and
+ *             the child waits for every task but itself to end (that
+ *             moment, counted from the cancel, is the shutdown time).
+ *             Both waits share one deadline, shutdown_grace_ms after the
+ *             cancel: a leaky handler may never return, and then
+ *             shutdown() runs at the deadline with those clients still
+ *             inside handle() (their requests end up unanswered);
  *   exit      the live tasks left are snapshotted and grouped into the
  *             leak report; the child waits (up to 2 s) for the parent's
  *             final sample and _exits.
@@ -42,6 +48,9 @@ typedef struct child_run {
     void *state;
     rt_time load_start, load_end;
     _Atomic uint64_t next_id;
+    /* Client tasks spawned and not yet finished: counted before rt_go,
+     * so one that has not started running yet is counted too. */
+    _Atomic int64_t clients_active;
 } child_run;
 
 typedef struct client_arg {
@@ -95,11 +104,18 @@ static void serve(child_run *run, lb_request *req)
     count(&run->sh->outcome[outcome]);
 }
 
+static void client_finished(child_run *run)
+{
+    atomic_fetch_sub_explicit(&run->clients_active, 1, memory_order_release);
+}
+
 static void open_client(void *arg)
 {
     client_arg *ca = arg;
-    serve(ca->run, &ca->req);
+    child_run *run = ca->run;
+    serve(run, &ca->req);
     free(ca);
+    client_finished(run);
 }
 
 static void run_open_load(child_run *run)
@@ -119,7 +135,9 @@ static void run_open_load(child_run *run)
             ca->run = run;
             draw_request(run, &rng, when, &ca->req);
         }
+        atomic_fetch_add_explicit(&run->clients_active, 1, memory_order_relaxed);
         if (!ca || rt_go("client", open_client, ca) != 0) {
+            client_finished(run);
             free(ca);
             count(&run->sh->spawn_failures);
             count(&run->sh->outcome[LB_FAILED]);
@@ -146,6 +164,7 @@ static void closed_client(void *arg)
         serve(run, &req);
         if (run->spec->think_ms > 0) rt_sleep((int64_t)(run->spec->think_ms * 1e6), run->env.root);
     }
+    client_finished(run);
 }
 
 static void run_closed_load(child_run *run)
@@ -156,7 +175,9 @@ static void run_closed_load(child_run *run)
             cc->run = run;
             cc->index = i;
         }
+        atomic_fetch_add_explicit(&run->clients_active, 1, memory_order_relaxed);
         if (!cc || rt_go("client", closed_client, cc) != 0) {
+            client_finished(run);
             free(cc);
             count(&run->sh->spawn_failures);
         }
@@ -214,8 +235,13 @@ static void child_main_task(void *arg)
     enter_phase(sh, LB_PHASE_SHUTDOWN);
     rt_time cancel_at = rt_now();
     rt_ctx_cancel(run->env.root);
-    run->variant->shutdown(run->state);
     rt_time give_up = cancel_at + (rt_time)(s->shutdown_grace_ms * 1e6);
+    /* No handle() may be running or about to start when shutdown() frees
+     * the pipeline, unless a handler outlives the grace period. */
+    while (atomic_load_explicit(&run->clients_active, memory_order_acquire) > 0 &&
+           rt_now() < give_up)
+        rt_sleep(RT_MS(1), NULL);
+    run->variant->shutdown(run->state);
     for (;;) {
         if (rt_live_tasks() <= 1) {
             atomic_store(&sh->shutdown_done_ns, rt_now());

@@ -14,9 +14,21 @@
  *                calls variant.handle(state, &req) and records the outcome
  *                it returns and its latency.
  *   3. settle:   no new arrivals; in-flight requests finish or time out.
- *   4. shutdown: env.root is cancelled, then variant.shutdown(state) runs
- *                (a graceful twin waits for everything it started; a leaky
- *                one may leave tasks behind — they are the leak).
+ *   4. shutdown: env.root is cancelled; the harness then waits for every
+ *                client task it spawned to finish, and only then calls
+ *                variant.shutdown(state) (a graceful twin waits for
+ *                everything it started; a leaky one may leave tasks
+ *                behind — they are the leak).
+ * What the harness guarantees to shutdown(): it is called after every
+ * handle() call has returned and no client can call handle() any more —
+ * or, if some handler has not returned within the spec's
+ * shutdown_grace_ms (counted from the cancel; a leaky handler may never
+ * return), at the end of that grace period with those handlers still
+ * running.  Their requests are then reported as unanswered, and a variant
+ * whose handler can outlive the grace period must not free what it uses
+ * in shutdown() (scenario_util.h's SC_COUNTED_HANDLER / sc_drain do
+ * this).  shutdown() is called exactly once, from the harness's main
+ * task.
  * A request's ctx is a child of env.root with the client timeout as its
  * deadline; the harness releases it after handle returns.
  */
@@ -78,7 +90,8 @@ typedef struct lb_variant {
     void *(*setup)(const lb_env *env);
     /* Serves one request inside a client task; returns its outcome. */
     lb_outcome (*handle)(void *state, lb_request *req);
-    /* Called after env->root is cancelled. */
+    /* Called after env->root is cancelled and every handle() returned
+     * (or the grace period ran out; see the top of this file). */
     void (*shutdown)(void *state);
 } lb_variant;
 

@@ -96,7 +96,8 @@
  *
  * Locks (all scheduler-internal leaves: no core lock is ever taken while
  * one of them is held).  Order: worker timer_lock > global.lock and
- * idle.lock; pool.lock and main_lock are taken alone.
+ * idle.lock; pool.lock and main_lock are taken alone.  Two timer locks
+ * are held together only by adopt_orphan_timers, while no worker runs.
  */
 #include "rt_sched.h"
 
@@ -807,6 +808,20 @@ static coro_task *runq_steal(worker *w, worker *victim, bool take_runnext)
     }
 }
 
+/* Takes the oldest task of victim's ring, if any. */
+static coro_task *runq_steal_one(worker *victim)
+{
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&victim->head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&victim->tail, memory_order_acquire);
+        if (tl == h || tl - h > RUNQ_SIZE) return NULL; /* empty, or read inconsistently */
+        coro_task *t = atomic_load_explicit(&victim->buf[h % RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&victim->head, &h, h + 1, memory_order_acq_rel,
+                                                    memory_order_relaxed))
+            return t;
+    }
+}
+
 static coro_task *steal_work(worker *w)
 {
     int n = S.nworkers;
@@ -1298,12 +1313,21 @@ static void coro_yield(void)
     }
     bool global_waiting = atomic_load(&S.global.len) > 0;
     if (runq_empty(w) && !global_waiting && !timers_due(w)) {
-        /* Nothing else to run here: the caller is spin-waiting for another
-         * worker (select waits out a waker between its claim and its
-         * unpark this way).  Give the CPU away in case that worker's thread
-         * was preempted on this core. */
-        sched_yield();
-        return;
+        /* Nothing queued here.  A task queued behind a busy task on another
+         * worker would wait for that worker (no preemption) while we spin:
+         * take it over. */
+        coro_task *t = NULL;
+        for (int k = 0; k < S.nworkers && !t; k++)
+            if (S.workers[k] != w) t = runq_steal_one(S.workers[k]);
+        if (!t) {
+            /* The caller is spin-waiting for another worker (select waits
+             * out a waker between its claim and its unpark this way).
+             * Give the CPU away in case that worker's thread was preempted
+             * on this core. */
+            sched_yield();
+            return;
+        }
+        runq_put_ring(w, t);
     }
     if (global_waiting) w->global_first = true;
     switch_away(w, w->current, ACT_YIELD);
@@ -1390,6 +1414,30 @@ static void wait_exiting_tasks(void)
     }
 }
 
+/* Timers (context deadlines) can outlive an rt_run.  When this run has
+ * fewer workers than an earlier one, the heaps of the workers left out
+ * would never fire: move their timers to worker 0.  Only while no worker
+ * thread runs and no task is live (nothing else touches the heaps). */
+static void adopt_orphan_timers(int n)
+{
+    worker *w0 = S.workers[0];
+    for (int i = n; i < MAX_WORKERS && S.workers[i]; i++) {
+        worker *old = S.workers[i];
+        pthread_mutex_lock(&old->timer_lock);
+        pthread_mutex_lock(&w0->timer_lock);
+        while (old->heap_len) {
+            rt_timer *tm = old->heap[0];
+            heap_remove(old, tm);
+            if (heap_insert(w0, tm) < 0) { /* no memory: leave it where it was */
+                heap_insert(old, tm);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&w0->timer_lock);
+        pthread_mutex_unlock(&old->timer_lock);
+    }
+}
+
 static int coro_start(const rt_config *cfg)
 {
     if (cfg->workers < 0 || cfg->workers > MAX_WORKERS) return -EINVAL;
@@ -1427,6 +1475,7 @@ static int coro_start(const rt_config *cfg)
         atomic_store(&w->tail, 0);
         atomic_store(&w->runnext, NULL);
     }
+    adopt_orphan_timers(n);
     S.nworkers = n;
     S.running = true;
     for (int i = 0; i < n; i++) {

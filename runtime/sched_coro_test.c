@@ -462,6 +462,62 @@ static void test_work_spreads_over_workers(void **state)
     assert_int_equal(distinct, 2);
 }
 
+/* ------------------------------------------ timers outliving a run -- */
+
+enum { TIMER_OWNERS = 3 };
+static _Atomic int64_t owners_started, owners_done, orphan_fired;
+static pthread_t owner_threads[TIMER_OWNERS];
+static rt_timer *orphan_timers[TIMER_OWNERS];
+
+static void count_fired(void *p)
+{
+    (void)p;
+    atomic_fetch_add(&orphan_fired, 1);
+}
+
+static void timer_owner(void *p)
+{
+    intptr_t i = (intptr_t)p;
+    owner_threads[i] = pthread_self();
+    atomic_fetch_add(&owners_started, 1);
+    /* Hold this worker until all three run at once, one per worker. */
+    rt_time until = rt_now() + RT_MS(10000);
+    while (atomic_load(&owners_started) < TIMER_OWNERS && rt_now() < until) {
+    }
+    orphan_timers[i] = rt__sched->timer_start(rt_now() + RT_MS(1000), count_fired, NULL);
+    atomic_fetch_add(&owners_done, 1);
+}
+
+static void owners_main(void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < TIMER_OWNERS; i++) CHECK_EQ(rt_go("owner", timer_owner, (void *)i), 0);
+    wait_for(&owners_done, TIMER_OWNERS);
+}
+
+static void orphans_main(void *arg)
+{
+    (void)arg;
+    rt_time until = rt_now() + RT_MS(5000);
+    while (atomic_load(&orphan_fired) < TIMER_OWNERS && rt_now() < until) rt_sleep(RT_MS(5), NULL);
+    for (int i = 0; i < TIMER_OWNERS; i++) CHECK(!rt__sched->timer_stop(orphan_timers[i]));
+}
+
+/* Timers started on three workers fire in a later run on one worker. */
+static void test_timers_outlive_a_run_with_more_workers(void **state)
+{
+    (void)state;
+    atomic_store(&owners_started, 0);
+    atomic_store(&owners_done, 0);
+    atomic_store(&orphan_fired, 0);
+    run_on(TIMER_OWNERS, owners_main, NULL);
+    for (int i = 0; i < TIMER_OWNERS; i++) assert_non_null(orphan_timers[i]);
+    for (int i = 0; i < TIMER_OWNERS; i++)
+        for (int j = 0; j < i; j++) assert_false(pthread_equal(owner_threads[i], owner_threads[j]));
+    run_on(1, orphans_main, NULL);
+    assert_int_equal(atomic_load(&orphan_fired), TIMER_OWNERS);
+}
+
 /* ---------------------------------------------------- repeated rt_run -- */
 
 static void nothing_main(void *arg)
@@ -683,6 +739,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_yield_round_robin_on_one_worker, setup_alarm),
         cmocka_unit_test_setup(test_fifty_thousand_blocked_tasks, setup_alarm),
         cmocka_unit_test_setup(test_work_spreads_over_workers, setup_alarm),
+        cmocka_unit_test_setup(test_timers_outlive_a_run_with_more_workers, setup_alarm),
         cmocka_unit_test_setup(test_rt_run_again_with_other_geometry, setup_alarm),
         cmocka_unit_test_setup(test_deep_stack_pages_returned_on_free, setup_alarm),
         cmocka_unit_test_setup(test_canary_overwrite_aborts_with_site, setup_alarm),

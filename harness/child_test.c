@@ -5,7 +5,10 @@
  *    client has returned from handle() — also with settle_ms 0, where the
  *    last clients are spawned right before the cancel — and, when a
  *    handler never returns, at the end of shutdown_grace_ms with the
- *    request reported unanswered.
+ *    request reported unanswered;
+ *  - a runtime that does not start (rt_run failing in the child) is
+ *    recorded as a crashed run with a clear error, and `leakbench run`
+ *    exits 3 with the results still written.
  *
  * The probe records what it sees in a shared anonymous mapping made
  * before the fork, so the parent can read it after the child is gone.
@@ -14,15 +17,19 @@
  * always found requests in flight.
  */
 #include "child.h"
+#include "cli.h"
 #include "runner.h"
 #include "test_util.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 typedef struct probe_page {
     _Atomic int64_t in_flight;              /* handle() calls running now */
@@ -198,6 +205,113 @@ static void a_handler_that_never_returns_delays_shutdown_by_the_grace_only(void 
     lb_run_result_free(&r);
 }
 
+/* ----------------------------------------------- runtime start failure -- */
+
+/*
+ * rt_run in the child must fail.  No spec reaches an rt_config that
+ * rt_run rejects (the spec loader validates the scheduler, and -ENOSYS
+ * needs a build without coroutines), so the test provokes the runtime's
+ * other start failure: a runtime is already running in this process
+ * (rt_run -> -EBUSY).  fork() copies that state into the run's child, so
+ * the child's rt_run fails exactly as a failed scheduler start would.
+ */
+static atomic_bool hold_runtime;
+static atomic_bool runtime_started;
+
+static void idle_main(void *arg)
+{
+    (void)arg;
+    atomic_store(&runtime_started, true);
+    while (atomic_load(&hold_runtime)) rt_sleep(RT_MS(1), NULL);
+}
+
+static void *runtime_thread(void *arg)
+{
+    (void)arg;
+    rt_config cfg = {0};
+    intptr_t rc = rt_run(&cfg, idle_main, NULL);
+    return (void *)rc;
+}
+
+static pthread_t start_busy_runtime(void)
+{
+    atomic_store(&hold_runtime, true);
+    atomic_store(&runtime_started, false);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, runtime_thread, NULL), 0);
+    while (!atomic_load(&runtime_started)) usleep(1000);
+    return t;
+}
+
+static void stop_busy_runtime(pthread_t t)
+{
+    atomic_store(&hold_runtime, false);
+    void *rc;
+    pthread_join(t, &rc);
+    assert_int_equal((intptr_t)rc, 0);
+}
+
+static void runtime_start_failure_is_a_crashed_run(void **state)
+{
+    (void)state;
+    pthread_t t = start_busy_runtime();
+    lb_run_result r;
+    run_spec(OPEN_NO_SETTLE, false, &r);
+    stop_busy_runtime(t);
+    assert_int_equal(r.status, LB_RUN_CRASHED);
+    assert_int_equal(r.exit_code, LB_CHILD_EXIT_FAILED);
+    assert_int_equal(r.exit_signal, 0);
+    assert_string_equal(r.error, "the runtime did not start (rt_run: busy: tasks still use it)");
+    assert_false(r.has_leaks);
+    assert_int_equal(r.accounting.submitted, 0);
+    assert_int_equal(atomic_load(&probe->shutdown_calls), 0);
+    lb_run_result_free(&r);
+}
+
+static void runtime_start_failure_exits_3_with_results_written(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/child_test.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char spec[64], out[64], cmd[96];
+    snprintf(spec, sizeof spec, "%s/probe.json", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    FILE *f = fopen(spec, "w");
+    assert_non_null(f);
+    fputs(OPEN_NO_SETTLE, f);
+    fclose(f);
+
+    const lb_command *run = lb_command_find("run");
+    assert_non_null(run);
+    char *argv[] = {"run", "-q", "--no-report", "-o", out, spec, NULL};
+    pthread_t t = start_busy_runtime();
+    int rc = run->main(6, argv);
+    stop_busy_runtime(t);
+    assert_int_equal(rc, LB_EXIT_ERROR);
+
+    char path[96];
+    snprintf(path, sizeof path, "%s/results.json", out);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j) print_error("%s: %s\n", path, e.text);
+    assert_non_null(j);
+    json_t *runs = json_object_get(json_array_get(json_object_get(j, "scenarios"), 0), "runs");
+    assert_int_equal(json_array_size(runs), 2); /* both twins tried */
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = json_array_get(runs, i);
+        assert_string_equal(json_string_value(json_object_get(r, "status")), "crashed");
+        const char *error = json_string_value(json_object_get(r, "error"));
+        assert_non_null(error);
+        assert_non_null(strstr(error, "the runtime did not start (rt_run: "));
+    }
+    json_decref(j);
+    snprintf(path, sizeof path, "%s/samples.csv", out);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +321,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             a_handler_that_never_returns_delays_shutdown_by_the_grace_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(runtime_start_failure_is_a_crashed_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(runtime_start_failure_exits_3_with_results_written, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,15 +5,18 @@
  * samples.csv into the run directory and prints the before/after table.
  *
  * Exit codes (harness/cli.h): 0 runs carried out; 2 bad command line or
- * invalid spec (nothing ran); 3 a run could not be carried out (fork
- * failed, a child crashed, the scheduler is unavailable) or a completed
- * run's request accounting did not balance — results are still written; 130 interrupted by
- * SIGINT/SIGTERM — children killed, results so far written with status "interrupted"; 5 gnuplot is
- * missing (results, report.md and report.html written, charts skipped).  A guard that fires is a
- * result, not an error.
+ * invalid or unreadable spec (nothing ran); 3 the output directory cannot
+ * be created or written (checked before anything runs), a run could not be
+ * carried out (fork failed, a child crashed, the scheduler is unavailable)
+ * or a completed run's request accounting did not balance — results are
+ * still written; 130 interrupted by SIGINT/SIGTERM — children killed,
+ * results so far written with status "interrupted"; 5 gnuplot is missing
+ * (results, report.md and report.html written, charts skipped).  A guard
+ * that fires is a result, not an error.
  */
 #include "cli.h"
 #include "host.h"
+#include "outfile.h"
 #include "progress.h"
 #include "report.h"
 #include "results.h"
@@ -28,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct run_options {
     const char *out_dir;
@@ -63,8 +67,9 @@ static void usage(FILE *out)
                  "                         reports/baselines, as NAME.json\n"
                  "  -h, --help             this help\n\n"
                  "exit codes: 0 done (a fired guard is a result), 1 a threshold failed or\n"
-                 "--baseline found a regression, 2 bad usage or invalid spec (nothing ran),\n"
-                 "3 a run could not be carried out or its request accounting did not balance\n"
+                 "--baseline found a regression, 2 bad usage or invalid or unreadable spec\n"
+                 "(nothing ran), 3 the output directory cannot be written (nothing ran), or a\n"
+                 "run could not be carried out or its request accounting did not balance\n"
                  "(results still written), 4 --baseline comparison inconclusive, 5 gnuplot not\n"
                  "found (report written without charts), 130 interrupted (partial results\n"
                  "written, status \"interrupted\").\n");
@@ -96,6 +101,34 @@ static bool parse_number(const char *text, double min, double max, double *out)
     if (errno || end == text || *end || !isfinite(v) || v < min || v > max) return false;
     *out = v;
     return true;
+}
+
+/* Makes sure the results can be written into dir before anything runs:
+ * creates it if missing and creates (and removes) a file in it, so a path
+ * that is a file or a directory that cannot be written is an error now,
+ * not after minutes of runs.  0 or -errno, with a message naming dir. */
+static int check_output_dir(const char *dir, char *err, size_t errlen)
+{
+    int rc = lb_mkdir_p(dir);
+    if (rc) {
+        snprintf(err, errlen, "-o %s: cannot create the output directory: %s", dir, strerror(-rc));
+        return rc;
+    }
+    char probe[4200];
+    if (snprintf(probe, sizeof probe, "%s/.leakbench-probe.XXXXXX", dir) >= (int)sizeof probe) {
+        snprintf(err, errlen, "-o %s: path too long", dir);
+        return -ENAMETOOLONG;
+    }
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "-o %s: cannot write in the output directory: %s", dir,
+                 strerror(-rc));
+        return rc;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
 }
 
 static int parse_options(int argc, char **argv, run_options *o)
@@ -249,6 +282,13 @@ static int run_main(int argc, char **argv)
         }
     }
     if (exit_code == LB_EXIT_OK) exit_code = lb_gate_check_options(&opt.gate);
+    if (exit_code == LB_EXIT_OK) {
+        char derr[4400];
+        if (check_output_dir(opt.out_dir, derr, sizeof derr) != 0) {
+            fprintf(stderr, "leakbench run: %s\n", derr);
+            exit_code = LB_EXIT_ERROR;
+        }
+    }
     if (exit_code != LB_EXIT_OK) {
         for (int i = 0; i < n_loaded; i++) lb_spec_free(&specs[i]);
         free(specs);

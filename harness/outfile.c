@@ -69,7 +69,13 @@ int lb_mkdir_p(const char *dir)
         if (mkdir(buf, 0777) < 0 && errno != EEXIST) return -errno;
         *p = '/';
     }
-    if (mkdir(buf, 0777) < 0 && errno != EEXIST) return -errno;
+    if (mkdir(buf, 0777) < 0) {
+        if (errno != EEXIST) return -errno;
+        /* EEXIST also when dir is a file: that is no directory to write in. */
+        struct stat st;
+        if (stat(buf, &st) < 0) return -errno;
+        if (!S_ISDIR(st.st_mode)) return -ENOTDIR;
+    }
     return 0;
 }
 

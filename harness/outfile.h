@@ -13,7 +13,9 @@
  * with a message naming the path in err. */
 int lb_write_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
-/* Creates dir and its missing parents (mode 0777 & ~umask).  0 or -errno. */
+/* Creates dir and its missing parents (mode 0777 & ~umask).  0 (also when
+ * dir exists as a directory), -ENOTDIR when it exists as something else,
+ * or another -errno. */
 int lb_mkdir_p(const char *dir);
 
 /* Creates the parent directories of path.  0 or -errno. */

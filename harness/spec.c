@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ----------------------------------------------------------- messages -- */
 
@@ -673,6 +674,12 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
 
 static int load_json(const char *name, const char *text, json_t **out, lb_spec_error *err)
 {
+    struct stat st;
+    if (!text && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* jansson would read it as an empty file ("'[' or '{' expected"). */
+        set_error(err, "%s: cannot read: %s", name, strerror(EISDIR));
+        return -EISDIR;
+    }
     json_error_t je;
     json_t *j = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je)
                      : json_load_file(name, JSON_REJECT_DUPLICATES, &je);

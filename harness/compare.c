@@ -5,6 +5,7 @@
  */
 #include "compare.h"
 #include "cli.h"
+#include "jsonutil.h"
 #include "outfile.h"
 #include "stats.h"
 
@@ -22,27 +23,6 @@ const char *lb_verdict_name(lb_verdict v)
 
 /* ------------------------------------------------------------ loading -- */
 
-static const char *type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "something else";
-}
-
 static int bad(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -58,7 +38,7 @@ static int validate_run(const json_t *run, const char *file, size_t si, size_t r
 {
     if (!json_is_object(run))
         return bad(err, errlen, "%s: $.scenarios[%zu].runs[%zu]: expected an object, found %s",
-                   file, si, ri, type_name(run));
+                   file, si, ri, lb_json_type_name(run));
     const json_t *variant = json_object_get(run, "variant");
     if (!json_is_string(variant) ||
         !lb_variant_known(json_string_value(variant), strlen(json_string_value(variant))))
@@ -78,7 +58,8 @@ static int validate_run(const json_t *run, const char *file, size_t si, size_t r
             if (!json_is_object(v))
                 return bad(err, errlen,
                            "%s: $.scenarios[%zu].runs[%zu].%.*s: expected an object, found %s",
-                           file, si, ri, (int)(p - m->run_path - 1), m->run_path, type_name(v));
+                           file, si, ri, (int)(p - m->run_path - 1), m->run_path,
+                           lb_json_type_name(v));
             v = json_object_get(v, key);
             p += n + (p[n] == '.');
         }
@@ -95,7 +76,7 @@ static int validate_run(const json_t *run, const char *file, size_t si, size_t r
                        : m->source == LB_SRC_BOOL   ? "a boolean"
                        : m->source == LB_SRC_RISING ? "\"rising\" or \"stable\""
                                                     : "a guard object",
-                       type_name(v));
+                       lb_json_type_name(v));
     }
     return 0;
 }
@@ -103,7 +84,8 @@ static int validate_run(const json_t *run, const char *file, size_t si, size_t r
 int lb_results_validate(const json_t *doc, const char *file, char *err, size_t errlen)
 {
     if (!json_is_object(doc))
-        return bad(err, errlen, "%s: $: expected a results object, found %s", file, type_name(doc));
+        return bad(err, errlen, "%s: $: expected a results object, found %s", file,
+                   lb_json_type_name(doc));
     const json_t *schema = json_object_get(doc, "schema");
     if (!json_is_string(schema) || strcmp(json_string_value(schema), "leakbench-results"))
         return bad(err, errlen,
@@ -117,12 +99,12 @@ int lb_results_validate(const json_t *doc, const char *file, char *err, size_t e
     const json_t *scenarios = json_object_get(doc, "scenarios");
     if (!json_is_array(scenarios))
         return bad(err, errlen, "%s: $.scenarios: expected an array, found %s", file,
-                   scenarios ? type_name(scenarios) : "nothing");
+                   scenarios ? lb_json_type_name(scenarios) : "nothing");
     for (size_t si = 0; si < json_array_size(scenarios); si++) {
         const json_t *s = json_array_get(scenarios, si);
         if (!json_is_object(s))
             return bad(err, errlen, "%s: $.scenarios[%zu]: expected an object, found %s", file, si,
-                       type_name(s));
+                       lb_json_type_name(s));
         const json_t *name = json_object_get(s, "name");
         if (!json_is_string(name) || !*json_string_value(name))
             return bad(err, errlen, "%s: $.scenarios[%zu].name: expected a non-empty string", file,
@@ -135,7 +117,7 @@ int lb_results_validate(const json_t *doc, const char *file, char *err, size_t e
         const json_t *runs = json_object_get(s, "runs");
         if (!json_is_array(runs))
             return bad(err, errlen, "%s: $.scenarios[%zu].runs: expected an array, found %s", file,
-                       si, runs ? type_name(runs) : "nothing");
+                       si, runs ? lb_json_type_name(runs) : "nothing");
         for (size_t ri = 0; ri < json_array_size(runs); ri++) {
             int rc = validate_run(json_array_get(runs, ri), file, si, ri, err, errlen);
             if (rc) return rc;
@@ -143,7 +125,7 @@ int lb_results_validate(const json_t *doc, const char *file, char *err, size_t e
         const json_t *summary = json_object_get(s, "summary");
         if (summary && !json_is_object(summary))
             return bad(err, errlen, "%s: $.scenarios[%zu].summary: expected an object, found %s",
-                       file, si, type_name(summary));
+                       file, si, lb_json_type_name(summary));
         const char *vname;
         const json_t *vsum;
         json_object_foreach((json_t *)summary, vname, vsum)
@@ -161,7 +143,7 @@ int lb_results_validate(const json_t *doc, const char *file, char *err, size_t e
                     return bad(err, errlen,
                                "%s: $.scenarios[%zu].summary.%s.%s.median: expected a number or "
                                "null, found %s",
-                               file, si, vname, key, type_name(median));
+                               file, si, vname, key, lb_json_type_name(median));
             }
         }
     }

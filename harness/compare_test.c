@@ -397,6 +397,14 @@ static void bad_input(void **state)
     assert_non_null(strstr(err, "x.json: $.scenarios[0].runs[0].variant"));
     json_decref(d);
 
+    /* Types are named as every loader names them (jsonutil.h): an integer
+     * is "an integer", not "a number". */
+    d = load(REPS5);
+    json_object_set_new(scenario0(d), "runs", json_integer(5));
+    assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
+    assert_string_equal(err, "x.json: $.scenarios[0].runs: expected an array, found an integer");
+    json_decref(d);
+
     assert_int_equal(run_compare(REPS5, "/nonexistent/results.json", NULL, NULL), LB_EXIT_USAGE);
     assert_int_equal(run_compare(REPS5, REPS5, "--alpha", "0"), LB_EXIT_USAGE);
     assert_int_equal(run_compare(REPS5, REPS5, "--noise", "5%"), LB_EXIT_USAGE);

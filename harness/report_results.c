@@ -17,6 +17,7 @@
  * validated document.
  */
 #include "report_internal.h"
+#include "jsonutil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -202,28 +203,6 @@ static int fail(vctx *v, const char *fmt, ...)
     return -EINVAL;
 }
 
-static const char *type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "?";
-}
-
 static void expected_types(char *buf, size_t n, unsigned types)
 {
     static const struct {
@@ -287,7 +266,7 @@ static int check(vctx *v, const json_t *j, const lb_jschema *s)
     if (!type_ok(j, s->types)) {
         char want[128];
         expected_types(want, sizeof want, s->types);
-        return fail(v, "expected %s, got %s", want, type_name(j));
+        return fail(v, "expected %s, got %s", want, lb_json_type_name(j));
     }
     if (json_is_real(j) && !isfinite(json_real_value(j)))
         return fail(v, "expected a finite number");
@@ -348,10 +327,10 @@ static int check_samples(vctx *v, const json_t *samples)
                 /* Names beyond ready..exit (the harness's "start") are kept. */
                 if (!json_is_string(val) && !json_is_null(val))
                     return fail(v, "column \"phase\": expected a phase name, got %s",
-                                type_name(val));
+                                lb_json_type_name(val));
             } else if (!json_is_number(val) && !json_is_null(val)) {
                 return fail(v, "column \"%s\": expected a number or null, got %s", col,
-                            type_name(val));
+                            lb_json_type_name(val));
             } else if (json_is_real(val) && !isfinite(json_real_value(val))) {
                 return fail(v, "column \"%s\": expected a finite number", col);
             }

@@ -16,6 +16,7 @@
  */
 #include "spec.h"
 #include "threshold.h"
+#include "jsonutil.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -57,28 +58,6 @@ set_error(lb_spec_error *err, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *json_type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a value";
-}
-
 /* out = base + "." + key, truncated to n - 1 characters. */
 static void join_path(char *out, size_t n, const char *base, const char *key)
 {
@@ -94,7 +73,7 @@ static void join_path(char *out, size_t n, const char *base, const char *key)
 static int get_number(const validator *v, const json_t *j, const char *path, double min, double max,
                       double *out)
 {
-    if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", json_type_name(j));
+    if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", lb_json_type_name(j));
     double x = json_number_value(j);
     if (!isfinite(x) || x < min || x > max)
         return fail(v, path, "%g is out of range [%g, %g]", x, min, max);
@@ -106,7 +85,7 @@ static int get_number(const validator *v, const json_t *j, const char *path, dou
 static int get_positive(const validator *v, const json_t *j, const char *path, double max,
                         double *out)
 {
-    if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", json_type_name(j));
+    if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", lb_json_type_name(j));
     double x = json_number_value(j);
     if (!isfinite(x) || x <= 0 || x > max)
         return fail(v, path, "%g is out of range (0, %g]", x, max);
@@ -120,7 +99,7 @@ static int get_integer(const validator *v, const json_t *j, const char *path, in
     if (!json_is_integer(j)) {
         if (json_is_real(j))
             return fail(v, path, "expected an integer, got %g", json_real_value(j));
-        return fail(v, path, "expected an integer, got %s", json_type_name(j));
+        return fail(v, path, "expected an integer, got %s", lb_json_type_name(j));
     }
     json_int_t x = json_integer_value(j);
     if (x < min || x > max)
@@ -132,14 +111,15 @@ static int get_integer(const validator *v, const json_t *j, const char *path, in
 
 static int get_string(const validator *v, const json_t *j, const char *path, const char **out)
 {
-    if (!json_is_string(j)) return fail(v, path, "expected a string, got %s", json_type_name(j));
+    if (!json_is_string(j)) return fail(v, path, "expected a string, got %s", lb_json_type_name(j));
     *out = json_string_value(j);
     return 0;
 }
 
 static int get_object(const validator *v, const json_t *j, const char *path)
 {
-    if (!json_is_object(j)) return fail(v, path, "expected an object, got %s", json_type_name(j));
+    if (!json_is_object(j))
+        return fail(v, path, "expected an object, got %s", lb_json_type_name(j));
     return 0;
 }
 
@@ -215,7 +195,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
     }
     if ((f = FIELD(j, "stages"))) {
         join_path(p, sizeof p, path, "stages");
-        if (!json_is_array(f)) return fail(v, p, "expected an array, got %s", json_type_name(f));
+        if (!json_is_array(f)) return fail(v, p, "expected an array, got %s", lb_json_type_name(f));
         size_t n = json_array_size(f);
         if (n == 0 || n > LB_MAX_STAGES)
             return fail(v, p, "expected 1 to %d stages, got %zu", LB_MAX_STAGES, n);
@@ -304,7 +284,7 @@ static int parse_guards(const validator *v, const json_t *j, const char *path, l
         } else {
             if (!json_is_integer(f))
                 return fail(v, p, "expected a number of bytes or \"auto\", got %s",
-                            json_type_name(f));
+                            lb_json_type_name(f));
             if ((rc = get_integer(v, f, p, 1 << 20, INT64_C(1) << 50, &s->guards.memory_bytes)))
                 return rc;
             s->guards.memory_auto = false;
@@ -382,7 +362,7 @@ static int parse_knobs(const validator *v, const json_t *j, const char *path, lb
         char p[512];
         join_path(p, sizeof p, path, key);
         if (!json_is_number(val))
-            return fail(v, p, "expected a number, got %s", json_type_name(val));
+            return fail(v, p, "expected a number, got %s", lb_json_type_name(val));
         if (!s->scenario) continue; /* fragment without a scenario: checked after merging */
         const lb_scenario *sc = s->scenario;
         int k = -1;
@@ -778,7 +758,7 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
     }
     const json_t *list = FIELD(root, "scenarios");
     if (!json_is_array(list))
-        return fail(&v, "$.scenarios", "expected an array, got %s", json_type_name(list));
+        return fail(&v, "$.scenarios", "expected an array, got %s", lb_json_type_name(list));
     if (json_array_size(list) == 0) return fail(&v, "$.scenarios", "empty (nothing to run)");
     char dir[4096];
     dir_of(file, dir, sizeof dir);
@@ -821,7 +801,7 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
         } else if (!json_is_object(entry)) {
             json_decref(merged);
             return fail(&v, path, "expected an object or the path of a scenario file, got %s",
-                        json_type_name(entry));
+                        lb_json_type_name(entry));
         }
         validator ve = {entry_file, err, true};
         set_defaults(&scratch);
@@ -847,7 +827,7 @@ static int load_any(const char *name, const char *text, lb_spec *out, lb_spec_er
     if (rc) return rc;
     validator v = {name, err, false};
     if (!json_is_object(root))
-        rc = fail(&v, "$", "expected an object, got %s", json_type_name(root));
+        rc = fail(&v, "$", "expected an object, got %s", lb_json_type_name(root));
     else if (FIELD(root, "scenarios"))
         rc = load_suite(out, name, root, err);
     else

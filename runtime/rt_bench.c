@@ -23,6 +23,7 @@
  * Every number printed is measured in this run.  Exit status 1 if a
  * benchmark could not run (e.g. thread creation failed).
  */
+#include "bench_util.h"
 #include "rt.h"
 
 #include <errno.h>
@@ -39,44 +40,7 @@ static int reps = 5;
 static long scale = 1;
 static int big = 10000;
 static int failed;
-
-static long env_long(const char *name, long def)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) return def;
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || x <= 0) {
-        fprintf(stderr, "rt_bench: %s=%s: expected a positive integer\n", name, v);
-        exit(2);
-    }
-    return x;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double s[64];
-    if (n > 64) n = 64;
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static long resident_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return -1;
-    long size, res;
-    int n = fscanf(f, "%ld %ld", &size, &res);
-    fclose(f);
-    return n == 2 ? res * sysconf(_SC_PAGESIZE) : -1;
-}
+static const char *const prog = "rt_bench"; /* names this program in its messages */
 
 /* JSON output: one "name": {"median": m, "unit": u, "samples": [...]} each. */
 static char out[16384];
@@ -94,8 +58,8 @@ static void emit(const char *fmt, ...)
 
 static void emit_metric(const char *name, const char *unit, const double *v, int n)
 {
-    emit(",\n  \"%s\": {\"median\": %.6g, \"unit\": \"%s\", \"samples\": [", name, median(v, n),
-         unit);
+    emit(",\n  \"%s\": {\"median\": %.6g, \"unit\": \"%s\", \"samples\": [", name,
+         bench_median(v, n), unit);
     for (int i = 0; i < n; i++) emit("%s%.6g", i ? ", " : "", v[i]);
     emit("]}");
 }
@@ -307,7 +271,7 @@ static crowd_result bench_cancel_crowd(int k)
     crowd c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
     rt_counters *ctr = rt_counters_get();
     int64_t base_select = atomic_load(&ctr->by_op[RT_OP_SELECT]);
-    long rss0 = resident_bytes();
+    long rss0 = bench_resident_bytes();
     rt_time t0 = rt_now();
     for (int i = 0; i < k; i++) {
         rt_wg_add(c.exited, 1);
@@ -322,7 +286,7 @@ static crowd_result bench_cancel_crowd(int k)
     while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base_select < r.spawned)
         rt_sleep(RT_US(200), NULL);
     r.create_ms = (double)(rt_now() - t0) / 1e6;
-    long rss1 = resident_bytes();
+    long rss1 = bench_resident_bytes();
     r.rss_per_task = r.spawned ? (double)(rss1 - rss0) / r.spawned : 0;
 
     rt_time t1 = rt_now();
@@ -429,17 +393,13 @@ static void bench_main(void *arg)
 int main(void)
 {
     rt_config cfg = {0};
-    const char *s = getenv("LEAKBENCH_SCHED");
-    if (s && *s && rt_sched_parse(s, &cfg.sched) != 0) {
-        fprintf(stderr, "rt_bench: LEAKBENCH_SCHED=%s: expected threads or coroutines\n", s);
-        return 2;
-    }
-    cfg.workers = (int)env_long("LEAKBENCH_WORKERS", 0);
-    cfg.seed = (uint64_t)env_long("LEAKBENCH_SEED", 1);
-    reps = (int)env_long("LEAKBENCH_BENCH_REPS", 5);
+    if (bench_sched_from_env(prog, &cfg) != 0) return 2;
+    cfg.workers = (int)bench_env_long(prog, "LEAKBENCH_WORKERS", 0);
+    cfg.seed = (uint64_t)bench_env_long(prog, "LEAKBENCH_SEED", 1);
+    reps = (int)bench_env_long(prog, "LEAKBENCH_BENCH_REPS", 5);
     if (reps > 64) reps = 64;
-    scale = env_long("LEAKBENCH_BENCH_SCALE", 1);
-    big = (int)env_long("LEAKBENCH_BENCH_BIG", 10000);
+    scale = bench_env_long(prog, "LEAKBENCH_BENCH_SCALE", 1);
+    big = (int)bench_env_long(prog, "LEAKBENCH_BENCH_BIG", 10000);
     pp_rounds = 20000 * scale;
     buf_n = 500000 * scale;
     pool_n = 200000 * scale;
@@ -462,7 +422,8 @@ int main(void)
          rt_sched_name(cfg.sched), reps, sysconf(_SC_NPROCESSORS_ONLN));
     emit_metric("pingpong_unbuffered_round_trip_ns", "ns", pp, reps);
     emit_metric("bare_condvar_pingpong_round_trip_ns", "ns", bare, reps);
-    emit(",\n  \"pingpong_ratio_runtime_over_bare\": %.4g", median(pp, reps) / median(bare, reps));
+    emit(",\n  \"pingpong_ratio_runtime_over_bare\": %.4g",
+         bench_median(pp, reps) / bench_median(bare, reps));
     emit_metric("buffered_chan_throughput", "ops/s", buf, reps);
     emit(",\n  \"seed_pool_workers\": 2");
     emit_metric("seed_pool_throughput", "jobs/s", pool, reps);

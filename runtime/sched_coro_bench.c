@@ -18,6 +18,7 @@
  * every number printed is measured in this run.  Exit status 1 if a
  * benchmark could not run.
  */
+#include "bench_util.h"
 #include "rt_sched.h"
 
 #include <stdio.h>
@@ -27,43 +28,7 @@
 
 static int reps = 3;
 static int failed;
-
-static long env_long(const char *name, long def)
-{
-    const char *v = getenv(name);
-    if (!v || !*v) return def;
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (*end || x <= 0) {
-        fprintf(stderr, "sched_coro_bench: %s=%s: expected a positive integer\n", name, v);
-        exit(2);
-    }
-    return x;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double s[32];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static long resident_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) return -1;
-    long size, res;
-    int n = fscanf(f, "%ld %ld", &size, &res);
-    fclose(f);
-    return n == 2 ? res * sysconf(_SC_PAGESIZE) : -1;
-}
+static const char *const prog = "sched_coro_bench"; /* names this program in its messages */
 
 /* ------------------------------------------------- park/unpark floor -- */
 
@@ -133,7 +98,7 @@ static crowd_result bench_crowd(int k)
     crowd c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
     rt_counters *ctr = rt_counters_get();
     int64_t base = atomic_load(&ctr->by_op[RT_OP_SELECT]);
-    long rss0 = resident_bytes();
+    long rss0 = bench_resident_bytes();
     rt_time t0 = rt_now();
     for (int i = 0; i < k; i++) {
         rt_wg_add(c.exited, 1);
@@ -147,7 +112,7 @@ static crowd_result bench_crowd(int k)
     }
     while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base < r.spawned) rt_sleep(RT_US(200), NULL);
     r.create_ms = (double)(rt_now() - t0) / 1e6;
-    r.rss_per_task = r.spawned ? (double)(resident_bytes() - rss0) / r.spawned : 0;
+    r.rss_per_task = r.spawned ? (double)(bench_resident_bytes() - rss0) / r.spawned : 0;
     rt_time t1 = rt_now();
     rt_ctx_cancel(c.ctx);
     rt_wg_wait(c.exited, NULL);
@@ -185,12 +150,12 @@ static void bench_main(void *arg)
            a->sched, reps, sysconf(_SC_NPROCESSORS_ONLN));
     printf(
         "  \"park_unpark_round_trip_ns\": {\"median\": %.1f, \"unit\": \"ns\", \"rounds\": %ld},\n",
-        median(pu, reps), a->rounds);
+        bench_median(pu, reps), a->rounds);
     printf("  \"crowd_tasks\": %d,\n", first.spawned);
     printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n",
-           median(create, reps));
+           bench_median(create, reps));
     printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n",
-           median(cancel, reps));
+           bench_median(cancel, reps));
     printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "
            "\"note\": \"first crowd, fresh stacks\"}\n}\n",
            first.rss_per_task);
@@ -199,20 +164,15 @@ static void bench_main(void *arg)
 int main(void)
 {
     rt_config cfg = {0};
-    const char *s = getenv("LEAKBENCH_SCHED");
-    if (s && *s && rt_sched_parse(s, &cfg.sched) != 0) {
-        fprintf(stderr, "sched_coro_bench: LEAKBENCH_SCHED=%s: expected threads or coroutines\n",
-                s);
-        return 2;
-    }
-    cfg.workers = (int)env_long("LEAKBENCH_WORKERS", 0);
-    cfg.seed = (uint64_t)env_long("LEAKBENCH_SEED", 1);
-    reps = (int)env_long("LEAKBENCH_BENCH_REPS", 3);
+    if (bench_sched_from_env(prog, &cfg) != 0) return 2;
+    cfg.workers = (int)bench_env_long(prog, "LEAKBENCH_WORKERS", 0);
+    cfg.seed = (uint64_t)bench_env_long(prog, "LEAKBENCH_SEED", 1);
+    reps = (int)bench_env_long(prog, "LEAKBENCH_BENCH_REPS", 3);
     if (reps > 32) reps = 32;
     bench_args a = {
         .sched = rt_sched_name(cfg.sched),
-        .crowd =
-            (int)env_long("LEAKBENCH_BENCH_CROWD", cfg.sched == RT_SCHED_COROUTINES ? 50000 : 2000),
+        .crowd = (int)bench_env_long(prog, "LEAKBENCH_BENCH_CROWD",
+                                     cfg.sched == RT_SCHED_COROUTINES ? 50000 : 2000),
         .rounds = cfg.sched == RT_SCHED_COROUTINES ? 1000000 : 20000,
     };
     int rc = rt_run(&cfg, bench_main, &a);

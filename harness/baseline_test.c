@@ -18,20 +18,15 @@ static char tmpdir[64];
 static int setup(void **state)
 {
     lb_test_arm_timeout(state);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lb-baseline-test-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    char dir[128];
-    snprintf(dir, sizeof dir, "%s/baselines", tmpdir);
-    setenv("LEAKBENCH_BASELINE_DIR", dir, 1);
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "baseline");
+    lb_test_use_baseline_dir(tmpdir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(tmpdir);
 }
 
 static void save_and_compare(void **state)

@@ -27,17 +27,14 @@ static char tmpdir[64];
 static int setup(void **state)
 {
     lb_test_arm_timeout(state);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lb-compare-test-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "compare");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(tmpdir);
 }
 
 static json_t *load(const char *path)
@@ -96,16 +93,7 @@ static int run_compare(const char *base, const char *next, const char *extra1, c
     if (extra1) argv[argc++] = (char *)extra1;
     if (extra2) argv[argc++] = (char *)extra2;
     argv[argc] = NULL;
-    fflush(stdout);
-    /* Keep the table out of the test log. */
-    int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    int rc = cmd->main(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    close(devnull);
-    return rc;
+    return lb_test_call_quietly(cmd->main, argc, argv);
 }
 
 static const lb_compare_row *row(const lb_comparison *c, const char *variant, const char *metric)
@@ -419,17 +407,6 @@ static size_t count(const char *hay, const char *needle)
     return n;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* Runs xmllint --noout on path; -1 when xmllint is not installed. */
 static int xmllint(const char *path)
 {
@@ -461,24 +438,16 @@ static void markdown_and_junit(void **state)
     snprintf(xml, sizeof xml, "%s/junit.xml", tmpdir);
     const lb_command *cmd = lb_command_find("compare");
     char *argv[] = {"compare", "--markdown", md, "--junit", xml, bpath, npath, NULL};
-    int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
-    fflush(stdout);
-    dup2(devnull, 1);
-    int rc = cmd->main(7, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    close(devnull);
-    assert_int_equal(rc, LB_EXIT_FAIL);
+    assert_int_equal(lb_test_call_quietly(cmd->main, 7, argv), LB_EXIT_FAIL);
 
-    char *text = slurp(md);
+    char *text = lb_test_slurp(md);
     assert_non_null(strstr(text, "## leakbench compare: regression"));
     assert_non_null(strstr(text, "| graceful | peak\\_tasks | 122 tasks | 183 tasks | 1.500 |"));
     assert_non_null(strstr(text, "**regressed**"));
 
     int lint = xmllint(xml);
     if (lint >= 0) assert_int_equal(lint, 0);
-    text = slurp(xml);
+    text = lb_test_slurp(xml);
     assert_non_null(strstr(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
     assert_int_equal(count(text, "<testcase "), 56);
     assert_int_equal(count(text, "<failure "), 1);

@@ -23,17 +23,14 @@ static char tmpdir[64];
 static int setup(void **state)
 {
     lb_test_arm_timeout(state);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lb-history-test-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "history");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(tmpdir);
 }
 
 static json_t *fixture(const char *commit, double graceful_peak, const char *name)
@@ -53,29 +50,14 @@ static int run_history(char **argv, int argc)
 {
     const lb_command *cmd = lb_command_find("history");
     assert_non_null(cmd);
-    fflush(stdout);
-    int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
-    int rc = cmd->main(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    close(devnull);
-    return rc;
+    return lb_test_call_quietly(cmd->main, argc, argv);
 }
 
 static char *slurp(const char *dir, const char *name)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f) print_error("cannot open %s\n", path);
-    assert_non_null(f);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
+    return lb_test_slurp(path);
 }
 
 static bool exists(const char *dir, const char *name)

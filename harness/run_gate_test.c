@@ -26,20 +26,15 @@ static int setup(void **state)
     alarm(240);
     leakbench = getenv("LEAKBENCH");
     if (!leakbench) leakbench = "build/leakbench";
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/lb-gate-test-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
-    char dir[128];
-    snprintf(dir, sizeof dir, "%s/baselines", tmpdir);
-    setenv("LEAKBENCH_BASELINE_DIR", dir, 1);
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "gate");
+    lb_test_use_baseline_dir(tmpdir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(tmpdir);
 }
 
 /* Runs leakbench with args (NULL-terminated); stderr goes to err_path. */

@@ -25,17 +25,14 @@ static char dir[64];
 static int setup(void **state)
 {
     lb_test_arm_timeout(state);
-    snprintf(dir, sizeof dir, "/tmp/runner_test.XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    lb_test_make_tmpdir(dir, sizeof dir, "runner");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(dir);
 }
 
 static const char *leakbench(void)

@@ -103,17 +103,14 @@ static void write_file(const char *name, const char *text)
 static int setup_dir(void **state)
 {
     lb_test_arm_timeout(state);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/spec_test.XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "spec");
     return 0;
 }
 
 static int teardown_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(tmpdir);
 }
 
 /* ------------------------------------------------------------- syntax -- */

@@ -1,16 +1,24 @@
 /*
  * test_util.h — helpers shared by the harness's cmocka tests: a timeout
  * per test, a floating-point comparison that prints both numbers (this
- * cmocka has no assert_double_equal).
+ * cmocka has no assert_double_equal), a scratch directory per test made in
+ * setup and removed in teardown, a subcommand called with its stdout kept
+ * out of the test log, and a file read whole.
+ *
+ * Header-only (static functions): every test program is one .c file
+ * linked with the harness, and these are not part of the harness.
  */
 #ifndef LEAKBENCH_TEST_UTIL_H
 #define LEAKBENCH_TEST_UTIL_H
 
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,6 +37,61 @@ static inline int lb_test_arm_timeout(void **state)
     (void)state;
     alarm(60);
     return 0;
+}
+
+/* Makes a fresh, empty directory /tmp/lb-NAME-test-XXXXXX; its path goes
+ * to buf (n bytes).  Fails the test when it cannot. */
+static inline void lb_test_make_tmpdir(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "/tmp/lb-%s-test-XXXXXX", name);
+    assert_non_null(mkdtemp(buf));
+}
+
+/* Removes dir and everything below it: 0, or -1 (a teardown's result). */
+static inline int lb_test_remove_tree(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Points LEAKBENCH_BASELINE_DIR at DIR/baselines, so named baselines a test
+ * saves stay in its scratch directory. */
+static inline void lb_test_use_baseline_dir(const char *dir)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/baselines", dir);
+    setenv("LEAKBENCH_BASELINE_DIR", path, 1);
+}
+
+/* Calls a subcommand's main(argc, argv) with stdout sent to /dev/null (its
+ * tables would fill the test log) and returns its exit code. */
+static inline int lb_test_call_quietly(int (*main_fn)(int argc, char **argv), int argc, char **argv)
+{
+    fflush(stdout);
+    int saved = dup(1), devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    int rc = main_fn(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    close(devnull);
+    return rc;
+}
+
+/* The whole of path (up to 1 MiB), NUL-terminated, in a buffer the next
+ * call overwrites.  Fails the test, naming the file, when it cannot be
+ * opened. */
+static inline char *lb_test_slurp(const char *path)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(path, "r");
+    if (!f) print_error("cannot open %s\n", path);
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
 }
 
 #endif

@@ -101,20 +101,11 @@ static void *ap_setup(const lb_env *env)
     st->items = (int)env->knob[AP_KNOB_ITEMS];
     if (st->stages < 1) st->stages = 1;
     if (st->items < 1) st->items = 1;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
 /* No task uses the state: shutdown waits for the handlers only. */
-static void ap_shutdown(void *state)
-{
-    ap_state *st = state;
-    if (sc_drain(st->active)) free(st);
-}
+SC_DRAINING_SHUTDOWN(ap_shutdown, ap_state)
 
 /* How many results this request's sink reads. */
 static int ap_wanted(const ap_state *st, const lb_request *req)

@@ -29,10 +29,6 @@ typedef struct ds_call {
     sc_job job;
 } ds_call;
 
-typedef struct ds_state {
-    rt_wg *active; /* handle() calls in flight; graceful: also every worker not yet ended */
-} ds_state;
-
 static ds_call *ds_call_new(const lb_request *req)
 {
     ds_call *c = calloc(1, sizeof *c);
@@ -53,27 +49,6 @@ static void ds_call_unref(ds_call *c)
     if (c->ctx) rt_ctx_release(c->ctx);
     rt_chan_free(c->reply);
     free(c);
-}
-
-static void *ds_setup(const lb_env *env)
-{
-    (void)env;
-    ds_state *st = calloc(1, sizeof *st);
-    if (!st) return NULL;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void ds_shutdown(void *state)
-{
-    ds_state *st = state;
-    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
-    rt_wg_free(st->active);
-    free(st);
 }
 
 static lb_outcome ds_await_reply(ds_call *c, lb_request *req)
@@ -134,7 +109,7 @@ out:
 
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
-    ds_state *st = state;
+    sc_state *st = state;
     ds_call *c = ds_call_new(req);
     if (!c) return LB_FAILED;
     c->wg = st->active;
@@ -150,8 +125,8 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
     return out;
 }
 
-SC_COUNTED_HANDLER(leaky_handle, leaky_serve, ds_state)
-SC_COUNTED_HANDLER(graceful_handle, graceful_serve, ds_state)
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, sc_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, sc_state)
 
 static const lb_scenario double_send = {
     .name = "double_send",
@@ -165,7 +140,7 @@ static const lb_scenario double_send = {
            "buffer would only hide the bug).",
     .knobs = NULL,
     .n_knobs = 0,
-    .leaky = {ds_setup, leaky_handle, ds_shutdown},
-    .graceful = {ds_setup, graceful_handle, ds_shutdown},
+    .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},
+    .graceful = {sc_state_setup, graceful_handle, sc_state_shutdown},
 };
 LB_SCENARIO(double_send)

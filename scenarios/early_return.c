@@ -30,10 +30,6 @@ typedef struct er_call {
     sc_job job;
 } er_call;
 
-typedef struct er_state {
-    rt_wg *active; /* handle() calls in flight; graceful: also every fetch task not yet ended */
-} er_state;
-
 static er_call *er_call_new(const lb_request *req, int64_t cap)
 {
     er_call *c = calloc(1, sizeof *c);
@@ -54,27 +50,6 @@ static void er_call_unref(er_call *c)
     if (c->ctx) rt_ctx_release(c->ctx);
     rt_chan_free(c->result);
     free(c);
-}
-
-static void *er_setup(const lb_env *env)
-{
-    (void)env;
-    er_state *st = calloc(1, sizeof *st);
-    if (!st) return NULL;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void er_shutdown(void *state)
-{
-    er_state *st = state;
-    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
-    rt_wg_free(st->active);
-    free(st);
 }
 
 /* ------------------------------------------------------------- leaky -- */
@@ -128,7 +103,7 @@ static void graceful_fetch(void *arg)
 
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
-    er_state *st = state;
+    sc_state *st = state;
     er_call *c = er_call_new(req, 1);
     if (!c) return LB_FAILED;
     c->wg = st->active;
@@ -150,8 +125,8 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
     return out;
 }
 
-SC_COUNTED_HANDLER(leaky_handle, leaky_serve, er_state)
-SC_COUNTED_HANDLER(graceful_handle, graceful_serve, er_state)
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, sc_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, sc_state)
 
 static const lb_scenario early_return = {
     .name = "early_return",
@@ -166,7 +141,7 @@ static const lb_scenario early_return = {
            "cancel the fetch's context on the early return.",
     .knobs = NULL,
     .n_knobs = 0,
-    .leaky = {er_setup, leaky_handle, er_shutdown},
-    .graceful = {er_setup, graceful_handle, er_shutdown},
+    .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},
+    .graceful = {sc_state_setup, graceful_handle, sc_state_shutdown},
 };
 LB_SCENARIO(early_return)

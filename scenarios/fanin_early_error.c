@@ -79,20 +79,11 @@ static void *fan_setup(const lb_env *env)
     if (!st) return NULL;
     st->fanout = (int)env->knob[FAN_KNOB_FANOUT];
     if (st->fanout < 1) st->fanout = 1;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
 /* No task uses the state: shutdown waits for the handlers only. */
-static void fan_shutdown(void *state)
-{
-    fan_state *st = state;
-    if (sc_drain(st->active)) free(st);
-}
+SC_DRAINING_SHUTDOWN(fan_shutdown, fan_state)
 
 /* ------------------------------------------------------------- leaky -- */
 

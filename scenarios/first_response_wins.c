@@ -73,21 +73,12 @@ static void *frw_setup(const lb_env *env)
     if (!st) return NULL;
     st->fanout = (int)env->knob[FRW_KNOB_FANOUT];
     if (st->fanout < 1) st->fanout = 1;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
 /* Both twins' handlers join or abandon their replicas before returning
  * and no task uses the state: shutdown waits for the handlers only. */
-static void frw_shutdown(void *state)
-{
-    frw_state *st = state;
-    if (sc_drain(st->active)) free(st);
-}
+SC_DRAINING_SHUTDOWN(frw_shutdown, frw_state)
 
 /* ------------------------------------------------------------- leaky -- */
 

@@ -29,31 +29,6 @@ typedef struct fc_lease {
     rt_wg *wg;            /* graceful: the state's task count */
 } fc_lease;
 
-typedef struct fc_state {
-    rt_wg *active; /* handle() calls in flight; graceful: also every watcher not yet ended */
-} fc_state;
-
-static void *fc_setup(const lb_env *env)
-{
-    (void)env;
-    fc_state *st = calloc(1, sizeof *st);
-    if (!st) return NULL;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
-}
-
-static void fc_shutdown(void *state)
-{
-    fc_state *st = state;
-    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
-    rt_wg_free(st->active);
-    free(st);
-}
-
 /* A lease whose watcher will hold a reference to ctx (taken here). */
 static fc_lease *fc_lease_new(rt_ctx *ctx, const lb_request *req)
 {
@@ -118,7 +93,7 @@ static void graceful_watcher(void *arg)
 
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
-    fc_state *st = state;
+    sc_state *st = state;
     rt_ctx *lease_ctx = rt_ctx_with_cancel(req->ctx);
     if (!lease_ctx) return LB_FAILED;
     fc_lease *l = fc_lease_new(lease_ctx, req);
@@ -134,8 +109,8 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
     return out;
 }
 
-SC_COUNTED_HANDLER(leaky_handle, leaky_serve, fc_state)
-SC_COUNTED_HANDLER(graceful_handle, graceful_serve, fc_state)
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, sc_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, sc_state)
 
 static const lb_scenario forgotten_cancel = {
     .name = "forgotten_cancel",
@@ -150,7 +125,7 @@ static const lb_scenario forgotten_cancel = {
            "path: cancel, then release); join the watchers at shutdown.",
     .knobs = NULL,
     .n_knobs = 0,
-    .leaky = {fc_setup, leaky_handle, fc_shutdown},
-    .graceful = {fc_setup, graceful_handle, fc_shutdown},
+    .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},
+    .graceful = {sc_state_setup, graceful_handle, sc_state_shutdown},
 };
 LB_SCENARIO(forgotten_cancel)

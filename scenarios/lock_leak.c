@@ -81,21 +81,10 @@ static void *ll_setup(const lb_env *env)
     ll_state *st = calloc(1, sizeof *st);
     if (!st) return NULL;
     st->writer_ratio = env->knob[LL_KNOB_WRITER_RATIO];
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
-static void ll_shutdown(void *state)
-{
-    ll_state *st = state;
-    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
-    rt_wg_free(st->active);
-    free(st);
-}
+SC_DRAINING_SHUTDOWN(ll_shutdown, ll_state)
 
 static lb_outcome ll_await_reply(ll_call *c, lb_request *req)
 {

@@ -81,20 +81,11 @@ static void *rnc_setup(const lb_env *env)
     st->items = (int)env->knob[RNC_KNOB_ITEMS];
     if (st->consumers < 1) st->consumers = 1;
     if (st->items < 1) st->items = 1;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
 /* No task uses the state: shutdown waits for the handlers only. */
-static void rnc_shutdown(void *state)
-{
-    rnc_state *st = state;
-    if (sc_drain(st->active)) free(st);
-}
+SC_DRAINING_SHUTDOWN(rnc_shutdown, rnc_state)
 
 static bool rnc_is_batch(const rnc_state *st, const lb_request *req)
 {

@@ -16,6 +16,9 @@
  *    bug shows up as leaked tasks in the report, never as a hung child.
  *  - SC_LEAK_VALUE / SC_ERR_VALUE: non-NULL markers sent on channels when
  *    the value itself does not matter.
+ *  - sc_state_ready / SC_DRAINING_SHUTDOWN / sc_state: the life of a
+ *    catalogue state: setup gives it its `active` wait group, shutdown
+ *    drains that group and frees the state only when nothing runs any more.
  */
 #ifndef LEAKBENCH_SCENARIO_UTIL_H
 #define LEAKBENCH_SCENARIO_UTIL_H
@@ -25,6 +28,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define SC_OK_VALUE  ((void *)(uintptr_t)1)
 #define SC_ERR_VALUE ((void *)(uintptr_t)2)
@@ -138,6 +142,47 @@ static inline bool sc_drain(rt_wg *active)
     rt_wg_free(active);
     return true;
 }
+
+/* The last step of every setup: gives st (a freshly allocated state, not
+ * NULL) its `active` wait group.  st, or NULL after freeing st when the
+ * group cannot be made. */
+static inline void *sc_state_ready(void *st, rt_wg **active)
+{
+    *active = rt_wg_new();
+    if (!*active) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+/*
+ * Defines shutdown(state) for a state that owns nothing but its `active`
+ * group and plain values: waits for everything counted there (sc_drain),
+ * then frees the state; when something still runs, it keeps both, because
+ * those tasks still use them (they show up as leaked in the report).
+ */
+#define SC_DRAINING_SHUTDOWN(shutdown, state_type)                                                 \
+    static inline void shutdown(void *state)                                                       \
+    {                                                                                              \
+        state_type *st_ = state;                                                                   \
+        if (sc_drain(st_->active)) free(st_);                                                      \
+    }
+
+/* The state of a pair whose handlers and tasks share nothing but the count
+ * of what is in flight (no knobs). */
+typedef struct sc_state {
+    rt_wg *active; /* handle() calls in flight; graceful: also the tasks they started */
+} sc_state;
+
+static inline void *sc_state_setup(const lb_env *env)
+{
+    (void)env;
+    sc_state *st = calloc(1, sizeof *st);
+    return st ? sc_state_ready(st, &st->active) : NULL;
+}
+
+SC_DRAINING_SHUTDOWN(sc_state_shutdown, sc_state)
 
 /* Sleeps for the job's service time (a stand-in for real work). */
 static inline int sc_work(int64_t ns, rt_ctx *ctx)

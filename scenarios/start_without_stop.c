@@ -60,30 +60,6 @@ static void session_unref(session *s)
     if (sc_unref(&s->refs)) session_free(s);
 }
 
-typedef struct sws_state {
-    rt_wg *active; /* handle() calls in flight */
-} sws_state;
-
-static void *sws_setup(const lb_env *env)
-{
-    (void)env;
-    sws_state *st = calloc(1, sizeof *st);
-    if (!st) return NULL;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* The loops keep nothing in the state: shutdown waits for the handlers. */
-static void sws_shutdown(void *state)
-{
-    sws_state *st = state;
-    if (sc_drain(st->active)) free(st);
-}
-
 /* ------------------------------------------------------------- leaky -- */
 
 static void leaky_session_loop(void *arg)
@@ -191,8 +167,8 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
     return out;
 }
 
-SC_COUNTED_HANDLER(leaky_handle, leaky_serve, sws_state)
-SC_COUNTED_HANDLER(graceful_handle, graceful_serve, sws_state)
+SC_COUNTED_HANDLER(leaky_handle, leaky_serve, sc_state)
+SC_COUNTED_HANDLER(graceful_handle, graceful_serve, sc_state)
 
 static const lb_scenario start_without_stop = {
     .name = "start_without_stop",
@@ -206,7 +182,7 @@ static const lb_scenario start_without_stop = {
            "cancels the loop's context and joins it.",
     .knobs = NULL,
     .n_knobs = 0,
-    .leaky = {sws_setup, leaky_handle, sws_shutdown},
-    .graceful = {sws_setup, graceful_handle, sws_shutdown},
+    .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},
+    .graceful = {sc_state_setup, graceful_handle, sc_state_shutdown},
 };
 LB_SCENARIO(start_without_stop)

@@ -73,20 +73,11 @@ static void *tns_setup(const lb_env *env)
     st->keepalive_fraction = env->knob[TNS_KNOB_KEEPALIVE_FRACTION];
     st->interval_ns = (int64_t)(env->knob[TNS_KNOB_INTERVAL_MS] * 1e6);
     if (st->interval_ns < RT_MS(1)) st->interval_ns = RT_MS(1);
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
 /* No task uses the state: shutdown waits for the handlers only. */
-static void tns_shutdown(void *state)
-{
-    tns_state *st = state;
-    if (sc_drain(st->active)) free(st);
-}
+SC_DRAINING_SHUTDOWN(tns_shutdown, tns_state)
 
 static bool tns_has_keepalive(const tns_state *st, const lb_request *req)
 {

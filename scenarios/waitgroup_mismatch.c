@@ -84,21 +84,10 @@ static void *wgm_setup(const lb_env *env)
     if (!st) return NULL;
     st->parts = (int)env->knob[WGM_KNOB_PARTS];
     if (st->parts < 1) st->parts = 1;
-    st->active = rt_wg_new();
-    if (!st->active) {
-        free(st);
-        return NULL;
-    }
-    return st;
+    return sc_state_ready(st, &st->active);
 }
 
-static void wgm_shutdown(void *state)
-{
-    wgm_state *st = state;
-    if (sc_wait_all(st->active) != 0) return; /* handlers or tasks still use st: keep it */
-    rt_wg_free(st->active);
-    free(st);
-}
+SC_DRAINING_SHUTDOWN(wgm_shutdown, wgm_state)
 
 static lb_outcome wgm_await_reply(wgm_call *c, lb_request *req)
 {

@@ -21,40 +21,10 @@
 
 #include <stdlib.h>
 
-typedef struct ds_call {
-    _Atomic int refs; /* handler + worker; last one frees */
-    rt_chan *reply;   /* unbuffered in both twins */
-    rt_ctx *ctx;      /* graceful: the worker's context */
-    rt_wg *wg;        /* graceful: the state's task count */
-    sc_job job;
-} ds_call;
-
-static ds_call *ds_call_new(const lb_request *req)
-{
-    ds_call *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->reply = rt_chan_new(0);
-    if (!c->reply) {
-        free(c);
-        return NULL;
-    }
-    atomic_init(&c->refs, 2);
-    c->job = sc_job_of(req);
-    return c;
-}
-
-static void ds_call_unref(ds_call *c)
-{
-    if (!sc_unref(&c->refs)) return;
-    if (c->ctx) rt_ctx_release(c->ctx);
-    rt_chan_free(c->reply);
-    free(c);
-}
-
-static lb_outcome ds_await_reply(ds_call *c, lb_request *req)
+static lb_outcome ds_await_reply(sc_call *c, lb_request *req)
 {
     void *v;
-    int rc = rt_chan_recv(c->reply, &v, req->ctx);
+    int rc = rt_chan_recv(c->ch, &v, req->ctx);
     if (rc != 0) return sc_outcome_of(rc);
     return v == SC_ERR_VALUE ? LB_FAILED : LB_COMPLETED;
 }
@@ -63,30 +33,30 @@ static lb_outcome ds_await_reply(ds_call *c, lb_request *req)
 
 static void leaky_worker(void *arg)
 {
-    ds_call *c = arg;
+    sc_call *c = arg;
     void *payload = lb_payload_new(c->job.payload_bytes);
     sc_work(c->job.service_ns, NULL);
     if (c->job.inject_error) {
-        rt_chan_send(c->reply, SC_ERR_VALUE, NULL);
+        rt_chan_send(c->ch, SC_ERR_VALUE, NULL);
         /* The bug: no return here, so the worker falls through. */
     }
-    rt_chan_send(c->reply, SC_OK_VALUE, NULL); /* LEAK SITE: second send, nobody receives */
+    rt_chan_send(c->ch, SC_OK_VALUE, NULL); /* LEAK SITE: second send, nobody receives */
     lb_payload_free(payload, c->job.payload_bytes);
-    ds_call_unref(c);
+    sc_call_unref(c);
 }
 
 static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     (void)state;
-    ds_call *c = ds_call_new(req);
+    sc_call *c = sc_call_new(req, 0, 2); /* unbuffered in both twins; handler + worker */
     if (!c) return LB_FAILED;
     if (rt_go("worker", leaky_worker, c) != 0) {
-        ds_call_unref(c);
-        ds_call_unref(c);
+        sc_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     lb_outcome out = ds_await_reply(c, req);
-    ds_call_unref(c);
+    sc_call_unref(c);
     return out;
 }
 
@@ -94,34 +64,34 @@ static lb_outcome leaky_serve(void *state, lb_request *req)
 
 static void graceful_worker(void *arg)
 {
-    ds_call *c = arg;
+    sc_call *c = arg;
     rt_wg *wg = c->wg;
     void *payload = lb_payload_new(c->job.payload_bytes);
     void *reply = SC_OK_VALUE;
     if (sc_work(c->job.service_ns, c->ctx) != 0) goto out; /* the request is gone */
     if (c->job.inject_error) reply = SC_ERR_VALUE;
-    rt_chan_send(c->reply, reply, c->ctx); /* the one send, in a select on the context */
+    rt_chan_send(c->ch, reply, c->ctx); /* the one send, in a select on the context */
 out:
     lb_payload_free(payload, c->job.payload_bytes);
-    ds_call_unref(c);
+    sc_call_unref(c);
     rt_wg_done(wg);
 }
 
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     sc_state *st = state;
-    ds_call *c = ds_call_new(req);
+    sc_call *c = sc_call_new(req, 0, 2); /* unbuffered in both twins; handler + worker */
     if (!c) return LB_FAILED;
     c->wg = st->active;
     c->ctx = rt_ctx_with_cancel(req->ctx);
     if (!c->ctx || sc_go_tracked(st->active, "worker", graceful_worker, c) != 0) {
-        ds_call_unref(c);
-        ds_call_unref(c);
+        sc_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     lb_outcome out = ds_await_reply(c, req);
     rt_ctx_cancel(c->ctx); /* a worker still sending gives up now */
-    ds_call_unref(c);
+    sc_call_unref(c);
     return out;
 }
 

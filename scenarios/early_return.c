@@ -20,68 +20,36 @@
 
 #include <stdlib.h>
 
-/* One request's call, shared by the handler and its fetch task; the last
- * of the two to let go frees it. */
-typedef struct er_call {
-    _Atomic int refs;
-    rt_chan *result;
-    rt_ctx *ctx; /* graceful: the fetch's context, cancelled on early return */
-    rt_wg *wg;   /* graceful: the state's task count */
-    sc_job job;
-} er_call;
-
-static er_call *er_call_new(const lb_request *req, int64_t cap)
-{
-    er_call *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->result = rt_chan_new(cap);
-    if (!c->result) {
-        free(c);
-        return NULL;
-    }
-    atomic_init(&c->refs, 2);
-    c->job = sc_job_of(req);
-    return c;
-}
-
-static void er_call_unref(er_call *c)
-{
-    if (!sc_unref(&c->refs)) return;
-    if (c->ctx) rt_ctx_release(c->ctx);
-    rt_chan_free(c->result);
-    free(c);
-}
-
 /* ------------------------------------------------------------- leaky -- */
 
 static void leaky_fetch(void *arg)
 {
-    er_call *c = arg;
+    sc_call *c = arg;
     void *payload = lb_payload_new(c->job.payload_bytes);
     sc_work(c->job.service_ns, NULL);
-    rt_chan_send(c->result, SC_OK_VALUE, NULL); /* LEAK SITE: no receiver after an early return */
+    rt_chan_send(c->ch, SC_OK_VALUE, NULL); /* LEAK SITE: no receiver after an early return */
     lb_payload_free(payload, c->job.payload_bytes);
-    er_call_unref(c);
+    sc_call_unref(c);
 }
 
 static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     (void)state;
-    er_call *c = er_call_new(req, 0);
+    sc_call *c = sc_call_new(req, 0, 2); /* handler + fetch task */
     if (!c) return LB_FAILED;
     if (rt_go("fetch", leaky_fetch, c) != 0) {
-        er_call_unref(c);
-        er_call_unref(c);
+        sc_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     if (req->inject_error) {
         /* The bug: the quota check failed, so return — without receiving. */
-        er_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     void *v;
-    int rc = rt_chan_recv(c->result, &v, req->ctx);
-    er_call_unref(c);
+    int rc = rt_chan_recv(c->ch, &v, req->ctx);
+    sc_call_unref(c);
     return sc_outcome_of(rc);
 }
 
@@ -89,28 +57,28 @@ static lb_outcome leaky_serve(void *state, lb_request *req)
 
 static void graceful_fetch(void *arg)
 {
-    er_call *c = arg;
+    sc_call *c = arg;
     rt_wg *wg = c->wg;
     void *payload = lb_payload_new(c->job.payload_bytes);
     if (sc_work(c->job.service_ns, c->ctx) == 0) {
         /* Buffer of one: this send completes even if nobody receives. */
-        rt_chan_send(c->result, SC_OK_VALUE, c->ctx);
+        rt_chan_send(c->ch, SC_OK_VALUE, c->ctx);
     }
     lb_payload_free(payload, c->job.payload_bytes);
-    er_call_unref(c);
+    sc_call_unref(c);
     rt_wg_done(wg);
 }
 
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     sc_state *st = state;
-    er_call *c = er_call_new(req, 1);
+    sc_call *c = sc_call_new(req, 1, 2);
     if (!c) return LB_FAILED;
     c->wg = st->active;
     c->ctx = rt_ctx_with_cancel(req->ctx);
     if (!c->ctx || sc_go_tracked(st->active, "fetch", graceful_fetch, c) != 0) {
-        er_call_unref(c);
-        er_call_unref(c);
+        sc_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     lb_outcome out;
@@ -119,9 +87,9 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
         out = LB_FAILED;
     } else {
         void *v;
-        out = sc_outcome_of(rt_chan_recv(c->result, &v, req->ctx));
+        out = sc_outcome_of(rt_chan_recv(c->ch, &v, req->ctx));
     }
-    er_call_unref(c);
+    sc_call_unref(c);
     return out;
 }
 

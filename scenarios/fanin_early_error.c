@@ -33,11 +33,8 @@ typedef struct fan_state {
 } fan_state;
 
 typedef struct fan_call {
-    _Atomic int refs;       /* leaky: handler + parts; last one frees */
-    _Atomic int next_index; /* each part takes its index from here */
-    int failing;            /* index of the part that fails, or -1 */
-    rt_chan *results;       /* SC_OK_VALUE or SC_ERR_VALUE per part */
-    sc_job job;
+    sc_call call; /* refs (leaky: handler + parts); ch: SC_OK_VALUE or SC_ERR_VALUE per part */
+    int failing;  /* index of the part that fails, or -1 */
 } fan_call;
 
 #define FAN_PART_FAILED (-EIO)
@@ -46,31 +43,25 @@ static fan_call *fan_call_new(const lb_request *req, int fanout, int refs)
 {
     fan_call *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->results = rt_chan_new(0);
-    if (!c->results) {
+    if (sc_call_init(&c->call, req, 0, refs) != 0) {
         free(c);
         return NULL;
     }
-    atomic_init(&c->refs, refs);
-    atomic_init(&c->next_index, 0);
-    c->job = sc_job_of(req);
     c->failing = req->inject_error ? (int)(sc_mix(req->rand, 99) % (uint64_t)fanout) : -1;
     return c;
 }
 
 static void fan_call_unref(fan_call *c)
 {
-    if (!sc_unref(&c->refs)) return;
-    rt_chan_free(c->results);
-    free(c);
+    if (sc_call_drop(&c->call)) free(c);
 }
 
 /* Part i's work time: the failing part fails fast, the others take
  * 0.5x to 1.5x of the service time. */
 static int64_t fan_part_ns(const fan_call *c, int i)
 {
-    if (i == c->failing) return c->job.service_ns / 10;
-    return (int64_t)((double)c->job.service_ns * (0.5 + sc_frac(c->job.rand, (uint64_t)i)));
+    if (i == c->failing) return c->call.job.service_ns / 10;
+    return sc_spread_ns(&c->call.job, i);
 }
 
 static void *fan_setup(const lb_env *env)
@@ -90,12 +81,12 @@ SC_DRAINING_SHUTDOWN(fan_shutdown, fan_state)
 static void leaky_part(void *arg)
 {
     fan_call *c = arg;
-    int i = atomic_fetch_add(&c->next_index, 1);
-    void *payload = lb_payload_new(c->job.payload_bytes);
+    int i = atomic_fetch_add(&c->call.next_index, 1);
+    void *payload = lb_payload_new(c->call.job.payload_bytes);
     sc_work(fan_part_ns(c, i), NULL);
     void *result = i == c->failing ? SC_ERR_VALUE : SC_OK_VALUE;
-    rt_chan_send(c->results, result, NULL); /* LEAK SITE: the collector left at the first error */
-    lb_payload_free(payload, c->job.payload_bytes);
+    rt_chan_send(c->call.ch, result, NULL); /* LEAK SITE: the collector left at the first error */
+    lb_payload_free(payload, c->call.job.payload_bytes);
     fan_call_unref(c);
 }
 
@@ -111,7 +102,7 @@ static lb_outcome leaky_serve(void *state, lb_request *req)
     lb_outcome out = started == st->fanout ? LB_COMPLETED : LB_FAILED;
     for (int got = 0; got < started && out == LB_COMPLETED; got++) {
         void *v;
-        int rc = rt_chan_recv(c->results, &v, req->ctx);
+        int rc = rt_chan_recv(c->call.ch, &v, req->ctx);
         if (rc != 0)
             out = sc_outcome_of(rc);
         else if (v == SC_ERR_VALUE)
@@ -126,12 +117,12 @@ static lb_outcome leaky_serve(void *state, lb_request *req)
 static int graceful_part(rt_ctx *ctx, void *arg)
 {
     fan_call *c = arg;
-    int i = atomic_fetch_add(&c->next_index, 1);
-    void *payload = lb_payload_new(c->job.payload_bytes);
+    int i = atomic_fetch_add(&c->call.next_index, 1);
+    void *payload = lb_payload_new(c->call.job.payload_bytes);
     int rc = sc_work(fan_part_ns(c, i), ctx);
     if (rc == 0 && i == c->failing) rc = FAN_PART_FAILED; /* cancels the group's context */
-    if (rc == 0) rc = rt_chan_send(c->results, SC_OK_VALUE, ctx);
-    lb_payload_free(payload, c->job.payload_bytes);
+    if (rc == 0) rc = rt_chan_send(c->call.ch, SC_OK_VALUE, ctx);
+    lb_payload_free(payload, c->call.job.payload_bytes);
     return rc == FAN_PART_FAILED ? rc : 0;
 }
 
@@ -151,7 +142,7 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
     int rc = started == st->fanout ? 0 : -ENOMEM;
     for (int got = 0; got < started && rc == 0; got++) {
         void *v;
-        rc = rt_chan_recv(c->results, &v, rt_group_ctx(g));
+        rc = rt_chan_recv(c->call.ch, &v, rt_group_ctx(g));
     }
     int group_err = rt_group_wait(g, rc != 0); /* joins every part */
     fan_call_unref(c);

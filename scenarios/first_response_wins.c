@@ -31,42 +31,6 @@ typedef struct frw_state {
     int fanout;
 } frw_state;
 
-/* One request's fan-out, shared by the handler and its replicas. */
-typedef struct frw_call {
-    _Atomic int refs;       /* leaky: handler + replicas; last one frees */
-    _Atomic int next_index; /* each replica takes its index from here */
-    rt_chan *replies;
-    sc_job job;
-} frw_call;
-
-static frw_call *frw_call_new(const lb_request *req, int64_t cap, int refs)
-{
-    frw_call *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->replies = rt_chan_new(cap);
-    if (!c->replies) {
-        free(c);
-        return NULL;
-    }
-    atomic_init(&c->refs, refs);
-    atomic_init(&c->next_index, 0);
-    c->job = sc_job_of(req);
-    return c;
-}
-
-static void frw_call_unref(frw_call *c)
-{
-    if (!sc_unref(&c->refs)) return;
-    rt_chan_free(c->replies);
-    free(c);
-}
-
-/* Replica i's share of the service time: 0.5x to 1.5x. */
-static int64_t frw_replica_ns(const frw_call *c, int i)
-{
-    return (int64_t)((double)c->job.service_ns * (0.5 + sc_frac(c->job.rand, (uint64_t)i)));
-}
-
 static void *frw_setup(const lb_env *env)
 {
     frw_state *st = calloc(1, sizeof *st);
@@ -84,31 +48,31 @@ SC_DRAINING_SHUTDOWN(frw_shutdown, frw_state)
 
 static void leaky_replica(void *arg)
 {
-    frw_call *c = arg;
+    sc_call *c = arg;
     int i = atomic_fetch_add(&c->next_index, 1);
     void *payload = lb_payload_new(c->job.payload_bytes);
-    sc_work(frw_replica_ns(c, i), NULL);
-    rt_chan_send(c->replies, SC_OK_VALUE, NULL); /* LEAK SITE: only the first reply is received */
+    sc_work(sc_spread_ns(&c->job, i), NULL);
+    rt_chan_send(c->ch, SC_OK_VALUE, NULL); /* LEAK SITE: only the first reply is received */
     lb_payload_free(payload, c->job.payload_bytes);
-    frw_call_unref(c);
+    sc_call_unref(c);
 }
 
 static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     frw_state *st = state;
-    frw_call *c = frw_call_new(req, 0, st->fanout + 1);
+    sc_call *c = sc_call_new(req, 0, st->fanout + 1);
     if (!c) return LB_FAILED;
     int started = 0;
     for (int i = 0; i < st->fanout; i++)
         if (rt_go("replica", leaky_replica, c) == 0) started++;
-    for (int i = started; i < st->fanout; i++) frw_call_unref(c);
+    for (int i = started; i < st->fanout; i++) sc_call_unref(c);
     if (started == 0) {
-        frw_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     void *v;
-    int rc = rt_chan_recv(c->replies, &v, req->ctx); /* the first reply wins */
-    frw_call_unref(c);
+    int rc = rt_chan_recv(c->ch, &v, req->ctx); /* the first reply wins */
+    sc_call_unref(c);
     return sc_outcome_of(rc);
 }
 
@@ -116,11 +80,11 @@ static lb_outcome leaky_serve(void *state, lb_request *req)
 
 static int graceful_replica(rt_ctx *ctx, void *arg)
 {
-    frw_call *c = arg;
+    sc_call *c = arg;
     int i = atomic_fetch_add(&c->next_index, 1);
     void *payload = lb_payload_new(c->job.payload_bytes);
-    if (sc_work(frw_replica_ns(c, i), ctx) == 0)
-        rt_chan_send(c->replies, SC_OK_VALUE, ctx); /* capacity N: never blocks */
+    if (sc_work(sc_spread_ns(&c->job, i), ctx) == 0)
+        rt_chan_send(c->ch, SC_OK_VALUE, ctx); /* capacity N: never blocks */
     lb_payload_free(payload, c->job.payload_bytes);
     return 0; /* a loser being cancelled is not an error of the group */
 }
@@ -128,11 +92,11 @@ static int graceful_replica(rt_ctx *ctx, void *arg)
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     frw_state *st = state;
-    frw_call *c = frw_call_new(req, st->fanout, 1);
+    sc_call *c = sc_call_new(req, st->fanout, 1);
     if (!c) return LB_FAILED;
     rt_group *g = rt_group_new(req->ctx);
     if (!g) {
-        frw_call_unref(c);
+        sc_call_unref(c);
         return LB_FAILED;
     }
     int started = 0;
@@ -141,10 +105,10 @@ static lb_outcome graceful_serve(void *state, lb_request *req)
     int rc = -ENOMEM;
     if (started > 0) {
         void *v;
-        rc = rt_chan_recv(c->replies, &v, req->ctx);
+        rc = rt_chan_recv(c->ch, &v, req->ctx);
     }
     rt_group_wait(g, true); /* cancel the losers and join every replica */
-    frw_call_unref(c);
+    sc_call_unref(c);
     return sc_outcome_of(rc);
 }
 

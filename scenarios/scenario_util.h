@@ -16,6 +16,9 @@
  *    bug shows up as leaked tasks in the report, never as a hung child.
  *  - SC_LEAK_VALUE / SC_ERR_VALUE: non-NULL markers sent on channels when
  *    the value itself does not matter.
+ *  - sc_call: one request's call shared by its handler and the tasks it
+ *    starts (a reply channel, the job, a reference count), and
+ *    sc_spread_ns, the work time of task i of a fan-out.
  *  - sc_state_ready / SC_DRAINING_SHUTDOWN / sc_state: the life of a
  *    catalogue state: setup gives it its `active` wait group, shutdown
  *    drains that group and frees the state only when nothing runs any more.
@@ -141,6 +144,66 @@ static inline bool sc_drain(rt_wg *active)
     if (sc_wait_all(active) != 0) return false;
     rt_wg_free(active);
     return true;
+}
+
+/*
+ * One request's call, shared by its handler and the task or tasks it starts
+ * (a worker, the parts or replicas of a fan-out).  Every owner holds a
+ * reference; the last to let go releases what the call holds.  A scenario
+ * that needs more per call embeds it and frees its own struct when
+ * sc_call_drop says so; the others use sc_call_new and sc_call_unref.
+ */
+typedef struct sc_call {
+    _Atomic int refs;       /* the handler + every task that may outlive it */
+    _Atomic int next_index; /* fan-outs: each task takes its index from here */
+    rt_chan *ch;            /* what the tasks send back to the handler */
+    rt_ctx *ctx; /* graceful twins: the tasks' context, or NULL; released with the call */
+    rt_wg *wg;   /* graceful twins: the state's count each task leaves with rt_wg_done */
+    sc_job job;
+} sc_call;
+
+/* Fills a zeroed c: a channel of capacity cap, refs references.  0 or
+ * -ENOMEM. */
+static inline int sc_call_init(sc_call *c, const lb_request *req, int64_t cap, int refs)
+{
+    c->ch = rt_chan_new(cap);
+    if (!c->ch) return -ENOMEM;
+    atomic_init(&c->refs, refs);
+    atomic_init(&c->next_index, 0);
+    c->job = sc_job_of(req);
+    return 0;
+}
+
+/* Drops one reference; for the last one releases the context and the
+ * channel and returns true: the caller then frees the memory c lives in. */
+static inline bool sc_call_drop(sc_call *c)
+{
+    if (!sc_unref(&c->refs)) return false;
+    if (c->ctx) rt_ctx_release(c->ctx);
+    rt_chan_free(c->ch);
+    return true;
+}
+
+static inline sc_call *sc_call_new(const lb_request *req, int64_t cap, int refs)
+{
+    sc_call *c = calloc(1, sizeof *c);
+    if (c && sc_call_init(c, req, cap, refs) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static inline void sc_call_unref(sc_call *c)
+{
+    if (sc_call_drop(c)) free(c);
+}
+
+/* Task i of a fan-out works 0.5x to 1.5x of the job's service time, drawn
+ * from the request's random number (a different share per task). */
+static inline int64_t sc_spread_ns(const sc_job *job, int i)
+{
+    return (int64_t)((double)job->service_ns * (0.5 + sc_frac(job->rand, (uint64_t)i)));
 }
 
 /* The last step of every setup: gives st (a freshly allocated state, not

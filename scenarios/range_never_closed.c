@@ -92,14 +92,6 @@ static bool rnc_is_batch(const rnc_state *st, const lb_request *req)
     return sc_frac(req->rand, 5) < st->batch_fraction;
 }
 
-static lb_outcome rnc_serve_inline(const lb_request *req)
-{
-    void *payload = lb_payload_new(req->payload_bytes);
-    int rc = sc_work(req->service_ns, req->ctx);
-    lb_payload_free(payload, req->payload_bytes);
-    return sc_outcome_of(rc);
-}
-
 /* ------------------------------------------------------------- leaky -- */
 
 static void leaky_consumer(void *arg)
@@ -120,7 +112,7 @@ static void leaky_consumer(void *arg)
 static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     rnc_state *st = state;
-    if (!rnc_is_batch(st, req)) return rnc_serve_inline(req);
+    if (!rnc_is_batch(st, req)) return sc_serve_inline(req);
     rnc_batch *b = rnc_batch_new(st, req, st->consumers + 1);
     if (!b) return LB_FAILED;
     int started = 0;
@@ -162,7 +154,7 @@ static int graceful_consumer(rt_ctx *ctx, void *arg)
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     rnc_state *st = state;
-    if (!rnc_is_batch(st, req)) return rnc_serve_inline(req);
+    if (!rnc_is_batch(st, req)) return sc_serve_inline(req);
     rnc_batch *b = rnc_batch_new(st, req, 1);
     if (!b) return LB_FAILED;
     rt_group *g = rt_group_new(req->ctx);

@@ -19,6 +19,8 @@
  *  - sc_call: one request's call shared by its handler and the tasks it
  *    starts (a reply channel, the job, a reference count), and
  *    sc_spread_ns, the work time of task i of a fan-out.
+ *  - sc_serve_inline: a request served in the handler itself, no task
+ *    started (the requests a pair's trigger leaves alone).
  *  - sc_state_ready / SC_DRAINING_SHUTDOWN / sc_state: the life of a
  *    catalogue state: setup gives it its `active` wait group, shutdown
  *    drains that group and frees the state only when nothing runs any more.
@@ -252,6 +254,16 @@ static inline int sc_work(int64_t ns, rt_ctx *ctx)
 {
     if (ns <= 0) return ctx ? rt_ctx_err(ctx) : 0;
     return rt_sleep(ns, ctx);
+}
+
+/* Serves req in the handler itself: holds its payload for the service
+ * time, under the request's context; no task is started. */
+static inline lb_outcome sc_serve_inline(const lb_request *req)
+{
+    void *payload = lb_payload_new(req->payload_bytes);
+    int rc = sc_work(req->service_ns, req->ctx);
+    lb_payload_free(payload, req->payload_bytes);
+    return sc_outcome_of(rc);
 }
 
 #endif

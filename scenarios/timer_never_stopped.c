@@ -100,12 +100,7 @@ static void leaky_ticker(void *arg)
 static lb_outcome leaky_serve(void *state, lb_request *req)
 {
     tns_state *st = state;
-    if (!tns_has_keepalive(st, req)) {
-        void *payload = lb_payload_new(req->payload_bytes);
-        int rc = sc_work(req->service_ns, req->ctx);
-        lb_payload_free(payload, req->payload_bytes);
-        return sc_outcome_of(rc);
-    }
+    if (!tns_has_keepalive(st, req)) return sc_serve_inline(req);
     tns_conn *c = tns_conn_new(st, req, 2);
     if (!c) return LB_FAILED;
     c->buffer = lb_payload_new(c->buffer_bytes);
@@ -132,12 +127,7 @@ static int graceful_ticker(rt_ctx *ctx, void *arg)
 static lb_outcome graceful_serve(void *state, lb_request *req)
 {
     tns_state *st = state;
-    if (!tns_has_keepalive(st, req)) {
-        void *payload = lb_payload_new(req->payload_bytes);
-        int rc = sc_work(req->service_ns, req->ctx);
-        lb_payload_free(payload, req->payload_bytes);
-        return sc_outcome_of(rc);
-    }
+    if (!tns_has_keepalive(st, req)) return sc_serve_inline(req);
     tns_conn *c = tns_conn_new(st, req, 1);
     if (!c) return LB_FAILED;
     c->buffer = lb_payload_new(c->buffer_bytes);

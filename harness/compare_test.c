@@ -407,21 +407,6 @@ static size_t count(const char *hay, const char *needle)
     return n;
 }
 
-/* Runs xmllint --noout on path; -1 when xmllint is not installed. */
-static int xmllint(const char *path)
-{
-    if (access("/usr/bin/xmllint", X_OK) != 0) return -1;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl("/usr/bin/xmllint", "xmllint", "--noout", path, (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 static void markdown_and_junit(void **state)
 {
     (void)state;
@@ -445,7 +430,7 @@ static void markdown_and_junit(void **state)
     assert_non_null(strstr(text, "| graceful | peak\\_tasks | 122 tasks | 183 tasks | 1.500 |"));
     assert_non_null(strstr(text, "**regressed**"));
 
-    int lint = xmllint(xml);
+    int lint = lb_test_xmllint(xml);
     if (lint >= 0) assert_int_equal(lint, 0);
     text = lb_test_slurp(xml);
     assert_non_null(strstr(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));

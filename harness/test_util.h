@@ -3,7 +3,8 @@
  * per test, a floating-point comparison that prints both numbers (this
  * cmocka has no assert_double_equal), a scratch directory per test made in
  * setup and removed in teardown, a subcommand called with its stdout kept
- * out of the test log, and a file read whole.
+ * out of the test log, a file read whole, and an XML file checked with
+ * xmllint when it is installed.
  *
  * Header-only (static functions): every test program is one .c file
  * linked with the harness, and these are not part of the harness.
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -92,6 +94,22 @@ static inline char *lb_test_slurp(const char *path)
     buf[n] = 0;
     fclose(f);
     return buf;
+}
+
+/* Runs xmllint --noout on path: its exit status (0: well-formed), or -1
+ * when xmllint is not installed (the check is then skipped). */
+static inline int lb_test_xmllint(const char *path)
+{
+    if (access("/usr/bin/xmllint", X_OK) != 0) return -1;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl("/usr/bin/xmllint", "xmllint", "--noout", path, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 #endif

@@ -13,6 +13,10 @@
  *   - bench_median: the median of up to BENCH_MAX_REPS repetitions.
  *   - bench_resident_bytes: this process's resident memory, from
  *     /proc/self/statm (the RSS deltas the benchmarks print per task).
+ *   - bench_blocked_crowd: k tasks blocked in a select on (jobs,
+ *     ctx.done) like the seed's leaked workers: how long creating them
+ *     took until all were blocked, the memory each added, and how long
+ *     from cancelling ctx until every one had exited.
  */
 #ifndef LEAKBENCH_BENCH_UTIL_H
 #define LEAKBENCH_BENCH_UTIL_H
@@ -80,6 +84,69 @@ static inline long bench_resident_bytes(void)
     int n = fscanf(f, "%ld %ld", &size, &res);
     fclose(f);
     return n == 2 ? res * sysconf(_SC_PAGESIZE) : -1;
+}
+
+/* ------------------------------------------------------ blocked crowd -- */
+
+typedef struct bench_crowd_state {
+    rt_chan *jobs; /* nobody ever sends: the crowd waits on it */
+    rt_ctx *ctx;   /* cancelled to release the crowd */
+    rt_wg *exited; /* crowd members not yet ended */
+} bench_crowd_state;
+
+static inline void bench_crowd_member(void *p)
+{
+    bench_crowd_state *c = p;
+    rt_case cs[] = {RT_RECV_CASE(c->jobs)};
+    rt_select(cs, 1, false, c->ctx);
+    rt_wg_done(c->exited);
+}
+
+typedef struct bench_crowd_result {
+    double create_ms;    /* from the first spawn until all are blocked */
+    double cancel_ms;    /* from the cancel until every one has exited */
+    double rss_per_task; /* resident bytes the crowd added, per task */
+    int spawned;         /* how many started (k unless a spawn failed) */
+} bench_crowd_result;
+
+/* Starts k tasks named role, each blocked in a select on (jobs, ctx.done),
+ * and measures them (bench_crowd_result); "blocked" is read from the
+ * runtime's select counter.  Must run inside rt_run with no other task
+ * alive but the caller.  When a spawn fails it says so on stderr (naming
+ * prog), sets *failed and measures the ones that started. */
+static inline bench_crowd_result bench_blocked_crowd(const char *prog, const char *role, int k,
+                                                     int *failed)
+{
+    bench_crowd_result r = {0};
+    bench_crowd_state c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
+    rt_counters *ctr = rt_counters_get();
+    int64_t base_select = atomic_load(&ctr->by_op[RT_OP_SELECT]);
+    long rss0 = bench_resident_bytes();
+    rt_time t0 = rt_now();
+    for (int i = 0; i < k; i++) {
+        rt_wg_add(c.exited, 1);
+        if (rt_go(role, bench_crowd_member, &c) != 0) {
+            rt_wg_done(c.exited);
+            fprintf(stderr, "%s: started only %d of %d blocked tasks\n", prog, i, k);
+            *failed = 1;
+            break;
+        }
+        r.spawned++;
+    }
+    while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base_select < r.spawned)
+        rt_sleep(RT_US(200), NULL);
+    r.create_ms = (double)(rt_now() - t0) / 1e6;
+    r.rss_per_task = r.spawned ? (double)(bench_resident_bytes() - rss0) / r.spawned : 0;
+
+    rt_time t1 = rt_now();
+    rt_ctx_cancel(c.ctx);
+    rt_wg_wait(c.exited, NULL);
+    while (rt_live_tasks() > 1) rt_yield(); /* until every one has exited */
+    r.cancel_ms = (double)(rt_now() - t1) / 1e6;
+    rt_ctx_release(c.ctx);
+    rt_wg_free(c.exited);
+    rt_chan_free(c.jobs);
+    return r;
 }
 
 #endif

@@ -246,58 +246,9 @@ static double bench_spawn(long n)
 
 /* ------------------------------------------------------ cancel crowd -- */
 
-typedef struct {
-    rt_chan *jobs;
-    rt_ctx *ctx;
-    rt_wg *exited;
-} crowd;
-
-static void blocked_worker(void *p)
+static bench_crowd_result bench_cancel_crowd(int k)
 {
-    crowd *c = p;
-    rt_case cs[] = {RT_RECV_CASE(c->jobs)};
-    rt_select(cs, 1, false, c->ctx);
-    rt_wg_done(c->exited);
-}
-
-typedef struct {
-    double create_ms, cancel_ms, rss_per_task;
-    int spawned;
-} crowd_result;
-
-static crowd_result bench_cancel_crowd(int k)
-{
-    crowd_result r = {0};
-    crowd c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
-    rt_counters *ctr = rt_counters_get();
-    int64_t base_select = atomic_load(&ctr->by_op[RT_OP_SELECT]);
-    long rss0 = bench_resident_bytes();
-    rt_time t0 = rt_now();
-    for (int i = 0; i < k; i++) {
-        rt_wg_add(c.exited, 1);
-        if (rt_go("blocked-worker", blocked_worker, &c) < 0) {
-            rt_wg_done(c.exited);
-            fprintf(stderr, "rt_bench: could only start %d of %d blocked workers\n", i, k);
-            failed = 1;
-            break;
-        }
-        r.spawned++;
-    }
-    while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base_select < r.spawned)
-        rt_sleep(RT_US(200), NULL);
-    r.create_ms = (double)(rt_now() - t0) / 1e6;
-    long rss1 = bench_resident_bytes();
-    r.rss_per_task = r.spawned ? (double)(rss1 - rss0) / r.spawned : 0;
-
-    rt_time t1 = rt_now();
-    rt_ctx_cancel(c.ctx);
-    rt_wg_wait(c.exited, NULL);
-    while (rt_live_tasks() > 1) rt_yield(); /* until every one has exited */
-    r.cancel_ms = (double)(rt_now() - t1) / 1e6;
-    rt_ctx_release(c.ctx);
-    rt_wg_free(c.exited);
-    rt_chan_free(c.jobs);
-    return r;
+    return bench_blocked_crowd(prog, "blocked-worker", k, &failed);
 }
 
 /* The OS floor for the same thing: K bare pthreads (same 64 KiB stacks)
@@ -382,7 +333,7 @@ static void bench_main(void *arg)
         c120[i] = bench_cancel_crowd(120).cancel_ms;
     }
     for (int i = 0; i < big_reps; i++) {
-        crowd_result r = bench_cancel_crowd(big);
+        bench_crowd_result r = bench_cancel_crowd(big);
         bigc[i] = r.cancel_ms;
         bigcreate[i] = r.create_ms;
         rss[i] = r.rss_per_task;

@@ -73,55 +73,9 @@ static double bench_park_unpark(long rounds)
 
 /* ----------------------------------------------------- blocked crowd -- */
 
-typedef struct crowd {
-    rt_chan *jobs;
-    rt_ctx *ctx;
-    rt_wg *exited;
-} crowd;
-
-static void crowd_worker(void *p)
+static bench_crowd_result bench_crowd(int k)
 {
-    crowd *c = p;
-    rt_case cs[] = {RT_RECV_CASE(c->jobs)};
-    rt_select(cs, 1, false, c->ctx);
-    rt_wg_done(c->exited);
-}
-
-typedef struct crowd_result {
-    double create_ms, cancel_ms, rss_per_task;
-    int spawned;
-} crowd_result;
-
-static crowd_result bench_crowd(int k)
-{
-    crowd_result r = {0};
-    crowd c = {rt_chan_new(0), rt_ctx_with_cancel(NULL), rt_wg_new()};
-    rt_counters *ctr = rt_counters_get();
-    int64_t base = atomic_load(&ctr->by_op[RT_OP_SELECT]);
-    long rss0 = bench_resident_bytes();
-    rt_time t0 = rt_now();
-    for (int i = 0; i < k; i++) {
-        rt_wg_add(c.exited, 1);
-        if (rt_go("crowd-worker", crowd_worker, &c) != 0) {
-            rt_wg_done(c.exited);
-            fprintf(stderr, "sched_coro_bench: started only %d of %d blocked tasks\n", i, k);
-            failed = 1;
-            break;
-        }
-        r.spawned++;
-    }
-    while (atomic_load(&ctr->by_op[RT_OP_SELECT]) - base < r.spawned) rt_sleep(RT_US(200), NULL);
-    r.create_ms = (double)(rt_now() - t0) / 1e6;
-    r.rss_per_task = r.spawned ? (double)(bench_resident_bytes() - rss0) / r.spawned : 0;
-    rt_time t1 = rt_now();
-    rt_ctx_cancel(c.ctx);
-    rt_wg_wait(c.exited, NULL);
-    while (rt_live_tasks() > 1) rt_yield();
-    r.cancel_ms = (double)(rt_now() - t1) / 1e6;
-    rt_ctx_release(c.ctx);
-    rt_wg_free(c.exited);
-    rt_chan_free(c.jobs);
-    return r;
+    return bench_blocked_crowd(prog, "crowd-worker", k, &failed);
 }
 
 /* -------------------------------------------------------------- main -- */
@@ -137,9 +91,9 @@ static void bench_main(void *arg)
     bench_args *a = arg;
     double create[32], cancel[32], pu[32];
     /* The crowd first: its resident memory is measured on fresh stacks. */
-    crowd_result first = {0};
+    bench_crowd_result first = {0};
     for (int i = 0; i < reps; i++) {
-        crowd_result r = bench_crowd(a->crowd);
+        bench_crowd_result r = bench_crowd(a->crowd);
         if (i == 0) first = r;
         create[i] = r.create_ms;
         cancel[i] = r.cancel_ms;

@@ -13,29 +13,29 @@ graceful_dat = 'data/timeout_leak-graceful.dat'
 has_leaky = 1
 has_graceful = 1
 few_points = 0
-t_load0 = 0.052725135
-t_load1 = 10.0514308
-t_settle1 = 13.0515465
-t_shut0 = 13.0515465
-t_exit = 13.5586838
-tasks_guard = 10000
-mem_guard_mb = 10771.3229
+t_load0 = 0.052024022
+t_load1 = 17.0517168
+t_settle1 = 20.0518473
+t_shut0 = 20.0518473
+t_exit = 20.5985388
+tasks_guard = 200000
+mem_guard_mb = 12403.0382
 has_kill = 0
 kill_t = NaN
 kill_text = ''
 has_end_note = 1
-end_x = 13.54009
-end_y_tasks = 6548
-end_text_tasks = '6,547 tasks left behind'
-end_y_rss = 490.590208
-end_text_rss = '491 MB still resident'
+end_x = 20.5501776
+end_y_tasks = 53600
+end_text_tasks = '53,599 tasks left behind'
+end_y_rss = 3749.13024
+end_text_rss = '3.75 GB still resident'
 tasks_log = 0
 big_counts = 1
-rss_log = 0
-tasks_guard_mode = 1
-tasks_guard_text = 'task guard limit (10,000 tasks)'
-mem_guard_mode = 2
-mem_guard_text = 'memory guard limit: 10.8 GB (far above the data)'
+rss_log = 1
+tasks_guard_mode = 2
+tasks_guard_text = 'task guard limit: 200,000 tasks (far above the data)'
+mem_guard_mode = 1
+mem_guard_text = 'memory guard limit (12.4 GB)'
 active = '1 2 4 5'
 set terminal pngcairo size 1000,500 font 'sans,10' noenhanced
 set output 'timeout_leak-tasks.png'
@@ -71,7 +71,7 @@ load 'plots/latency.gp'
 unset output
 sum_dat = 'data/timeout_leak-summary.dat'
 sum_tasks_log = 0
-sum_rss_log = 0
+sum_rss_log = 1
 sum_rec_log = 0
 set terminal pngcairo size 1100,450 font 'sans,10' noenhanced
 set output 'timeout_leak-summary.png'

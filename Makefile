@@ -5,7 +5,8 @@
 #   make test       every test program: release, ThreadSanitizer and
 #                   AddressSanitizer builds of the runtime suite on both
 #                   schedulers (plus a one-worker, fixed-seed coroutine run),
-#                   harness tests, and the quick.json gate
+#                   harness tests, and the quick.json and catalog.json
+#                   threshold gates
 #   make bench      benchmarks, printing JSON
 #   make format     clang-format every C file in place
 #
@@ -108,7 +109,8 @@ TEST_RUNS = \
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
     $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));)) \
-  gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json;
+  gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
+  gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \

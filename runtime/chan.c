@@ -333,8 +333,13 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         order[j] = c;
         n_locks++;
     }
-    /* Poll order: a uniformly random permutation (Fisher-Yates). */
-    for (int i = 0; i < total; i++) {
+    /* Poll order: a uniformly random permutation (Fisher-Yates).  Its first
+     * step always picks j = 0, so it is done without drawing a random
+     * number: a single-case operation (every plain send and recv) then
+     * skips the draw and its 64-bit division, measured at ~5% of a
+     * coroutine ping-pong. */
+    perm[0] = 0;
+    for (int i = 1; i < total; i++) {
         int j = (int)(rt__rand() % (uint64_t)(i + 1));
         perm[i] = perm[j];
         perm[j] = i;

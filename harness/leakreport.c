@@ -28,14 +28,6 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
-/* How long a task has been blocked, in ms.  blocked_since comes from the
- * coarse block clock (rt_block_clock_now), which may lag rt_now() by up to
- * its resolution, so an age read right after the block is clamped at 0. */
-static double block_age_ms(rt_time now, rt_time blocked_since)
-{
-    return now > blocked_since ? (double)(now - blocked_since) / 1e6 : 0;
-}
-
 static int compare_site(const rt_site *a, const rt_site *b)
 {
     int c = strcmp(nz(a->file), nz(b->file));
@@ -128,7 +120,7 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
         rt_time first_block = RT_FOREVER, last_block = 0;
         for (size_t i = start; i < end; i++) {
             const rt_task_info *t = order[i];
-            double age = t->op == RT_OP_RUNNING ? 0 : block_age_ms(now, t->blocked_since);
+            double age = t->op == RT_OP_RUNNING ? 0 : (double)(now - t->blocked_since) / 1e6;
             ages[i - start] = age;
             if (t->cancellable) g->cancellable = true;
             g->held_bytes += (int64_t)t->held_bytes;
@@ -152,7 +144,7 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
         g->p99_ms = rank_value(ages, end - start, 0.99);
         g->example_id = oldest->id;
         g->example_age_ms =
-            oldest->op == RT_OP_RUNNING ? 0 : block_age_ms(now, oldest->blocked_since);
+            oldest->op == RT_OP_RUNNING ? 0 : (double)(now - oldest->blocked_since) / 1e6;
         g->has_chan = oldest->has_chan;
         g->chan_cap = oldest->chan_cap;
         g->chan_len = oldest->chan_len;

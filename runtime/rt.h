@@ -43,14 +43,6 @@ typedef int64_t rt_time;
 #define RT_MS(n)   ((int64_t)(n)*1000000LL)
 #define RT_US(n)   ((int64_t)(n)*1000LL)
 rt_time rt_now(void);
-/* The clock tasks' blocked_since is read from: CLOCK_MONOTONIC_COARSE where
- * the system has it (a few ns instead of tens per read on the hot blocking
- * path), else CLOCK_MONOTONIC.  It runs on the same time base as rt_now()
- * but may lag it by up to rt_block_clock_resolution() (the kernel tick,
- * typically 1-4 ms), never run ahead of it: an age rt_now() - blocked_since
- * is accurate to that resolution (callers still clamp it at 0). */
-rt_time rt_block_clock_now(void);
-rt_time rt_block_clock_resolution(void);
 
 /* --------------------------------------------------------- source site -- */
 
@@ -144,7 +136,7 @@ typedef struct rt_task_info {
     rt_site spawn_site;
     rt_op op;              /* RT_OP_RUNNING when not blocked */
     rt_site block_site;    /* valid when op != RT_OP_RUNNING */
-    rt_time blocked_since; /* rt_block_clock_now() when it blocked */
+    rt_time blocked_since; /* rt_now() when it blocked */
     bool cancellable;      /* the blocking call had a context or deadline */
     /* Channel state when blocked on send/recv (first channel of a select). */
     bool has_chan;

@@ -53,30 +53,6 @@ rt_time rt_now(void)
     return (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* blocked_since is stamped on every blocking channel operation, so its
- * clock is on the ping-pong hot path: the coarse clock is read from the
- * vDSO without touching the clocksource.  Ages are reported in ms to s, so
- * its tick resolution is enough (see rt.h). */
-#ifdef CLOCK_MONOTONIC_COARSE
-#define BLOCK_CLOCK CLOCK_MONOTONIC_COARSE
-#else
-#define BLOCK_CLOCK CLOCK_MONOTONIC
-#endif
-
-rt_time rt_block_clock_now(void)
-{
-    struct timespec ts;
-    clock_gettime(BLOCK_CLOCK, &ts);
-    return (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-rt_time rt_block_clock_resolution(void)
-{
-    struct timespec res;
-    if (clock_getres(BLOCK_CLOCK, &res) != 0) return 0;
-    return (rt_time)res.tv_sec * 1000000000LL + res.tv_nsec;
-}
-
 /* ---------------------------------------------------------- randomness -- */
 
 static uint64_t splitmix64(uint64_t x)
@@ -317,7 +293,7 @@ void rt__block_begin(rt_op op, rt_site site, bool cancellable, void *chan)
 {
     rt_task *t = rt_self();
     if (!t) return;
-    rt_time now = rt_block_clock_now();
+    rt_time now = rt_now();
     info_lock(t);
     t->block_site = site;
     t->blocked_since = now;

@@ -271,9 +271,9 @@ static void runtime_start_failure_is_a_crashed_run(void **state)
 static void runtime_start_failure_exits_3_with_results_written(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/child_test.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char spec[64], out[64], cmd[96];
+    char dir[64];
+    lb_test_make_tmpdir(dir, sizeof dir, "child");
+    char spec[96], out[96];
     snprintf(spec, sizeof spec, "%s/probe.json", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     FILE *f = fopen(spec, "w");
@@ -289,7 +289,7 @@ static void runtime_start_failure_exits_3_with_results_written(void **state)
     stop_busy_runtime(t);
     assert_int_equal(rc, LB_EXIT_ERROR);
 
-    char path[96];
+    char path[128];
     snprintf(path, sizeof path, "%s/results.json", out);
     json_error_t e;
     json_t *j = json_load_file(path, 0, &e);
@@ -308,8 +308,7 @@ static void runtime_start_failure_exits_3_with_results_written(void **state)
     snprintf(path, sizeof path, "%s/samples.csv", out);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(lb_test_remove_tree(dir), 0);
 }
 
 int main(void)

@@ -42,8 +42,7 @@ static void write_file(const char *path, const char *text)
 static int setup(void **state)
 {
     lb_test_arm_timeout(state);
-    snprintf(dir, sizeof dir, "/tmp/cmd_run_test.XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    lb_test_make_tmpdir(dir, sizeof dir, "cmd-run");
     snprintf(spec, sizeof spec, "%s/long.json", dir);
     write_file(spec, "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 10,"
                      " \"duration_ms\": 120000}}");
@@ -57,10 +56,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
     chmod(out, 0755);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return lb_test_remove_tree(dir);
 }
 
 static const char *leakbench(void)

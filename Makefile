@@ -22,7 +22,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
-CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) -MMD -MP \
+CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g -pthread $(WARN) -MMD -MP -I. -Iharness -I$(LLHTTP_INC) \
                 -DLEAKBENCH_VERSION='"$(VERSION)"' -DLEAKBENCH_GIT_REVISION='"$(REVISION)"'
 CFLAGS_rel  = -O2
 CFLAGS_tsan = -O1 -fsanitize=thread -DLEAKBENCH_TSAN=1
@@ -30,11 +30,20 @@ CFLAGS_asan = -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -DLEAKBEN
 LDLIBS   = -ljansson -lm -pthread
 
 RUNTIME_SRC  = $(filter-out %_test.c %_bench.c,$(wildcard runtime/*.c)) $(wildcard runtime/*.S)
-HARNESS_SRC  = $(filter-out %_test.c %_bench.c harness/main.c,$(wildcard harness/*.c))
+HARNESS_SRC  = $(filter-out %_test.c %_bench.c harness/cli/main.c,$(wildcard harness/*/*.c))
 SCENARIO_SRC = $(filter-out %_test.c %_bench.c,$(wildcard scenarios/*.c))
 RUNTIME_TESTS  = $(wildcard runtime/*_test.c)
-HARNESS_TESTS  = $(wildcard harness/*_test.c scenarios/*_test.c)
+HARNESS_TESTS  = $(wildcard harness/*/*_test.c scenarios/*_test.c)
 RUNTIME_BENCHES = $(wildcard runtime/*_bench.c)
+
+# llhttp, the HTTP/1.1 parser of Node.js, from Debian's node-llhttp package
+# (C sources in /usr/share/llhttp): compiled into the harness, never copied
+# into the repository.  Its files are named here, not found by wildcard,
+# because on a fresh machine they exist only after install-deps has run.
+LLHTTP_DIR ?= /usr/share/llhttp
+LLHTTP_INC ?= /usr/share/include/llhttp
+LLHTTP_NAMES = api http llhttp
+llhttp_objs = $(patsubst %,$(BUILD)/$(1)/llhttp/%.o,$(LLHTTP_NAMES))
 
 objs = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
 
@@ -60,14 +69,18 @@ $(BUILD)/$(1)/%.o: %.c | $(DEPS_STAMP)
 $(BUILD)/$(1)/%.o: %.S | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$(CFLAGS) -c $$< -o $$@
+# llhttp is third-party code: built with its own warning level.
+$(BUILD)/$(1)/llhttp/%.o: | $(DEPS_STAMP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) -std=c11 -g -O2 $$(CFLAGS_$(1)) -I$(LLHTTP_INC) -c $(LLHTTP_DIR)/$$*.c -o $$@
 # One program per runtime test file, linked with the runtime.
 $(BUILD)/$(1)/runtime/%_test: $(BUILD)/$(1)/runtime/%_test.o $(call objs,$(1),$(RUNTIME_SRC))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
 # Harness and scenario tests link everything but main.c.  Objects, not an
 # archive: scenarios register themselves from constructors.
-$(BUILD)/$(1)/harness/%_test: $(BUILD)/$(1)/harness/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
+$(BUILD)/$(1)/harness/%_test: $(BUILD)/$(1)/harness/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,$(1))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
-$(BUILD)/$(1)/scenarios/%_test: $(BUILD)/$(1)/scenarios/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
+$(BUILD)/$(1)/scenarios/%_test: $(BUILD)/$(1)/scenarios/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,$(1))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
 $(BUILD)/$(1)/runtime/%_bench: $(BUILD)/$(1)/runtime/%_bench.o $(call objs,$(1),$(RUNTIME_SRC))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
@@ -82,9 +95,9 @@ $(VERSION_STAMP): FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(VERSION) $(REVISION)' | cmp -s - $@ || echo '$(VERSION) $(REVISION)' > $@
 .PHONY: FORCE
-$(foreach v,rel tsan asan,$(BUILD)/$(v)/harness/results.o $(BUILD)/$(v)/harness/main.o): $(VERSION_STAMP)
+$(foreach v,rel tsan asan,$(BUILD)/$(v)/harness/run/results.o $(BUILD)/$(v)/harness/cli/main.o): $(VERSION_STAMP)
 
-$(BUILD)/leakbench: $(call objs,rel,harness/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC))
+$(BUILD)/leakbench: $(call objs,rel,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,rel)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
 
 # ---------------------------------------------------------------- run --
@@ -103,6 +116,7 @@ REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
 # ';' after each entry, because commands contain spaces (make's foreach
 # would split them into words).
 TEST_RUNS = \
+  layers|60|scripts/check-layers; layers-self-test|60|scripts/check-layers --self-test; \
   $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\
@@ -126,7 +140,7 @@ bench: $(call test_bin,rel,$(RUNTIME_BENCHES))
 	@for b in $^; do for s in $(SCHEDULERS); do LEAKBENCH_SCHED=$$s $$b || exit 1; done; done
 
 format:
-	clang-format -i $(wildcard runtime/*.[ch] harness/*.[ch] scenarios/*.[ch])
+	clang-format -i $(wildcard runtime/*.[ch] harness/*/*.[ch] scenarios/*.[ch])
 
 clean:
 	rm -rf $(BUILD)

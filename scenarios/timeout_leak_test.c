@@ -11,7 +11,7 @@
  *     blocked in send at the worker's site;
  *   - accounting balances for both variants.
  */
-#include "../harness/test_util.h"
+#include "harness/core/test_util.h"
 
 #include <errno.h>
 #include <jansson.h>

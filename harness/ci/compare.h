@@ -1,0 +1,114 @@
+/*
+ * compare.h — metric-by-metric comparison of two results files (a base
+ * and a new run): what improved, what regressed, what did not change and
+ * what cannot be told apart from noise.
+ *
+ * For every scenario present in both files, each variant and each metric
+ * of the catalogue with a direction (metric.h), a row holds the base and
+ * new medians, their ratio, the relative change and a verdict:
+ *
+ *   change beyond noise  = |new - base| > noise * |base|  and
+ *                          |new - base| > the metric's noise floor
+ *   U test usable        = both sides have >= 2 per-run values and the
+ *                          smallest p the test can reach, 2 / C(nb+nn, nb),
+ *                          is <= alpha (so 4+4, 3+5, 2+8 runs; not 3+3)
+ *
+ *   with the U test:     not beyond noise          -> unchanged
+ *                        beyond noise, p <= alpha  -> improved / regressed
+ *                        beyond noise, p > alpha   -> inconclusive
+ *   without it:          beyond noise              -> improved / regressed
+ *                        otherwise                 -> unchanged
+ *   a null median on one side only (not measured)  -> inconclusive
+ *   null on both sides                             -> unchanged
+ *   a scenario or variant missing from the new run -> inconclusive
+ *
+ * Improved or regressed follows the metric's direction (lower is better
+ * for tasks, memory, times, leaks; higher for throughput, recovered,
+ * completed).  Exit code: 1 if anything regressed, else 4 if anything is
+ * inconclusive, else 0 — counting only gated metrics: CPU time and the
+ * latency tail are shown with their verdict marked "info" unless
+ * all_metrics is set (see lb_metric_gated).
+ */
+#ifndef LEAKBENCH_COMPARE_H
+#define LEAKBENCH_COMPARE_H
+
+#include "core/metric.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef enum lb_verdict {
+    LB_UNCHANGED,
+    LB_IMPROVED,
+    LB_REGRESSED,
+    LB_INCONCLUSIVE,
+} lb_verdict;
+const char *lb_verdict_name(lb_verdict v); /* "unchanged", "improved", ... */
+
+typedef struct lb_compare_opts {
+    double alpha;     /* significance level of the U test, default 0.05 */
+    double noise;     /* relative change always treated as noise, default 0.05 */
+    bool all_metrics; /* also gate on the volatile metrics (lb_metric_gated) */
+} lb_compare_opts;
+#define LB_COMPARE_DEFAULTS                                                                        \
+    {                                                                                              \
+        .alpha = 0.05, .noise = 0.05, .all_metrics = false                                         \
+    }
+
+typedef struct lb_compare_row {
+    char scenario[128];
+    const char *variant;         /* lb_variants[...] */
+    const lb_metric_def *metric; /* NULL for a scenario missing from the new run */
+    bool base_null, new_null;    /* median not measured */
+    double base, next;           /* medians */
+    double ratio;                /* next / base; NAN when undefined */
+    double change;               /* (next - base) / |base|; +-INFINITY when base is 0 */
+    size_t n_base, n_new;        /* per-run values */
+    bool tested;                 /* the U test was used */
+    double p;                    /* its p-value (NAN when not tested) */
+    double delta;                /* Cliff's delta new vs base (NAN when not tested) */
+    lb_verdict verdict;
+    bool info;      /* volatile metric: shown, not counted in the exit code */
+    char note[200]; /* why, in words */
+} lb_compare_row;
+
+typedef struct lb_comparison {
+    lb_compare_opts opts;
+    lb_compare_row *rows;
+    size_t n, cap;
+    size_t count[4];     /* gated rows per verdict (what the exit code uses) */
+    size_t info_changed; /* volatile-metric rows that are not unchanged */
+    char notes[1024];    /* warnings about the inputs (specs differ, ...) */
+} lb_comparison;
+
+/* Loads and validates a results file.  Bad input: -EINVAL with err naming
+ * the file and either line:column (JSON syntax) or the JSON path of the
+ * offending field.  I/O: negative errno. */
+int lb_results_load(const char *path, json_t **out, char *err, size_t errlen);
+/* The same checks on a document already in memory. */
+int lb_results_validate(const json_t *doc, const char *path, char *err, size_t errlen);
+
+int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *opts,
+               lb_comparison *out);
+void lb_comparison_free(lb_comparison *c);
+/* The comparison's overall verdict; the CLI maps it to an exit code
+ * (harness/cli/exit_codes.c). */
+typedef enum lb_compare_outcome {
+    LB_COMPARE_PASS = 0,     /* nothing regressed, nothing inconclusive */
+    LB_COMPARE_REGRESSION,   /* at least one gated metric regressed */
+    LB_COMPARE_INCONCLUSIVE, /* no regression, but something could not be decided */
+} lb_compare_outcome;
+lb_compare_outcome lb_comparison_outcome(const lb_comparison *c);
+
+/* Terminal table (all rows, or only those not unchanged) and a summary. */
+void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_name,
+                         const char *new_name, bool only_changed);
+/* Markdown report, written atomically. */
+int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const char *base_name,
+                                 const char *new_name, char *err, size_t errlen);
+/* Formats one row's cells (shared by the terminal, Markdown and JUnit). */
+void lb_compare_row_cells(const lb_compare_row *r, char *base, char *next, char *ratio,
+                          char *change, char *p, size_t len);
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * history_test.c — history lines appended from fixture results, read back
+ * by `leakbench history`: the trend table's data, the Bencher BMF and
+ * github-action-benchmark exports, the gnuplot chart, a scenario name
+ * that tries to inject gnuplot commands, and malformed history lines.
+ */
+#include "cli/cli.h"
+#include "history.h"
+#include "core/test_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SINGLE "harness/testdata/results-single.json"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    lb_test_arm_timeout(state);
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "history");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return lb_test_remove_tree(tmpdir);
+}
+
+static json_t *fixture(const char *commit, double graceful_peak, const char *name)
+{
+    json_t *doc = json_load_file(SINGLE, 0, NULL);
+    assert_non_null(doc);
+    json_object_set_new(json_object_get(doc, "tool"), "git_revision", json_string(commit));
+    json_t *s = json_array_get(json_object_get(doc, "scenarios"), 0);
+    if (name) json_object_set_new(s, "name", json_string(name));
+    json_object_set_new(
+        json_object_get(json_object_get(json_object_get(s, "summary"), "graceful"), "peak_tasks"),
+        "median", json_real(graceful_peak));
+    return doc;
+}
+
+static int run_history(char **argv, int argc)
+{
+    const lb_command *cmd = lb_command_find("history");
+    assert_non_null(cmd);
+    return lb_test_call_quietly(cmd->main, argc, argv);
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lb_test_slurp(path);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static void append_and_plot(void **state)
+{
+    (void)state;
+    char hist[128], out[128], err[512];
+    snprintf(hist, sizeof hist, "%s/sub/history.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/out", tmpdir);
+    double peaks[] = {120, 118, 240};
+    const char *commits[] = {"aaaaaaa111", "bbbbbbb222", "ccccccc333"};
+    for (int i = 0; i < 3; i++) {
+        json_t *doc = fixture(commits[i], peaks[i], NULL);
+        assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+        json_decref(doc);
+    }
+    json_t *entries;
+    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), 0);
+    assert_int_equal(json_array_size(entries), 3);
+    json_t *last = json_array_get(entries, 2);
+    assert_string_equal(json_string_value(json_object_get(last, "commit")), "ccccccc333");
+    assert_string_equal(json_string_value(json_object_get(last, "date")), "2026-11-25T15:01:00Z");
+    json_t *g = json_object_get(json_object_get(json_object_get(last, "metrics"), "timeout_leak"),
+                                "graceful");
+    assert_near(json_number_value(json_object_get(g, "peak_tasks")), 240, 0);
+    assert_near(json_number_value(json_object_get(g, "recovered")), 1, 0);
+    assert_true(json_is_null(json_object_get(
+        json_object_get(json_object_get(json_object_get(last, "metrics"), "timeout_leak"), "leaky"),
+        "recovery_ms")));
+    json_decref(entries);
+
+    char *argv[] = {"history", hist, "--metric", "graceful.peak_tasks", "-o", out, NULL};
+    int rc = run_history(argv, 6);
+    bool have_gnuplot = access("/usr/bin/gnuplot", X_OK) == 0;
+    assert_int_equal(rc, have_gnuplot ? LB_EXIT_OK : LB_EXIT_NO_GNUPLOT);
+    char *dat = slurp(out, "trend.dat");
+    assert_non_null(strstr(dat, "1 aaaaaaa111 120\n2 bbbbbbb222 118\n3 ccccccc333 240\n"));
+    if (have_gnuplot) {
+        assert_true(exists(out, "trend.png"));
+        assert_true(exists(out, "trend.svg"));
+    }
+
+    /* Bencher Metric Format: {"SCENARIO/VARIANT": {"METRIC": {"value": v}}} */
+    json_t *bmf = json_loads(slurp(out, "bmf.json"), 0, NULL);
+    assert_non_null(bmf);
+    json_t *bench = json_object_get(bmf, "timeout_leak/graceful");
+    assert_near(json_number_value(json_object_get(json_object_get(bench, "peak_tasks"), "value")),
+                240, 0);
+    assert_null(json_object_get(json_object_get(bmf, "timeout_leak/leaky"), "recovery_ms"));
+    const char *bname;
+    json_t *measures;
+    json_object_foreach(bmf, bname, measures)
+    {
+        const char *mname;
+        json_t *metric;
+        json_object_foreach(measures, mname, metric)
+            assert_true(json_is_number(json_object_get(metric, "value")));
+    }
+    json_decref(bmf);
+
+    /* github-action-benchmark: arrays of {name, unit, value, extra}. */
+    json_t *smaller = json_loads(slurp(out, "benchmark-smaller.json"), 0, NULL);
+    json_t *bigger = json_loads(slurp(out, "benchmark-bigger.json"), 0, NULL);
+    assert_true(json_is_array(smaller) && json_array_size(smaller) > 10);
+    bool found = false;
+    size_t i;
+    json_t *e;
+    json_array_foreach(smaller, i, e)
+    {
+        assert_true(json_is_string(json_object_get(e, "name")));
+        assert_true(json_is_string(json_object_get(e, "unit")));
+        assert_true(json_is_number(json_object_get(e, "value")));
+        if (!strcmp(json_string_value(json_object_get(e, "name")),
+                    "timeout_leak/graceful peak_tasks")) {
+            found = true;
+            assert_near(json_number_value(json_object_get(e, "value")), 240, 0);
+            assert_string_equal(json_string_value(json_object_get(e, "unit")), "tasks");
+        }
+        assert_null(strstr(json_string_value(json_object_get(e, "name")), "throughput"));
+    }
+    assert_true(found);
+    found = false;
+    json_array_foreach(bigger, i, e) if (!strcmp(json_string_value(json_object_get(e, "name")),
+                                                 "timeout_leak/graceful throughput_rps")) found =
+        true;
+    assert_true(found);
+    json_decref(smaller);
+    json_decref(bigger);
+}
+
+/* A scenario name full of gnuplot syntax stays a string. */
+static void gnuplot_injection(void **state)
+{
+    (void)state;
+    char hist[128], out[128], err[512], marker[160];
+    snprintf(hist, sizeof hist, "%s/h.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/o", tmpdir);
+    snprintf(marker, sizeof marker, "%s/PWNED", tmpdir);
+    char name[400];
+    snprintf(name, sizeof name, "x'; system('touch %s'); print '\n!touch %s", marker, marker);
+    json_t *doc = fixture("abc", 120, name);
+    assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+    json_decref(doc);
+    char *argv[] = {"history", hist, "-o", out, NULL};
+    int rc = run_history(argv, 4);
+    assert_true(rc == LB_EXIT_OK || rc == LB_EXIT_NO_GNUPLOT);
+    assert_int_equal(access(marker, F_OK), -1);
+    char *gp = slurp(out, "trend.gp");
+    assert_non_null(strstr(gp, "title 'x''; system(''touch "));
+    assert_null(strstr(gp, "\n!touch"));
+}
+
+static void bad_history_lines(void **state)
+{
+    (void)state;
+    char hist[128], err[512];
+    snprintf(hist, sizeof hist, "%s/bad.jsonl", tmpdir);
+    json_t *doc = fixture("abc", 120, NULL);
+    assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+    json_decref(doc);
+    FILE *f = fopen(hist, "a");
+    fputs("{\"schema\": \"leakbench-history\", \"metrics\": {\n", f);
+    fclose(f);
+    json_t *entries;
+    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "bad.jsonl:2:"));
+    char out[128];
+    snprintf(out, sizeof out, "%s/never", tmpdir);
+    char *argv[] = {"history", hist, "-o", out, NULL};
+    assert_int_equal(run_history(argv, 4), LB_EXIT_USAGE);
+    assert_int_equal(access(out, F_OK), -1); /* nothing written */
+
+    f = fopen(hist, "w");
+    fputs("[1, 2]\n", f);
+    fclose(f);
+    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "bad.jsonl:1: not a leakbench history line"));
+
+    char *argv2[] = {"history", hist, "--metric", "graceful.peak_taks", NULL};
+    assert_int_equal(run_history(argv2, 4), LB_EXIT_USAGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(append_and_plot, setup, teardown),
+        cmocka_unit_test_setup_teardown(gnuplot_injection, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_history_lines, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

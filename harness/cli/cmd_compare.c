@@ -1,0 +1,157 @@
+/*
+ * cmd_compare.c — `leakbench compare BASE.json NEW.json`: compares two
+ * results files metric by metric (rules in compare.h), prints a table,
+ * optionally writes Markdown and JUnit, and exits 0 (pass), 1 (a metric
+ * regressed), 4 (inconclusive) or 2 (bad command line or input file;
+ * nothing is written then).
+ */
+#include "cli.h"
+#include "ci/compare.h"
+#include "ci/junit.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: leakbench compare [options] BASE.json NEW.json\n\n"
+                 "Compares two results files per scenario, variant and metric: base and new\n"
+                 "medians, ratio, change and a verdict (improved, regressed, unchanged,\n"
+                 "inconclusive).  With >= 2 runs per side and enough of them for the test to\n"
+                 "reach alpha, a two-sided Mann-Whitney U test must confirm a change beyond\n"
+                 "the noise threshold; otherwise the noise threshold alone decides.\n\n"
+                 "options:\n"
+                 "  --alpha P        significance level of the U test (default 0.05)\n"
+                 "  --noise F        relative change treated as noise (default 0.05 = 5%%)\n"
+                 "  --markdown FILE  also write the comparison as Markdown\n"
+                 "  --junit FILE     also write JUnit XML (a test case per compared metric)\n"
+                 "  --only-changed   print only rows that are not unchanged\n"
+                 "  --all-metrics    also gate on CPU time and latency p99.9/max (shown as\n"
+                 "                   \"info\" and not gated by default: too volatile)\n"
+                 "  -h, --help       this text\n\n"
+                 "exit: 0 pass, 1 a metric regressed, 4 inconclusive, 2 bad usage or input,\n"
+                 "3 an output file could not be written\n");
+}
+
+/* Parses a number in [lo, hi]; false on junk. */
+static bool parse_fraction(const char *s, double lo, double hi, bool open_lo, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v > hi || v < lo || (open_lo && v == lo))
+        return false;
+    *out = v;
+    return true;
+}
+
+static int compare_main(int argc, char **argv)
+{
+    lb_compare_opts opts = LB_COMPARE_DEFAULTS;
+    const char *markdown = NULL, *junit = NULL;
+    bool only_changed = false;
+    static const struct option longopts[] = {
+        {"alpha", required_argument, NULL, 'a'},    {"noise", required_argument, NULL, 'n'},
+        {"markdown", required_argument, NULL, 'm'}, {"junit", required_argument, NULL, 'j'},
+        {"only-changed", no_argument, NULL, 'c'},   {"all-metrics", no_argument, NULL, 'A'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'a':
+            if (!parse_fraction(optarg, 0, 0.5, true, &opts.alpha)) {
+                fprintf(stderr, "leakbench compare: --alpha %s: expected a number in (0, 0.5]\n",
+                        optarg);
+                return LB_EXIT_USAGE;
+            }
+            break;
+        case 'n':
+            if (!parse_fraction(optarg, 0, 10, false, &opts.noise)) {
+                fprintf(stderr,
+                        "leakbench compare: --noise %s: expected a fraction in [0, 10], e.g. "
+                        "0.05 for 5%%\n",
+                        optarg);
+                return LB_EXIT_USAGE;
+            }
+            break;
+        case 'm':
+            markdown = optarg;
+            break;
+        case 'j':
+            junit = optarg;
+            break;
+        case 'c':
+            only_changed = true;
+            break;
+        case 'A':
+            opts.all_metrics = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return LB_EXIT_OK;
+        default:
+            usage(stderr);
+            return LB_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "leakbench compare: expected BASE.json and NEW.json\n");
+        usage(stderr);
+        return LB_EXIT_USAGE;
+    }
+    const char *base_path = argv[optind], *new_path = argv[optind + 1];
+
+    char err[1024];
+    json_t *base = NULL, *next = NULL;
+    int rc = lb_results_load(base_path, &base, err, sizeof err);
+    if (!rc) rc = lb_results_load(new_path, &next, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "leakbench compare: %s\n", err);
+        json_decref(base);
+        return rc == -EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+    }
+    lb_comparison c;
+    rc = lb_compare(base, next, &opts, &c);
+    json_decref(base);
+    json_decref(next);
+    if (rc) {
+        fprintf(stderr, "leakbench compare: out of memory\n");
+        lb_comparison_free(&c);
+        return LB_EXIT_ERROR;
+    }
+    lb_comparison_print(stdout, &c, base_path, new_path, only_changed);
+    int code = lb_exit_for_comparison(&c);
+    if (markdown &&
+        lb_comparison_write_markdown(markdown, &c, base_path, new_path, err, sizeof err)) {
+        fprintf(stderr, "leakbench compare: %s\n", err);
+        code = LB_EXIT_ERROR;
+    }
+    if (junit) {
+        lb_junit *j = lb_junit_new();
+        rc = j ? lb_junit_add_comparison(j, &c) : -ENOMEM;
+        if (!rc)
+            rc = lb_junit_write(j, junit, err, sizeof err);
+        else
+            snprintf(err, sizeof err, "%s: out of memory", junit);
+        if (rc) {
+            fprintf(stderr, "leakbench compare: %s\n", err);
+            code = LB_EXIT_ERROR;
+        }
+        lb_junit_free(j);
+    }
+    lb_comparison_free(&c);
+    return code;
+}
+
+static const lb_command compare_command = {
+    .name = "compare",
+    .summary = "compare two results files metric by metric (U test + noise threshold)",
+    .main = compare_main,
+};
+LB_COMMAND(compare_command)

@@ -1,0 +1,101 @@
+/*
+ * cmd_report.c — `leakbench report RESULTS.json [-o DIR] [--no-charts]`:
+ * re-renders report.md, report.html and the charts of a run from its
+ * results file, by default into the directory that holds RESULTS.json.
+ *
+ * Exit codes (harness/cli/cli.h): 0 written; 2 bad command line or a missing,
+ * unreadable or invalid results file (the message names the file and the
+ * position or JSON path; nothing is written); 3 the report could not be
+ * written or gnuplot failed; 5 gnuplot is not on PATH (report.md and
+ * report.html written, charts skipped).
+ */
+#include "cli.h"
+#include "report/report.h"
+
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void report_usage(FILE *out)
+{
+    fprintf(out, "usage: leakbench report RESULTS.json|RUN_DIR [-o DIR] [--no-charts]\n\n"
+                 "Renders report.md, report.html and charts/ (PNG and SVG, drawn by gnuplot)\n"
+                 "from a results file written by `leakbench run`.\n\n"
+                 "  -o, --output DIR   where to write (default: the directory of RESULTS.json)\n"
+                 "      --no-charts    do not run gnuplot (data and charts.gp are still written)\n"
+                 "  -h, --help         this text\n\n"
+                 "Exit codes: 0 ok, 2 bad arguments or invalid results file (nothing written),\n"
+                 "3 write error or gnuplot failed, 5 gnuplot not found (report without charts).\n");
+}
+
+static int report_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                             {"no-charts", no_argument, NULL, 'C'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *out_dir = NULL;
+    lb_report_opts opts = {.charts = true};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out_dir = optarg;
+            break;
+        case 'C':
+            opts.charts = false;
+            break;
+        case 'h':
+            report_usage(stdout);
+            return LB_EXIT_OK;
+        default:
+            report_usage(stderr);
+            return LB_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "leakbench report: expected one results file, got %d\n", argc - optind);
+        report_usage(stderr);
+        return LB_EXIT_USAGE;
+    }
+    const char *results = argv[optind];
+    char dir_buf[4300], file_buf[4200];
+    struct stat st;
+    if (stat(results, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A run directory: its results.json. */
+        snprintf(file_buf, sizeof file_buf, "%s/results.json", results);
+        results = file_buf;
+    }
+    if (!out_dir) {
+        snprintf(dir_buf, sizeof dir_buf, "%s", results);
+        out_dir = dirname(dir_buf);
+    }
+    lb_report_result res;
+    int rc = lb_report_render(results, out_dir, &opts, &res);
+    int code = lb_exit_for_report(rc, &res);
+    if (code == LB_EXIT_OK) {
+        printf("leakbench report: wrote %s/report.md, %s/report.html", out_dir, out_dir);
+        if (res.charts == LB_CHARTS_RENDERED)
+            printf(" and %d charts in %s/charts/\n", res.n_charts, out_dir);
+        else
+            printf(" (charts not drawn: --no-charts)\n");
+    } else if (code == LB_EXIT_NO_GNUPLOT) {
+        fprintf(stderr, "leakbench report: %s\n", res.message);
+        printf("leakbench report: wrote %s/report.md and %s/report.html without charts\n", out_dir,
+               out_dir);
+    } else {
+        fprintf(stderr, "leakbench report: %s\n", res.message);
+    }
+    return code;
+}
+
+static const lb_command report_command = {
+    .name = "report",
+    .summary = "render report.md, report.html and charts from a results.json",
+    .main = report_main,
+};
+LB_COMMAND(report_command)

@@ -1,0 +1,989 @@
+/*
+ * spec.c — loads and validates scenario and suite files (see spec.h).
+ *
+ * How it works.  jansson parses the file with JSON_REJECT_DUPLICATES; its
+ * json_error_t gives line and column for syntax errors.  Then every object
+ * is walked against a fixed table of known keys: an unknown key, a wrong
+ * type or an out-of-range value stops validation with the file name and
+ * the JSON path of the offending field ("$.load.rate").  A suite file's
+ * "defaults" and each entry of "scenarios" are first validated on their
+ * own (so an error points at the object that holds the bad field), then
+ * merged (defaults first, the entry over them, objects merged key by key)
+ * and validated again as a complete scenario, which adds the checks that
+ * involve several fields (required keys, open vs closed load, ranges that
+ * depend on each other, knobs of the named scenario).  Nothing runs unless
+ * every scenario of every file is valid.
+ */
+#include "spec.h"
+#include "threshold.h"
+#include "jsonutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ----------------------------------------------------------- messages -- */
+
+typedef struct validator {
+    const char *file;
+    lb_spec_error *err;
+    bool partial; /* a fragment (defaults, suite entry): no required keys or cross checks */
+} validator;
+
+static int __attribute__((format(printf, 3, 4)))
+fail(const validator *v, const char *path, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(v->err->text, sizeof v->err->text, "%s: %s: %s", v->file, path, msg);
+    return -EINVAL;
+}
+
+/* Formats a free-form message into err (through a va_list, so long file
+ * names are truncated instead of overflowing). */
+static void __attribute__((format(printf, 2, 3)))
+set_error(lb_spec_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+}
+
+/* out = base + "." + key, truncated to n - 1 characters. */
+static void join_path(char *out, size_t n, const char *base, const char *key)
+{
+    size_t used = 0;
+    for (const char *p = base; *p && used + 1 < n; p++) out[used++] = *p;
+    if (used + 1 < n) out[used++] = '.';
+    for (const char *p = key; *p && used + 1 < n; p++) out[used++] = *p;
+    out[used] = 0;
+}
+
+/* ------------------------------------------------------ typed getters -- */
+
+static int get_number(const validator *v, const json_t *j, const char *path, double min, double max,
+                      double *out)
+{
+    if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", lb_json_type_name(j));
+    double x = json_number_value(j);
+    if (!isfinite(x) || x < min || x > max)
+        return fail(v, path, "%g is out of range [%g, %g]", x, min, max);
+    *out = x;
+    return 0;
+}
+
+/* Positive-only numbers: (0, max]. */
+static int get_positive(const validator *v, const json_t *j, const char *path, double max,
+                        double *out)
+{
+    if (!json_is_number(j)) return fail(v, path, "expected a number, got %s", lb_json_type_name(j));
+    double x = json_number_value(j);
+    if (!isfinite(x) || x <= 0 || x > max)
+        return fail(v, path, "%g is out of range (0, %g]", x, max);
+    *out = x;
+    return 0;
+}
+
+static int get_integer(const validator *v, const json_t *j, const char *path, int64_t min,
+                       int64_t max, int64_t *out)
+{
+    if (!json_is_integer(j)) {
+        if (json_is_real(j))
+            return fail(v, path, "expected an integer, got %g", json_real_value(j));
+        return fail(v, path, "expected an integer, got %s", lb_json_type_name(j));
+    }
+    json_int_t x = json_integer_value(j);
+    if (x < min || x > max)
+        return fail(v, path, "%lld is out of range [%lld, %lld]", (long long)x, (long long)min,
+                    (long long)max);
+    *out = x;
+    return 0;
+}
+
+static int get_string(const validator *v, const json_t *j, const char *path, const char **out)
+{
+    if (!json_is_string(j)) return fail(v, path, "expected a string, got %s", lb_json_type_name(j));
+    *out = json_string_value(j);
+    return 0;
+}
+
+static int get_object(const validator *v, const json_t *j, const char *path)
+{
+    if (!json_is_object(j))
+        return fail(v, path, "expected an object, got %s", lb_json_type_name(j));
+    return 0;
+}
+
+/* Rejects keys not in the NULL-terminated list. */
+static int check_keys(const validator *v, const json_t *obj, const char *path,
+                      const char *const *known)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)obj, key, val)
+    {
+        bool ok = false;
+        for (const char *const *k = known; *k; k++)
+            if (!strcmp(*k, key)) ok = true;
+        if (!ok) {
+            char msg[512] = "";
+            size_t used = 0;
+            for (const char *const *k = known; *k && used < sizeof msg - 64; k++)
+                used += (size_t)snprintf(msg + used, sizeof msg - used, "%s%s",
+                                         k == known ? "" : ", ", *k);
+            char p[512];
+            join_path(p, sizeof p, path, key);
+            return fail(v, p, "unknown key (expected one of: %s)", msg);
+        }
+    }
+    return 0;
+}
+
+#define FIELD(obj, key) json_object_get((obj), (key))
+
+/* --------------------------------------------------------- sub-objects -- */
+
+static const double LB_MAX_MS = 86400000.0; /* one day */
+
+static int parse_load(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
+{
+    static const char *const keys[] = {"model",       "rate",   "clients", "think_ms",
+                                       "duration_ms", "stages", NULL};
+    char p[512];
+    int rc;
+    if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, keys))) return rc;
+    const json_t *f;
+    if ((f = FIELD(j, "model"))) {
+        const char *m = NULL;
+        join_path(p, sizeof p, path, "model");
+        if ((rc = get_string(v, f, p, &m))) return rc;
+        if (!strcmp(m, "constant"))
+            s->model = LB_LOAD_CONSTANT;
+        else if (!strcmp(m, "poisson"))
+            s->model = LB_LOAD_POISSON;
+        else if (!strcmp(m, "closed"))
+            s->model = LB_LOAD_CLOSED;
+        else
+            return fail(v, p, "unknown load model '%s' (expected constant, poisson or closed)", m);
+    }
+    if ((f = FIELD(j, "rate"))) {
+        join_path(p, sizeof p, path, "rate");
+        if ((rc = get_positive(v, f, p, 1e6, &s->rate))) return rc;
+    }
+    if ((f = FIELD(j, "clients"))) {
+        int64_t c;
+        join_path(p, sizeof p, path, "clients");
+        if ((rc = get_integer(v, f, p, 1, 100000, &c))) return rc;
+        s->clients = (int)c;
+    }
+    if ((f = FIELD(j, "think_ms"))) {
+        join_path(p, sizeof p, path, "think_ms");
+        if ((rc = get_number(v, f, p, 0, LB_MAX_MS, &s->think_ms))) return rc;
+    }
+    if ((f = FIELD(j, "duration_ms"))) {
+        join_path(p, sizeof p, path, "duration_ms");
+        if ((rc = get_positive(v, f, p, LB_MAX_MS, &s->duration_ms))) return rc;
+    }
+    if ((f = FIELD(j, "stages"))) {
+        join_path(p, sizeof p, path, "stages");
+        if (!json_is_array(f)) return fail(v, p, "expected an array, got %s", lb_json_type_name(f));
+        size_t n = json_array_size(f);
+        if (n == 0 || n > LB_MAX_STAGES)
+            return fail(v, p, "expected 1 to %d stages, got %zu", LB_MAX_STAGES, n);
+        static const char *const stage_keys[] = {"duration_ms", "rate", NULL};
+        s->n_stages = (int)n;
+        for (size_t i = 0; i < n; i++) {
+            char sp[512], fp[600];
+            snprintf(sp, sizeof sp, "%.480s[%zu]", p, i);
+            const json_t *st = json_array_get(f, i);
+            if ((rc = get_object(v, st, sp)) || (rc = check_keys(v, st, sp, stage_keys))) return rc;
+            const json_t *d = FIELD(st, "duration_ms"), *r = FIELD(st, "rate");
+            join_path(fp, sizeof fp, sp, "duration_ms");
+            if (!d) return fail(v, fp, "missing (every stage needs duration_ms and rate)");
+            if ((rc = get_positive(v, d, fp, LB_MAX_MS, &s->stages[i].duration_ms))) return rc;
+            join_path(fp, sizeof fp, sp, "rate");
+            if (!r) return fail(v, fp, "missing (every stage needs duration_ms and rate)");
+            if ((rc = get_number(v, r, fp, 0, 1e6, &s->stages[i].rate))) return rc;
+        }
+    }
+    return 0;
+}
+
+static int parse_service(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
+{
+    static const char *const keys[] = {"dist",    "ms",        "min_ms", "max_ms",
+                                       "mean_ms", "median_ms", "sigma",  NULL};
+    char p[512];
+    int rc;
+    if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, keys))) return rc;
+    const json_t *f;
+    lb_dist *d = &s->service;
+    if ((f = FIELD(j, "dist"))) {
+        const char *k = NULL;
+        join_path(p, sizeof p, path, "dist");
+        if ((rc = get_string(v, f, p, &k))) return rc;
+        if (!strcmp(k, "fixed"))
+            d->kind = LB_DIST_FIXED;
+        else if (!strcmp(k, "uniform"))
+            d->kind = LB_DIST_UNIFORM;
+        else if (!strcmp(k, "exponential"))
+            d->kind = LB_DIST_EXPONENTIAL;
+        else if (!strcmp(k, "lognormal"))
+            d->kind = LB_DIST_LOGNORMAL;
+        else
+            return fail(v, p,
+                        "unknown distribution '%s' (expected fixed, uniform, exponential or "
+                        "lognormal)",
+                        k);
+    }
+    struct {
+        const char *key;
+        double *dst;
+        double min, max;
+    } nums[] = {
+        {"ms", &d->ms, 0, LB_MAX_MS},
+        {"min_ms", &d->min_ms, 0, LB_MAX_MS},
+        {"max_ms", &d->max_ms, 0, LB_MAX_MS},
+        {"mean_ms", &d->mean_ms, 0, LB_MAX_MS},
+        {"median_ms", &d->median_ms, 0, LB_MAX_MS},
+        {"sigma", &d->sigma, 0, 10},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (!(f = FIELD(j, nums[i].key))) continue;
+        join_path(p, sizeof p, path, nums[i].key);
+        if ((rc = get_number(v, f, p, nums[i].min, nums[i].max, nums[i].dst))) return rc;
+    }
+    return 0;
+}
+
+static int parse_guards(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
+{
+    static const char *const keys[] = {"memory_bytes", "memory_auto_share", "tasks", "wall_ms",
+                                       NULL};
+    char p[512];
+    int rc;
+    if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, keys))) return rc;
+    const json_t *f;
+    if ((f = FIELD(j, "memory_bytes"))) {
+        join_path(p, sizeof p, path, "memory_bytes");
+        if (json_is_string(f)) {
+            if (strcmp(json_string_value(f), "auto"))
+                return fail(v, p, "expected a number of bytes or \"auto\", got \"%s\"",
+                            json_string_value(f));
+            s->guards.memory_auto = true;
+            s->guards.memory_bytes = 0;
+        } else {
+            if (!json_is_integer(f))
+                return fail(v, p, "expected a number of bytes or \"auto\", got %s",
+                            lb_json_type_name(f));
+            if ((rc = get_integer(v, f, p, 1 << 20, INT64_C(1) << 50, &s->guards.memory_bytes)))
+                return rc;
+            s->guards.memory_auto = false;
+        }
+    }
+    if ((f = FIELD(j, "memory_auto_share"))) {
+        join_path(p, sizeof p, path, "memory_auto_share");
+        if ((rc = get_positive(v, f, p, 1, &s->guards.memory_auto_share))) return rc;
+    }
+    if ((f = FIELD(j, "tasks"))) {
+        join_path(p, sizeof p, path, "tasks");
+        if ((rc = get_integer(v, f, p, 1, 100000000, &s->guards.tasks))) return rc;
+    }
+    if ((f = FIELD(j, "wall_ms"))) {
+        join_path(p, sizeof p, path, "wall_ms");
+        if ((rc = get_positive(v, f, p, LB_MAX_MS, &s->guards.wall_ms))) return rc;
+    }
+    return 0;
+}
+
+static int parse_thresholds(const validator *v, const json_t *j, const char *path)
+{
+    int rc;
+    if ((rc = get_object(v, j, path))) return rc;
+    if (json_object_size(j) > LB_MAX_THRESHOLDS)
+        return fail(v, path, "at most %d thresholds", LB_MAX_THRESHOLDS);
+    const char *key;
+    json_t *val;
+    /* Stored verbatim; harness/core/threshold.c checks the metric name and the
+     * expression here, so a bad threshold is reported with its path and
+     * character position before anything runs.  Keys hold dots, so the
+     * path quotes them: $.thresholds["graceful.peak_tasks"]. */
+    json_object_foreach((json_t *)j, key, val)
+    {
+        char p[512], msg[512];
+        snprintf(p, sizeof p, "%.250s[\"%.250s\"]", path, key);
+        const char *expr = NULL;
+        if ((rc = get_string(v, val, p, &expr))) return rc;
+        if (!*expr) return fail(v, p, "empty threshold expression");
+        if ((rc = lb_threshold_check(key, expr, msg, sizeof msg)))
+            return rc == -EINVAL ? fail(v, p, "%s", msg) : rc;
+    }
+    return 0;
+}
+
+/* Copies thresholds into s (after validation, on the merged object). */
+static int store_thresholds(const json_t *j, lb_scenario_spec *s)
+{
+    const char *key;
+    json_t *val;
+    s->n_thresholds = 0;
+    json_object_foreach((json_t *)j, key, val)
+    {
+        lb_threshold_spec *t = &s->thresholds[s->n_thresholds];
+        t->metric = strdup(key);
+        t->expr = strdup(json_string_value(val));
+        if (!t->metric || !t->expr) {
+            free(t->metric);
+            free(t->expr);
+            return -ENOMEM;
+        }
+        s->n_thresholds++;
+    }
+    return 0;
+}
+
+static int parse_knobs(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
+{
+    int rc;
+    if ((rc = get_object(v, j, path))) return rc;
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)j, key, val)
+    {
+        char p[512];
+        join_path(p, sizeof p, path, key);
+        if (!json_is_number(val))
+            return fail(v, p, "expected a number, got %s", lb_json_type_name(val));
+        if (!s->scenario) continue; /* fragment without a scenario: checked after merging */
+        const lb_scenario *sc = s->scenario;
+        int k = -1;
+        for (int i = 0; i < sc->n_knobs; i++)
+            if (!strcmp(sc->knobs[i].name, key)) k = i;
+        if (k < 0) {
+            char names[256] = "";
+            size_t used = 0;
+            for (int i = 0; i < sc->n_knobs && used < sizeof names - 32; i++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         sc->knobs[i].name);
+            return fail(v, p, "scenario '%s' has no knob '%s' (its knobs: %s)", sc->name, key,
+                        sc->n_knobs ? names : "none");
+        }
+        const lb_knob *kn = &sc->knobs[k];
+        double x = json_number_value(val);
+        if (kn->integer && x != floor(x)) return fail(v, p, "expected an integer, got %g", x);
+        if (x < kn->min || x > kn->max)
+            return fail(v, p, "%g is out of range [%g, %g]", x, kn->min, kn->max);
+        s->knob[k] = x;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ scenario -- */
+
+static void set_defaults(lb_scenario_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    s->model = LB_LOAD_CONSTANT;
+    s->rate = 100;
+    s->clients = 10;
+    s->think_ms = 0;
+    s->duration_ms = 5000;
+    s->service.kind = LB_DIST_FIXED;
+    s->service.ms = 10;
+    s->timeout_ms = 100;
+    s->error_rate = 0;
+    s->payload_bytes = 64 * 1024;
+    s->pool_size = 16;
+    s->queue_capacity = 64;
+    s->settle_ms = 2000;
+    s->shutdown_grace_ms = 500;
+    s->sample_ms = 10;
+    s->guards.memory_auto = true;
+    s->guards.memory_auto_share = 0.5;
+    s->guards.tasks = 0;
+    s->guards.wall_ms = 0;
+    s->scheduler = RT_SCHED_THREADS;
+    s->seed = 1;
+    s->repetitions = 1;
+}
+
+static const char *const scenario_keys[] = {"scenario",
+                                            "description",
+                                            "load",
+                                            "service_time",
+                                            "timeout_ms",
+                                            "error_rate",
+                                            "payload_bytes",
+                                            "pool_size",
+                                            "queue_capacity",
+                                            "settle_ms",
+                                            "shutdown_grace_ms",
+                                            "sample_ms",
+                                            "guards",
+                                            "scheduler",
+                                            "seed",
+                                            "repetitions",
+                                            "knobs",
+                                            "thresholds",
+                                            NULL};
+
+static int read_pid_max(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+    int v = 0;
+    if (f) {
+        if (fscanf(f, "%d", &v) != 1) v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+/* Checks that involve several fields; only on a complete scenario. */
+static int check_complete(const validator *v, const json_t *j, const char *path,
+                          lb_scenario_spec *s)
+{
+    char p[512];
+    const json_t *load = FIELD(j, "load");
+    if (s->model == LB_LOAD_CLOSED) {
+        if (load && FIELD(load, "rate")) {
+            join_path(p, sizeof p, path, "load.rate");
+            return fail(v, p, "not allowed with the closed model (use load.clients)");
+        }
+        if (load && FIELD(load, "stages")) {
+            join_path(p, sizeof p, path, "load.stages");
+            return fail(v, p, "not allowed with the closed model");
+        }
+    } else {
+        if (load && FIELD(load, "clients")) {
+            join_path(p, sizeof p, path, "load.clients");
+            return fail(v, p, "only allowed with the closed model");
+        }
+        if (load && FIELD(load, "think_ms")) {
+            join_path(p, sizeof p, path, "load.think_ms");
+            return fail(v, p, "only allowed with the closed model");
+        }
+    }
+    if (s->n_stages > 0) {
+        if (load && FIELD(load, "duration_ms")) {
+            join_path(p, sizeof p, path, "load.duration_ms");
+            return fail(v, p, "not allowed with stages (the load lasts as long as its stages)");
+        }
+        double total = 0;
+        for (int i = 0; i < s->n_stages; i++) total += s->stages[i].duration_ms;
+        s->duration_ms = total;
+        if (total > LB_MAX_MS) {
+            join_path(p, sizeof p, path, "load.stages");
+            return fail(v, p, "stages last %g ms, more than %g", total, LB_MAX_MS);
+        }
+    }
+
+    const lb_dist *d = &s->service;
+    join_path(p, sizeof p, path, "service_time");
+    const json_t *svc = FIELD(j, "service_time");
+    /* Each distribution takes its own parameters and no others. */
+    static const char *const fixed_keys[] = {"dist", "ms", NULL};
+    static const char *const uniform_keys[] = {"dist", "min_ms", "max_ms", NULL};
+    static const char *const exp_keys[] = {"dist", "mean_ms", "max_ms", NULL};
+    static const char *const logn_keys[] = {"dist", "median_ms", "sigma", "max_ms", NULL};
+    const char *const *allowed[] = {fixed_keys, uniform_keys, exp_keys, logn_keys};
+    if (svc) {
+        int rc = check_keys(v, svc, p, allowed[d->kind]);
+        if (rc) return rc;
+    }
+    switch (d->kind) {
+    case LB_DIST_FIXED:
+        break;
+    case LB_DIST_UNIFORM:
+        if (!svc || !FIELD(svc, "max_ms")) {
+            join_path(p, sizeof p, path, "service_time.max_ms");
+            return fail(v, p, "required for the uniform distribution");
+        }
+        if (d->max_ms < d->min_ms) {
+            join_path(p, sizeof p, path, "service_time.max_ms");
+            return fail(v, p, "%g is below min_ms (%g)", d->max_ms, d->min_ms);
+        }
+        break;
+    case LB_DIST_EXPONENTIAL:
+        if (d->mean_ms <= 0) {
+            join_path(p, sizeof p, path, "service_time.mean_ms");
+            return fail(v, p, "required and above 0 for the exponential distribution");
+        }
+        break;
+    case LB_DIST_LOGNORMAL:
+        if (d->median_ms <= 0) {
+            join_path(p, sizeof p, path, "service_time.median_ms");
+            return fail(v, p, "required and above 0 for the lognormal distribution");
+        }
+        break;
+    }
+
+    if (s->scheduler == RT_SCHED_THREADS && s->guards.tasks > 0) {
+        int pid_max = read_pid_max();
+        if (pid_max > 0 && s->guards.tasks > (int64_t)pid_max * 9 / 10) {
+            join_path(p, sizeof p, path, "guards.tasks");
+            return fail(v, p,
+                        "%lld is above 90%% of the kernel's pid_max (%d): on the threads "
+                        "scheduler every task is an OS thread",
+                        (long long)s->guards.tasks, pid_max);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Validates a scenario object at path; fills s (which holds defaults or
+ * earlier values).  In partial mode "scenario" may be missing and the
+ * cross-field checks are skipped.
+ */
+static int parse_scenario(const validator *v, const json_t *j, const char *path,
+                          lb_scenario_spec *s)
+{
+    char p[512];
+    int rc;
+    if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, scenario_keys))) return rc;
+    const json_t *f;
+    if ((f = FIELD(j, "scenario"))) {
+        const char *name = NULL;
+        join_path(p, sizeof p, path, "scenario");
+        if ((rc = get_string(v, f, p, &name))) return rc;
+        const lb_scenario *sc = lb_scenario_find(name);
+        if (!sc) return fail(v, p, "unknown scenario '%s' (`leakbench list` shows them)", name);
+        s->scenario = sc;
+        snprintf(s->name, sizeof s->name, "%s", sc->name);
+        for (int i = 0; i < sc->n_knobs && i < LB_MAX_KNOBS; i++) s->knob[i] = sc->knobs[i].def;
+    } else if (!v->partial) {
+        join_path(p, sizeof p, path, "scenario");
+        return fail(v, p, "missing (the name of a scenario pair, see `leakbench list`)");
+    }
+    if ((f = FIELD(j, "description"))) {
+        const char *unused = NULL;
+        join_path(p, sizeof p, path, "description");
+        if ((rc = get_string(v, f, p, &unused))) return rc;
+    }
+    if ((f = FIELD(j, "load"))) {
+        join_path(p, sizeof p, path, "load");
+        if ((rc = parse_load(v, f, p, s))) return rc;
+    }
+    if ((f = FIELD(j, "service_time"))) {
+        join_path(p, sizeof p, path, "service_time");
+        if ((rc = parse_service(v, f, p, s))) return rc;
+    }
+    struct {
+        const char *key;
+        double *dst;
+        double min, max;
+        bool positive;
+    } nums[] = {
+        {"timeout_ms", &s->timeout_ms, 0, LB_MAX_MS, true},
+        {"error_rate", &s->error_rate, 0, 1, false},
+        {"settle_ms", &s->settle_ms, 0, LB_MAX_MS, false},
+        {"shutdown_grace_ms", &s->shutdown_grace_ms, 0, 600000, false},
+        {"sample_ms", &s->sample_ms, 1, 60000, false},
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        if (!(f = FIELD(j, nums[i].key))) continue;
+        join_path(p, sizeof p, path, nums[i].key);
+        rc = nums[i].positive ? get_positive(v, f, p, nums[i].max, nums[i].dst)
+                              : get_number(v, f, p, nums[i].min, nums[i].max, nums[i].dst);
+        if (rc) return rc;
+    }
+    int64_t x;
+    if ((f = FIELD(j, "payload_bytes"))) {
+        join_path(p, sizeof p, path, "payload_bytes");
+        if ((rc = get_integer(v, f, p, 0, INT64_C(1) << 30, &s->payload_bytes))) return rc;
+    }
+    if ((f = FIELD(j, "pool_size"))) {
+        join_path(p, sizeof p, path, "pool_size");
+        if ((rc = get_integer(v, f, p, 1, 10000, &x))) return rc;
+        s->pool_size = (int)x;
+    }
+    if ((f = FIELD(j, "queue_capacity"))) {
+        join_path(p, sizeof p, path, "queue_capacity");
+        if ((rc = get_integer(v, f, p, 0, 1000000, &s->queue_capacity))) return rc;
+    }
+    if ((f = FIELD(j, "seed"))) {
+        join_path(p, sizeof p, path, "seed");
+        if ((rc = get_integer(v, f, p, 0, INT64_MAX, &x))) return rc;
+        s->seed = (uint64_t)x;
+    }
+    if ((f = FIELD(j, "repetitions"))) {
+        join_path(p, sizeof p, path, "repetitions");
+        if ((rc = get_integer(v, f, p, 1, 1000, &x))) return rc;
+        s->repetitions = (int)x;
+    }
+    if ((f = FIELD(j, "scheduler"))) {
+        const char *name = NULL;
+        join_path(p, sizeof p, path, "scheduler");
+        if ((rc = get_string(v, f, p, &name))) return rc;
+        rt_sched_kind k;
+        if (rt_sched_parse(name, &k) != 0)
+            return fail(v, p, "unknown scheduler '%s' (expected threads or coroutines)", name);
+        s->scheduler = k;
+    }
+    if ((f = FIELD(j, "guards"))) {
+        join_path(p, sizeof p, path, "guards");
+        if ((rc = parse_guards(v, f, p, s))) return rc;
+    }
+    if ((f = FIELD(j, "knobs"))) {
+        join_path(p, sizeof p, path, "knobs");
+        if ((rc = parse_knobs(v, f, p, s))) return rc;
+    }
+    if ((f = FIELD(j, "thresholds"))) {
+        join_path(p, sizeof p, path, "thresholds");
+        if ((rc = parse_thresholds(v, f, p))) return rc;
+    }
+    if (v->partial) return 0;
+    if ((rc = check_complete(v, j, path, s))) return rc;
+    if ((f = FIELD(j, "thresholds")) && (rc = store_thresholds(f, s))) {
+        set_error(v->err, "%s: out of memory", v->file);
+        return rc;
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- files -- */
+
+static int load_json(const char *name, const char *text, json_t **out, lb_spec_error *err)
+{
+    struct stat st;
+    if (!text && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* jansson would read it as an empty file ("'[' or '{' expected"). */
+        set_error(err, "%s: cannot read: %s", name, strerror(EISDIR));
+        return -EISDIR;
+    }
+    json_error_t je;
+    json_t *j = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je)
+                     : json_load_file(name, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        if (json_error_code(&je) == json_error_cannot_open_file) {
+            FILE *f = fopen(name, "r");
+            int e = f ? EIO : errno;
+            if (f) fclose(f);
+            set_error(err, "%s: cannot read: %s", name, strerror(e));
+            return -e;
+        }
+        set_error(err, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        return -EINVAL;
+    }
+    *out = j;
+    return 0;
+}
+
+static int append_item(lb_spec *spec, const lb_scenario_spec *item)
+{
+    lb_scenario_spec *items = realloc(spec->items, (size_t)(spec->n + 1) * sizeof *items);
+    if (!items) return -ENOMEM;
+    spec->items = items;
+    spec->items[spec->n++] = *item;
+    return 0;
+}
+
+/* Validates the merged object of one scenario and appends it. */
+static int add_scenario(lb_spec *spec, const char *file, const char *path, const json_t *merged,
+                        lb_spec_error *err)
+{
+    validator v = {file, err, false};
+    lb_scenario_spec s;
+    set_defaults(&s);
+    int rc = parse_scenario(&v, merged, path, &s);
+    if (rc) return rc;
+    snprintf(s.file, sizeof s.file, "%s", file);
+    snprintf(s.path, sizeof s.path, "%s", path);
+    if ((rc = append_item(spec, &s))) {
+        set_error(err, "%s: out of memory", file);
+        return rc;
+    }
+    return 0;
+}
+
+static void dir_of(const char *path, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, n, ".");
+    else
+        snprintf(out, n, "%.*s", (int)(slash - path), path);
+}
+
+/*
+ * Puts a suite entry over the defaults: "guards", "knobs" and "thresholds"
+ * merge key by key; every other key (including "load" and "service_time",
+ * whose fields only make sense together) replaces the default whole.
+ */
+static void merge_entry(json_t *merged, const json_t *entry)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)entry, key, val)
+    {
+        json_t *base = json_object_get(merged, key);
+        bool by_key = !strcmp(key, "guards") || !strcmp(key, "knobs") || !strcmp(key, "thresholds");
+        if (by_key && json_is_object(base) && json_is_object(val))
+            json_object_update(base, val);
+        else
+            json_object_set(merged, key, val);
+    }
+}
+
+static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_spec_error *err)
+{
+    static const char *const suite_keys[] = {"suite", "description", "defaults", "scenarios", NULL};
+    validator v = {file, err, true};
+    lb_scenario_spec scratch;
+    int rc;
+    if ((rc = check_keys(&v, root, "$", suite_keys))) return rc;
+    const json_t *f;
+    if ((f = FIELD(root, "suite"))) {
+        const char *name = NULL;
+        if ((rc = get_string(&v, f, "$.suite", &name))) return rc;
+        snprintf(spec->suite, sizeof spec->suite, "%s", name);
+    }
+    if ((f = FIELD(root, "description"))) {
+        const char *unused = NULL;
+        if ((rc = get_string(&v, f, "$.description", &unused))) return rc;
+    }
+    const json_t *defaults = FIELD(root, "defaults");
+    if (defaults) {
+        set_defaults(&scratch);
+        if ((rc = parse_scenario(&v, defaults, "$.defaults", &scratch))) return rc;
+    }
+    const json_t *list = FIELD(root, "scenarios");
+    if (!json_is_array(list))
+        return fail(&v, "$.scenarios", "expected an array, got %s", lb_json_type_name(list));
+    if (json_array_size(list) == 0) return fail(&v, "$.scenarios", "empty (nothing to run)");
+    char dir[4096];
+    dir_of(file, dir, sizeof dir);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        char path[64];
+        snprintf(path, sizeof path, "$.scenarios[%zu]", i);
+        const json_t *entry = json_array_get(list, i);
+        json_t *merged = defaults ? json_deep_copy(defaults) : json_object();
+        const char *entry_file = file;
+        const char *entry_path = path;
+        json_t *included = NULL;
+        char inc_path[8192];
+        if (json_is_string(entry)) {
+            /* An included scenario file, relative to the suite file. */
+            const char *rel = json_string_value(entry);
+            if (rel[0] == '/')
+                snprintf(inc_path, sizeof inc_path, "%s", rel);
+            else
+                snprintf(inc_path, sizeof inc_path, "%s/%s", dir, rel);
+            rc = load_json(inc_path, NULL, &included, err);
+            if (rc) {
+                json_decref(merged);
+                if (rc != -EINVAL) {
+                    char msg[1024];
+                    snprintf(msg, sizeof msg, "%s", err->text);
+                    set_error(err, "%s: %s: cannot include: %s", file, path, msg);
+                    return -EINVAL;
+                }
+                return rc;
+            }
+            if (FIELD(included, "scenarios")) {
+                json_decref(merged);
+                json_decref(included);
+                return fail(&v, path, "includes %s, a suite (only scenario files can be included)",
+                            inc_path);
+            }
+            entry = included;
+            entry_file = inc_path;
+            entry_path = "$";
+        } else if (!json_is_object(entry)) {
+            json_decref(merged);
+            return fail(&v, path, "expected an object or the path of a scenario file, got %s",
+                        lb_json_type_name(entry));
+        }
+        validator ve = {entry_file, err, true};
+        set_defaults(&scratch);
+        rc = parse_scenario(&ve, entry, entry_path, &scratch);
+        if (!rc) {
+            merge_entry(merged, entry);
+            rc = add_scenario(spec, entry_file, entry_path, merged, err);
+        }
+        json_decref(merged);
+        json_decref(included);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int load_any(const char *name, const char *text, lb_spec *out, lb_spec_error *err)
+{
+    memset(out, 0, sizeof *out);
+    err->text[0] = 0;
+    snprintf(out->path, sizeof out->path, "%s", name);
+    json_t *root;
+    int rc = load_json(name, text, &root, err);
+    if (rc) return rc;
+    validator v = {name, err, false};
+    if (!json_is_object(root))
+        rc = fail(&v, "$", "expected an object, got %s", lb_json_type_name(root));
+    else if (FIELD(root, "scenarios"))
+        rc = load_suite(out, name, root, err);
+    else
+        rc = add_scenario(out, name, "$", root, err);
+    json_decref(root);
+    if (rc) lb_spec_free(out);
+    return rc;
+}
+
+int lb_spec_load(const char *path, lb_spec *out, lb_spec_error *err)
+{
+    return load_any(path, NULL, out, err);
+}
+
+int lb_spec_load_string(const char *name, const char *text, lb_spec *out, lb_spec_error *err)
+{
+    return load_any(name, text, out, err);
+}
+
+void lb_spec_free(lb_spec *s)
+{
+    for (int i = 0; i < s->n; i++)
+        for (int t = 0; t < s->items[i].n_thresholds; t++) {
+            free(s->items[i].thresholds[t].metric);
+            free(s->items[i].thresholds[t].expr);
+        }
+    free(s->items);
+    s->items = NULL;
+    s->n = 0;
+}
+
+/* ----------------------------------------------------------- overrides -- */
+
+int lb_spec_apply_overrides(lb_spec *spec, const lb_spec_overrides *o, lb_spec_error *err)
+{
+    for (int i = 0; i < spec->n; i++) {
+        lb_scenario_spec *s = &spec->items[i];
+        if (o->rate >= 0) {
+            if (s->model == LB_LOAD_CLOSED || s->n_stages > 0) {
+                set_error(err,
+                          "--rate: %s (%s %s) has a %s load; --rate applies only to an open load "
+                          "without stages",
+                          s->name, s->file, s->path,
+                          s->model == LB_LOAD_CLOSED ? "closed" : "staged");
+                return -EINVAL;
+            }
+            s->rate = o->rate;
+        }
+        if (o->duration_ms >= 0) {
+            if (s->n_stages > 0) {
+                set_error(err,
+                          "--duration: %s (%s %s) has a staged load whose stages set its "
+                          "duration",
+                          s->name, s->file, s->path);
+                return -EINVAL;
+            }
+            s->duration_ms = o->duration_ms;
+        }
+        if (o->sample_ms >= 0) s->sample_ms = o->sample_ms;
+        if (o->repetitions >= 0) s->repetitions = o->repetitions;
+        if (o->scheduler >= 0) s->scheduler = (rt_sched_kind)o->scheduler;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- as run -- */
+
+const char *lb_load_model_name(lb_load_model m)
+{
+    static const char *const names[] = {"constant", "poisson", "closed"};
+    return (unsigned)m < 3 ? names[m] : "unknown";
+}
+
+const char *lb_dist_name(lb_dist_kind k)
+{
+    static const char *const names[] = {"fixed", "uniform", "exponential", "lognormal"};
+    return (unsigned)k < 4 ? names[k] : "unknown";
+}
+
+double lb_spec_expected_ms(const lb_scenario_spec *s)
+{
+    return s->duration_ms + s->settle_ms + s->shutdown_grace_ms;
+}
+
+void lb_guards_resolve(const lb_scenario_spec *s, int64_t mem_available_bytes, lb_guards *out)
+{
+    *out = s->guards;
+    if (out->memory_auto)
+        out->memory_bytes = (int64_t)((double)mem_available_bytes * out->memory_auto_share);
+    if (out->tasks == 0)
+        out->tasks = s->scheduler == RT_SCHED_THREADS ? LB_TASKS_DEFAULT_THREADS
+                                                      : LB_TASKS_DEFAULT_COROUTINES;
+    if (out->wall_ms == 0) out->wall_ms = lb_spec_expected_ms(s) + 30000;
+}
+
+json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
+{
+    json_t *load = json_pack("{s:s, s:f}", "model", lb_load_model_name(s->model), "duration_ms",
+                             s->duration_ms);
+    if (s->model == LB_LOAD_CLOSED) {
+        json_object_set_new(load, "clients", json_integer(s->clients));
+        json_object_set_new(load, "think_ms", json_real(s->think_ms));
+    } else {
+        json_object_set_new(load, "rate", json_real(s->rate));
+    }
+    if (s->n_stages > 0) {
+        json_object_del(load, "duration_ms");
+        json_t *stages = json_array();
+        for (int i = 0; i < s->n_stages; i++)
+            json_array_append_new(stages,
+                                  json_pack("{s:f, s:f}", "duration_ms", s->stages[i].duration_ms,
+                                            "rate", s->stages[i].rate));
+        json_object_set_new(load, "stages", stages);
+    }
+    const lb_dist *d = &s->service;
+    json_t *svc = json_pack("{s:s}", "dist", lb_dist_name(d->kind));
+    switch (d->kind) {
+    case LB_DIST_FIXED:
+        json_object_set_new(svc, "ms", json_real(d->ms));
+        break;
+    case LB_DIST_UNIFORM:
+        json_object_set_new(svc, "min_ms", json_real(d->min_ms));
+        json_object_set_new(svc, "max_ms", json_real(d->max_ms));
+        break;
+    case LB_DIST_EXPONENTIAL:
+        json_object_set_new(svc, "mean_ms", json_real(d->mean_ms));
+        if (d->max_ms > 0) json_object_set_new(svc, "max_ms", json_real(d->max_ms));
+        break;
+    case LB_DIST_LOGNORMAL:
+        json_object_set_new(svc, "median_ms", json_real(d->median_ms));
+        json_object_set_new(svc, "sigma", json_real(d->sigma));
+        if (d->max_ms > 0) json_object_set_new(svc, "max_ms", json_real(d->max_ms));
+        break;
+    }
+    lb_guards g;
+    lb_guards_resolve(s, 0, &g);
+    json_t *guards = json_pack("{s:I, s:f, s:f}", "tasks", (json_int_t)g.tasks, "wall_ms",
+                               g.wall_ms, "memory_auto_share", g.memory_auto_share);
+    if (s->guards.memory_auto)
+        json_object_set_new(guards, "memory_bytes", json_string("auto"));
+    else
+        json_object_set_new(guards, "memory_bytes", json_integer(s->guards.memory_bytes));
+    json_t *knobs = json_object();
+    for (int i = 0; s->scenario && i < s->scenario->n_knobs; i++)
+        json_object_set_new(knobs, s->scenario->knobs[i].name, json_real(s->knob[i]));
+    json_t *thresholds = json_object();
+    for (int i = 0; i < s->n_thresholds; i++)
+        json_object_set_new(thresholds, s->thresholds[i].metric,
+                            json_string(s->thresholds[i].expr));
+    return json_pack("{s:s, s:o, s:o, s:f, s:f, s:I, s:i, s:I, s:f, s:f, s:f, s:o, s:s, s:I, "
+                     "s:i, s:o, s:o}",
+                     "scenario", s->name, "load", load, "service_time", svc, "timeout_ms",
+                     s->timeout_ms, "error_rate", s->error_rate, "payload_bytes",
+                     (json_int_t)s->payload_bytes, "pool_size", s->pool_size, "queue_capacity",
+                     (json_int_t)s->queue_capacity, "settle_ms", s->settle_ms, "shutdown_grace_ms",
+                     s->shutdown_grace_ms, "sample_ms", s->sample_ms, "guards", guards, "scheduler",
+                     rt_sched_name(s->scheduler), "seed", (json_int_t)s->seed, "repetitions",
+                     s->repetitions, "knobs", knobs, "thresholds", thresholds);
+}

@@ -1,0 +1,55 @@
+/*
+ * report.h — renders a run directory's human-facing outputs from its
+ * results.json (schema: README "Results", schema_version 1):
+ *
+ *   report.md     Markdown: before/after table, accounting, leak report,
+ *                 charts, environment (renders on a code-hosting site and
+ *                 as a CI job summary)
+ *   report.html   the same content in one self-contained file, charts
+ *                 inlined as SVG
+ *   charts/       <slug>-{tasks,rss,states,latency,summary}.{png,svg},
+ *                 plus what made them: charts.gp, the templates in
+ *                 plots/, the data in data/ — `cd charts && gnuplot charts.gp`
+ *                 redraws them
+ *
+ * The input is validated completely before anything is written, so a bad
+ * results file leaves the output directory untouched.  Every file is
+ * written to a temporary name and renamed into place.  Charts come from
+ * one gnuplot process started with fork + execvp (never a shell); strings
+ * from the results file reach its script only inside escaped single-quoted
+ * literals.  Used by `leakbench report` and at the end of `leakbench run`.
+ */
+#ifndef LEAKBENCH_REPORT_H
+#define LEAKBENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum lb_charts_outcome {
+    LB_CHARTS_RENDERED = 0,  /* every chart was drawn */
+    LB_CHARTS_NO_GNUPLOT,    /* gnuplot is not on PATH: data and script written, no images */
+    LB_CHARTS_FAILED,        /* gnuplot ran and failed (message says why) */
+    LB_CHARTS_NOT_REQUESTED, /* opts.charts was false */
+} lb_charts_outcome;
+
+typedef struct lb_report_opts {
+    bool charts;           /* run gnuplot (default true) */
+    int gnuplot_timeout_s; /* kill gnuplot after this long; 0 means 120 s */
+} lb_report_opts;
+
+typedef struct lb_report_result {
+    bool input_error;         /* the results file was missing, unreadable or invalid */
+    lb_charts_outcome charts; /* what happened to the charts */
+    int n_charts;             /* charts rendered (each as PNG and SVG) */
+    char message[1024]; /* on error or skipped charts: what happened, naming file and position */
+} lb_report_result;
+
+/* Reads and validates RESULTS_PATH, then writes report.md, report.html and
+ * charts/ into OUT_DIR (created if missing).  Returns 0 when the report
+ * was written (check res->charts: charts may have been skipped), or a
+ * negative errno: -EINVAL with res->input_error for a bad results file
+ * (nothing written), other codes for I/O errors.  res->message explains. */
+int lb_report_render(const char *results_path, const char *out_dir, const lb_report_opts *opts,
+                     lb_report_result *res);
+
+#endif

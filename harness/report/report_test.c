@@ -1,0 +1,723 @@
+/*
+ * report_test.c — tests for `leakbench report` (report.h, plot.c,
+ * report_md.c, report_html.c, cmd_report.c).
+ *
+ * Rendering uses the hand-written fixture harness/testdata/results-small.json
+ * (a synthetic results file in the schema_version 1 shape, not a
+ * measurement).  Covered: a full render and a byte-identical re-render;
+ * the gnuplot/Markdown/HTML injection attempt through a scenario's name
+ * and texts; a PATH without gnuplot (library, `report` and a short
+ * `run` of scenarios/quick.json: exit code 5, report.md written); a
+ * gnuplot script that fails (exit 3, no images moved into place); invalid
+ * results files (exit 2, message names file and position, nothing
+ * written); the formatters and escapers.  Run from the repository root
+ * (make test does); the CLI tests use $LEAKBENCH and are skipped without
+ * it.  Every test runs under a 60 s alarm.
+ */
+#include "report_internal.h"
+#include "cli/cli.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FIXTURE "harness/testdata/results-small.json"
+
+/* ------------------------------------------------------------ helpers -- */
+
+static int setup(void **state)
+{
+    (void)state;
+    alarm(60);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    alarm(0);
+    return 0;
+}
+
+static void make_tmpdir(char *buf, size_t n)
+{
+    snprintf(buf, n, "/tmp/lb-report-test.XXXXXX");
+    assert_non_null(mkdtemp(buf));
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    return stat(path, &st) == 0;
+}
+
+static char *slurp(const char *dir, const char *rel)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char chunk[8192];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
+    fclose(m);
+    fclose(f);
+    return buf;
+}
+
+/* Names in DIR that contain NEEDLE (temporary files left behind). */
+static int count_entries_containing(const char *dir, const char *needle)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, needle)) n++;
+    closedir(d);
+    return n;
+}
+
+/* Writes DOC to DIR/NAME and returns the path in buf. */
+static void write_json(const json_t *doc, const char *dir, const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", dir, name);
+    assert_int_equal(json_dump_file(doc, buf, JSON_COMPACT), 0);
+}
+
+static json_t *load_fixture(void)
+{
+    json_error_t err;
+    json_t *doc = json_load_file(FIXTURE, 0, &err);
+    if (!doc) fail_msg("cannot load %s: %s (run from the repository root)", FIXTURE, err.text);
+    return doc;
+}
+
+/* Runs $LEAKBENCH with ARGS (NULL-terminated), PATH set to PATH_ENV if not
+ * NULL, stderr captured into ERRBUF.  Returns the exit status, or -1 when
+ * $LEAKBENCH is not set. */
+static int run_cli(const char *path_env, char *errbuf, size_t errlen, const char *const *args)
+{
+    const char *bin = getenv("LEAKBENCH");
+    if (!bin || !*bin) return -1;
+    char errfile[] = "/tmp/lb-report-test-err.XXXXXX";
+    int fd = mkstemp(errfile);
+    assert_true(fd >= 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, 2);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        if (path_env) setenv("PATH", path_env, 1);
+        char *argv[16];
+        int i = 0;
+        argv[i++] = (char *)bin;
+        for (; args[i - 1] && i < 15; i++) argv[i] = (char *)args[i - 1];
+        argv[i] = NULL;
+        execv(bin, argv);
+        _exit(126);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    ssize_t got = pread(fd, errbuf, errlen - 1, 0);
+    errbuf[got > 0 ? got : 0] = 0;
+    close(fd);
+    unlink(errfile);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+/* -------------------------------------------------------------- tests -- */
+
+static void test_render_fixture(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    int rc = lb_report_render(FIXTURE, dir, &opts, &res);
+    assert_int_equal(rc, 0);
+    assert_false(res.input_error);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    assert_int_equal(res.n_charts, 5);
+    assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_OK);
+
+    static const char *const kinds[] = {"tasks", "rss", "states", "latency", "summary"};
+    for (int k = 0; k < 5; k++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "charts/timeout_leak-%s.png", kinds[k]);
+        assert_true(exists(dir, rel));
+        snprintf(rel, sizeof rel, "charts/timeout_leak-%s.svg", kinds[k]);
+        assert_true(exists(dir, rel));
+    }
+    assert_true(exists(dir, "charts/charts.gp"));
+    assert_true(exists(dir, "charts/plots/tasks.gp"));
+    assert_true(exists(dir, "charts/data/timeout_leak-leaky.dat"));
+
+    char *md = slurp(dir, "report.md");
+    assert_non_null(md);
+    /* The before/after table in the seed's shape, from the fixture's numbers. */
+    assert_non_null(strstr(md, "| Metric | Before fix (leaky) | After fix (graceful) |"));
+    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | 17 "
+                               "(controlled) |"));
+    assert_non_null(strstr(md, "| Memory (RSS) | 66.3 MB (rising) | 3.62 MB (stable) |"));
+    assert_non_null(strstr(md, "| Recovery time | restart required"));
+    assert_non_null(strstr(md, "| 42 ms |"));
+    assert_non_null(strstr(md, "| leaky rep 0 | 3,000 | 2,100 | 900 |"));
+    assert_non_null(strstr(md, "leaky\\_worker (scenarios/timeout\\_leak.c:42)"));
+    assert_non_null(strstr(md, "![Live tasks over time](charts/timeout_leak-tasks.png)"));
+    assert_non_null(strstr(md, "## Environment"));
+    free(md);
+
+    char *html = slurp(dir, "report.html");
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<svg"));
+    assert_null(strstr(html, "<?xml"));
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "src=\"")); /* self-contained: nothing loaded from elsewhere */
+    assert_non_null(strstr(html, "id=\"c1-gnuplot_canvas\""));
+    assert_non_null(strstr(html, "id=\"c5-gnuplot_canvas\""));
+    assert_non_null(strstr(html, "<td class=\"r\">66.3 MB (rising)</td>"));
+    free(html);
+
+    /* Nothing temporary left behind. */
+    assert_int_equal(count_entries_containing(dir, ".tmp"), 0);
+    assert_int_equal(count_entries_containing(dir, "charts.tmp"), 0);
+    rm_tree(dir);
+}
+
+static void test_rerender_is_identical(void **state)
+{
+    (void)state;
+    char dir[64];
+    make_tmpdir(dir, sizeof dir);
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    assert_int_equal(lb_report_render(FIXTURE, dir, &opts, &res), 0);
+    char *md1 = slurp(dir, "report.md"), *gp1 = slurp(dir, "charts/charts.gp");
+    /* Re-render over the existing output, from the copy of results.json
+     * a run directory would hold. */
+    json_t *doc = load_fixture();
+    char results[256];
+    write_json(doc, dir, "results.json", results, sizeof results);
+    json_decref(doc);
+    assert_int_equal(lb_report_render(results, dir, &opts, &res), 0);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    char *md2 = slurp(dir, "report.md"), *gp2 = slurp(dir, "charts/charts.gp");
+    assert_string_equal(md1, md2);
+    assert_string_equal(gp1, gp2);
+    free(md1);
+    free(md2);
+    free(gp1);
+    free(gp2);
+    rm_tree(dir);
+}
+
+/* A leaky run stopped by a guard: the table says so instead of claiming a
+ * peak or a leftover, and the chart marks the kill. */
+static void test_guard_killed_run(void **state)
+{
+    (void)state;
+    char dir[64], results[256];
+    make_tmpdir(dir, sizeof dir);
+    json_t *doc = load_fixture();
+    json_t *leaky = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_object_set_new(leaky, "status", json_string("guard_killed"));
+    json_object_set_new(leaky, "guard",
+                        json_pack("{s:s, s:f, s:i, s:i}", "kind", "tasks", "at_s", 1.5, "value",
+                                  500, "limit", 480));
+    write_json(doc, dir, "results.json", results, sizeof results);
+    json_decref(doc);
+    lb_report_result res;
+    assert_int_equal(lb_report_render(results, dir, NULL, &res), 0);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard at 1.5 s) |"));
+    assert_non_null(strstr(md, "| Recovery time | restart required (killed by the tasks guard at "
+                               "1.5 s, 500 tasks) |"));
+    assert_non_null(strstr(
+        md,
+        "**Leaky runs:** rep 0 guard\\_killed (killed by the tasks guard at 1.5 s, 500 tasks)"));
+    free(md);
+    char *gp = slurp(dir, "charts/charts.gp");
+    assert_non_null(strstr(gp, "has_kill = 1\n"));
+    assert_non_null(strstr(gp, "kill_text = 'killed by tasks guard at 1.5 s (500 tasks)'"));
+    assert_non_null(strstr(gp, "has_end_note = 0\n"));
+    assert_non_null(strstr(gp, "tasks_guard = 480\n"));
+    free(gp);
+    rm_tree(dir);
+}
+
+/* An interrupted run that never reached the graceful twin: the report
+ * says so, and every chart still draws with one variant. */
+static void test_interrupted_one_variant(void **state)
+{
+    (void)state;
+    char dir[64], results[256];
+    make_tmpdir(dir, sizeof dir);
+    json_t *doc = load_fixture();
+    json_object_set_new(doc, "status", json_string("interrupted"));
+    json_t *runs = json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs");
+    json_array_remove(runs, 1);
+    json_object_set_new(json_array_get(runs, 0), "status", json_string("interrupted"));
+    write_json(doc, dir, "results.json", results, sizeof results);
+    json_decref(doc);
+    lb_report_result res;
+    int rc = lb_report_render(results, dir, NULL, &res);
+    if (rc) fail_msg("render failed: %s", res.message);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    assert_int_equal(res.n_charts, 5);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(strstr(md, "> **Warning:** This run was interrupted"));
+    assert_non_null(
+        strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | not run |"));
+    assert_non_null(strstr(md, "| Recovery time | n/a (the run was interrupted) | not run |"));
+    free(md);
+    rm_tree(dir);
+}
+
+static void test_injection_attempt(void **state)
+{
+    (void)state;
+    char dir[64], out[128], evil[1024], results[256], pwned[4][160];
+    make_tmpdir(dir, sizeof dir);
+    for (int i = 0; i < 4; i++) snprintf(pwned[i], sizeof pwned[i], "%s/pwned%d", dir, i);
+    snprintf(evil, sizeof evil,
+             "x'; system(\"touch %s\"); print '\n!touch %s\n`touch %s` @evil_macro "
+             "\"; system(\"touch %s\") ; \" <script>alert(1)</script> | cell | [link](http://x) "
+             "*bold* # \\ end",
+             pwned[0], pwned[1], pwned[2], pwned[3]);
+    json_t *doc = load_fixture();
+    json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    json_object_set_new(scenario, "name", json_string(evil));
+    json_object_set_new(scenario, "title", json_string(evil));
+    json_object_set_new(scenario, "description", json_string(evil));
+    json_t *group = json_array_get(
+        json_object_get(
+            json_object_get(json_array_get(json_object_get(scenario, "runs"), 0), "leaks"),
+            "groups"),
+        0);
+    json_object_set_new(group, "hint", json_string(evil));
+    write_json(doc, dir, "evil.json", results, sizeof results);
+    json_decref(doc);
+
+    snprintf(out, sizeof out, "%s/out", dir);
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    int rc = lb_report_render(results, out, &opts, &res);
+    /* Nothing was executed (with the escaping removed, gnuplot does create
+     * pwned0..2 before it stops at the broken script) ... */
+    for (int i = 0; i < 4; i++) {
+        struct stat st;
+        if (stat(pwned[i], &st) == 0) fail_msg("injection executed: %s exists", pwned[i]);
+    }
+    assert_int_equal(rc, 0);
+    /* ... and every chart still rendered, under a sanitised file name. */
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    assert_int_equal(res.n_charts, 5);
+    char base[160];
+    json_t *check = json_load_file(results, 0, NULL);
+    lb_chart_base(base, sizeof base, check, 0, 0);
+    json_decref(check);
+    for (const char *p = base; *p; p++)
+        assert_non_null(
+            strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", *p));
+    char rel[256];
+    snprintf(rel, sizeof rel, "charts/%s.png", base);
+    assert_true(exists(out, rel));
+
+    /* The script holds the text only as a quoted literal on one line. */
+    char *gp = slurp(out, "charts/charts.gp");
+    assert_non_null(gp);
+    for (char *line = gp; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        assert_false(line[0] == '!');
+        assert_false(!strncmp(line, "system", 6));
+        assert_false(line[0] == '`');
+        line = nl ? nl + 1 : NULL;
+    }
+    free(gp);
+
+    char *html = slurp(out, "report.html");
+    assert_null(strstr(html, "<script"));
+    assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    free(html);
+    char *md = slurp(out, "report.md");
+    assert_null(strstr(md, "<script"));
+    assert_null(strstr(md, "[link](http"));
+    assert_null(strstr(md, "| cell |"));
+    free(md);
+    rm_tree(dir);
+}
+
+static void test_missing_gnuplot(void **state)
+{
+    (void)state;
+    char dir[64], empty[128], out[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(empty, sizeof empty, "%s/empty-path", dir);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+
+    char *saved = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    setenv("PATH", empty, 1);
+    assert_false(lb_on_path("gnuplot"));
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    int rc = lb_report_render(FIXTURE, out, &opts, &res);
+    setenv("PATH", saved, 1);
+    free(saved);
+
+    assert_int_equal(rc, 0);
+    assert_int_equal(res.charts, LB_CHARTS_NO_GNUPLOT);
+    assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_NO_GNUPLOT);
+    assert_non_null(strstr(res.message, "gnuplot is not on PATH"));
+    assert_true(exists(out, "report.md"));
+    assert_true(exists(out, "report.html"));
+    assert_true(exists(out, "charts/charts.gp")); /* can be drawn later */
+    assert_false(exists(out, "charts/timeout_leak-tasks.png"));
+    char *md = slurp(out, "report.md");
+    assert_non_null(strstr(md, "gnuplot is not on PATH"));
+    assert_non_null(strstr(md, "| Peak tasks | 887"));
+    assert_null(strstr(md, "]("));
+    free(md);
+    rm_tree(out);
+
+    /* The same through the command line: exit status 5, a clear message. */
+    char err[2048];
+    const char *args[] = {"report", FIXTURE, "-o", out, NULL};
+    int code = run_cli(empty, err, sizeof err, args);
+    if (code == -1) {
+        rm_tree(dir);
+        skip();
+    }
+    assert_int_equal(code, LB_EXIT_NO_GNUPLOT);
+    assert_non_null(strstr(err, "gnuplot is not on PATH"));
+    assert_true(exists(out, "report.md"));
+    rm_tree(dir);
+}
+
+/* `leakbench run` renders the report at the end; without gnuplot it still
+ * writes results.json and report.md, skips the charts and exits 5. */
+static void test_run_without_gnuplot(void **state)
+{
+    (void)state;
+    char dir[64], empty[128], out[128], err[4096];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(empty, sizeof empty, "%s/empty-path", dir);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    snprintf(out, sizeof out, "%s/run", dir);
+    const char *args[] = {"run", "-q", "--duration",           "300ms",
+                          "-o",  out,  "scenarios/quick.json", NULL};
+    int code = run_cli(empty, err, sizeof err, args);
+    if (code == -1) {
+        rm_tree(dir);
+        skip();
+    }
+    if (code != LB_EXIT_NO_GNUPLOT) fail_msg("leakbench run exited %d: %s", code, err);
+    assert_non_null(strstr(err, "gnuplot is not on PATH"));
+    assert_true(exists(out, "results.json"));
+    assert_true(exists(out, "report.md"));
+    assert_true(exists(out, "report.html"));
+    assert_true(exists(out, "charts/charts.gp"));
+    assert_false(exists(out, "charts/timeout_leak-tasks.png"));
+    char *md = slurp(out, "report.md");
+    assert_non_null(strstr(md, "| Peak tasks |"));
+    free(md);
+    rm_tree(dir);
+}
+
+static void test_gnuplot_failure_moves_no_images(void **state)
+{
+    (void)state;
+    char dir[64], tdir[128], out[128], path[256];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(tdir, sizeof tdir, "%s/plots", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(mkdir(tdir, 0755), 0);
+    char real[4096];
+    assert_int_equal(lb_plot_templates_dir(real, sizeof real), 0);
+    static const char *const names[] = {"style.gp",  "phases.gp",  "tasks.gp",  "rss.gp",
+                                        "states.gp", "latency.gp", "summary.gp"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *text = slurp(real, names[i]);
+        assert_non_null(text);
+        if (!strcmp(names[i], "rss.gp")) {
+            free(text);
+            text = strdup("this is not a gnuplot command\n");
+        }
+        snprintf(path, sizeof path, "%s/%s", tdir, names[i]);
+        FILE *f = fopen(path, "w");
+        fputs(text, f);
+        fclose(f);
+        free(text);
+    }
+    setenv("LEAKBENCH_PLOTS_DIR", tdir, 1);
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    int rc = lb_report_render(FIXTURE, out, &opts, &res);
+    unsetenv("LEAKBENCH_PLOTS_DIR");
+    assert_true(rc < 0);
+    assert_int_equal(res.charts, LB_CHARTS_FAILED);
+    assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_ERROR);
+    assert_non_null(strstr(res.message, "gnuplot exited with status"));
+    /* tasks.png was drawn before the failure, but is not moved into place. */
+    assert_false(exists(out, "charts/timeout_leak-tasks.png"));
+    assert_true(exists(out, "report.md"));
+    assert_int_equal(count_entries_containing(out, "charts.tmp"), 0);
+    rm_tree(dir);
+}
+
+static void test_invalid_results(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what; /* how the fixture is broken */
+        const char *text; /* a whole file instead, when not NULL */
+        const char *expect;
+    } cases[] = {
+        {"truncated", "{\"schema\": \"leakbench-results\",\n  \"schema_version\": ", ":2:"},
+        {"not json", "hello", ":1:"},
+        {"schema", NULL, "schema: \"not-leakbench\" is not a leakbench results file"},
+        {"version", NULL, "schema_version: version 2 is not supported"},
+        {"peak string", NULL,
+         "scenarios[0].runs[0].metrics.peak_tasks: expected a number or null, got a string"},
+        {"variant", NULL, "scenarios[0].runs[1].variant: \"medium\" is not one of"},
+        {"no runs", NULL, "scenarios[0].runs: required field is missing"},
+        {"short row", NULL, "scenarios[0].runs[0].samples.rows[3]: has 2 values, but there are"},
+        {"time backwards", NULL,
+         "scenarios[0].runs[1].samples.rows[5]: column \"t_s\": time "
+         "goes backwards"},
+        {"bad phase", NULL,
+         "scenarios[0].runs[0].samples.rows[0]: column \"phase\": expected a phase name, got an "
+         "integer"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[64], path[256], out[128];
+        make_tmpdir(dir, sizeof dir);
+        snprintf(out, sizeof out, "%s/out", dir);
+        if (cases[i].text) {
+            snprintf(path, sizeof path, "%s/results.json", dir);
+            FILE *f = fopen(path, "w");
+            fputs(cases[i].text, f);
+            fclose(f);
+        } else {
+            json_t *doc = load_fixture();
+            json_t *s0 = json_array_get(json_object_get(doc, "scenarios"), 0);
+            json_t *runs = json_object_get(s0, "runs");
+            json_t *r0 = json_array_get(runs, 0), *r1 = json_array_get(runs, 1);
+            json_t *rows0 = json_object_get(json_object_get(r0, "samples"), "rows");
+            json_t *rows1 = json_object_get(json_object_get(r1, "samples"), "rows");
+            const char *w = cases[i].what;
+            if (!strcmp(w, "schema"))
+                json_object_set_new(doc, "schema", json_string("not-leakbench"));
+            else if (!strcmp(w, "version"))
+                json_object_set_new(doc, "schema_version", json_integer(2));
+            else if (!strcmp(w, "peak string"))
+                json_object_set_new(json_object_get(r0, "metrics"), "peak_tasks",
+                                    json_string("5000"));
+            else if (!strcmp(w, "variant"))
+                json_object_set_new(r1, "variant", json_string("medium"));
+            else if (!strcmp(w, "no runs"))
+                json_object_del(s0, "runs");
+            else if (!strcmp(w, "short row"))
+                json_array_set_new(rows0, 3, json_pack("[f,s]", 0.3, "load"));
+            else if (!strcmp(w, "time backwards"))
+                json_array_set_new(json_array_get(rows1, 5), 0, json_real(0.01));
+            else if (!strcmp(w, "bad phase"))
+                json_array_set_new(json_array_get(rows0, 0), 1, json_integer(42));
+            write_json(doc, dir, "results.json", path, sizeof path);
+            json_decref(doc);
+        }
+        lb_report_opts opts = {.charts = true};
+        lb_report_result res;
+        int rc = lb_report_render(path, out, &opts, &res);
+        if (rc != -EINVAL || !res.input_error)
+            fail_msg("case '%s': rc %d, input_error %d", cases[i].what, rc, res.input_error);
+        assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
+        if (!strstr(res.message, path) || !strstr(res.message, cases[i].expect))
+            fail_msg("case '%s': message \"%s\" lacks \"%s\" or the path", cases[i].what,
+                     res.message, cases[i].expect);
+        /* Nothing written: the output directory was not even created. */
+        assert_false(exists(out, ""));
+        rm_tree(dir);
+    }
+
+    /* A file that does not exist. */
+    lb_report_result res;
+    int rc = lb_report_render("/nonexistent/results.json", "/tmp/lb-never-created", NULL, &res);
+    assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
+    assert_non_null(strstr(res.message, "/nonexistent/results.json: cannot open"));
+    assert_false(exists("/tmp/lb-never-created", ""));
+}
+
+static void test_cli_usage_and_errors(void **state)
+{
+    (void)state;
+    char err[2048];
+    const char *no_args[] = {"report", NULL};
+    int code = run_cli(NULL, err, sizeof err, no_args);
+    if (code == -1) skip();
+    assert_int_equal(code, LB_EXIT_USAGE);
+    assert_non_null(strstr(err, "usage: leakbench report"));
+
+    const char *missing[] = {"report", "/nonexistent/results.json", NULL};
+    assert_int_equal(run_cli(NULL, err, sizeof err, missing), LB_EXIT_USAGE);
+    assert_non_null(strstr(err, "/nonexistent/results.json: cannot open"));
+
+    char dir[64], out[128];
+    make_tmpdir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    const char *ok[] = {"report", FIXTURE, "-o", out, NULL};
+    assert_int_equal(run_cli(NULL, err, sizeof err, ok), LB_EXIT_OK);
+    assert_true(exists(out, "charts/timeout_leak-summary.png"));
+    assert_true(exists(out, "report.html"));
+
+    /* --no-charts: the report says so; data and script are there, no images. */
+    char nocharts[160];
+    snprintf(nocharts, sizeof nocharts, "%s/nocharts", dir);
+    const char *no_charts[] = {"report", FIXTURE, "-o", nocharts, "--no-charts", NULL};
+    assert_int_equal(run_cli(NULL, err, sizeof err, no_charts), LB_EXIT_OK);
+    assert_true(exists(nocharts, "charts/charts.gp"));
+    assert_false(exists(nocharts, "charts/timeout_leak-tasks.png"));
+    char *nc_md = slurp(nocharts, "report.md");
+    assert_non_null(strstr(nc_md, "> **Warning:** charts not drawn (--no-charts)"));
+    free(nc_md);
+
+    /* Given a run directory, it re-renders from DIR/results.json in place. */
+    json_t *doc = load_fixture();
+    char results[256];
+    write_json(doc, out, "results.json", results, sizeof results);
+    json_decref(doc);
+    assert_int_equal(unlink(results), 0);
+    const char *no_results[] = {"report", out, NULL};
+    assert_int_equal(run_cli(NULL, err, sizeof err, no_results), LB_EXIT_USAGE);
+    assert_non_null(strstr(err, "results.json: cannot open"));
+    doc = load_fixture();
+    write_json(doc, out, "results.json", results, sizeof results);
+    json_decref(doc);
+    char report_md[200];
+    snprintf(report_md, sizeof report_md, "%s/report.md", out);
+    assert_int_equal(unlink(report_md), 0);
+    assert_int_equal(run_cli(NULL, err, sizeof err, no_results), LB_EXIT_OK);
+    assert_true(exists(out, "report.md"));
+
+    /* A directory handed to the library is an input error, not a crash. */
+    lb_report_result res;
+    char elsewhere[160];
+    snprintf(elsewhere, sizeof elsewhere, "%s/never", dir);
+    int rc = lb_report_render(out, elsewhere, NULL, &res);
+    assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
+    assert_non_null(strstr(res.message, "is a directory"));
+    assert_false(exists(elsewhere, ""));
+    rm_tree(dir);
+}
+
+static void test_formatting_and_escaping(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_string_equal(lb_fmt_count(b, sizeof b, 5012), "5,012");
+    assert_string_equal(lb_fmt_count(b, sizeof b, 50000), "50,000");
+    assert_string_equal(lb_fmt_count(b, sizeof b, 120), "120");
+    assert_string_equal(lb_fmt_count(b, sizeof b, -1234567), "-1,234,567");
+    assert_string_equal(lb_fmt_count(b, sizeof b, NAN), "n/a");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 4.2e9), "4.2 GB");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 150e6), "150 MB");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 27897856), "27.9 MB");
+    assert_string_equal(lb_fmt_bytes(b, sizeof b, 512), "512 B");
+    assert_string_equal(lb_fmt_ms(b, sizeof b, 84), "84 ms");
+    assert_string_equal(lb_fmt_ms(b, sizeof b, 0.52), "0.52 ms");
+    assert_string_equal(lb_fmt_ms(b, sizeof b, 7400), "7.4 s");
+    lb_slug(b, sizeof b, "timeout_leak");
+    assert_string_equal(b, "timeout_leak");
+    lb_slug(b, sizeof b, "../a b;`x`");
+    assert_string_equal(b, "___a_b__x_");
+    lb_slug(b, sizeof b, "");
+    assert_string_equal(b, "_");
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lb_escape_gnuplot(f, "it's\n`x`@y!z");
+    fclose(f);
+    assert_string_equal(buf, "'it''s `x`@y!z'");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    lb_escape_md(f, "1. a|b <i> *c* [d](e) 63.2");
+    fclose(f);
+    assert_string_equal(buf, "1\\. a\\|b &lt;i&gt; \\*c\\* \\[d\\](e) 63.2");
+    free(buf);
+    /* A UTF-8 sequence cut off by truncation is dropped, a whole one kept. */
+    f = open_memstream(&buf, &len);
+    lb_escape_html(f, "a\xe2\x80\x94"
+                      "b\xe2\x80");
+    fclose(f);
+    assert_string_equal(buf, "a\xe2\x80\x94"
+                             "b");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    lb_escape_gnuplot(f, "\xc3");
+    fclose(f);
+    assert_string_equal(buf, "''");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    lb_escape_html(f, "<a href=\"x\">'&'</a>");
+    fclose(f);
+    assert_string_equal(buf, "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_formatting_and_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_without_gnuplot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gnuplot_failure_moves_no_images, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_usage_and_errors, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,29 @@
+/*
+ * child.h — what runs inside a run's child process.
+ *
+ * The child starts the runtime on the spec's scheduler with its counters
+ * in the shared page, builds the variant's pipeline and drives it through
+ * the phases ready, load, settle, shutdown and exit (DESIGN.md, "A run,
+ * phase by phase"), recording request outcomes, latencies, phase times
+ * and finally the grouped leak report in the shared page.  It never
+ * returns: it _exits, which is how leaked tasks get "restarted".
+ */
+#ifndef LEAKBENCH_CHILD_H
+#define LEAKBENCH_CHILD_H
+
+#include "shared.h"
+#include "core/spec.h"
+
+#include <stdbool.h>
+
+/* Exit statuses of the child. */
+#define LB_CHILD_EXIT_OK     0
+#define LB_CHILD_EXIT_FAILED 3
+
+/* The seed of repetition rep: the same for both variants of a rep. */
+uint64_t lb_rep_seed(const lb_scenario_spec *spec, int rep);
+
+__attribute__((noreturn)) void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep,
+                                             lb_shared *sh);
+
+#endif

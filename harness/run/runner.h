@@ -1,0 +1,91 @@
+/*
+ * runner.h — runs one (scenario, variant, repetition) in a child process
+ * and watches it from outside.
+ *
+ * The parent forks (it stays single-threaded), then samples the child on
+ * an absolute-time schedule (clock_nanosleep with TIMER_ABSTIME) every
+ * sample_ms: RSS, OS threads and CPU time from /proc/<pid>, live tasks,
+ * per-operation blocked counts and request counters from the shared page.
+ * Each sample's lateness is recorded.  Guards are checked on every tick:
+ * a memory (RSS), task or wall-time limit that is crossed gets the child
+ * SIGKILLed and is recorded as the run's result, like a container OOM
+ * kill.  SIGINT or SIGTERM (lb_runner_install_signals) stops the run the
+ * same way and marks it interrupted.
+ */
+#ifndef LEAKBENCH_RUNNER_H
+#define LEAKBENCH_RUNNER_H
+
+#include "histogram.h"
+#include "metrics.h"
+#include "sampler.h"
+#include "shared.h"
+#include "core/spec.h"
+
+#include <signal.h>
+#include <stdbool.h>
+
+typedef enum lb_run_status {
+    LB_RUN_COMPLETED = 0,
+    LB_RUN_GUARD_KILLED,
+    LB_RUN_CRASHED, /* the child died or failed on its own */
+    LB_RUN_INTERRUPTED
+} lb_run_status;
+const char *lb_run_status_name(lb_run_status s); /* "completed", "guard_killed", ... */
+
+typedef struct lb_guard_event {
+    const char *kind; /* "memory", "tasks", "wall" */
+    double at_s;      /* since the run's start */
+    double value, limit;
+} lb_guard_event;
+
+typedef struct lb_sampler_stats {
+    double interval_ms;
+    int64_t ticks;         /* samples taken */
+    lb_histogram lateness; /* microseconds */
+    double cpu_s;          /* the parent's CPU time while sampling this run */
+} lb_sampler_stats;
+
+typedef struct lb_run_result {
+    const lb_scenario_spec *spec;
+    bool leaky;
+    int rep;
+    lb_run_status status;
+    int exit_code, exit_signal;
+    char error[256]; /* why a crashed run failed, "" otherwise */
+    bool guard_fired;
+    lb_guard_event guard;
+    lb_guards limits; /* the guards as resolved for this run */
+    lb_phase_times phases;
+    lb_metrics metrics;
+    lb_accounting accounting;
+    bool has_leaks;
+    lb_leak_report leaks;
+    lb_sampler_stats sampler;
+    lb_series series;
+} lb_run_result;
+
+/* Called after each sample (from the parent's sampling loop). */
+typedef void (*lb_progress_fn)(void *arg, const lb_run_result *run, const lb_sample *s);
+
+typedef struct lb_run_options {
+    size_t series_cap; /* 0 = LB_SERIES_DEFAULT_CAP */
+    lb_progress_fn progress;
+    void *progress_arg;
+} lb_run_options;
+
+/* The signal that interrupted the runs, 0 if none. */
+extern volatile sig_atomic_t lb_interrupted;
+/* Installs SIGINT and SIGTERM handlers that set lb_interrupted. */
+void lb_runner_install_signals(void);
+
+/*
+ * Runs one child to the end (or until a guard fires or an interrupt) and
+ * fills out.  0 when the run was carried out (whatever its status), or a
+ * negative errno when it could not be (fork, mmap...).  Free out with
+ * lb_run_result_free.
+ */
+int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guards *limits,
+               const lb_run_options *opt, lb_run_result *out);
+void lb_run_result_free(lb_run_result *r);
+
+#endif

@@ -1,0 +1,357 @@
+/*
+ * runner_test.c — `leakbench run` end to end, through the built binary
+ * ($LEAKBENCH, default build/leakbench): a memory guard kills the leaky
+ * child and the run still writes complete results; SIGINT kills the
+ * children, writes partial results marked interrupted and exits 130; the
+ * accounting invariant holds for both variants with every outcome kind in
+ * play; an invalid spec runs nothing and writes nothing.
+ */
+#include "core/test_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    lb_test_arm_timeout(state);
+    lb_test_make_tmpdir(dir, sizeof dir, "runner");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return lb_test_remove_tree(dir);
+}
+
+static const char *leakbench(void)
+{
+    const char *p = getenv("LEAKBENCH");
+    return p && *p ? p : "build/leakbench";
+}
+
+static void write_spec(const char *name, const char *text, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Starts `leakbench run -q --no-report -o DIR/out SPEC [extra]` with
+ * output in DIR/log (the report has its own tests). */
+static pid_t start_run(const char *spec, const char *extra)
+{
+    char out[128], log[128];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        const char *bin = leakbench();
+        if (extra)
+            execl(bin, bin, "run", "-q", "--no-report", "-o", out, extra, spec, (char *)NULL);
+        else
+            execl(bin, bin, "run", "-q", "--no-report", "-o", out, spec, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+static void show_log(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "cat '%s/log' >&2", dir);
+    if (system(cmd) != 0) print_error("(no log)\n");
+}
+
+static json_t *load_results(void)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/out/results.json", dir);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j) {
+        print_error("%s: %s\n", path, e.text);
+        show_log();
+    }
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "schema")), "leakbench-results");
+    assert_int_equal(json_integer_value(json_object_get(j, "schema_version")), 1);
+    return j;
+}
+
+static json_t *run_at(json_t *results, size_t i)
+{
+    json_t *sc = json_array_get(json_object_get(results, "scenarios"), 0);
+    assert_non_null(sc);
+    json_t *r = json_array_get(json_object_get(sc, "runs"), i);
+    assert_non_null(r);
+    return r;
+}
+
+static const char *str_at(json_t *o, const char *a, const char *b)
+{
+    json_t *v = json_object_get(o, a);
+    if (b) v = json_object_get(v, b);
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+static double num_at(json_t *o, const char *a, const char *b)
+{
+    json_t *v = json_object_get(o, a);
+    if (b) v = json_object_get(v, b);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+/* --------------------------------------------------------------- guard -- */
+
+static void memory_guard_kills_the_leaky_child_and_results_are_written(void **state)
+{
+    (void)state;
+    char spec[128];
+    /* Every leaky request leaks a worker holding 1 MiB: ~100 MB/s, far
+     * past a 16 MB limit within the first second.  The graceful twin
+     * holds at most 4 payloads. */
+    write_spec("guard.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 100, \"duration_ms\": 2000},"
+               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 200}, \"timeout_ms\": 20,"
+               " \"payload_bytes\": 1048576, \"pool_size\": 4, \"queue_capacity\": 4,"
+               " \"settle_ms\": 300, \"shutdown_grace_ms\": 100,"
+               " \"guards\": {\"memory_bytes\": 16000000}}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0); /* a guard that fires is a result, not an error */
+    json_t *j = load_results();
+    assert_string_equal(str_at(j, "status", NULL), "complete");
+    json_t *leaky = run_at(j, 0), *graceful = run_at(j, 1);
+    assert_string_equal(str_at(leaky, "variant", NULL), "leaky");
+    assert_string_equal(str_at(leaky, "status", NULL), "guard_killed");
+    assert_string_equal(str_at(leaky, "guard", "kind"), "memory");
+    assert_true(num_at(leaky, "guard", "value") > num_at(leaky, "guard", "limit"));
+    assert_near(num_at(leaky, "guard", "limit"), 16000000, 0);
+    assert_true(num_at(leaky, "guard", "at_s") < 2.0);
+    assert_int_equal((int)num_at(leaky, "exit", "signal"), SIGKILL);
+    assert_true(json_is_null(json_object_get(leaky, "leaks"))); /* killed before its report */
+    assert_true(num_at(leaky, "metrics", "peak_rss_bytes") > 16000000);
+    assert_string_equal(str_at(graceful, "status", NULL), "completed");
+    assert_true(json_is_null(json_object_get(graceful, "guard")));
+    json_decref(j);
+}
+
+static void task_and_wall_guards_fire_as_results(void **state)
+{
+    (void)state;
+    char spec[128];
+    /* Every leaky request leaks a worker: 200 tasks/s against a limit of
+     * 60.  The graceful twin stays near its 4 workers. */
+    write_spec("tasks.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 200, \"duration_ms\": 1500},"
+               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 100}, \"timeout_ms\": 10,"
+               " \"pool_size\": 4, \"settle_ms\": 200, \"shutdown_grace_ms\": 100,"
+               " \"guards\": {\"tasks\": 60}}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    json_t *j = load_results();
+    json_t *leaky = run_at(j, 0), *graceful = run_at(j, 1);
+    assert_string_equal(str_at(leaky, "status", NULL), "guard_killed");
+    assert_string_equal(str_at(leaky, "guard", "kind"), "tasks");
+    assert_true(num_at(leaky, "guard", "value") > 60);
+    assert_near(num_at(leaky, "guard", "limit"), 60, 0);
+    assert_string_equal(str_at(graceful, "status", NULL), "completed");
+    json_decref(j);
+
+    /* A wall-clock limit shorter than the load stops both twins. */
+    write_spec("wall.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 20, \"duration_ms\": 5000},"
+               " \"guards\": {\"wall_ms\": 400}}",
+               spec, sizeof spec);
+    rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    j = load_results();
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = run_at(j, i);
+        assert_string_equal(str_at(r, "status", NULL), "guard_killed");
+        assert_string_equal(str_at(r, "guard", "kind"), "wall");
+        assert_true(num_at(r, "guard", "at_s") >= 0.4 && num_at(r, "guard", "at_s") < 1.0);
+        assert_true(json_is_null(json_object_get(json_object_get(r, "phases"), "load_end_s")));
+    }
+    json_decref(j);
+}
+
+/* ----------------------------------------------------------- interrupt -- */
+
+static void sigint_kills_children_and_marks_results_interrupted(void **state)
+{
+    (void)state;
+    char spec[128];
+    write_spec("long.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 50, \"duration_ms\": 30000},"
+               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 5}, \"timeout_ms\": 50}",
+               spec, sizeof spec);
+    pid_t pid = start_run(spec, NULL);
+    struct timespec ts = {1, 500000000};
+    nanosleep(&ts, NULL);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    int rc = wait_exit(pid);
+    if (rc != 130) show_log();
+    assert_int_equal(rc, 130);
+    json_t *j = load_results();
+    assert_string_equal(str_at(j, "status", NULL), "interrupted");
+    json_t *leaky = run_at(j, 0);
+    assert_string_equal(str_at(leaky, "status", NULL), "interrupted");
+    assert_true(num_at(leaky, "metrics", "peak_tasks") >= 1);
+    /* Only the interrupted run: the graceful twin never started. */
+    json_t *runs = json_object_get(json_array_get(json_object_get(j, "scenarios"), 0), "runs");
+    assert_int_equal(json_array_size(runs), 1);
+    json_decref(j);
+}
+
+/* ---------------------------------------------------------- accounting -- */
+
+static void accounting_balances_with_every_outcome(void **state)
+{
+    (void)state;
+    char spec[128];
+    /* Errors (failed), one worker behind an unbuffered queue (rejected),
+     * service times on both sides of the timeout (completed, timed out). */
+    write_spec("acct.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"model\": \"poisson\", \"rate\": 300,"
+               " \"duration_ms\": 1500}, \"service_time\": {\"dist\": \"uniform\", \"min_ms\": 1,"
+               " \"max_ms\": 60}, \"timeout_ms\": 30, \"error_rate\": 0.3, \"pool_size\": 1,"
+               " \"queue_capacity\": 0, \"payload_bytes\": 4096, \"settle_ms\": 300,"
+               " \"shutdown_grace_ms\": 200}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, "--reps=2"));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    json_t *j = load_results();
+    const char *expect_variant[] = {"leaky", "graceful", "leaky", "graceful"};
+    double leaky_failed = 0, graceful_rejected = 0;
+    for (size_t i = 0; i < 4; i++) {
+        json_t *r = run_at(j, i);
+        assert_string_equal(str_at(r, "variant", NULL), expect_variant[i]);
+        assert_int_equal((int)num_at(r, "rep", NULL), (int)i / 2);
+        assert_string_equal(str_at(r, "status", NULL), "completed");
+        json_t *a = json_object_get(r, "accounting");
+        double submitted = num_at(a, "submitted", NULL);
+        double sum = num_at(a, "completed", NULL) + num_at(a, "timed_out", NULL) +
+                     num_at(a, "failed", NULL) + num_at(a, "rejected", NULL) +
+                     num_at(a, "cancelled", NULL);
+        assert_true(submitted > 100);
+        assert_near(sum, submitted, 0);
+        assert_true(json_is_true(json_object_get(a, "balanced")));
+        assert_true(num_at(a, "timed_out", NULL) > 0);
+        if (i % 2 == 0) {
+            leaky_failed += num_at(a, "failed", NULL);
+            /* Every leaky timeout leaves exactly one worker behind. */
+            assert_near(num_at(r, "metrics", "leaked_tasks"), num_at(a, "timed_out", NULL), 0);
+            assert_near(num_at(r, "leaks", "total"), num_at(a, "timed_out", NULL), 0);
+        } else {
+            graceful_rejected += num_at(a, "rejected", NULL);
+            assert_near(num_at(r, "metrics", "leaked_tasks"), 0, 0);
+            assert_true(json_is_true(json_object_get(json_object_get(r, "metrics"), "recovered")));
+        }
+    }
+    assert_true(leaky_failed > 0);
+    assert_true(graceful_rejected > 0);
+    /* Same seed per repetition: both twins see the same requests. */
+    assert_near(num_at(json_object_get(run_at(j, 0), "accounting"), "submitted", NULL),
+                num_at(json_object_get(run_at(j, 1), "accounting"), "submitted", NULL), 0);
+    json_decref(j);
+}
+
+static void closed_model_balances_too(void **state)
+{
+    (void)state;
+    char spec[128];
+    write_spec("closed.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"model\": \"closed\", \"clients\": 8,"
+               " \"think_ms\": 2, \"duration_ms\": 1000}, \"service_time\": {\"dist\":"
+               " \"exponential\", \"mean_ms\": 20, \"max_ms\": 200}, \"timeout_ms\": 25,"
+               " \"settle_ms\": 300, \"shutdown_grace_ms\": 100}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    json_t *j = load_results();
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = run_at(j, i);
+        json_t *a = json_object_get(r, "accounting");
+        assert_string_equal(str_at(r, "status", NULL), "completed");
+        assert_true(json_is_true(json_object_get(a, "balanced")));
+        /* 8 clients, one request in flight each, for a second. */
+        assert_true(num_at(a, "submitted", NULL) > 50);
+        assert_true(num_at(r, "metrics", "peak_tasks") <= (i == 0 ? 1e9 : 1 + 16 + 8));
+    }
+    assert_near(num_at(run_at(j, 0), "metrics", "leaked_tasks"),
+                num_at(json_object_get(run_at(j, 0), "accounting"), "timed_out", NULL), 0);
+    json_decref(j);
+}
+
+/* ------------------------------------------------------------ bad spec -- */
+
+static void invalid_spec_runs_nothing(void **state)
+{
+    (void)state;
+    char spec[128], out[128], log[128];
+    write_spec("bad.json", "{\"scenario\": \"timeout_leak\", \"rate\": 5}", spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    assert_int_equal(rc, 2);
+    snprintf(out, sizeof out, "%s/out", dir);
+    struct stat st;
+    assert_int_equal(stat(out, &st), -1); /* nothing written */
+    snprintf(log, sizeof log, "%s/log", dir);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[512] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_non_null(strstr(line, "bad.json: $.rate: unknown key"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(memory_guard_kills_the_leaky_child_and_results_are_written,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(task_and_wall_guards_fire_as_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(sigint_kills_children_and_marks_results_interrupted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(accounting_balances_with_every_outcome, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_model_balances_too, setup, teardown),
+        cmocka_unit_test_setup_teardown(invalid_spec_runs_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

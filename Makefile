@@ -99,6 +99,10 @@ $(foreach v,rel tsan asan,$(BUILD)/$(v)/harness/run/results.o $(BUILD)/$(v)/harn
 
 $(BUILD)/leakbench: $(call objs,rel,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,rel)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
+# The AddressSanitizer build of the tool itself: the asan harness tests run
+# it, so ASan checks the binary under test, not only the test driver.
+$(BUILD)/asan/leakbench: $(call objs,asan,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,asan)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) $^ -o $@ $(LDLIBS)
 
 # ---------------------------------------------------------------- run --
 run: $(BUILD)/leakbench
@@ -121,12 +125,14 @@ TEST_RUNS = \
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
-  $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
-    $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));)) \
+  $(foreach t,$(HARNESS_TESTS),\
+    rel-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,rel,$(t));) \
+  $(foreach t,$(HARNESS_TESTS),\
+    asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench $(call test_bin,asan,$(t));) \
   gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
   gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json;
 
-TEST_PROGRAMS = $(BUILD)/leakbench \
+TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
   $(foreach v,rel asan,$(call test_bin,$(v),$(HARNESS_TESTS)))
 

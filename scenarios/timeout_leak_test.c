@@ -50,8 +50,7 @@ static double num(json_t *o, const char *path)
 static void quick_json_meets_the_acceptance_criteria(void **state)
 {
     (void)state;
-    const char *bin = getenv("LEAKBENCH");
-    if (!bin || !*bin) bin = "build/leakbench";
+    const char *bin = lb_test_leakbench();
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/quick_gate.XXXXXX");
     assert_non_null(mkdtemp(dir));

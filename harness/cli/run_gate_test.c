@@ -24,8 +24,7 @@ static int setup(void **state)
 {
     (void)state;
     alarm(240);
-    leakbench = getenv("LEAKBENCH");
-    if (!leakbench) leakbench = "build/leakbench";
+    leakbench = lb_test_leakbench();
     lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "gate");
     lb_test_use_baseline_dir(tmpdir);
     return 0;

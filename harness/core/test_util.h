@@ -3,8 +3,10 @@
  * per test, a floating-point comparison that prints both numbers (this
  * cmocka has no assert_double_equal), a scratch directory per test made in
  * setup and removed in teardown, a subcommand called with its stdout kept
- * out of the test log, a file read whole, and an XML file checked with
- * xmllint when it is installed.
+ * out of the test log, a file read whole, an XML file checked with
+ * xmllint when it is installed, and a way for a child process to give up
+ * root's power to ignore file permissions (so permission tests mean the
+ * same as root, which is how CI runs them).
  *
  * Header-only (static functions): every test program is one .c file
  * linked with the harness, and these are not part of the harness.
@@ -20,6 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +114,27 @@ static inline int lb_test_xmllint(const char *path)
     int status;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* The leakbench binary under test: $LEAKBENCH (make test sets it), else
+ * build/leakbench. */
+static inline const char *lb_test_leakbench(void)
+{
+    const char *p = getenv("LEAKBENCH");
+    return p && *p ? p : "build/leakbench";
+}
+
+/* For a forked child about to exec the program under test: removes
+ * CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the capability bounding
+ * set, so that after exec even root is refused a file or directory whose
+ * mode bits refuse it.  0 when done, or when the process never had these
+ * powers (not root: nothing to drop); -1 when root could not drop them. */
+static inline int lb_test_obey_file_modes(void)
+{
+    if (geteuid() != 0) return 0;
+    if (prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0) return -1;
+    if (prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0) != 0) return -1;
+    return 0;
 }
 
 #endif

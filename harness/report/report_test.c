@@ -11,11 +11,12 @@
  * gnuplot script that fails (exit 3, no images moved into place); invalid
  * results files (exit 2, message names file and position, nothing
  * written); the formatters and escapers.  Run from the repository root
- * (make test does); the CLI tests use $LEAKBENCH and are skipped without
- * it.  Every test runs under a 60 s alarm.
+ * (make test does); the CLI tests run $LEAKBENCH (default build/leakbench)
+ * and fail when it cannot be run.  Every test runs under a 60 s alarm.
  */
 #include "report_internal.h"
 #include "cli/cli.h"
+#include "core/test_util.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,13 +126,12 @@ static json_t *load_fixture(void)
     return doc;
 }
 
-/* Runs $LEAKBENCH with ARGS (NULL-terminated), PATH set to PATH_ENV if not
- * NULL, stderr captured into ERRBUF.  Returns the exit status, or -1 when
- * $LEAKBENCH is not set. */
+/* Runs the leakbench binary (lb_test_leakbench) with ARGS (NULL-terminated),
+ * PATH set to PATH_ENV if not NULL, stderr captured into ERRBUF.  Returns
+ * the exit status. */
 static int run_cli(const char *path_env, char *errbuf, size_t errlen, const char *const *args)
 {
-    const char *bin = getenv("LEAKBENCH");
-    if (!bin || !*bin) return -1;
+    const char *bin = lb_test_leakbench();
     char errfile[] = "/tmp/lb-report-test-err.XXXXXX";
     int fd = mkstemp(errfile);
     assert_true(fd >= 0);
@@ -423,10 +423,6 @@ static void test_missing_gnuplot(void **state)
     char err[2048];
     const char *args[] = {"report", FIXTURE, "-o", out, NULL};
     int code = run_cli(empty, err, sizeof err, args);
-    if (code == -1) {
-        rm_tree(dir);
-        skip();
-    }
     assert_int_equal(code, LB_EXIT_NO_GNUPLOT);
     assert_non_null(strstr(err, "gnuplot is not on PATH"));
     assert_true(exists(out, "report.md"));
@@ -446,10 +442,6 @@ static void test_run_without_gnuplot(void **state)
     const char *args[] = {"run", "-q", "--duration",           "300ms",
                           "-o",  out,  "scenarios/quick.json", NULL};
     int code = run_cli(empty, err, sizeof err, args);
-    if (code == -1) {
-        rm_tree(dir);
-        skip();
-    }
     if (code != LB_EXIT_NO_GNUPLOT) fail_msg("leakbench run exited %d: %s", code, err);
     assert_non_null(strstr(err, "gnuplot is not on PATH"));
     assert_true(exists(out, "results.json"));
@@ -593,7 +585,6 @@ static void test_cli_usage_and_errors(void **state)
     char err[2048];
     const char *no_args[] = {"report", NULL};
     int code = run_cli(NULL, err, sizeof err, no_args);
-    if (code == -1) skip();
     assert_int_equal(code, LB_EXIT_USAGE);
     assert_non_null(strstr(err, "usage: leakbench report"));
 

@@ -35,12 +35,6 @@ static int teardown(void **state)
     return lb_test_remove_tree(dir);
 }
 
-static const char *leakbench(void)
-{
-    const char *p = getenv("LEAKBENCH");
-    return p && *p ? p : "build/leakbench";
-}
-
 static void write_spec(const char *name, const char *text, char *path, size_t n)
 {
     snprintf(path, n, "%s/%s", dir, name);
@@ -65,7 +59,7 @@ static pid_t start_run(const char *spec, const char *extra)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        const char *bin = leakbench();
+        const char *bin = lb_test_leakbench();
         if (extra)
             execl(bin, bin, "run", "-q", "--no-report", "-o", out, extra, spec, (char *)NULL);
         else

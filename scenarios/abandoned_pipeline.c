@@ -1,5 +1,5 @@
 /*
- * abandoned_pipeline.c — pattern 6 of shared/LEAK_PATTERNS.md: a pipeline
+ * abandoned_pipeline.c — pattern 6 of the leak catalogue (README): a pipeline
  * abandoned downstream.
  *
  * Each request builds a pipeline: a generator task (holding the request's

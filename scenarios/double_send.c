@@ -1,5 +1,5 @@
 /*
- * double_send.c — pattern 8 of shared/LEAK_PATTERNS.md: double send.
+ * double_send.c — pattern 8 of the leak catalogue (README): double send.
  *
  * Each request's handler starts a worker that holds the request's payload
  * for the service time and reports on a reply channel: an error for the

@@ -1,5 +1,5 @@
 /*
- * early_return.c — pattern 2 of shared/LEAK_PATTERNS.md: early return.
+ * early_return.c — pattern 2 of the leak catalogue (README): early return.
  *
  * Each request does two things at once: a "fetch" task loads the record
  * (it holds the request's payload for the service time) and sends it back

@@ -1,5 +1,5 @@
 /*
- * fanin_early_error.c — pattern 4 of shared/LEAK_PATTERNS.md: fan-in with
+ * fanin_early_error.c — pattern 4 of the leak catalogue (README): fan-in with
  * an early error.
  *
  * Each request is split into N parts (knob "fanout") that run as tasks and

@@ -1,5 +1,5 @@
 /*
- * first_response_wins.c — pattern 3 of shared/LEAK_PATTERNS.md: first
+ * first_response_wins.c — pattern 3 of the leak catalogue (README): first
  * response wins (N-cast).
  *
  * Each request is sent to N replicas at once (knob "fanout") and the

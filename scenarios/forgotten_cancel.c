@@ -1,5 +1,5 @@
 /*
- * forgotten_cancel.c — pattern 9 of shared/LEAK_PATTERNS.md: forgotten
+ * forgotten_cancel.c — pattern 9 of the leak catalogue (README): forgotten
  * cancel.
  *
  * Every request takes a lease (a buffer of the request's payload size)

@@ -1,5 +1,5 @@
 /*
- * lock_leak.c — pattern 10 of shared/LEAK_PATTERNS.md: lock leak (double
+ * lock_leak.c — pattern 10 of the leak catalogue (README): lock leak (double
  * lock).
  *
  * Each request is served by a worker task on the request's record, which

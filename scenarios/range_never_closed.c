@@ -1,5 +1,5 @@
 /*
- * range_never_closed.c — pattern 5 of shared/LEAK_PATTERNS.md: range over
+ * range_never_closed.c — pattern 5 of the leak catalogue (README): range over
  * a channel that is never closed.
  *
  * A fraction of the requests (knob "batch_fraction") carry a batch of

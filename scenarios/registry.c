@@ -4,7 +4,7 @@
  * Every scenario file ends with LB_SCENARIO(def), whose constructor calls
  * lb_scenario_register() before main() runs.  The registry is a fixed
  * array kept sorted by pattern number, then name, so `leakbench list` and
- * reports show the catalogue in LEAK_PATTERNS.md order.  It is written
+ * reports show the catalogue in the catalogue's order (README "The leak catalogue").  It is written
  * only by constructors (single-threaded, before main) and read-only
  * afterwards, so it needs no lock.
  */

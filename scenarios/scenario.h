@@ -1,7 +1,7 @@
 /*
  * scenario.h — the contract between the harness and a scenario pair.
  *
- * A scenario is one leak pattern (../shared/LEAK_PATTERNS.md) written twice
+ * A scenario is one leak pattern (README "The leak catalogue") written twice
  * against the runtime (runtime/rt.h): a leaky twin that blocks forever
  * under the pattern's trigger and a graceful twin that does the same job
  * and leaves nothing behind.  Each pair is one C file in scenarios/ that
@@ -51,13 +51,13 @@ const char *lb_outcome_name(lb_outcome o); /* "completed", "timed_out", ... */
 
 typedef struct lb_request {
     uint64_t id;
-    rt_ctx *ctx;            /* deadline = arrival + client timeout */
+    rt_ctx *ctx; /* deadline = arrival + client timeout */
     rt_time arrival;
-    int64_t service_ns;     /* how long the work takes (drawn per request) */
-    int64_t timeout_ns;     /* client timeout */
-    bool inject_error;      /* drawn with the spec's error probability */
-    size_t payload_bytes;   /* what the task doing the work must hold */
-    uint64_t rand;          /* a per-request random number for the scenario */
+    int64_t service_ns;   /* how long the work takes (drawn per request) */
+    int64_t timeout_ns;   /* client timeout */
+    bool inject_error;    /* drawn with the spec's error probability */
+    size_t payload_bytes; /* what the task doing the work must hold */
+    uint64_t rand;        /* a per-request random number for the scenario */
 } lb_request;
 
 /* A scenario-specific load knob (e.g. fan-out width), settable in specs
@@ -77,10 +77,10 @@ typedef struct lb_scenario lb_scenario;
 /* What a variant is given at setup. */
 typedef struct lb_env {
     const lb_scenario *scenario;
-    rt_ctx *root;          /* cancelled at shutdown */
-    int pool_size;         /* workers for pooled designs */
-    int64_t queue_cap;     /* bounded queue capacity */
-    size_t payload_bytes;  /* default payload size */
+    rt_ctx *root;              /* cancelled at shutdown */
+    int pool_size;             /* workers for pooled designs */
+    int64_t queue_cap;         /* bounded queue capacity */
+    size_t payload_bytes;      /* default payload size */
     double knob[LB_MAX_KNOBS]; /* values, in the order of scenario->knobs */
     uint64_t seed;
 } lb_env;
@@ -97,7 +97,7 @@ typedef struct lb_variant {
 
 struct lb_scenario {
     const char *name;        /* spec key, e.g. "timeout_leak" */
-    int pattern;             /* number in LEAK_PATTERNS.md */
+    int pattern;             /* number in the leak catalogue (README) */
     const char *title;       /* "timeout leak (the seed)" */
     const char *trigger;     /* the load knob that triggers the leak */
     const char *source;      /* where the pattern comes from */
@@ -110,7 +110,10 @@ struct lb_scenario {
 
 void lb_scenario_register(const lb_scenario *s);
 #define LB_SCENARIO(def)                                                                           \
-    static void __attribute__((constructor)) lb_register_##def(void) { lb_scenario_register(&def); }
+    static void __attribute__((constructor)) lb_register_##def(void)                               \
+    {                                                                                              \
+        lb_scenario_register(&def);                                                                \
+    }
 const lb_scenario *lb_scenario_find(const char *name);
 size_t lb_scenario_count(void);
 const lb_scenario *lb_scenario_at(size_t i); /* sorted by pattern, then name */

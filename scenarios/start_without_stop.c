@@ -1,5 +1,5 @@
 /*
- * start_without_stop.c — pattern 7 of shared/LEAK_PATTERNS.md: start
+ * start_without_stop.c — pattern 7 of the leak catalogue (README): start
  * without stop.
  *
  * Every request opens a session object whose start() spawns the session's

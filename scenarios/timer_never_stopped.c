@@ -1,5 +1,5 @@
 /*
- * timer_never_stopped.c — pattern 13 of shared/LEAK_PATTERNS.md: a timer
+ * timer_never_stopped.c — pattern 13 of the leak catalogue (README): a timer
  * never stopped (C-specific).
  *
  * A fraction of the requests (knob "keepalive_fraction") open a

@@ -1,5 +1,5 @@
 /*
- * unbounded_spawn.c — pattern 12 of shared/LEAK_PATTERNS.md: unbounded
+ * unbounded_spawn.c — pattern 12 of the leak catalogue (README): unbounded
  * spawn into a full queue.
  *
  * A fixed set of sink workers (the spec's pool size) serve jobs from a

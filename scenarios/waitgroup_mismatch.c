@@ -1,5 +1,5 @@
 /*
- * waitgroup_mismatch.c — pattern 11 of shared/LEAK_PATTERNS.md: join /
+ * waitgroup_mismatch.c — pattern 11 of the leak catalogue (README): join /
  * wait-group mismatch.
  *
  * Each request is split into "parts" part tasks counted in a per-request

@@ -1,6 +1,6 @@
 /*
  * cmd_list.c — `leakbench list`: the scenario pairs compiled in, in
- * LEAK_PATTERNS.md order, each with its trigger and source; --verbose adds
+ * catalogue's order (README "The leak catalogue"), each with its trigger and source; --verbose adds
  * what the leaky twin does, the fix and the knobs.
  */
 #include "cli.h"

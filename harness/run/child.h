@@ -3,8 +3,8 @@
  *
  * The child starts the runtime on the spec's scheduler with its counters
  * in the shared page, builds the variant's pipeline and drives it through
- * the phases ready, load, settle, shutdown and exit (DESIGN.md, "A run,
- * phase by phase"), recording request outcomes, latencies, phase times
+ * the phases ready, load, settle, shutdown and exit (README "How a run is measured",
+ * "A run, phase by phase"), recording request outcomes, latencies, phase times
  * and finally the grouped leak report in the shared page.  It never
  * returns: it _exits, which is how leaked tasks get "restarted".
  */

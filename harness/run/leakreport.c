@@ -12,7 +12,7 @@
  *
  * Hints (lb_leak_hint) read the evidence first — the operation, the state
  * of the channel the example task waits on, whether the call had a context
- * — and then name the likely pattern of shared/LEAK_PATTERNS.md with its
+ * — and then name the likely pattern of the catalogue (README "The leak catalogue") with its
  * fix: the scenario's own when the group blocks in scenarios/<name>.c,
  * else the pattern the operation points to (patterns_by_op below).
  */

@@ -66,7 +66,7 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
 /*
  * A one-line hint for a group: what the evidence says (operation, channel
  * state, whether the call had a cancellation case) and the likely pattern
- * of shared/LEAK_PATTERNS.md with its fix.  When the group blocks in the
+ * of the catalogue (README "The leak catalogue") with its fix.  When the group blocks in the
  * scenario's own file (scenarios/<name>.c) the pattern and fix are the
  * scenario's (lb_scenario.pattern, title, fix); otherwise, or when sc is
  * NULL, they are inferred from the operation.  Always NUL-terminates out.

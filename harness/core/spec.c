@@ -15,6 +15,10 @@
  * every scenario of every file is valid.
  */
 #include "spec.h"
+#include "infile.h"
+
+/* A spec or suite file larger than this is refused unread. */
+#define LB_SPEC_MAX_BYTES (4u << 20)
 #include "threshold.h"
 #include "jsonutil.h"
 
@@ -654,23 +658,26 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
 
 static int load_json(const char *name, const char *text, json_t **out, lb_spec_error *err)
 {
-    struct stat st;
-    if (!text && stat(name, &st) == 0 && S_ISDIR(st.st_mode)) {
-        /* jansson would read it as an empty file ("'[' or '{' expected"). */
-        set_error(err, "%s: cannot read: %s", name, strerror(EISDIR));
-        return -EISDIR;
+    /* Read through lb_read_file: a directory, a device or a FIFO nobody
+     * writes to is a clear error, never a hang or jansson's "'[' or '{'
+     * expected". */
+    char *owned = NULL;
+    size_t len = 0;
+    if (!text) {
+        char why[sizeof err->text];
+        int rc = lb_read_file(name, LB_SPEC_MAX_BYTES, &owned, &len, why, sizeof why);
+        if (rc) {
+            set_error(err, "%s", why);
+            return rc;
+        }
+        text = owned;
+    } else {
+        len = strlen(text);
     }
     json_error_t je;
-    json_t *j = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je)
-                     : json_load_file(name, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(owned);
     if (!j) {
-        if (json_error_code(&je) == json_error_cannot_open_file) {
-            FILE *f = fopen(name, "r");
-            int e = f ? EIO : errno;
-            if (f) fclose(f);
-            set_error(err, "%s: cannot read: %s", name, strerror(e));
-            return -e;
-        }
         set_error(err, "%s:%d:%d: %s", name, je.line, je.column, je.text);
         return -EINVAL;
     }

@@ -110,7 +110,9 @@ typedef struct lb_spec_error {
 } lb_spec_error;
 
 /* Loads and validates a scenario or suite file.  0, or -EINVAL (invalid
- * spec), -ENOENT/-EACCES/-EIO (cannot read) with err filled. */
+ * spec, or a device or socket), -ENOENT/-EACCES/-EISDIR (cannot read),
+ * -ETIMEDOUT (a FIFO nobody writes to), -EFBIG (over 4 MiB) with err
+ * filled. */
 int lb_spec_load(const char *path, lb_spec *out, lb_spec_error *err);
 /* Same, from a string (tests); name is used in messages. */
 int lb_spec_load_string(const char *name, const char *text, lb_spec *out, lb_spec_error *err);

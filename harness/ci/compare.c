@@ -526,7 +526,7 @@ int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const
         free(buf);
         return -ENOMEM;
     }
-    int rc = lb_write_atomic(path, buf, len, err, errlen);
+    int rc = lb_write_user_file(path, buf, len, err, errlen);
     free(buf);
     return rc;
 }

@@ -9,9 +9,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 json_t *lb_history_entry(const json_t *results)
@@ -77,18 +79,26 @@ int lb_history_append(const char *path, const json_t *results, char *err, size_t
     buf[len + 1] = 0;
     free(line);
     int rc = lb_mkdir_parent(path);
-    int fd = rc ? -1 : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+    /* Written through whatever the user named (a symlink is followed, a
+     * device or FIFO written in place); O_NONBLOCK so that a FIFO with no
+     * reader fails at once instead of blocking the run. */
+    int fd = rc ? -1 : open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0666);
     if (fd < 0) {
         int e = rc ? -rc : errno;
-        snprintf(err, errlen, "%s: cannot open for appending: %s", path, strerror(e));
+        snprintf(err, errlen, "%s: cannot open for appending: %s", path,
+                 e == ENXIO ? "a FIFO with no reader" : strerror(e));
         free(buf);
         return -e;
     }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    struct stat st;
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     /* One write(2) of the whole line: O_APPEND puts it at the end in one
      * piece even when two runs append at the same time. */
     ssize_t w = write(fd, buf, len + 1);
     int e = w == (ssize_t)(len + 1) ? 0 : w < 0 ? errno : EIO;
-    if (!e && fsync(fd) < 0) e = errno;
+    if (!e && regular && fsync(fd) < 0) e = errno; /* devices and FIFOs have nothing to sync */
     if (close(fd) < 0 && !e) e = errno;
     free(buf);
     if (e) {

@@ -177,7 +177,7 @@ int lb_junit_write(const lb_junit *j, const char *path, char *err, size_t errlen
         snprintf(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
-    int rc = lb_write_atomic(path, xml, strlen(xml), err, errlen);
+    int rc = lb_write_user_file(path, xml, strlen(xml), err, errlen);
     free(xml);
     return rc;
 }

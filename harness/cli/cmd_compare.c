@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "ci/compare.h"
 #include "ci/junit.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -108,6 +109,13 @@ static int compare_main(int argc, char **argv)
     const char *base_path = argv[optind], *new_path = argv[optind + 1];
 
     char err[1024];
+    /* Output paths before any work: exit 3, as for an unwritable -o. */
+    const char *outputs[2][2] = {{"--markdown", markdown}, {"--junit", junit}};
+    for (int i = 0; i < 2; i++)
+        if (outputs[i][1] && lb_check_user_file(outputs[i][1], err, sizeof err)) {
+            fprintf(stderr, "leakbench compare: %s %s\n", outputs[i][0], err);
+            return LB_EXIT_ERROR;
+        }
     json_t *base = NULL, *next = NULL;
     int rc = lb_results_load(base_path, &base, err, sizeof err);
     if (!rc) rc = lb_results_load(new_path, &next, err, sizeof err);

@@ -255,6 +255,23 @@ static void unwritable_output_directory_exits_3_before_running(void **state)
     assert_output_untouched();
 }
 
+/* --junit and --history are checked before anything runs (the spec's
+ * two-minute load would trip the alarm otherwise), as -o is. */
+static void unwritable_junit_or_history_exits_3_before_running(void **state)
+{
+    (void)state;
+    char line[512], want[512];
+    int rc = run_cli(line, sizeof line, "-q", "-o", out, "--junit", "/proc/x.xml", spec, NULL);
+    snprintf(want, sizeof want,
+             "leakbench run: --junit /proc/x.xml: cannot create a file in /proc: ");
+    expect(3, want, rc, line);
+    rc = run_cli(line, sizeof line, "-q", "-o", out, "--history", dir, spec, NULL);
+    snprintf(want, sizeof want, "leakbench run: --history %s: is a directory, not a file to write",
+             dir);
+    expect(3, want, rc, line);
+    assert_output_untouched();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +285,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(output_that_is_a_file_exits_3_before_running, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unwritable_output_directory_exits_3_before_running, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unwritable_junit_or_history_exits_3_before_running, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,6 +32,14 @@ int lb_gate_combine(int a, int b)
 int lb_gate_check_options(const lb_gate_options *o)
 {
     char path[4096], err[1024];
+    /* Output paths first: a --junit or --history that cannot be written is
+     * found now, not after the whole run (exit 3, as for -o). */
+    const char *outputs[2][2] = {{"--junit", o->junit}, {"--history", o->history}};
+    for (int i = 0; i < 2; i++)
+        if (outputs[i][1] && lb_check_user_file(outputs[i][1], err, sizeof err)) {
+            fprintf(stderr, "leakbench run: %s %s\n", outputs[i][0], err);
+            return LB_EXIT_ERROR;
+        }
     const char *names[2] = {o->save_baseline, o->baseline};
     for (int i = 0; i < 2; i++)
         if (names[i] && lb_baseline_path(names[i], path, sizeof path, err, sizeof err)) {

@@ -1,10 +1,12 @@
 /*
- * outfile.c — atomic file writes (temp file + fsync + rename) and mkdir -p
- * (see outfile.h).
+ * outfile.c — atomic file writes (temp file + fsync + rename), writes to
+ * paths the user named (which follow symlinks and write through devices
+ * and FIFOs instead of replacing them), and mkdir -p (see outfile.h).
  */
 #include "outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,162 @@ int lb_write_atomic(const char *path, const char *data, size_t len, char *err, s
                  strerror(e));
         return -e;
     }
+    return 0;
+}
+
+/* Where a user-named PATH really points: itself, or for a symlink its
+ * final target (also when the target does not exist yet).  0 or -errno. */
+static int resolve_link(const char *path, char *out, size_t n)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode)) {
+        if (snprintf(out, n, "%s", path) >= (int)n) return -ENAMETOOLONG;
+        return 0;
+    }
+    char buf[PATH_MAX];
+    if (realpath(path, buf)) {
+        if (snprintf(out, n, "%s", buf) >= (int)n) return -ENAMETOOLONG;
+        return 0;
+    }
+    if (errno != ENOENT) return -errno;
+    /* A dangling link: its target is to be created, beside the link when
+     * the target is relative. */
+    ssize_t k = readlink(path, buf, sizeof buf - 1);
+    if (k < 0) return -errno;
+    buf[k] = 0;
+    const char *slash = strrchr(path, '/');
+    if (buf[0] == '/' || !slash) {
+        if (snprintf(out, n, "%s", buf) >= (int)n) return -ENAMETOOLONG;
+    } else if (snprintf(out, n, "%.*s/%s", (int)(slash - path), path, buf) >= (int)n) {
+        return -ENAMETOOLONG;
+    }
+    return 0;
+}
+
+static const char *refused_kind(mode_t mode)
+{
+    if (S_ISDIR(mode)) return "is a directory";
+    if (S_ISBLK(mode)) return "is a block device";
+    if (S_ISSOCK(mode)) return "is a socket";
+    return NULL;
+}
+
+/* Writes through a character device or FIFO that already exists. */
+static int write_through(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    /* Non-blocking open: a FIFO with no reader fails (ENXIO) instead of
+     * waiting forever; then blocking writes, so a slow reader gets it all. */
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open for writing: %s", path,
+                 e == ENXIO ? "a FIFO with no reader" : strerror(e));
+        return -e;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0) fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            snprintf(err, errlen, "%s: write failed: %s", path, strerror(e));
+            return -e;
+        }
+        done += (size_t)w;
+    }
+    if (close(fd) < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: write failed: %s", path, strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int lb_write_user_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char target[PATH_MAX];
+    int rc = resolve_link(path, target, sizeof target);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot follow the link: %s", path, strerror(-rc));
+        return rc;
+    }
+    struct stat st;
+    if (stat(target, &st) == 0) {
+        const char *kind = refused_kind(st.st_mode);
+        if (kind) {
+            snprintf(err, errlen, "%s: %s, not a file to write", path, kind);
+            return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        }
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+            return write_through(path, data, len, err, errlen);
+    }
+    rc = lb_write_atomic(target, data, len, err, errlen);
+    if (rc && strcmp(target, path)) {
+        /* Say which link the failing target came from. */
+        char inner[512];
+        snprintf(inner, sizeof inner, "%s", err);
+        snprintf(err, errlen, "%s (a link to %s): %s", path, target, inner);
+    }
+    return rc;
+}
+
+int lb_check_user_file(const char *path, char *err, size_t errlen)
+{
+    char target[PATH_MAX];
+    int rc = resolve_link(path, target, sizeof target);
+    if (rc) {
+        snprintf(err, errlen, "%s: cannot follow the link: %s", path, strerror(-rc));
+        return rc;
+    }
+    struct stat st;
+    if (stat(target, &st) == 0) {
+        const char *kind = refused_kind(st.st_mode);
+        if (kind) {
+            snprintf(err, errlen, "%s: %s, not a file to write", path, kind);
+            return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        }
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+            if (access(target, W_OK) < 0) {
+                int e = errno;
+                snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
+                return -e;
+            }
+            return 0;
+        }
+    }
+    /* A new or regular file: its directory must take a new file, because
+     * the write goes to a temporary file beside it.  Missing parents are
+     * created by the writers, so the nearest existing ancestor is what
+     * must take one. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", target);
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (!slash) {
+            snprintf(dir, sizeof dir, ".");
+        } else if (slash == dir) {
+            dir[1] = 0;
+        } else {
+            *slash = 0;
+        }
+        if (stat(dir, &st) == 0 || errno != ENOENT || !strcmp(dir, ".") || !strcmp(dir, "/")) break;
+    }
+    char probe[PATH_MAX];
+    if (snprintf(probe, sizeof probe, "%s/.leakbench-probe.XXXXXX", dir) >= (int)sizeof probe) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -ENAMETOOLONG;
+    }
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot create a file in %s: %s", path, dir, strerror(e));
+        return -e;
+    }
+    close(fd);
+    unlink(probe);
     return 0;
 }
 

@@ -20,7 +20,7 @@ enum lb_exit {
     LB_EXIT_ERROR = 3,        /* a run could not be carried out (fork, I/O, crash) */
     LB_EXIT_INCONCLUSIVE = 4, /* compare: differences within noise / not significant */
     LB_EXIT_NO_GNUPLOT = 5,   /* results and report.md written, charts skipped */
-    LB_EXIT_INTERRUPTED = 130 /* SIGINT/SIGTERM: children killed, partial results marked */
+    LB_EXIT_INTERRUPTED = 130 /* SIGINT/TERM/HUP/PIPE: children killed, partial results marked */
 };
 
 /* Lower layers report outcomes, never exit codes; these map them

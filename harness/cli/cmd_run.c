@@ -9,7 +9,7 @@
  * be created or written (checked before anything runs), a run could not be
  * carried out (fork failed, a child crashed, the scheduler is unavailable)
  * or a completed run's request accounting did not balance — results are
- * still written; 130 interrupted by SIGINT/SIGTERM — children killed,
+ * still written; 130 interrupted by SIGINT/SIGTERM/SIGHUP/SIGPIPE — children killed,
  * results so far written with status "interrupted"; 5 gnuplot is missing
  * (results, report.md and report.html written, charts skipped).  A guard
  * that fires is a result, not an error.
@@ -413,9 +413,13 @@ static int run_main(int argc, char **argv)
             exit_code = report_exit == LB_EXIT_USAGE ? LB_EXIT_ERROR : report_exit;
     }
 
-    if (results.interrupted) {
-        fprintf(stderr, "leakbench run: interrupted by %s; partial results written\n",
-                strsignal(lb_interrupted));
+    if (lb_interrupted) {
+        /* Also a signal that arrived after the runs, while the table, the
+         * gate or the charts were written (gnuplot dies of the same
+         * Ctrl-C): 130, never a gnuplot failure with an empty reason. */
+        fprintf(stderr, "leakbench run: interrupted by %s; %s\n", strsignal(lb_interrupted),
+                results.interrupted ? "partial results written"
+                                    : "results written, the report may be incomplete");
         exit_code = LB_EXIT_INTERRUPTED;
     } else if (run_failed && exit_code == LB_EXIT_OK) {
         exit_code = LB_EXIT_ERROR;

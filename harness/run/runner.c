@@ -38,8 +38,12 @@ void lb_runner_install_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* A closed terminal (SIGHUP) and a closed stdout (SIGPIPE: `run | head`)
+     * end the run like Ctrl-C: children stopped, partial results written.
+     * With SIGPIPE handled, the failed write itself just returns EPIPE. */
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        sigaction(signals[i], &sa, NULL);
 }
 
 const char *lb_run_status_name(lb_run_status s)

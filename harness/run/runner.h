@@ -75,7 +75,8 @@ typedef struct lb_run_options {
 
 /* The signal that interrupted the runs, 0 if none. */
 extern volatile sig_atomic_t lb_interrupted;
-/* Installs SIGINT and SIGTERM handlers that set lb_interrupted. */
+/* Installs SIGINT, SIGTERM, SIGHUP and SIGPIPE handlers that set
+ * lb_interrupted. */
 void lb_runner_install_signals(void);
 
 /*

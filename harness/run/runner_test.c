@@ -1,8 +1,9 @@
 /*
  * runner_test.c — `leakbench run` end to end, through the built binary
  * ($LEAKBENCH, default build/leakbench): a memory guard kills the leaky
- * child and the run still writes complete results; SIGINT kills the
- * children, writes partial results marked interrupted and exits 130; the
+ * child and the run still writes complete results; SIGINT, SIGTERM,
+ * SIGHUP and a closed stdout (SIGPIPE) kill the children, write partial
+ * results marked interrupted and exit 130; the
  * accounting invariant holds for both variants with every outcome kind in
  * play; an invalid spec runs nothing and writes nothing.
  */
@@ -206,9 +207,10 @@ static void task_and_wall_guards_fire_as_results(void **state)
 
 /* ----------------------------------------------------------- interrupt -- */
 
-static void sigint_kills_children_and_marks_results_interrupted(void **state)
+/* Sends SIG to a run 1.5 s into a 30 s load: the children are killed, the
+ * partial results are written and marked, and the exit status is 130. */
+static void signal_interrupts_the_run(int sig)
 {
-    (void)state;
     char spec[128];
     write_spec("long.json",
                "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 50, \"duration_ms\": 30000},"
@@ -217,7 +219,7 @@ static void sigint_kills_children_and_marks_results_interrupted(void **state)
     pid_t pid = start_run(spec, NULL);
     struct timespec ts = {1, 500000000};
     nanosleep(&ts, NULL);
-    assert_int_equal(kill(pid, SIGINT), 0);
+    assert_int_equal(kill(pid, sig), 0);
     int rc = wait_exit(pid);
     if (rc != 130) show_log();
     assert_int_equal(rc, 130);
@@ -229,6 +231,104 @@ static void sigint_kills_children_and_marks_results_interrupted(void **state)
     /* Only the interrupted run: the graceful twin never started. */
     json_t *runs = json_object_get(json_array_get(json_object_get(j, "scenarios"), 0), "runs");
     assert_int_equal(json_array_size(runs), 1);
+    json_decref(j);
+}
+
+static void sigint_kills_children_and_marks_results_interrupted(void **state)
+{
+    (void)state;
+    signal_interrupts_the_run(SIGINT);
+}
+
+/* A closed terminal (SIGHUP) and SIGTERM are interruptions like Ctrl-C;
+ * SIGHUP used to exit 129 with nothing written. */
+static void sighup_and_sigterm_interrupt_like_sigint(void **state)
+{
+    (void)state;
+    signal_interrupts_the_run(SIGHUP);
+    signal_interrupts_the_run(SIGTERM);
+}
+
+/* `leakbench run | head` closes stdout under the run: the next write gets
+ * SIGPIPE, which used to kill the run with nothing written.  Now the run
+ * stops as if interrupted, with its results on disk. */
+static void closed_stdout_is_an_interruption_with_results_written(void **state)
+{
+    (void)state;
+    char spec[128], out[128], log[128];
+    write_spec("short.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 50, \"duration_ms\": 600},"
+               " \"settle_ms\": 200, \"timeout_ms\": 50}",
+               spec, sizeof spec);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]); /* nobody will ever read stdout */
+        dup2(p[1], 1);
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) dup2(fd, 2);
+        const char *bin = lb_test_leakbench();
+        execl(bin, bin, "run", "--no-report", "-o", out, spec, (char *)NULL);
+        _exit(127);
+    }
+    close(p[0]);
+    close(p[1]);
+    int rc = wait_exit(pid);
+    if (rc != 130) show_log();
+    assert_int_equal(rc, 130);
+    json_t *j = load_results();
+    assert_non_null(j);
+    json_decref(j);
+}
+
+/* Ctrl-C reaches the whole process group, gnuplot included, while the
+ * charts render: that is an interruption (130), not a chart failure (3)
+ * with an empty reason.  A stand-in gnuplot sends the SIGINT to its
+ * parent, as the terminal would, and dies of it. */
+static void sigint_while_charts_render_exits_130(void **state)
+{
+    (void)state;
+    char spec[128], out[128], log[128], bindir[128], fake[160];
+    write_spec("short.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 50, \"duration_ms\": 300},"
+               " \"settle_ms\": 100, \"timeout_ms\": 50}",
+               spec, sizeof spec);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(log, sizeof log, "%s/log", dir);
+    snprintf(bindir, sizeof bindir, "%s/bin", dir);
+    assert_int_equal(mkdir(bindir, 0755), 0);
+    snprintf(fake, sizeof fake, "%s/gnuplot", bindir);
+    FILE *f = fopen(fake, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nkill -INT $PPID\nkill -INT $$\nsleep 5\n", f);
+    fclose(f);
+    assert_int_equal(chmod(fake, 0755), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        char path[512];
+        snprintf(path, sizeof path, "%s:/usr/bin:/bin", bindir);
+        setenv("PATH", path, 1);
+        const char *bin = lb_test_leakbench();
+        execl(bin, bin, "run", "-q", "-o", out, spec, (char *)NULL);
+        _exit(127);
+    }
+    int rc = wait_exit(pid);
+    if (rc != 130) show_log();
+    assert_int_equal(rc, 130);
+    char *text = lb_test_slurp(log);
+    assert_non_null(strstr(text, "interrupted by Interrupt"));
+    json_t *j = load_results();
+    assert_non_null(j);
     json_decref(j);
 }
 
@@ -343,6 +443,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(task_and_wall_guards_fire_as_results, setup, teardown),
         cmocka_unit_test_setup_teardown(sigint_kills_children_and_marks_results_interrupted, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(sighup_and_sigterm_interrupt_like_sigint, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_stdout_is_an_interruption_with_results_written,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(sigint_while_charts_render_exits_130, setup, teardown),
         cmocka_unit_test_setup_teardown(accounting_balances_with_every_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(closed_model_balances_too, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_spec_runs_nothing, setup, teardown),

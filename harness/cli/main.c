@@ -1,9 +1,15 @@
 /*
  * main.c — leakbench's entry point: dispatches to the subcommands that
- * registered themselves (harness/cli/cmd_*.c) and prints the top-level help.
+ * registered themselves (harness/cli/cmd_*.c), prints the top-level help
+ * and the version, and answers a misspelt command with one line and a
+ * suggestion rather than the whole usage.
  */
 #include "cli.h"
+#include "core/suggest.h"
+#include "run/results.h"
 
+#include <jansson.h>
+#include <llhttp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +26,29 @@ static void usage(FILE *out)
                  "gnuplot), 130 interrupted.\n");
 }
 
+/* The version, the commit it was built from and what it was built with:
+ * what a bug report or a results file's provenance needs. */
+static void print_version(void)
+{
+    printf("leakbench %s\n", LEAKBENCH_VERSION);
+    printf("commit:      %s\n", LEAKBENCH_GIT_REVISION);
+    printf("results:     schema_version %d\n", LB_RESULTS_SCHEMA_VERSION);
+    printf("built with:  %s, jansson %s, llhttp %d.%d.%d\n",
+#ifdef __VERSION__
+           "cc " __VERSION__,
+#else
+           "cc",
+#endif
+           JANSSON_VERSION, LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
+#if defined(__x86_64__)
+    printf("coroutines:  x86-64 context switch\n");
+#elif defined(__aarch64__)
+    printf("coroutines:  aarch64 context switch\n");
+#else
+    printf("coroutines:  ucontext fallback\n");
+#endif
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -30,13 +59,20 @@ int main(int argc, char **argv)
         usage(stdout);
         return LB_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("leakbench %s\n", LEAKBENCH_VERSION);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version")) {
+        print_version();
         return LB_EXIT_OK;
     }
     const lb_command *cmd = lb_command_find(argv[1]);
     if (cmd) return cmd->main(argc - 1, argv + 1);
-    fprintf(stderr, "leakbench: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+    lb_suggester sg;
+    lb_suggest_begin(&sg, argv[1], strlen(argv[1]));
+    for (int i = 0; i < lb_command_count(); i++) lb_suggest_try(&sg, lb_command_at(i)->name);
+    const char *hint = lb_suggest_best(&sg);
+    if (hint)
+        fprintf(stderr, "leakbench: unknown command '%s' (did you mean '%s'?)\n", argv[1], hint);
+    else
+        fprintf(stderr, "leakbench: unknown command '%s'; `leakbench --help` lists them\n",
+                argv[1]);
     return LB_EXIT_USAGE;
 }

@@ -4,6 +4,7 @@
  * results.json scenario (summary median first, per-run values otherwise).
  */
 #include "metric.h"
+#include "suggest.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -115,33 +116,12 @@ const lb_metric_def *lb_metric_find(const char *name, size_t len)
     return NULL;
 }
 
-/* Levenshtein distance, capped inputs (metric names are short). */
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    if (la > 63 || lb > 63) return (size_t)-1;
-    size_t prev[64], cur[64];
-    for (size_t j = 0; j <= lb; j++) prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
-    }
-    return prev[lb];
-}
-
 const char *lb_metric_suggest(const char *name, size_t len)
 {
-    const char *best = NULL;
-    size_t best_d = 4; /* at most 3 edits away */
-    for (size_t i = 0; i < N_METRICS; i++) {
-        size_t d = edit_distance(name, len, metrics[i].name, strlen(metrics[i].name));
-        if (d < best_d) best_d = d, best = metrics[i].name;
-    }
-    return best;
+    lb_suggester sg;
+    lb_suggest_begin(&sg, name, len);
+    for (size_t i = 0; i < N_METRICS; i++) lb_suggest_try(&sg, metrics[i].name);
+    return lb_suggest_best(&sg);
 }
 
 /* Follows a dotted path ("metrics.latency_ms.p99") inside obj. */

@@ -3,7 +3,7 @@
  */
 #include "progress.h"
 
-#include "report/table.h"
+#include "core/units.h"
 
 #include <math.h>
 #include <time.h>
@@ -46,8 +46,8 @@ void lb_progress_sample(void *arg, const lb_run_result *run, const lb_sample *s)
     if (p->last_ns && now - p->last_ns < every) return;
     p->last_ns = now;
     char tasks[32], rss[32];
-    lb_format_count((double)s->tasks, tasks, sizeof tasks);
-    lb_format_bytes((double)s->rss_bytes, rss, sizeof rss);
+    lb_fmt_count(tasks, sizeof tasks, (double)s->tasks);
+    lb_fmt_bytes(rss, sizeof rss, (double)s->rss_bytes);
     fprintf(p->out, "%s[%d/%d] %s %-8s rep %d  %-8s %6.1f s  tasks %8s  RSS %9s%s",
             p->tty ? "\r" : "", p->run_index, p->run_total, run->spec->name,
             run->leaky ? "leaky" : "graceful", run->rep, lb_phase_name((lb_phase)s->phase), s->t_s,
@@ -62,8 +62,8 @@ void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
     if (p->line_open) fputs("\r\033[K", p->out);
     p->line_open = false;
     char peak[32], rss[32];
-    lb_format_count(run->metrics.peak_tasks, peak, sizeof peak);
-    lb_format_bytes(run->metrics.peak_rss, rss, sizeof rss);
+    lb_fmt_count(peak, sizeof peak, run->metrics.peak_tasks);
+    lb_fmt_bytes(rss, sizeof rss, run->metrics.peak_rss);
     fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak tasks %s, peak RSS %s", p->run_index,
             p->run_total, run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
             lb_run_status_name(run->status), peak, rss);

@@ -6,6 +6,7 @@
 #include "metric.h"
 #include "suggest.h"
 #include "stats.h"
+#include "units.h"
 
 #include <errno.h>
 #include <math.h>
@@ -222,22 +223,19 @@ bool lb_metric_gated(const lb_metric_def *m)
 
 void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t len)
 {
-    if (isnan(value)) {
+    char num[LB_UNITS_LEN];
+    if (isnan(value))
         snprintf(buf, len, "null");
-    } else if (!strcmp(m->unit, "bytes") || !strcmp(m->unit, "bytes/s")) {
-        const char *suffix = m->unit[5] == '/' ? "/s" : "";
-        double a = fabs(value);
-        if (a >= 1073741824.0)
-            snprintf(buf, len, "%.2f GiB%s", value / 1073741824.0, suffix);
-        else if (a >= 1048576.0)
-            snprintf(buf, len, "%.2f MiB%s", value / 1048576.0, suffix);
-        else if (a >= 1024.0)
-            snprintf(buf, len, "%.1f KiB%s", value / 1024.0, suffix);
-        else
-            snprintf(buf, len, "%.0f B%s", value, suffix);
-    } else if (!strcmp(m->unit, "0/1")) {
+    else if (!strcmp(m->unit, "bytes"))
+        lb_fmt_bytes(buf, len, value);
+    else if (!strcmp(m->unit, "bytes/s"))
+        lb_fmt_byte_rate(buf, len, value);
+    else if (!strcmp(m->unit, "ms"))
+        lb_fmt_ms(buf, len, value);
+    else if (!strcmp(m->unit, "s"))
+        lb_fmt_ms(buf, len, value * 1000);
+    else if (!strcmp(m->unit, "0/1"))
         snprintf(buf, len, "%g", value);
-    } else {
-        snprintf(buf, len, "%.6g %s", value, m->unit);
-    }
+    else
+        snprintf(buf, len, "%s %s", lb_fmt_count(num, sizeof num, value), m->unit);
 }

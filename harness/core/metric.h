@@ -85,8 +85,8 @@ void lb_metric_values_free(lb_metric_values *v);
  * "info", and gates on them only with --all-metrics. */
 bool lb_metric_gated(const lb_metric_def *m);
 
-/* Formats value with its unit for humans ("1.25 MiB", "31 tasks",
- * "12.5 ms"); "null" for NAN. */
+/* Formats value with its unit for humans through core/units.h ("1.25 MiB",
+ * "5,012 tasks", "12.5 ms", "1.2 MiB/s"); "null" for NAN. */
 void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t len);
 
 #endif

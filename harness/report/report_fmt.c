@@ -1,8 +1,7 @@
 /*
- * report_fmt.c — how numbers look in reports (thousands separators, decimal
- * byte units (kB, MB, GB), milliseconds or seconds), file-name slugs, and the three
- * escapers that keep text from a results file from turning into markup
- * or gnuplot commands.
+ * report_fmt.c — file-name slugs and the three escapers that keep text
+ * from a results file from turning into markup or gnuplot commands.
+ * (Numbers get their units in core/units.c, shared by every view.)
  *
  * Escaping rules, in one place:
  *  - Markdown: the characters that mean something inline (\ ` * _ [ ] | ~)
@@ -18,86 +17,8 @@
  */
 #include "report_internal.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-char *lb_fmt_num(char *buf, size_t n, double v, int sig)
-{
-    if (isnan(v)) {
-        snprintf(buf, n, "n/a");
-        return buf;
-    }
-    double a = fabs(v);
-    int decimals = 0;
-    if (a > 0) {
-        int mag = (int)floor(log10(a)) + 1; /* digits before the point */
-        decimals = sig - mag;
-        if (decimals < 0) decimals = 0;
-        if (decimals > 6) decimals = 6;
-    }
-    snprintf(buf, n, "%.*f", decimals, v);
-    /* Drop trailing zeros after a decimal point: "2.50" -> "2.5". */
-    if (strchr(buf, '.')) {
-        char *e = buf + strlen(buf) - 1;
-        while (*e == '0') *e-- = 0;
-        if (*e == '.') *e = 0;
-    }
-    return buf;
-}
-
-char *lb_fmt_count(char *buf, size_t n, double v)
-{
-    if (isnan(v)) {
-        snprintf(buf, n, "n/a");
-        return buf;
-    }
-    if (fabs(v) >= 1e15 || v != floor(v)) return lb_fmt_num(buf, n, v, 3);
-    char digits[32], out[48];
-    snprintf(digits, sizeof digits, "%.0f", fabs(v));
-    size_t len = strlen(digits), o = 0;
-    if (v < 0) out[o++] = '-';
-    for (size_t i = 0; i < len; i++) {
-        if (i && (len - i) % 3 == 0) out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = 0;
-    snprintf(buf, n, "%s", out);
-    return buf;
-}
-
-char *lb_fmt_bytes(char *buf, size_t n, double bytes)
-{
-    /* Decimal units, like the terminal table and the seed write-up. */
-    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-    if (isnan(bytes)) {
-        snprintf(buf, n, "n/a");
-        return buf;
-    }
-    double v = bytes;
-    int u = 0;
-    while (fabs(v) >= 1000 && u < 4) {
-        v /= 1000;
-        u++;
-    }
-    char num[32];
-    lb_fmt_num(num, sizeof num, v, u ? 3 : 6);
-    snprintf(buf, n, "%s %s", num, units[u]);
-    return buf;
-}
-
-char *lb_fmt_ms(char *buf, size_t n, double ms)
-{
-    char num[32];
-    if (isnan(ms)) {
-        snprintf(buf, n, "n/a");
-    } else if (fabs(ms) >= 1000) {
-        snprintf(buf, n, "%s s", lb_fmt_num(num, sizeof num, ms / 1000, 3));
-    } else {
-        snprintf(buf, n, "%s ms", lb_fmt_num(num, sizeof num, ms, 2));
-    }
-    return buf;
-}
 
 void lb_slug(char *buf, size_t n, const char *s)
 {

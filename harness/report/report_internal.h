@@ -1,8 +1,8 @@
 /*
  * report_internal.h — the pieces behind report.h, shared by report.c
  * (orchestration and the document's content), report_results.c (loading
- * and validating results.json), report_fmt.c (number formatting and
- * escaping for Markdown, HTML and gnuplot), report_md.c and
+ * and validating results.json), report_fmt.c (slugs and escaping for
+ * Markdown, HTML and gnuplot), report_md.c and
  * report_html.c (the two document back-ends) and plot.c (gnuplot).
  *
  * The content of the report is written once, in report.c, against a small
@@ -15,6 +15,7 @@
 #define LEAKBENCH_REPORT_INTERNAL_H
 
 #include "report.h"
+#include "core/units.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -53,11 +54,8 @@ int lb_sample_column(const json_t *run, const char *name);
 
 /* ------------------------------------------------------- formatting -- */
 
-/* Each writes into buf (size n) and returns buf; NAN prints as "n/a". */
-char *lb_fmt_count(char *buf, size_t n, double v);        /* 5012 -> "5,012" */
-char *lb_fmt_bytes(char *buf, size_t n, double bytes);    /* decimal: "412 MB", "4.2 GB" */
-char *lb_fmt_ms(char *buf, size_t n, double ms);          /* "84 ms", "0.52 ms", "7.4 s" */
-char *lb_fmt_num(char *buf, size_t n, double v, int sig); /* sig significant digits */
+/* Numbers (lb_fmt_count, lb_fmt_bytes, lb_fmt_ms, ...) come from
+ * core/units.h, one unit system for every view. */
 
 /* A file-name-safe slug: [A-Za-z0-9_-] kept, everything else '_', at most
  * 40 characters, never empty. */

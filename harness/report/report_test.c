@@ -194,9 +194,9 @@ static void test_render_fixture(void **state)
     assert_non_null(strstr(md, "| Metric | Before fix (leaky) | After fix (graceful) |"));
     assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | 17 "
                                "(controlled) |"));
-    assert_non_null(strstr(md, "| Memory (RSS) | 66.3 MB (rising) | 3.62 MB (stable) |"));
+    assert_non_null(strstr(md, "| Memory (RSS) | 63.2 MiB (rising) | 3.46 MiB (stable) |"));
     assert_non_null(strstr(md, "| Recovery time | restart required"));
-    assert_non_null(strstr(md, "| 42 ms |"));
+    assert_non_null(strstr(md, "| 41.5 ms |"));
     assert_non_null(strstr(md, "| leaky rep 0 | 3,000 | 2,100 | 900 |"));
     assert_non_null(strstr(md, "leaky\\_worker (scenarios/timeout\\_leak.c:42)"));
     assert_non_null(strstr(md, "![Live tasks over time](charts/timeout_leak-tasks.png)"));
@@ -211,7 +211,7 @@ static void test_render_fixture(void **state)
     assert_null(strstr(html, "src=\"")); /* self-contained: nothing loaded from elsewhere */
     assert_non_null(strstr(html, "id=\"c1-gnuplot_canvas\""));
     assert_non_null(strstr(html, "id=\"c5-gnuplot_canvas\""));
-    assert_non_null(strstr(html, "<td class=\"r\">66.3 MB (rising)</td>"));
+    assert_non_null(strstr(html, "<td class=\"r\">63.2 MiB (rising)</td>"));
     free(html);
 
     /* Nothing temporary left behind. */
@@ -640,22 +640,11 @@ static void test_cli_usage_and_errors(void **state)
     rm_tree(dir);
 }
 
-static void test_formatting_and_escaping(void **state)
+static void test_slugs_and_escaping(void **state)
 {
     (void)state;
     char b[64];
-    assert_string_equal(lb_fmt_count(b, sizeof b, 5012), "5,012");
-    assert_string_equal(lb_fmt_count(b, sizeof b, 50000), "50,000");
-    assert_string_equal(lb_fmt_count(b, sizeof b, 120), "120");
-    assert_string_equal(lb_fmt_count(b, sizeof b, -1234567), "-1,234,567");
-    assert_string_equal(lb_fmt_count(b, sizeof b, NAN), "n/a");
-    assert_string_equal(lb_fmt_bytes(b, sizeof b, 4.2e9), "4.2 GB");
-    assert_string_equal(lb_fmt_bytes(b, sizeof b, 150e6), "150 MB");
-    assert_string_equal(lb_fmt_bytes(b, sizeof b, 27897856), "27.9 MB");
-    assert_string_equal(lb_fmt_bytes(b, sizeof b, 512), "512 B");
-    assert_string_equal(lb_fmt_ms(b, sizeof b, 84), "84 ms");
-    assert_string_equal(lb_fmt_ms(b, sizeof b, 0.52), "0.52 ms");
-    assert_string_equal(lb_fmt_ms(b, sizeof b, 7400), "7.4 s");
+    /* Numbers: core/units_test.c. */
     lb_slug(b, sizeof b, "timeout_leak");
     assert_string_equal(b, "timeout_leak");
     lb_slug(b, sizeof b, "../a b;`x`");
@@ -698,7 +687,7 @@ static void test_formatting_and_escaping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_formatting_and_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slugs_and_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),

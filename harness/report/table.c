@@ -9,58 +9,10 @@
  * metrics' rising/stable verdict.
  */
 #include "table.h"
+#include "core/units.h"
 
 #include <math.h>
 #include <string.h>
-
-void lb_format_bytes(double bytes, char *buf, size_t n)
-{
-    if (isnan(bytes)) {
-        snprintf(buf, n, "n/a");
-        return;
-    }
-    static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
-    int u = 0;
-    while (fabs(bytes) >= 1000 && u < 4) {
-        bytes /= 1000;
-        u++;
-    }
-    snprintf(buf, n,
-             u == 0        ? "%.0f %s"
-             : bytes < 10  ? "%.2f %s"
-             : bytes < 100 ? "%.1f %s"
-                           : "%.0f %s",
-             bytes, units[u]);
-}
-
-void lb_format_count(double v, char *buf, size_t n)
-{
-    if (isnan(v)) {
-        snprintf(buf, n, "n/a");
-        return;
-    }
-    char digits[32];
-    snprintf(digits, sizeof digits, "%lld", (long long)llround(fabs(v)));
-    size_t len = strlen(digits), o = 0;
-    if (v < 0 && o + 1 < n) buf[o++] = '-';
-    for (size_t i = 0; i < len && o + 2 < n; i++) {
-        if (i > 0 && (len - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = digits[i];
-    }
-    buf[o] = 0;
-}
-
-static void format_ms(double ms, char *buf, size_t n)
-{
-    if (isnan(ms))
-        snprintf(buf, n, "n/a");
-    else if (ms < 10)
-        snprintf(buf, n, "%.1f ms", ms);
-    else if (ms < 10000)
-        snprintf(buf, n, "%.0f ms", ms);
-    else
-        snprintf(buf, n, "%.1f s", ms / 1000);
-}
 
 typedef struct column {
     bool present;
@@ -97,14 +49,14 @@ static void with_range(char *buf, size_t n, lb_summary_stat st, bool bytes, bool
     if (st.n <= 1 || st.min == st.max) return;
     char lo[32], hi[32];
     if (bytes) {
-        lb_format_bytes(st.min, lo, sizeof lo);
-        lb_format_bytes(st.max, hi, sizeof hi);
+        lb_fmt_bytes(lo, sizeof lo, st.min);
+        lb_fmt_bytes(hi, sizeof hi, st.max);
     } else if (ms) {
-        format_ms(st.min, lo, sizeof lo);
-        format_ms(st.max, hi, sizeof hi);
+        lb_fmt_ms(lo, sizeof lo, st.min);
+        lb_fmt_ms(hi, sizeof hi, st.max);
     } else {
-        lb_format_count(st.min, lo, sizeof lo);
-        lb_format_count(st.max, hi, sizeof hi);
+        lb_fmt_count(lo, sizeof lo, st.min);
+        lb_fmt_count(hi, sizeof hi, st.max);
     }
     size_t len = strlen(buf);
     snprintf(buf + len, n - len, " [%s..%s]", lo, hi);
@@ -115,7 +67,7 @@ static void cell_tasks(const lb_scenario_result *s, bool leaky, const column *c,
 {
     lb_summary_stat st = lb_summarise(s, leaky, "peak_tasks");
     char v[64];
-    lb_format_count(st.median, v, sizeof v);
+    lb_fmt_count(v, sizeof v, st.median);
     const char *label = c->recovered_runs == c->runs ? "controlled"
                         : c->holds_tasks             ? "unbounded"
                                                      : "not recovered";
@@ -128,7 +80,7 @@ static void cell_memory(const lb_scenario_result *s, bool leaky, const column *c
 {
     lb_summary_stat st = lb_summarise(s, leaky, "peak_rss_bytes");
     char v[64];
-    lb_format_bytes(st.median, v, sizeof v);
+    lb_fmt_bytes(v, sizeof v, st.median);
     const char *trend = c->rising && c->stable ? "mixed"
                         : c->rising            ? "rising"
                         : c->stable            ? "stable"
@@ -146,7 +98,7 @@ static void cell_recovery(const lb_scenario_result *s, bool leaky, const column 
     }
     lb_summary_stat st = lb_summarise(s, leaky, "recovery_ms");
     char v[64];
-    format_ms(st.median, v, sizeof v);
+    lb_fmt_ms(v, sizeof v, st.median);
     if (c->recovered_runs < c->runs)
         snprintf(buf, n, "%s (%d of %d runs)", v, c->recovered_runs, c->runs);
     else
@@ -158,7 +110,7 @@ static void cell_count(const lb_scenario_result *s, bool leaky, const char *metr
                        size_t n)
 {
     lb_summary_stat st = lb_summarise(s, leaky, metric);
-    lb_format_count(st.median, buf, n);
+    lb_fmt_count(buf, n, st.median);
     with_range(buf, n, st, false, false);
 }
 
@@ -170,7 +122,7 @@ static void cell_ms(const lb_scenario_result *s, bool leaky, const char *metric,
         snprintf(buf, n, "%s", if_null);
         return;
     }
-    format_ms(st.median, buf, n);
+    lb_fmt_ms(buf, n, st.median);
     with_range(buf, n, st, false, true);
 }
 
@@ -183,14 +135,14 @@ static void cell_guard(const column *c, char *buf, size_t n)
     const lb_guard_event *g = &c->first_guard->guard;
     char v[32], lim[32];
     if (!strcmp(g->kind, "memory")) {
-        lb_format_bytes(g->value, v, sizeof v);
-        lb_format_bytes(g->limit, lim, sizeof lim);
+        lb_fmt_bytes(v, sizeof v, g->value);
+        lb_fmt_bytes(lim, sizeof lim, g->limit);
     } else if (!strcmp(g->kind, "tasks")) {
-        lb_format_count(g->value, v, sizeof v);
-        lb_format_count(g->limit, lim, sizeof lim);
+        lb_fmt_count(v, sizeof v, g->value);
+        lb_fmt_count(lim, sizeof lim, g->limit);
     } else {
-        format_ms(g->value, v, sizeof v);
-        format_ms(g->limit, lim, sizeof lim);
+        lb_fmt_ms(v, sizeof v, g->value);
+        lb_fmt_ms(lim, sizeof lim, g->limit);
     }
     snprintf(buf, n, "%s limit at %.1f s (%s > %s)%s", g->kind, g->at_s, v, lim,
              c->guard_kills > 1 ? " ..." : "");

@@ -12,9 +12,5 @@
 #include <stdio.h>
 
 void lb_table_print(FILE *out, const lb_scenario_result *s);
-/* "4.2 GB", "150 MB", "812 KB" (decimal units, as the seed table). */
-void lb_format_bytes(double bytes, char *buf, size_t n);
-/* "50,000" */
-void lb_format_count(double v, char *buf, size_t n);
 
 #endif

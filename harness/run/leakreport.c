@@ -17,6 +17,7 @@
  * else the pattern the operation points to (patterns_by_op below).
  */
 #include "leakreport.h"
+#include "core/units.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -312,26 +313,6 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
 
 /* ------------------------------------------------------------- terminal -- */
 
-static void format_bytes(int64_t b, char *buf, size_t n)
-{
-    if (b >= 1 << 30)
-        snprintf(buf, n, "%.1f GiB", (double)b / (1 << 30));
-    else if (b >= 1 << 20)
-        snprintf(buf, n, "%.1f MiB", (double)b / (1 << 20));
-    else if (b >= 1 << 10)
-        snprintf(buf, n, "%.1f KiB", (double)b / (1 << 10));
-    else
-        snprintf(buf, n, "%lld B", (long long)b);
-}
-
-static void format_ms(double ms, char *buf, size_t n)
-{
-    if (ms >= 1000)
-        snprintf(buf, n, "%.2f s", ms / 1000);
-    else
-        snprintf(buf, n, "%.1f ms", ms);
-}
-
 void lb_leak_report_print(FILE *out, const char *label, const lb_leak_report *r,
                           const lb_scenario *sc, int max_groups)
 {
@@ -353,10 +334,10 @@ void lb_leak_report_print(FILE *out, const char *label, const lb_leak_report *r,
         fprintf(out, " — role %s, spawned at %s:%d\n", g->role, g->spawn_site.file,
                 g->spawn_site.line);
         char oldest[32], median[32], p99[32], held[32];
-        format_ms(g->oldest_ms, oldest, sizeof oldest);
-        format_ms(g->median_ms, median, sizeof median);
-        format_ms(g->p99_ms, p99, sizeof p99);
-        format_bytes(g->held_bytes, held, sizeof held);
+        lb_fmt_ms(oldest, sizeof oldest, g->oldest_ms);
+        lb_fmt_ms(median, sizeof median, g->median_ms);
+        lb_fmt_ms(p99, sizeof p99, g->p99_ms);
+        lb_fmt_bytes(held, sizeof held, g->held_bytes);
         fprintf(out, "     ");
         if (g->growth_per_s >= 0) fprintf(out, "grew %.1f/s; ", g->growth_per_s);
         fprintf(out, "blocked for oldest %s, median %s, p99 %s; %s held\n", oldest, median, p99,
@@ -373,7 +354,7 @@ void lb_leak_report_print(FILE *out, const char *label, const lb_leak_report *r,
         lb_leak_hint(g, sc, hint, sizeof hint);
         fprintf(out, "     hint: %s\n", hint);
         char age[32];
-        format_ms(g->example_age_ms, age, sizeof age);
+        lb_fmt_ms(age, sizeof age, g->example_age_ms);
         fprintf(out, "     example: task %llu, blocked %s; %lld more like it\n",
                 (unsigned long long)g->example_id, age,
                 (long long)(g->count > 0 ? g->count - 1 : 0));

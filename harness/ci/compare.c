@@ -7,6 +7,7 @@
 #include "core/jsonutil.h"
 #include "core/outfile.h"
 #include "core/stats.h"
+#include "run/results.h"
 
 #include <errno.h>
 #include <math.h>
@@ -92,9 +93,12 @@ int lb_results_validate(const json_t *doc, const char *file, char *err, size_t e
                    "leakbench results.json?)",
                    file);
     const json_t *version = json_object_get(doc, "schema_version");
-    if (!json_is_integer(version) || json_integer_value(version) != 1)
+    if (json_is_integer(version) && json_integer_value(version) == 1)
+        return bad(err, errlen, "%s: $.schema_version: %s", file, LB_RESULTS_V1_NOTE);
+    if (!json_is_integer(version) || json_integer_value(version) != LB_RESULTS_SCHEMA_VERSION)
         return bad(err, errlen,
-                   "%s: $.schema_version: expected 1, the version this leakbench reads", file);
+                   "%s: $.schema_version: expected %d, the version this leakbench reads", file,
+                   LB_RESULTS_SCHEMA_VERSION);
     const json_t *scenarios = json_object_get(doc, "scenarios");
     if (!json_is_array(scenarios))
         return bad(err, errlen, "%s: $.scenarios: expected an array, found %s", file,

@@ -354,7 +354,7 @@ static void bad_input(void **state)
     snprintf(xml, sizeof xml, "%s/out.xml", tmpdir);
     snprintf(bad, sizeof bad, "%s/truncated.json", tmpdir);
     FILE *f = fopen(bad, "w");
-    fputs("{\"schema\": \"leakbench-results\",\n \"schema_version\": 1,\n \"scenarios\": [", f);
+    fputs("{\"schema\": \"leakbench-results\",\n \"schema_version\": 2,\n \"scenarios\": [", f);
     fclose(f);
     char err[512];
     json_t *doc;
@@ -375,10 +375,14 @@ static void bad_input(void **state)
     json_decref(d);
 
     d = load(REPS5);
-    json_object_set_new(d, "schema_version", json_integer(2));
+    json_object_set_new(d, "schema_version", json_integer(3));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "x.json: $.schema_version: expected 1"));
+    assert_non_null(strstr(err, "x.json: $.schema_version: expected 2"));
     json_object_set_new(d, "schema_version", json_integer(1));
+    assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "x.json: $.schema_version: version 1 was written by an older "
+                                "leakbench; version 2 renamed the *_rss_mb metrics *_rss_mib"));
+    json_object_set_new(d, "schema_version", json_integer(2));
     json_object_set_new(json_array_get(json_object_get(scenario0(d), "runs"), 0), "variant",
                         json_string("leakyy"));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);

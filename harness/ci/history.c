@@ -108,6 +108,32 @@ int lb_history_append(const char *path, const json_t *results, char *err, size_t
     return 0;
 }
 
+/* True (with err set) when an entry names a metric by the name an older
+ * leakbench used: its values would silently go missing under the new name. */
+static bool renamed_metric_in(const json_t *entry, const char *path, int lineno, char *err,
+                              size_t errlen)
+{
+    const char *scenario, *variant, *name;
+    json_t *per_scenario, *per_variant, *value;
+    json_object_foreach(json_object_get(entry, "metrics"), scenario, per_scenario)
+    {
+        json_object_foreach(per_scenario, variant, per_variant)
+        {
+            json_object_foreach(per_variant, name, value)
+            {
+                char note[160];
+                if (!lb_metric_rename_note(name, strlen(name), note, sizeof note)) continue;
+                snprintf(err, errlen,
+                         "%s:%d: metrics.%s.%s.%s: %s; rename it in the file, e.g. sed -i "
+                         "'s/_rss_mb\"/_rss_mib\"/g; s/rss_slope_mb_per_s/rss_slope_mib_per_s/g'",
+                         path, lineno, scenario, variant, name, note);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 int lb_history_load(const char *path, json_t **entries, char *err, size_t errlen)
 {
     *entries = NULL;
@@ -138,6 +164,9 @@ int lb_history_load(const char *path, json_t **entries, char *err, size_t errlen
                      "%s:%d: not a leakbench history line (expected an object with \"schema\": "
                      "\"leakbench-history\" and \"metrics\")",
                      path, lineno);
+            json_decref(entry);
+            rc = -EINVAL;
+        } else if (renamed_metric_in(entry, path, lineno, err, errlen)) {
             json_decref(entry);
             rc = -EINVAL;
         } else if (json_array_append_new(list, entry)) {

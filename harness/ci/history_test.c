@@ -205,6 +205,18 @@ static void bad_history_lines(void **state)
 
     char *argv2[] = {"history", hist, "--metric", "graceful.peak_taks", NULL};
     assert_int_equal(run_history(argv2, 4), LB_EXIT_USAGE);
+
+    /* A line written before the MiB metrics were renamed says so. */
+    f = fopen(hist, "w");
+    fputs("{\"schema\": \"leakbench-history\", \"metrics\": {\"abc\": {\"graceful\": "
+          "{\"peak_tasks\": 3, \"peak_rss_mb\": 1.5}}}}\n",
+          f);
+    fclose(f);
+    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "bad.jsonl:1: metrics.abc.graceful.peak_rss_mb: peak_rss_mb was "
+                                "renamed peak_rss_mib (MiB)"));
+    char *argv3[] = {"history", hist, "--metric", "graceful.peak_rss_mb", NULL};
+    assert_int_equal(run_history(argv3, 4), LB_EXIT_USAGE);
 }
 
 int main(void)

@@ -16,7 +16,7 @@
 
 const char *const lb_variants[2] = {"leaky", "graceful"};
 
-#define MIB (1.0 / 1048576.0)
+#define MIB (1.0 / LB_MIB)
 
 /* name, unit, better, noise floor, summary key, run path, source, scale,
  * compared, help */
@@ -37,15 +37,15 @@ static const lb_metric_def metrics[] = {
      LB_SRC_NUMBER, 1, true, "most resident memory seen"},
     {"final_rss_bytes", "bytes", LB_BETTER_LOWER, 262144, "final_rss_bytes",
      "metrics.final_rss_bytes", LB_SRC_NUMBER, 1, true, "resident memory at the last sample"},
-    {"baseline_rss_mb", "MiB", LB_BETTER_LOWER, 0.25, "baseline_rss_bytes",
+    {"baseline_rss_mib", "MiB", LB_BETTER_LOWER, 0.25, "baseline_rss_bytes",
      "metrics.baseline_rss_bytes", LB_SRC_NUMBER, MIB, false, "baseline_rss_bytes in MiB"},
-    {"peak_rss_mb", "MiB", LB_BETTER_LOWER, 0.25, "peak_rss_bytes", "metrics.peak_rss_bytes",
+    {"peak_rss_mib", "MiB", LB_BETTER_LOWER, 0.25, "peak_rss_bytes", "metrics.peak_rss_bytes",
      LB_SRC_NUMBER, MIB, false, "peak_rss_bytes in MiB"},
-    {"final_rss_mb", "MiB", LB_BETTER_LOWER, 0.25, "final_rss_bytes", "metrics.final_rss_bytes",
+    {"final_rss_mib", "MiB", LB_BETTER_LOWER, 0.25, "final_rss_bytes", "metrics.final_rss_bytes",
      LB_SRC_NUMBER, MIB, false, "final_rss_bytes in MiB"},
     {"rss_slope_bytes_per_s", "bytes/s", LB_BETTER_LOWER, 65536, "rss_slope_bytes_per_s",
      "metrics.rss_slope_bytes_per_s", LB_SRC_NUMBER, 1, true, "RSS growth rate during load"},
-    {"rss_slope_mb_per_s", "MiB/s", LB_BETTER_LOWER, 0.0625, "rss_slope_bytes_per_s",
+    {"rss_slope_mib_per_s", "MiB/s", LB_BETTER_LOWER, 0.0625, "rss_slope_bytes_per_s",
      "metrics.rss_slope_bytes_per_s", LB_SRC_NUMBER, MIB, false, "RSS growth rate in MiB/s"},
     {"rss_rising", "0/1", LB_BETTER_LOWER, 0, NULL, "metrics.rss_trend", LB_SRC_RISING, 1, true,
      "1 when the RSS trend during load is rising"},
@@ -115,6 +115,31 @@ const lb_metric_def *lb_metric_find(const char *name, size_t len)
         if (strlen(metrics[i].name) == len && !strncmp(metrics[i].name, name, len))
             return &metrics[i];
     return NULL;
+}
+
+/* Names an older leakbench used (results schema_version 1), and what they
+ * are called now.  They meant MiB all along; the name now says so. */
+static const struct {
+    const char *old, *now;
+} renamed[] = {{"baseline_rss_mb", "baseline_rss_mib"},
+               {"peak_rss_mb", "peak_rss_mib"},
+               {"final_rss_mb", "final_rss_mib"},
+               {"rss_slope_mb_per_s", "rss_slope_mib_per_s"}};
+
+const lb_metric_def *lb_metric_renamed(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+        if (strlen(renamed[i].old) == len && !strncmp(renamed[i].old, name, len))
+            return lb_metric_find(renamed[i].now, strlen(renamed[i].now));
+    return NULL;
+}
+
+bool lb_metric_rename_note(const char *name, size_t len, char *buf, size_t n)
+{
+    const lb_metric_def *now = lb_metric_renamed(name, len);
+    if (!now) return false;
+    snprintf(buf, n, "%.*s was renamed %s (%s)", (int)len, name, now->name, now->unit);
+    return true;
 }
 
 const char *lb_metric_suggest(const char *name, size_t len)

@@ -5,8 +5,8 @@
  * A metric name is what a user writes after "VARIANT." in a threshold or
  * sees in a comparison: the schema's per-run metrics (peak_tasks,
  * recovery_ms, latency_p99_ms, ...), request accounting (timed_out,
- * rejected, ...) and a few derived ones: *_rss_mb (bytes / 2^20, i.e.
- * MiB), rss_slope_mb_per_s, recovered and rss_rising and guard_fired as
+ * rejected, ...) and a few derived ones: *_rss_mib (bytes / 2^20),
+ * rss_slope_mib_per_s, recovered and rss_rising and guard_fired as
  * 0/1.  Each has a unit, a direction (lower or higher is better, or
  * neither) and a noise floor: an absolute change smaller than the floor
  * is never called a regression, whatever its ratio (e.g. 0 -> 0.004 ms).
@@ -34,7 +34,7 @@ typedef enum lb_metric_source {
 } lb_metric_source;
 
 typedef struct lb_metric_def {
-    const char *name;        /* as written in thresholds: "peak_rss_mb" */
+    const char *name;        /* as written in thresholds: "peak_rss_mib" */
     const char *unit;        /* "tasks", "bytes", "MiB", "ms", "0/1", ... */
     lb_better better;        /* which direction is an improvement */
     double noise_floor;      /* absolute change always treated as noise */
@@ -54,6 +54,13 @@ size_t lb_metric_count(void);
 const lb_metric_def *lb_metric_at(size_t i);
 /* Looks a metric up by name (len bytes, not necessarily NUL-terminated). */
 const lb_metric_def *lb_metric_find(const char *name, size_t len);
+/* The current metric for a name an older leakbench used (peak_rss_mb ->
+ * peak_rss_mib), or NULL.  Old names are not accepted anywhere: callers
+ * report them with lb_metric_rename_note. */
+const lb_metric_def *lb_metric_renamed(const char *name, size_t len);
+/* Writes "peak_rss_mb was renamed peak_rss_mib (MiB)" into buf and returns
+ * true if name is an old name; false (buf untouched) otherwise. */
+bool lb_metric_rename_note(const char *name, size_t len, char *buf, size_t n);
 /* The known metric name closest to name (edit distance), for "did you
  * mean" hints; NULL if none is close. */
 const char *lb_metric_suggest(const char *name, size_t len);

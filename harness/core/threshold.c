@@ -134,7 +134,9 @@ static bool resolve_ref(const char *s, size_t start, size_t len, size_t base_ind
     if (!*metric) {
         err->pos = base_index + mstart + 1;
         const char *hint = lb_metric_suggest(s + mstart, mlen);
-        if (mlen == 0)
+        if (lb_metric_rename_note(s + mstart, mlen, err->msg, sizeof err->msg))
+            ; /* "peak_rss_mb was renamed peak_rss_mib (MiB)" */
+        else if (mlen == 0)
             snprintf(err->msg, sizeof err->msg, "expected a metric name after '.'");
         else if (hint)
             snprintf(err->msg, sizeof err->msg, "unknown metric '%.*s' (did you mean '%s'?)",
@@ -142,7 +144,7 @@ static bool resolve_ref(const char *s, size_t start, size_t len, size_t base_ind
         else
             snprintf(err->msg, sizeof err->msg,
                      "unknown metric '%.*s' (known metrics include peak_tasks, leaked_tasks, "
-                     "recovery_ms, recovered, peak_rss_mb, latency_p99_ms)",
+                     "recovery_ms, recovered, peak_rss_mib, latency_p99_ms)",
                      (int)mlen, s + mstart);
         return false;
     }

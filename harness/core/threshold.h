@@ -8,7 +8,7 @@
  *   "thresholds": {
  *     "graceful.peak_tasks":   "<= 150",
  *     "graceful.leaked_tasks": "== 0",
- *     "graceful.peak_rss_mb":  "< 0.2 * leaky.peak_rss_mb"
+ *     "graceful.peak_rss_mib": "< 0.2 * leaky.peak_rss_mib"
  *   }
  *
  * Grammar (whitespace allowed between tokens, never inside one):

@@ -52,7 +52,7 @@ static const char *const templates[] = {"style.gp",  "phases.gp",  "tasks.gp",  
 
 /* The most rows a chart's data file gets; longer runs are decimated. */
 #define MAX_PLOT_ROWS 1000
-#define MB            1e6 /* RSS is charted in decimal megabytes, as in the terminal table */
+#define MB            LB_MIB /* RSS is charted in MiB, as every view prints it (core/units.h) */
 
 static const char *const state_columns[] = {"running", "send",      "recv", "select",
                                             "sleep",   "waitgroup", "lock", "join"};
@@ -210,7 +210,7 @@ static int write_run_dat(staged *s, const char *rel, const json_t *run, int *row
     const json_t *rows = lb_jpath(run, "samples.rows");
     size_t n = json_array_size(rows), bucket = (n + MAX_PLOT_ROWS - 1) / MAX_PLOT_ROWS;
     if (bucket < 1) bucket = 1;
-    fprintf(f, "# %s: one row per sample%s\n# t_s phase tasks rss_mb", rel,
+    fprintf(f, "# %s: one row per sample%s\n# t_s phase tasks rss_mib", rel,
             bucket > 1 ? " (decimated: the busiest sample of each bucket)" : "");
     for (int k = 0; k < 8; k++) fprintf(f, " %s", state_columns[k]);
     fputs(" threads\n", f);
@@ -584,7 +584,7 @@ static int plot_scenario(staged *s, FILE *gp, const json_t *root, size_t idx)
     f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
     fprintf(f, "# before/after summary, median over repetitions\n"
-               "# x variant linetype tasks label_y label rss_mb label_y label recovery_ms "
+               "# x variant linetype tasks label_y label rss_mib label_y label recovery_ms "
                "label_y label\n");
     const char *variants[2] = {"leaky", "graceful"};
     double v_tasks[2], v_rss[2], v_rec[2];

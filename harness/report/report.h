@@ -1,6 +1,6 @@
 /*
  * report.h — renders a run directory's human-facing outputs from its
- * results.json (schema: README "Results", schema_version 1):
+ * results.json (schema: README "Results", schema_version 2):
  *
  *   report.md     Markdown: before/after table, accounting, leak report,
  *                 charts, environment (renders on a code-hosting site and

@@ -23,7 +23,7 @@
 
 /* ------------------------------------------------------ results.json -- */
 
-/* Loads PATH and validates it against schema_version 1.  On failure
+/* Loads PATH and validates it against schema_version 2.  On failure
  * returns -errno (-ENOENT, -EINVAL, ...) and writes "PATH:LINE:COL: ..."
  * (parse errors) or "PATH: scenarios[0].runs[1].metrics.peak_tasks: ..."
  * (schema errors) into err. */

@@ -1,5 +1,5 @@
 /*
- * report_results.c — loads results.json (schema_version 1, see
+ * report_results.c — loads results.json (schema_version 2, see
  * README "Results") and checks it before anything is rendered.
  *
  * The schema is declared below as nested tables (lb_jschema): for each
@@ -18,6 +18,7 @@
  */
 #include "report_internal.h"
 #include "core/jsonutil.h"
+#include "run/results.h"
 
 #include <errno.h>
 #include <math.h>
@@ -358,10 +359,14 @@ int lb_report_validate_results(const json_t *root, char *err, size_t errlen)
                     schema);
     }
     json_int_t version = json_integer_value(json_object_get(root, "schema_version"));
-    if (version != 1) {
+    if (version == 1) {
         snprintf(v.path, sizeof v.path, "schema_version");
-        return fail(&v, "version %lld is not supported (this leakbench reads version 1)",
-                    (long long)version);
+        return fail(&v, "%s", LB_RESULTS_V1_NOTE);
+    }
+    if (version != LB_RESULTS_SCHEMA_VERSION) {
+        snprintf(v.path, sizeof v.path, "schema_version");
+        return fail(&v, "version %lld is not supported (this leakbench reads version %d)",
+                    (long long)version, LB_RESULTS_SCHEMA_VERSION);
     }
     const json_t *scenarios = json_object_get(root, "scenarios");
     for (size_t i = 0; i < json_array_size(scenarios); i++) {

@@ -3,7 +3,7 @@
  * report_md.c, report_html.c, cmd_report.c).
  *
  * Rendering uses the hand-written fixture harness/testdata/results-small.json
- * (a synthetic results file in the schema_version 1 shape, not a
+ * (a synthetic results file in the schema_version 2 shape, not a
  * measurement).  Covered: a full render and a byte-identical re-render;
  * the gnuplot/Markdown/HTML injection attempt through a scenario's name
  * and texts; a PATH without gnuplot (library, `report` and a short
@@ -507,7 +507,10 @@ static void test_invalid_results(void **state)
         {"truncated", "{\"schema\": \"leakbench-results\",\n  \"schema_version\": ", ":2:"},
         {"not json", "hello", ":1:"},
         {"schema", NULL, "schema: \"not-leakbench\" is not a leakbench results file"},
-        {"version", NULL, "schema_version: version 2 is not supported"},
+        {"version", NULL, "schema_version: version 3 is not supported"},
+        {"version 1", NULL,
+         "schema_version: version 1 was written by an older leakbench; version 2 renamed the "
+         "*_rss_mb metrics *_rss_mib (MiB)"},
         {"peak string", NULL,
          "scenarios[0].runs[0].metrics.peak_tasks: expected a number or null, got a string"},
         {"variant", NULL, "scenarios[0].runs[1].variant: \"medium\" is not one of"},
@@ -540,7 +543,9 @@ static void test_invalid_results(void **state)
             if (!strcmp(w, "schema"))
                 json_object_set_new(doc, "schema", json_string("not-leakbench"));
             else if (!strcmp(w, "version"))
-                json_object_set_new(doc, "schema_version", json_integer(2));
+                json_object_set_new(doc, "schema_version", json_integer(3));
+            else if (!strcmp(w, "version 1"))
+                json_object_set_new(doc, "schema_version", json_integer(1));
             else if (!strcmp(w, "peak string"))
                 json_object_set_new(json_object_get(r0, "metrics"), "peak_tasks",
                                     json_string("5000"));

@@ -1,5 +1,5 @@
 /*
- * results.h — results.json (schema "leakbench-results", version 1; the
+ * results.h — results.json (schema "leakbench-results", version 2; the
  * contract with `report` and `compare`, see README "results.json") and
  * samples.csv, both written atomically: into a temporary file in the run
  * directory, fsynced, then renamed over the old one, so a reader never
@@ -15,8 +15,14 @@
 #include <jansson.h>
 #include <time.h>
 
-#define LB_RESULTS_SCHEMA         "leakbench-results"
-#define LB_RESULTS_SCHEMA_VERSION 1
+#define LB_RESULTS_SCHEMA "leakbench-results"
+/* Version 2 renamed the MiB metrics (peak_rss_mb -> peak_rss_mib, ...);
+ * readers refuse version 1 with LB_RESULTS_V1_NOTE rather than guess. */
+#define LB_RESULTS_SCHEMA_VERSION 2
+#define LB_RESULTS_V1_NOTE                                                                         \
+    "version 1 was written by an older leakbench; version 2 renamed the *_rss_mb metrics "         \
+    "*_rss_mib (MiB) and rss_slope_mb_per_s rss_slope_mib_per_s: run it again with this "          \
+    "leakbench"
 
 /* Every run of one scenario spec, in the order they ran (L G L G ...). */
 typedef struct lb_scenario_result {

@@ -7,6 +7,7 @@
 #include "core/jsonutil.h"
 #include "core/outfile.h"
 #include "core/stats.h"
+#include "core/units.h"
 #include "run/results.h"
 
 #include <errno.h>
@@ -262,8 +263,10 @@ static void judge(lb_compare_row *r, const lb_metric_values *b, const lb_metric_
     }
     if (!beyond_noise) {
         r->verdict = LB_UNCHANGED;
-        snprintf(r->note, sizeof r->note, "within noise (%.3g%%, floor %g %s)", o->noise * 100,
-                 m->noise_floor, m->unit);
+        char floor_text[LB_UNITS_LEN];
+        lb_metric_format(m, m->noise_floor, floor_text, sizeof floor_text);
+        snprintf(r->note, sizeof r->note, "within noise (%.3g%%, floor %s)", o->noise * 100,
+                 floor_text);
     } else if (!r->tested) {
         r->verdict = moved;
         if (b->n < 2 || n->n < 2)

@@ -384,9 +384,14 @@ static int run_main(int argc, char **argv)
         fprintf(stderr, "leakbench run: %s\n", werr);
         exit_code = LB_EXIT_ERROR;
     }
-    if (!opt.quiet)
-        for (int i = 0; i < results.n_scenarios; i++)
-            if (results.scenarios[i].n_runs) lb_table_print(stdout, &results.scenarios[i]);
+    if (!opt.quiet) {
+        /* The terminal view reads the results document, as the report does. */
+        json_t *doc = lb_results_to_json(&results);
+        json_t *scenarios = json_object_get(doc, "scenarios");
+        for (size_t i = 0; i < json_array_size(scenarios); i++)
+            lb_table_print(stdout, json_array_get(scenarios, i));
+        json_decref(doc);
+    }
     if (!rc && !opt.quiet)
         printf("\nresults: %s/results.json, %s/samples.csv\n", opt.out_dir, opt.out_dir);
     /* Thresholds printed, --baseline, --junit, --history, --save-baseline. */

@@ -1,11 +1,11 @@
 /*
- * progress.c — progress line and per-run lines (progress.h).
+ * progress.c — progress line and per-run lines (progress.h); every number
+ * through core/units.h, as in the table and the report.
  */
 #include "progress.h"
 
 #include "core/units.h"
 
-#include <math.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,13 +45,13 @@ void lb_progress_sample(void *arg, const lb_run_result *run, const lb_sample *s)
     int64_t every = p->tty ? 200000000LL : 1000000000LL;
     if (p->last_ns && now - p->last_ns < every) return;
     p->last_ns = now;
-    char tasks[32], rss[32];
+    char at[LB_UNITS_LEN], tasks[LB_UNITS_LEN], rss[LB_UNITS_LEN];
+    lb_fmt_ms(at, sizeof at, s->t_s * 1000);
     lb_fmt_count(tasks, sizeof tasks, (double)s->tasks);
     lb_fmt_bytes(rss, sizeof rss, (double)s->rss_bytes);
-    fprintf(p->out, "%s[%d/%d] %s %-8s rep %d  %-8s %6.1f s  tasks %8s  RSS %9s%s",
-            p->tty ? "\r" : "", p->run_index, p->run_total, run->spec->name,
-            run->leaky ? "leaky" : "graceful", run->rep, lb_phase_name((lb_phase)s->phase), s->t_s,
-            tasks, rss, p->tty ? "\033[K" : "\n");
+    fprintf(p->out, "%s[%d/%d] %s %-8s rep %d  %-8s %8s  tasks %8s  RSS %10s%s", p->tty ? "\r" : "",
+            p->run_index, p->run_total, run->spec->name, run->leaky ? "leaky" : "graceful",
+            run->rep, lb_phase_name((lb_phase)s->phase), at, tasks, rss, p->tty ? "\033[K" : "\n");
     p->line_open = p->tty;
     fflush(p->out);
 }
@@ -61,14 +61,15 @@ void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
     if (p->quiet) return;
     if (p->line_open) fputs("\r\033[K", p->out);
     p->line_open = false;
-    char peak[32], rss[32];
+    char peak[LB_UNITS_LEN], rss[LB_UNITS_LEN], at[LB_UNITS_LEN];
     lb_fmt_count(peak, sizeof peak, run->metrics.peak_tasks);
     lb_fmt_bytes(rss, sizeof rss, run->metrics.peak_rss);
     fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak tasks %s, peak RSS %s", p->run_index,
             p->run_total, run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
             lb_run_status_name(run->status), peak, rss);
     if (run->guard_fired)
-        fprintf(p->out, ", %s guard fired at %.1f s", run->guard.kind, run->guard.at_s);
+        fprintf(p->out, ", %s guard fired at %s", run->guard.kind,
+                lb_fmt_ms(at, sizeof at, run->guard.at_s * 1000));
     if (run->error[0]) fprintf(p->out, " (%s)", run->error);
     fputc('\n', p->out);
     fflush(p->out);

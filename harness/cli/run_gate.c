@@ -10,10 +10,12 @@
 #include "ci/compare.h"
 #include "ci/history.h"
 #include "ci/junit.h"
+#include "core/metric.h"
 #include "core/outfile.h"
 #include "core/threshold.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 int lb_gate_combine(int a, int b)
@@ -124,10 +126,8 @@ static void print_thresholds(const json_t *list, bool quiet, FILE *out)
         bool pass = !strcmp(json_string_value(json_object_get(t, "verdict")), "pass");
         const json_t *value = json_object_get(t, "value");
         char v[64];
-        if (json_is_number(value))
-            snprintf(v, sizeof v, "%.6g", json_number_value(value));
-        else
-            snprintf(v, sizeof v, "null");
+        lb_metric_format_ref(json_string_value(json_object_get(t, "metric")),
+                             json_is_number(value) ? json_number_value(value) : NAN, v, sizeof v);
         if (!pass)
             fprintf(stderr, "leakbench run: threshold failed: %s %s %s: %s\n",
                     json_string_value(json_object_get(t, "scenario")),

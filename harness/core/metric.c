@@ -264,3 +264,15 @@ void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t le
     else
         snprintf(buf, len, "%s %s", lb_fmt_count(num, sizeof num, value), m->unit);
 }
+
+void lb_metric_format_ref(const char *ref, double value, char *buf, size_t len)
+{
+    const char *dot = ref ? strchr(ref, '.') : NULL;
+    const lb_metric_def *m = dot ? lb_metric_find(dot + 1, strlen(dot + 1)) : NULL;
+    if (m)
+        lb_metric_format(m, value, buf, len);
+    else if (isnan(value))
+        snprintf(buf, len, "null");
+    else
+        lb_fmt_num(buf, len, value, 6);
+}

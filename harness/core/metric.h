@@ -95,5 +95,8 @@ bool lb_metric_gated(const lb_metric_def *m);
 /* Formats value with its unit for humans through core/units.h ("1.25 MiB",
  * "5,012 tasks", "12.5 ms", "1.2 MiB/s"); "null" for NAN. */
 void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t len);
+/* The same for a threshold's "VARIANT.METRIC" reference; a plain number
+ * when the reference names no known metric. */
+void lb_metric_format_ref(const char *ref, double value, char *buf, size_t len);
 
 #endif

@@ -1,15 +1,19 @@
 /*
  * report_internal.h — the pieces behind report.h, shared by report.c
- * (orchestration and the document's content), report_results.c (loading
+ * (orchestration and the document's content), report_scenario.c (the
+ * content about one scenario), report_results.c (loading
  * and validating results.json), report_fmt.c (slugs and escaping for
- * Markdown, HTML and gnuplot), report_md.c and
- * report_html.c (the two document back-ends) and plot.c (gnuplot).
+ * Markdown, HTML and gnuplot), report_text.c,
+ * report_md.c and report_html.c (the document back-ends), table.c (the
+ * terminal view) and plot.c (gnuplot).
  *
- * The content of the report is written once, in report.c, against a small
- * document interface (lb_doc_ops); the Markdown and HTML back-ends decide
- * how headings, tables and charts look and do their own escaping, so both
- * files always say the same thing.  Text handed to the interface is plain
- * text, never markup.
+ * The content is written once against a small document interface
+ * (lb_doc_ops): the report's in report.c, the per-scenario tables and the
+ * leak report in report_scenario.c, which the terminal view (table.c)
+ * shares.  The plain-text (report_text.c), Markdown and HTML back-ends
+ * decide how headings, tables and charts look and do their own escaping,
+ * so the terminal, report.md and report.html always say the same thing.
+ * Text handed to the interface is plain text, never markup.
  */
 #ifndef LEAKBENCH_REPORT_INTERNAL_H
 #define LEAKBENCH_REPORT_INTERNAL_H
@@ -98,8 +102,10 @@ struct lb_doc {
     bool in_list;          /* a run of fields is open */
     int seq;               /* charts emitted so far */
     int err;               /* first error a back-end met (-errno), 0 if none */
+    void *table;           /* a back-end's open table (text keeps rows to size columns) */
 };
 
+extern const lb_doc_ops lb_doc_text; /* the terminal: aligned pipe tables, no charts */
 extern const lb_doc_ops lb_doc_markdown;
 extern const lb_doc_ops lb_doc_html;
 
@@ -111,6 +117,25 @@ typedef struct lb_chart_info {
 
 /* Writes the whole report for ROOT through DOC (report.c). */
 void lb_report_write_doc(lb_doc *doc, const json_t *root, const lb_chart_info *charts);
+
+/* ------------------------------------------------ scenario content -- */
+
+/* The before/after table of one results scenario: the six headline rows
+ * (peak tasks, memory, recovery, leaked tasks, shutdown, guard) and, if
+ * details_too, the detail rows (threads, throughput, latency, CPU). */
+void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too);
+/* The request accounting of every run, one row each. */
+void lb_view_accounting(lb_doc *d, const json_t *scenario);
+/* The leak report of the first run of each variant that left tasks
+ * behind: the max_groups largest groups (all if max_groups <= 0). */
+void lb_view_leak_report(lb_doc *d, const json_t *scenario, int max_groups);
+
+/* How many repetitions of VARIANT recovered: *yes of *total (runs with a
+ * verdict). */
+void lb_recovered_counts(const json_t *scenario, const char *variant, int *yes, int *total);
+/* "killed by the memory guard at 3.2 s, 4 GiB" for a run a guard killed,
+ * else "". */
+void lb_guard_note(char *buf, size_t n, const json_t *run);
 
 /* ----------------------------------------------------------- charts -- */
 

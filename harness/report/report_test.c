@@ -15,6 +15,7 @@
  * and fail when it cannot be run.  Every test runs under a 60 s alarm.
  */
 #include "report_internal.h"
+#include "table.h"
 #include "cli/cli.h"
 #include "core/test_util.h"
 
@@ -192,8 +193,7 @@ static void test_render_fixture(void **state)
     assert_non_null(md);
     /* The before/after table in the seed's shape, from the fixture's numbers. */
     assert_non_null(strstr(md, "| Metric | Before fix (leaky) | After fix (graceful) |"));
-    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | 17 "
-                               "(controlled) |"));
+    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s) | 17 (controlled) |"));
     assert_non_null(strstr(md, "| Memory (RSS) | 63.2 MiB (rising) | 3.46 MiB (stable) |"));
     assert_non_null(strstr(md, "| Recovery time | restart required"));
     assert_non_null(strstr(md, "| 41.5 ms |"));
@@ -211,7 +211,7 @@ static void test_render_fixture(void **state)
     assert_null(strstr(html, "src=\"")); /* self-contained: nothing loaded from elsewhere */
     assert_non_null(strstr(html, "id=\"c1-gnuplot_canvas\""));
     assert_non_null(strstr(html, "id=\"c5-gnuplot_canvas\""));
-    assert_non_null(strstr(html, "<td class=\"r\">63.2 MiB (rising)</td>"));
+    assert_non_null(strstr(html, "<td>63.2 MiB (rising)</td>"));
     free(html);
 
     /* Nothing temporary left behind. */
@@ -267,9 +267,9 @@ static void test_guard_killed_run(void **state)
     assert_int_equal(lb_report_render(results, dir, NULL, &res), 0);
     assert_int_equal(res.charts, LB_CHARTS_RENDERED);
     char *md = slurp(dir, "report.md");
-    assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard at 1.5 s) |"));
-    assert_non_null(strstr(md, "| Recovery time | restart required (killed by the tasks guard at "
-                               "1.5 s, 500 tasks) |"));
+    assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard) |"));
+    assert_non_null(strstr(md, "| Recovery time | restart required (killed by the tasks guard) |"));
+    assert_non_null(strstr(md, "| Guard | tasks limit at 1.5 s (500 &gt; 480) | none fired |"));
     assert_non_null(strstr(
         md,
         "**Leaky runs:** rep 0 guard\\_killed (killed by the tasks guard at 1.5 s, 500 tasks)"));
@@ -304,8 +304,7 @@ static void test_interrupted_one_variant(void **state)
     assert_int_equal(res.n_charts, 5);
     char *md = slurp(dir, "report.md");
     assert_non_null(strstr(md, "> **Warning:** This run was interrupted"));
-    assert_non_null(
-        strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s under load) | not run |"));
+    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +300 tasks/s) | not run |"));
     assert_non_null(strstr(md, "| Recovery time | n/a (the run was interrupted) | not run |"));
     free(md);
     rm_tree(dir);
@@ -689,12 +688,142 @@ static void test_slugs_and_escaping(void **state)
     free(buf);
 }
 
+/* ------------------------------------------- terminal and Markdown -- */
+
+/* The table rows of a rendering: cells with padding trimmed and Markdown's
+ * escapes (\_ \[ &gt; ...) undone, the separator row left out.  Returns
+ * the row count; cells[r][c] are malloc'd. */
+#define MAX_ROWS 32
+#define MAX_COLS 8
+static int table_cells(const char *text, char *cells[MAX_ROWS][MAX_COLS], int *ncols)
+{
+    int rows = 0;
+    for (const char *line = text; line && *line && rows < MAX_ROWS;) {
+        const char *end = strchr(line, '\n');
+        if (!end) end = line + strlen(line);
+        if (line[0] == '|' && line[1] != '-' && strncmp(line, "|---", 4)) {
+            int c = 0;
+            const char *p = line + 1;
+            while (p < end && c < MAX_COLS) {
+                const char *bar = p;
+                while (bar < end && !(*bar == '|' && bar[-1] != '\\')) bar++;
+                if (bar >= end) break;
+                char *cell = malloc((size_t)(bar - p) + 1);
+                size_t o = 0;
+                for (const char *q = p; q < bar; q++) {
+                    if (*q == '\\' && q + 1 < bar)
+                        q++;
+                    else if (!strncmp(q, "&gt;", 4)) {
+                        cell[o++] = '>';
+                        q += 3;
+                        continue;
+                    } else if (!strncmp(q, "&lt;", 4)) {
+                        cell[o++] = '<';
+                        q += 3;
+                        continue;
+                    } else if (!strncmp(q, "&amp;", 5)) {
+                        cell[o++] = '&';
+                        q += 4;
+                        continue;
+                    }
+                    cell[o++] = *q;
+                }
+                while (o && cell[o - 1] == ' ') o--;
+                cell[o] = 0;
+                size_t lead = strspn(cell, " ");
+                memmove(cell, cell + lead, o - lead + 1);
+                cells[rows][c++] = cell;
+                p = bar + 1;
+            }
+            *ncols = c;
+            rows++;
+        }
+        line = *end ? end + 1 : end;
+    }
+    return rows;
+}
+
+static char *render_before_after(const json_t *scenario, const lb_doc_ops *ops, bool details)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    lb_doc d = {.ops = ops, .out = f, .out_dir = "."};
+    lb_view_before_after(&d, scenario, details);
+    fclose(f);
+    assert_int_equal(d.err, 0);
+    return buf;
+}
+
+/* The terminal's before/after table is report.md's, cell for cell: the
+ * same header and six headline rows (report.md adds detail rows after
+ * them), for one repetition and for five (medians with [min..max]). */
+static void test_terminal_and_markdown_agree(void **state)
+{
+    (void)state;
+    static const char *const fixtures[] = {FIXTURE, "harness/testdata/results-reps5.json"};
+    for (size_t fi = 0; fi < sizeof fixtures / sizeof fixtures[0]; fi++) {
+        json_error_t jerr;
+        json_t *doc = json_load_file(fixtures[fi], 0, &jerr);
+        assert_non_null(doc);
+        const json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+        char *text = render_before_after(scenario, &lb_doc_text, false);
+        char *md = render_before_after(scenario, &lb_doc_markdown, true);
+        char *tc[MAX_ROWS][MAX_COLS], *mc[MAX_ROWS][MAX_COLS];
+        int tcols = 0, mcols = 0;
+        int trows = table_cells(text, tc, &tcols), mrows = table_cells(md, mc, &mcols);
+        assert_int_equal(trows, 7); /* header + six headline rows */
+        assert_true(mrows > trows); /* the report adds detail rows */
+        assert_int_equal(tcols, 3);
+        assert_int_equal(mcols, 3);
+        for (int r = 0; r < trows; r++)
+            for (int c = 0; c < 3; c++) {
+                if (strcmp(tc[r][c], mc[r][c]))
+                    fail_msg("%s row %d col %d: terminal '%s', markdown '%s'", fixtures[fi], r, c,
+                             tc[r][c], mc[r][c]);
+            }
+        if (fi == 1) assert_non_null(strstr(text, "[")); /* five repetitions: ranges */
+        for (int r = 0; r < trows; r++)
+            for (int c = 0; c < tcols; c++) free(tc[r][c]);
+        for (int r = 0; r < mrows; r++)
+            for (int c = 0; c < mcols; c++) free(mc[r][c]);
+        free(text);
+        free(md);
+        json_decref(doc);
+    }
+}
+
+/* The whole terminal view: heading, table, accounting, leak report. */
+static void test_terminal_view(void **state)
+{
+    (void)state;
+    json_t *doc = load_fixture();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0)), 0);
+    fclose(f);
+    json_decref(doc);
+    assert_non_null(strstr(buf, "\ntimeout_leak — pattern 1, timeout leak (the seed); threads "
+                                "scheduler, 1 repetition\n\n| Metric        | Before fix (leaky)"));
+    assert_non_null(strstr(buf, "| Memory (RSS)  | 63.2 MiB (rising)"));
+    assert_null(strstr(buf, "Latency p50")); /* detail rows are the report's */
+    assert_non_null(strstr(buf, "| leaky rep 0    |     3,000 |     2,100 |"));
+    assert_non_null(strstr(buf, "  #1 870 × send in leaky_worker (scenarios/timeout_leak.c:42)\n"));
+    assert_non_null(strstr(buf, "      Memory held: 54.4 MiB\n"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_slugs_and_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_and_markdown_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),

@@ -1,16 +1,20 @@
 /*
- * table.h — the terminal's before/after table, in the seed's shape:
- * peak tasks, memory with its trend and recovery time for the leaky
- * ("before fix") and graceful ("after fix") twin, then leaked tasks,
- * shutdown time, guards and the request accounting of every run.
+ * table.h — what `leakbench run` prints for each scenario when its runs
+ * end: a heading line, the before/after table in the seed's shape (peak
+ * tasks, memory with its trend, recovery time, leaked tasks, shutdown,
+ * guard for the leaky "before fix" and graceful "after fix" twin), the
+ * request accounting of every run and the three largest leak groups.
+ * The same content as report.md and report.html, from the same code.
  */
 #ifndef LEAKBENCH_TABLE_H
 #define LEAKBENCH_TABLE_H
 
-#include "run/results.h"
-
+#include <jansson.h>
 #include <stdio.h>
 
-void lb_table_print(FILE *out, const lb_scenario_result *s);
+/* Prints one scenario object of the results document (as results.json
+ * holds it); prints nothing for a scenario without runs.  Returns 0 or
+ * -ENOMEM. */
+int lb_table_print(FILE *out, const json_t *scenario);
 
 #endif

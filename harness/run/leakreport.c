@@ -17,7 +17,6 @@
  * else the pattern the operation points to (patterns_by_op below).
  */
 #include "leakreport.h"
-#include "core/units.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -309,61 +308,4 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
                  sc->fix);
     else
         snprintf(out, n, "%s%s. Likely %s", what, escape, pattern_by_op(g));
-}
-
-/* ------------------------------------------------------------- terminal -- */
-
-void lb_leak_report_print(FILE *out, const char *label, const lb_leak_report *r,
-                          const lb_scenario *sc, int max_groups)
-{
-    fprintf(out, "\nLeak report, %s: %lld task%s left after shutdown", label, (long long)r->total,
-            r->total == 1 ? "" : "s");
-    if (r->n_groups) fprintf(out, " in %d group%s", r->n_groups, r->n_groups == 1 ? "" : "s");
-    if (r->grouped < r->total)
-        fprintf(out, " (%lld not in the snapshot)", (long long)(r->total - r->grouped));
-    fprintf(out, "\n");
-    int shown = r->n_groups < max_groups ? r->n_groups : max_groups;
-    for (int i = 0; i < shown; i++) {
-        const lb_leak_group *g = &r->groups[i];
-        if (g->op < 0) {
-            fprintf(out, "  #%d %lld tasks in smaller groups\n", i + 1, (long long)g->count);
-            continue;
-        }
-        fprintf(out, "  #%d %lld x %s", i + 1, (long long)g->count, rt_op_name((rt_op)g->op));
-        if (g->op > 0) fprintf(out, " at %s:%d in %s()", g->site.file, g->site.line, g->site.func);
-        fprintf(out, " — role %s, spawned at %s:%d\n", g->role, g->spawn_site.file,
-                g->spawn_site.line);
-        char oldest[32], median[32], p99[32], held[32];
-        lb_fmt_ms(oldest, sizeof oldest, g->oldest_ms);
-        lb_fmt_ms(median, sizeof median, g->median_ms);
-        lb_fmt_ms(p99, sizeof p99, g->p99_ms);
-        lb_fmt_bytes(held, sizeof held, g->held_bytes);
-        fprintf(out, "     ");
-        if (g->growth_per_s >= 0) fprintf(out, "grew %.1f/s; ", g->growth_per_s);
-        fprintf(out, "blocked for oldest %s, median %s, p99 %s; %s held\n", oldest, median, p99,
-                held);
-        if (g->has_chan)
-            fprintf(out,
-                    "     channel: capacity %lld, length %lld, %s, %lld waiting sender%s, "
-                    "%lld waiting receiver%s\n",
-                    (long long)g->chan_cap, (long long)g->chan_len,
-                    g->chan_closed ? "closed" : "open", (long long)g->chan_send_waiters,
-                    g->chan_send_waiters == 1 ? "" : "s", (long long)g->chan_recv_waiters,
-                    g->chan_recv_waiters == 1 ? "" : "s");
-        char hint[512];
-        lb_leak_hint(g, sc, hint, sizeof hint);
-        fprintf(out, "     hint: %s\n", hint);
-        char age[32];
-        lb_fmt_ms(age, sizeof age, g->example_age_ms);
-        fprintf(out, "     example: task %llu, blocked %s; %lld more like it\n",
-                (unsigned long long)g->example_id, age,
-                (long long)(g->count > 0 ? g->count - 1 : 0));
-    }
-    if (shown < r->n_groups) {
-        int64_t rest = 0;
-        for (int i = shown; i < r->n_groups; i++) rest += r->groups[i].count;
-        fprintf(out, "  ... %d more group%s with %lld task%s (all in results.json)\n",
-                r->n_groups - shown, r->n_groups - shown == 1 ? "" : "s", (long long)rest,
-                rest == 1 ? "" : "s");
-    }
 }

@@ -17,7 +17,6 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #define LB_LEAK_MAX_GROUPS 32
 #define LB_LEAK_STR        96
@@ -75,14 +74,5 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
 
 /* The "leaks" object of results.json; sc (may be NULL) feeds the hints. */
 json_t *lb_leak_report_to_json(const lb_leak_report *r, const lb_scenario *sc);
-
-/*
- * Prints the report for the terminal under a heading naming `label`
- * ("leaky rep 0"): the total, then the max_groups largest groups with site,
- * role, count, growth, ages, channel state, cancellation, memory held, the
- * hint and one example with "N more like it", then what was left out.
- */
-void lb_leak_report_print(FILE *out, const char *label, const lb_leak_report *r,
-                          const lb_scenario *sc, int max_groups);
 
 #endif

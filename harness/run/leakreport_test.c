@@ -1,6 +1,6 @@
 /*
  * leakreport_test.c — the leak report: grouping, ages, growth, hints, the
- * results.json object and the terminal text, from hand-made snapshots (no
+ * results.json object and how the terminal shows it, from hand-made snapshots (no
  * runtime needed: a snapshot is plain data).
  */
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "leakreport.h"
+#include "report/report_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,8 @@ static void json_has_growth_hint_and_more_like_it(void **state)
     json_decref(j);
 }
 
+/* The grouped snapshot as the terminal shows it: through results.json's
+ * "leaks" object and the shared leak-report content (report_scenario.c). */
 static void terminal_text_shows_site_example_and_the_rest(void **state)
 {
     (void)state;
@@ -154,18 +157,26 @@ static void terminal_text_shows_site_example_and_the_rest(void **state)
     size_t n = sample(t);
     lb_leak_report r;
     assert_int_equal(lb_leak_group_tasks(t, n, n, 99, S(5000), &r), 0);
+    json_t *scenario = json_pack("{s:s, s:[{s:s, s:i, s:s, s:o}]}", "name", "early_return", "runs",
+                                 "variant", "leaky", "rep", 0, "status", "completed", "leaks",
+                                 lb_leak_report_to_json(&r, &fake_early_return));
+    assert_non_null(scenario);
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    lb_leak_report_print(out, "leaky rep 0", &r, &fake_early_return, 1);
+    lb_doc d = {.ops = &lb_doc_text, .out = out};
+    lb_view_leak_report(&d, scenario, 1);
     fclose(out);
-    assert_non_null(strstr(text, "leaky rep 0: 7 tasks left after shutdown in 2 groups"));
-    assert_non_null(strstr(text, "5 x send at scenarios/early_return.c:87 in leaky_fetch()"));
-    assert_non_null(strstr(text, "grew 1.0/s"));
-    assert_non_null(strstr(text, "capacity 0, length 0, open, 1 waiting sender"));
-    assert_non_null(strstr(text, "example: task 10, blocked 5 s; 4 more like it"));
-    assert_non_null(strstr(text, "1 more group with 2 tasks"));
+    json_decref(scenario);
+    assert_int_equal(d.err, 0);
+    assert_non_null(strstr(text, "leaky, repetition 0: 7 tasks still blocked at the end, in 2 "
+                                 "groups by blocking site."));
+    assert_non_null(strstr(text, "  #1 5 × send in leaky_fetch (scenarios/early_return.c:87)\n"));
+    assert_non_null(strstr(text, "      Growth: 1 tasks/s"));
+    assert_non_null(strstr(text, "      Channel: capacity 0, length 0, open, 1 waiting sender, "));
+    assert_non_null(strstr(text, "      Example: task 10, blocked 5 s; 4 more like it\n"));
+    assert_non_null(strstr(text, "... 1 more group with 2 tasks (all in results.json)."));
     free(text);
 }
 

@@ -19,7 +19,7 @@ t_settle1 = 20.0518473
 t_shut0 = 20.0518473
 t_exit = 20.5985388
 tasks_guard = 200000
-mem_guard_mb = 12403.0382
+mem_guard_mb = 11828.459
 has_kill = 0
 kill_t = NaN
 kill_text = ''
@@ -27,15 +27,15 @@ has_end_note = 1
 end_x = 20.5501776
 end_y_tasks = 53600
 end_text_tasks = '53,599 tasks left behind'
-end_y_rss = 3749.13024
-end_text_rss = '3.75 GB still resident'
+end_y_rss = 3575.44922
+end_text_rss = '3.49 GiB still resident'
 tasks_log = 0
 big_counts = 1
 rss_log = 1
 tasks_guard_mode = 2
 tasks_guard_text = 'task guard limit: 200,000 tasks (far above the data)'
 mem_guard_mode = 1
-mem_guard_text = 'memory guard limit (12.4 GB)'
+mem_guard_text = 'memory guard limit (11.6 GiB)'
 active = '1 2 4 5'
 set terminal pngcairo size 1000,500 font 'sans,10' noenhanced
 set output 'timeout_leak-tasks.png'

@@ -1,6 +1,6 @@
 # rss.gp — resident memory (RSS) over time, leaky and graceful together,
 # phases shaded, memory guard drawn.  Inputs as tasks.gp, but column 4
-# (RSS in MB), rss_log, mem_guard_mb, mem_guard_mode, mem_guard_text,
+# (RSS in MiB), rss_log, mem_guard_mb, mem_guard_mode, mem_guard_text,
 # end_y_rss and end_text_rss.
 reset
 load 'plots/style.gp'
@@ -8,7 +8,7 @@ series_style = few_points ? 'linespoints pt 7 ps 0.6' : 'lines'
 load 'plots/phases.gp'
 set title sprintf('Resident memory (RSS): %s', scen) noenhanced font ',12'
 set xlabel 'time since start (s)'
-set ylabel 'RSS (MB)'
+set ylabel 'RSS (MiB)'
 set format y '%g'
 set autoscale xfix
 if (t_exit == t_exit) { set xrange [0:t_exit] }
@@ -17,7 +17,7 @@ set offsets 0, 0, graph 0.12, 0
 if (rss_log) {
     set logscale y
     set yrange [*:*]
-    set ylabel 'RSS (MB, log scale)'
+    set ylabel 'RSS (MiB, log scale)'
 }
 if (has_kill) {
     set arrow 201 from kill_t, graph 0 to kill_t, graph 1 nohead ls 4 front

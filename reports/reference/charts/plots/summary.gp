@@ -3,7 +3,7 @@
 # bars.  A variant that never recovered gets no bar, only its label.
 # Inputs: scen, sum_dat, sum_tasks_log, sum_rss_log, sum_rec_log.
 # sum_dat columns: 1 x, 2 variant, 3 line type, then per panel a value,
-# the height of its label and the label: 4-6 tasks, 7-9 RSS MB,
+# the height of its label and the label: 4-6 tasks, 7-9 RSS MiB,
 # 10-12 recovery ms.
 reset
 set multiplot layout 1, 3 title sprintf('Before and after the fix: %s', scen) noenhanced font ',12'
@@ -20,7 +20,7 @@ do for [p=1:3] {
     set bmargin 4
     set offsets 0, 0, graph 0.15, 0
     set title (p == 1 ? 'peak live tasks' : p == 2 ? 'peak resident memory' : 'recovery time')
-    unit = (p == 1 ? 'tasks (count' : p == 2 ? 'RSS (MB' : 'end of load to baseline (ms')
+    unit = (p == 1 ? 'tasks (count' : p == 2 ? 'RSS (MiB' : 'end of load to baseline (ms')
     islog = (p == 1 ? sum_tasks_log : p == 2 ? sum_rss_log : sum_rec_log)
     set yrange [0:*]
     set ylabel unit . ')'

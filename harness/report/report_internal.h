@@ -133,6 +133,9 @@ void lb_view_leak_report(lb_doc *d, const json_t *scenario, int max_groups);
 /* How many repetitions of VARIANT recovered: *yes of *total (runs with a
  * verdict). */
 void lb_recovered_counts(const json_t *scenario, const char *variant, int *yes, int *total);
+/* A guard's value or limit in its kind's unit: memory "4 GiB", tasks
+ * "500 tasks", wall (ms) "30 s". */
+char *lb_fmt_guard_value(char *buf, size_t n, const char *kind, double value);
 /* "killed by the memory guard at 3.2 s, 4 GiB" for a run a guard killed,
  * else "". */
 void lb_guard_note(char *buf, size_t n, const json_t *run);

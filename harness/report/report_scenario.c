@@ -47,21 +47,27 @@ void lb_recovered_counts(const json_t *scenario, const char *variant, int *yes, 
     }
 }
 
+char *lb_fmt_guard_value(char *buf, size_t n, const char *kind, double value)
+{
+    char c[LB_UNITS_LEN];
+    if (kind && !strcmp(kind, "memory"))
+        lb_fmt_bytes(buf, n, value);
+    else if (kind && !strcmp(kind, "tasks"))
+        snprintf(buf, n, "%s tasks", lb_fmt_count(c, sizeof c, value));
+    else
+        lb_fmt_ms(buf, n, value); /* wall: ms */
+    return buf;
+}
+
 void lb_guard_note(char *buf, size_t n, const json_t *run)
 {
     buf[0] = 0;
     const char *kind = run ? lb_jstr_path(run, "guard.kind") : NULL;
     if (!kind) return;
-    char t[LB_UNITS_LEN], v[LB_UNITS_LEN], c[LB_UNITS_LEN];
-    double value = lb_jnum_path(run, "guard.value");
-    if (!strcmp(kind, "memory"))
-        lb_fmt_bytes(v, sizeof v, value);
-    else if (!strcmp(kind, "tasks"))
-        snprintf(v, sizeof v, "%s tasks", lb_fmt_count(c, sizeof c, value));
-    else
-        lb_fmt_ms(v, sizeof v, value); /* wall: ms */
+    char t[LB_UNITS_LEN], v[LB_UNITS_LEN];
     snprintf(buf, n, "killed by the %s guard at %s, %s", kind,
-             lb_fmt_ms(t, sizeof t, lb_jnum_path(run, "guard.at_s") * 1000), v);
+             lb_fmt_ms(t, sizeof t, lb_jnum_path(run, "guard.at_s") * 1000),
+             lb_fmt_guard_value(v, sizeof v, kind, lb_jnum_path(run, "guard.value")));
 }
 
 /* Appends " [lo..hi]" when the variant's repetitions of metric differ. */
@@ -263,14 +269,11 @@ static void cell_guard(char *cell, const json_t *scenario, int v)
         return;
     }
     const char *kind = lb_jstr_path(run, "guard.kind");
-    fmt_fn fmt = !strcmp(kind, "memory")  ? lb_fmt_bytes
-                 : !strcmp(kind, "tasks") ? lb_fmt_count
-                                          : lb_fmt_ms;
     char at[LB_UNITS_LEN], value[LB_UNITS_LEN], limit[LB_UNITS_LEN];
     snprintf(cell, CELL, "%s limit at %s (%s > %s)%s", kind,
              lb_fmt_ms(at, sizeof at, lb_jnum_path(run, "guard.at_s") * 1000),
-             fmt(value, sizeof value, lb_jnum_path(run, "guard.value")),
-             fmt(limit, sizeof limit, lb_jnum_path(run, "guard.limit")),
+             lb_fmt_guard_value(value, sizeof value, kind, lb_jnum_path(run, "guard.value")),
+             lb_fmt_guard_value(limit, sizeof limit, kind, lb_jnum_path(run, "guard.limit")),
              kills > 1 ? " and more" : "");
 }
 

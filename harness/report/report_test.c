@@ -269,7 +269,8 @@ static void test_guard_killed_run(void **state)
     char *md = slurp(dir, "report.md");
     assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard) |"));
     assert_non_null(strstr(md, "| Recovery time | restart required (killed by the tasks guard) |"));
-    assert_non_null(strstr(md, "| Guard | tasks limit at 1.5 s (500 &gt; 480) | none fired |"));
+    assert_non_null(
+        strstr(md, "| Guard | tasks limit at 1.5 s (500 tasks &gt; 480 tasks) | none fired |"));
     assert_non_null(strstr(
         md,
         "**Leaky runs:** rep 0 guard\\_killed (killed by the tasks guard at 1.5 s, 500 tasks)"));

@@ -75,6 +75,76 @@ static double rank_value(const double *sorted, size_t n, double q)
     return sorted[i < n ? i : n - 1];
 }
 
+/* Fills g from the n tasks of one group (same op, site and role); ages is
+ * scratch space for n values. */
+static void summarise_group(lb_leak_group *g, const rt_task_info *const *tasks, size_t n,
+                            double *ages, rt_time now)
+{
+    memset(g, 0, sizeof *g);
+    const rt_task_info *first = tasks[0];
+    g->op = first->op;
+    if (first->op != RT_OP_RUNNING) copy_site(&g->site, &first->block_site);
+    snprintf(g->role, sizeof g->role, "%s", nz(first->role));
+    copy_site(&g->spawn_site, &first->spawn_site);
+    g->count = (int64_t)n;
+    const rt_task_info *oldest = first;
+    rt_time first_block = RT_FOREVER, last_block = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rt_task_info *t = tasks[i];
+        ages[i] = t->op == RT_OP_RUNNING ? 0 : (double)(now - t->blocked_since) / 1e6;
+        if (t->cancellable) g->cancellable = true;
+        g->held_bytes += (int64_t)t->held_bytes;
+        if (t->op != RT_OP_RUNNING && t->blocked_since < oldest->blocked_since) oldest = t;
+        if (t->op != RT_OP_RUNNING) {
+            if (t->blocked_since < first_block) first_block = t->blocked_since;
+            if (t->blocked_since > last_block) last_block = t->blocked_since;
+        }
+    }
+    /* Growth: the rate at which tasks joined the group while it grew.  A
+     * task blocked forever blocked once, when it joined; a sleeping loop
+     * re-blocks on every tick, so its block time says nothing of when it
+     * joined and its growth stays unknown. */
+    g->growth_per_s = -1;
+    if (first->op != RT_OP_RUNNING && first->op != RT_OP_SLEEP && g->count >= 2 &&
+        last_block > first_block)
+        g->growth_per_s = (double)(g->count - 1) / ((double)(last_block - first_block) / 1e9);
+    qsort(ages, n, sizeof *ages, compare_double);
+    g->oldest_ms = ages[n - 1];
+    g->median_ms = rank_value(ages, n, 0.5);
+    g->p99_ms = rank_value(ages, n, 0.99);
+    g->example_id = oldest->id;
+    g->example_age_ms =
+        oldest->op == RT_OP_RUNNING ? 0 : (double)(now - oldest->blocked_since) / 1e6;
+    g->has_chan = oldest->has_chan;
+    g->chan_cap = oldest->chan_cap;
+    g->chan_len = oldest->chan_len;
+    g->chan_send_waiters = oldest->chan_send_waiters;
+    g->chan_recv_waiters = oldest->chan_recv_waiters;
+    g->chan_closed = oldest->chan_closed;
+}
+
+/* Copies the groups (sorted by count) into out, folding those beyond
+ * LB_LEAK_MAX_GROUPS - 1 into a last "(other)" group. */
+static void keep_largest_groups(lb_leak_report *out, const lb_leak_group *groups, size_t n_groups)
+{
+    size_t keep = n_groups <= LB_LEAK_MAX_GROUPS ? n_groups : LB_LEAK_MAX_GROUPS - 1;
+    memcpy(out->groups, groups, keep * sizeof *groups);
+    if (keep < n_groups) {
+        lb_leak_group *other = &out->groups[keep];
+        memset(other, 0, sizeof *other);
+        other->op = -1;
+        other->growth_per_s = -1;
+        snprintf(other->role, sizeof other->role, "(other)");
+        for (size_t i = keep; i < n_groups; i++) {
+            other->count += groups[i].count;
+            other->held_bytes += groups[i].held_bytes;
+            if (groups[i].oldest_ms > other->oldest_ms) other->oldest_ms = groups[i].oldest_ms;
+        }
+        keep++;
+    }
+    out->n_groups = (int)keep;
+}
+
 int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, uint64_t self_id,
                         rt_time now, lb_leak_report *out)
 {
@@ -108,68 +178,11 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
     for (size_t start = 0; start < m;) {
         size_t end = start + 1;
         while (end < m && compare_task_key(order[start], order[end]) == 0) end++;
-        lb_leak_group *g = &groups[n_groups++];
-        memset(g, 0, sizeof *g);
-        const rt_task_info *first = order[start];
-        g->op = first->op;
-        if (first->op != RT_OP_RUNNING) copy_site(&g->site, &first->block_site);
-        snprintf(g->role, sizeof g->role, "%s", nz(first->role));
-        copy_site(&g->spawn_site, &first->spawn_site);
-        g->count = (int64_t)(end - start);
-        const rt_task_info *oldest = first;
-        rt_time first_block = RT_FOREVER, last_block = 0;
-        for (size_t i = start; i < end; i++) {
-            const rt_task_info *t = order[i];
-            double age = t->op == RT_OP_RUNNING ? 0 : (double)(now - t->blocked_since) / 1e6;
-            ages[i - start] = age;
-            if (t->cancellable) g->cancellable = true;
-            g->held_bytes += (int64_t)t->held_bytes;
-            if (t->op != RT_OP_RUNNING && t->blocked_since < oldest->blocked_since) oldest = t;
-            if (t->op != RT_OP_RUNNING) {
-                if (t->blocked_since < first_block) first_block = t->blocked_since;
-                if (t->blocked_since > last_block) last_block = t->blocked_since;
-            }
-        }
-        /* Growth: the rate at which tasks joined the group while it grew.  A
-         * task blocked forever blocked once, when it joined; a sleeping loop
-         * re-blocks on every tick, so its block time says nothing of when it
-         * joined and its growth stays unknown. */
-        g->growth_per_s = -1;
-        if (first->op != RT_OP_RUNNING && first->op != RT_OP_SLEEP && g->count >= 2 &&
-            last_block > first_block)
-            g->growth_per_s = (double)(g->count - 1) / ((double)(last_block - first_block) / 1e9);
-        qsort(ages, end - start, sizeof *ages, compare_double);
-        g->oldest_ms = ages[end - start - 1];
-        g->median_ms = rank_value(ages, end - start, 0.5);
-        g->p99_ms = rank_value(ages, end - start, 0.99);
-        g->example_id = oldest->id;
-        g->example_age_ms =
-            oldest->op == RT_OP_RUNNING ? 0 : (double)(now - oldest->blocked_since) / 1e6;
-        g->has_chan = oldest->has_chan;
-        g->chan_cap = oldest->chan_cap;
-        g->chan_len = oldest->chan_len;
-        g->chan_send_waiters = oldest->chan_send_waiters;
-        g->chan_recv_waiters = oldest->chan_recv_waiters;
-        g->chan_closed = oldest->chan_closed;
+        summarise_group(&groups[n_groups++], order + start, end - start, ages, now);
         start = end;
     }
     qsort(groups, n_groups, sizeof *groups, compare_group_count);
-    size_t keep = n_groups <= LB_LEAK_MAX_GROUPS ? n_groups : LB_LEAK_MAX_GROUPS - 1;
-    memcpy(out->groups, groups, keep * sizeof *groups);
-    if (keep < n_groups) {
-        lb_leak_group *other = &out->groups[keep];
-        memset(other, 0, sizeof *other);
-        other->op = -1;
-        other->growth_per_s = -1;
-        snprintf(other->role, sizeof other->role, "(other)");
-        for (size_t i = keep; i < n_groups; i++) {
-            other->count += groups[i].count;
-            other->held_bytes += groups[i].held_bytes;
-            if (groups[i].oldest_ms > other->oldest_ms) other->oldest_ms = groups[i].oldest_ms;
-        }
-        keep++;
-    }
-    out->n_groups = (int)keep;
+    keep_largest_groups(out, groups, n_groups);
     free(order);
     free(ages);
     free(groups);

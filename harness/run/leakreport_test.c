@@ -180,6 +180,33 @@ static void terminal_text_shows_site_example_and_the_rest(void **state)
     free(text);
 }
 
+/* More distinct sites than LB_LEAK_MAX_GROUPS: the smallest are folded
+ * into one last "(other)" group that keeps their count and oldest age. */
+static void groups_beyond_the_limit_are_folded(void **state)
+{
+    (void)state;
+    enum { SITES = LB_LEAK_MAX_GROUPS + 8 };
+    rt_task_info t[2 * SITES];
+    size_t n = 0;
+    for (int i = 0; i < SITES; i++) {
+        rt_site site = {"scenarios/early_return.c", 100 + i, "leaky_fetch"};
+        /* The first site has two tasks, so it sorts first. */
+        for (int k = 0; k < (i == 0 ? 2 : 1); k++)
+            t[n] = blocked(n + 1, RT_OP_SEND, site, S(i)), n++;
+    }
+    lb_leak_report r;
+    assert_int_equal(lb_leak_group_tasks(t, n, n + 1, 999, S(5000), &r), 0);
+    assert_int_equal(r.total, SITES + 1);
+    assert_int_equal(r.n_groups, LB_LEAK_MAX_GROUPS);
+    assert_int_equal(r.groups[0].count, 2);
+    const lb_leak_group *other = &r.groups[LB_LEAK_MAX_GROUPS - 1];
+    assert_int_equal(other->op, -1);
+    assert_string_equal(other->role, "(other)");
+    assert_int_equal(other->count, SITES - (LB_LEAK_MAX_GROUPS - 1));
+    assert_true(other->held_bytes == 65536 * other->count);
+    assert_true(other->oldest_ms > 4900 && other->oldest_ms <= 5000);
+}
+
 static void no_leaks_no_groups(void **state)
 {
     (void)state;
@@ -209,6 +236,7 @@ int main(void)
         cmocka_unit_test_setup(hint_names_the_scenario_pattern_at_its_own_site, setup_alarm),
         cmocka_unit_test_setup(json_has_growth_hint_and_more_like_it, setup_alarm),
         cmocka_unit_test_setup(terminal_text_shows_site_example_and_the_rest, setup_alarm),
+        cmocka_unit_test_setup(groups_beyond_the_limit_are_folded, setup_alarm),
         cmocka_unit_test_setup(no_leaks_no_groups, setup_alarm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -422,7 +422,7 @@ void lb_view_accounting(lb_doc *d, const json_t *scenario)
     const char *head[ACC_MAX_COLS];
     lb_align align[ACC_MAX_COLS];
     int n = accounting_columns(runs, show, head, align);
-    d->ops->para(d, "Every request ends in one outcome: submitted = completed + timed out + "
+    d->ops->para(d, "Each request ends one way: submitted = completed + timed out + "
                     "failed + rejected + cancelled.");
     d->ops->table_begin(d, n, head, align);
     for (int v = 0; v < 2; v++) {

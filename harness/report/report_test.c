@@ -814,6 +814,14 @@ static void test_terminal_view(void **state)
     assert_non_null(strstr(buf, "| leaky rep 0    |     3,000 |     2,100 |"));
     assert_non_null(strstr(buf, "  #1 870 × send in leaky_worker (scenarios/timeout_leak.c:42)\n"));
     assert_non_null(strstr(buf, "      Memory held: 54.4 MiB\n"));
+    /* The hint is wrapped at 100 columns under its first word. */
+    assert_non_null(strstr(buf, "      Hint: pattern 1 (timeout leak): the worker sends on"));
+    assert_non_null(strstr(buf, "\n            "));
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        int width = 0;
+        for (char *c = line; *c; c++) width += ((unsigned char)*c & 0xC0) != 0x80;
+        if (line[0] != '|' && width > 100) fail_msg("%d columns: %s", width, line);
+    }
     free(buf);
 }
 

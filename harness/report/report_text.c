@@ -4,7 +4,8 @@
  *
  * Headings are lines of their own (a scenario's after a blank line, a
  * section's ending in ':', a leak group's indented), paragraphs are
- * lines, fields are indented "label: value" lines, and tables are pipe
+ * lines, fields are indented "label: value" lines, both wrapped at 100
+ * columns, and tables are pipe
  * tables whose columns are as wide as their widest cell, so a table is
  * kept whole until table_end.  Widths count UTF-8 characters, not bytes
  * ("≥", "×", "µs" are one column each).  Charts have no text form and are
@@ -16,6 +17,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Where a field's text wraps (tables are as wide as their cells). */
+#define TEXT_COLUMNS 100
 
 typedef struct text_table {
     int ncols;
@@ -46,6 +50,41 @@ static void pad(FILE *f, int n, char c)
     for (int i = 0; i < n; i++) fputc(c, f);
 }
 
+/* Prints the n bytes at s with control characters as spaces. */
+static void put_span(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+    }
+}
+
+/* Prints text from column col on, wrapped at spaces to TEXT_COLUMNS with
+ * continuation lines starting at column indent. */
+static void put_wrapped(FILE *f, const char *text, int col, int indent)
+{
+    const char *p = text ? text : "";
+    int start = col;
+    while (*p) {
+        size_t word = strcspn(p, " ");
+        int w = 0;
+        for (size_t i = 0; i < word; i++) w += ((unsigned char)p[i] & 0xC0) != 0x80;
+        if (col > start && col + 1 + w > TEXT_COLUMNS) {
+            fputc('\n', f);
+            pad(f, indent, ' ');
+            col = start = indent;
+        } else if (col > start) {
+            fputc(' ', f);
+            col++;
+        }
+        put_span(f, p, word);
+        col += w;
+        p += word;
+        p += strspn(p, " ");
+    }
+    fputc('\n', f);
+}
+
 static void text_begin(lb_doc *d, const char *title)
 {
     (void)d;
@@ -72,8 +111,7 @@ static void text_heading(lb_doc *d, int level, const char *text, const char *anc
 
 static void text_para(lb_doc *d, const char *text)
 {
-    put_text(d->out, text);
-    fputc('\n', d->out);
+    put_wrapped(d->out, text, 0, 0);
 }
 
 static void text_warning(lb_doc *d, const char *text)
@@ -82,13 +120,15 @@ static void text_warning(lb_doc *d, const char *text)
     text_para(d, text);
 }
 
+/* "      label: value", the value's continuation lines under its first
+ * word (a hint is a paragraph). */
 static void text_field(lb_doc *d, const char *label, const char *value)
 {
     fputs("      ", d->out);
     put_text(d->out, label);
     fputs(": ", d->out);
-    put_text(d->out, value);
-    fputc('\n', d->out);
+    int indent = 6 + text_width(label) + 2;
+    put_wrapped(d->out, value, indent, indent);
 }
 
 static void text_fields_end(lb_doc *d)

@@ -4,7 +4,6 @@
 # end_y_rss and end_text_rss.
 reset
 load 'plots/style.gp'
-series_style = few_points ? 'linespoints pt 7 ps 0.6' : 'lines'
 load 'plots/phases.gp'
 set title sprintf('Resident memory (RSS): %s', scen) noenhanced font ',12'
 set xlabel 'time since start (s)'
@@ -35,8 +34,8 @@ if (has_end_note) {
 # file is only ever referenced by variable name, never pasted in), because
 # an empty `for [i=1:0]` iteration still plots once in gnuplot 5.4.
 cmd = ''
-if (has_leaky) { cmd = cmd . ", leaky_dat using 1:4 with @series_style ls 1 title 'leaky (before fix)'" }
-if (has_graceful) { cmd = cmd . ", graceful_dat using 1:4 with @series_style ls 2 title 'graceful (after fix)'" }
+if (has_leaky) { cmd = cmd . ", leaky_dat using 1:4 with " . series_with(1) . " title 'leaky (before fix)'" }
+if (has_graceful) { cmd = cmd . ", graceful_dat using 1:4 with " . series_with(2) . " title 'graceful (after fix)'" }
 if (mem_guard_mode == 1) { cmd = cmd . ", mem_guard_mb with lines ls 3 title mem_guard_text" }
 if (mem_guard_mode == 2) { cmd = cmd . ", keyentry with lines ls 3 title mem_guard_text" }
 eval 'plot ' . cmd[3:]

@@ -1,6 +1,7 @@
 # style.gp — the look shared by every leakbench chart: colours for the two
 # variants, the phase shading, grid, key and fonts.  Loaded by the other
-# templates after `reset`; sets nothing but styles.
+# templates after `reset`; sets nothing but styles (and series_with, the
+# style of a time series).
 #
 # Line styles:  1 leaky (before fix)   2 graceful (after fix)
 #               3 guard limit          4 guard kill marker
@@ -25,3 +26,8 @@ set border 3
 set tics nomirror out
 set key top left opaque box lc rgb '#c0c0c0' noenhanced
 set format y '%.0s%c'
+# How a variant's time series is drawn: a line, with a marker on every
+# sample when the run is short (few_points, set by charts.gp).  The line
+# style must come before the point options: gnuplot 5.4 rejects
+# `linespoints pt 7 ps 0.6 ls 1` as contradicting.
+series_with(ls) = few_points ? sprintf('linespoints ls %d pt 7 ps 0.6', ls) : sprintf('lines ls %d', ls)

@@ -6,7 +6,9 @@
 #include "history.h"
 #include "core/metric.h"
 #include "core/outfile.h"
+#include "report/gnuplot.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -134,25 +136,26 @@ static bool renamed_metric_in(const json_t *entry, const char *path, int lineno,
     return false;
 }
 
-int lb_history_load(const char *path, json_t **entries, char *err, size_t errlen)
+int lb_history_each(const char *path, lb_history_fn fn, void *ctx, char *err, size_t errlen)
 {
-    *entries = NULL;
     FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) < 0 || S_ISDIR(st.st_mode)) {
+        int e = !f ? errno : S_ISDIR(st.st_mode) ? EISDIR : errno;
         snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return -EINVAL;
+        if (f) fclose(f);
+        return e == EISDIR ? -EISDIR : -EINVAL;
     }
-    json_t *list = json_array();
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    int lineno = 0, rc = list ? 0 : -ENOMEM;
+    int lineno = 0, rc = 0;
     while (!rc && (n = getline(&line, &cap, f)) >= 0) {
         lineno++;
         if (n == 0 || strspn(line, " \t\r\n") == (size_t)n) continue;
         json_error_t jerr;
         json_t *entry = json_loads(line, 0, &jerr);
+        const json_t *version = json_object_get(entry, "schema_version");
         if (!entry) {
             snprintf(err, errlen, "%s:%d:%d: %s", path, lineno, jerr.column, jerr.text);
             rc = -EINVAL;
@@ -164,23 +167,167 @@ int lb_history_load(const char *path, json_t **entries, char *err, size_t errlen
                      "%s:%d: not a leakbench history line (expected an object with \"schema\": "
                      "\"leakbench-history\" and \"metrics\")",
                      path, lineno);
-            json_decref(entry);
             rc = -EINVAL;
         } else if (renamed_metric_in(entry, path, lineno, err, errlen)) {
-            json_decref(entry);
             rc = -EINVAL;
-        } else if (json_array_append_new(list, entry)) {
-            rc = -ENOMEM;
+        } else if (version && !(json_is_integer(version) && json_integer_value(version) == 1)) {
+            snprintf(err, errlen,
+                     "%s:%d: schema_version: this leakbench reads history lines of "
+                     "schema_version 1",
+                     path, lineno);
+            rc = -EINVAL;
+        } else {
+            rc = fn(entry, lineno, ctx);
         }
+        json_decref(entry);
     }
+    int read_error = !rc && ferror(f) ? errno : 0;
     free(line);
     fclose(f);
-    if (rc) {
-        json_decref(list);
-        return rc;
+    if (read_error) {
+        snprintf(err, errlen, "%s: %s", path, strerror(read_error));
+        return -read_error;
     }
-    *entries = list;
+    return rc;
+}
+
+/* ------------------------------------------------------------ trend -- */
+
+/* A short, safe label for a commit: hex digits only, at most 10. */
+static void short_commit(const char *commit, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; commit && commit[n] && n < 10 && n + 1 < len; n++) {
+        if (!isxdigit((unsigned char)commit[n])) break;
+        buf[n] = commit[n];
+    }
+    if (n == 0)
+        snprintf(buf, len, "unknown");
+    else
+        buf[n] = 0;
+}
+
+/* The series of scenario NAME, added if new; -1 past the maximum. */
+static int series_index(lb_history_trend *t, const char *name)
+{
+    for (size_t k = 0; k < t->n_series; k++)
+        if (!strcmp(t->series[k], name)) return (int)k;
+    if (t->n_series == LB_HISTORY_MAX_SERIES) return -1;
+    t->series[t->n_series] = strdup(name);
+    return t->series[t->n_series] ? (int)t->n_series++ : -1;
+}
+
+/* Fills P from ENTRY; -EINVAL (err set by the caller) when a metric is
+ * neither a number nor null. */
+static int point_of(lb_history_trend *t, const json_t *entry, lb_history_point *p,
+                    const char **bad_scenario)
+{
+    memset(p, 0, sizeof *p);
+    p->run = t->runs;
+    short_commit(json_string_value(json_object_get(entry, "commit")), p->commit, sizeof p->commit);
+    const char *date = json_string_value(json_object_get(entry, "date"));
+    snprintf(p->date, sizeof p->date, "%s", date ? date : "-");
+    const char *name;
+    json_t *variants;
+    json_object_foreach(json_object_get(entry, "metrics"), name, variants)
+    {
+        if (t->only && strcmp(t->only, name)) continue;
+        int k = series_index(t, name);
+        if (k < 0) continue;
+        const json_t *v = json_object_get(json_object_get(variants, t->variant), t->metric);
+        if (json_is_number(v)) {
+            p->cell[k] = LB_CELL_NUMBER;
+            p->value[k] = json_number_value(v);
+        } else if (json_is_null(v)) {
+            p->cell[k] = LB_CELL_NULL;
+        } else if (v) {
+            *bad_scenario = name;
+            return -EINVAL;
+        }
+    }
     return 0;
+}
+
+/* Keeps every other point when the points are full, doubling the stride. */
+static void thin(lb_history_trend *t)
+{
+    size_t kept = 0;
+    t->stride *= 2;
+    for (size_t i = 0; i < t->n_points; i++)
+        if ((t->points[i].run - 1) % t->stride == 0) t->points[kept++] = t->points[i];
+    t->n_points = kept;
+}
+
+typedef struct trend_scan {
+    lb_history_trend *t;
+    const char *path;
+    char *err;
+    size_t errlen;
+    lb_history_point newest; /* the last run read, kept even when thinned out */
+} trend_scan;
+
+static int trend_line(const json_t *entry, int line, void *ctx)
+{
+    trend_scan *scan = ctx;
+    lb_history_trend *t = scan->t;
+    const char *bad = NULL;
+    t->runs++;
+    if (point_of(t, entry, &scan->newest, &bad)) {
+        snprintf(scan->err, scan->errlen, "%s:%d: metrics.%s.%s.%s: expected a number or null",
+                 scan->path, line, bad, t->variant, t->metric);
+        return -EINVAL;
+    }
+    json_decref(t->latest);
+    t->latest = json_incref((json_t *)entry); /* outlives the scan's reference */
+    if ((t->runs - 1) % t->stride) return 0;
+    if (t->n_points == LB_HISTORY_MAX_POINTS) thin(t);
+    if ((t->runs - 1) % t->stride == 0) t->points[t->n_points++] = scan->newest;
+    return 0;
+}
+
+int lb_history_trend_load(lb_history_trend *t, const char *path, const char *variant,
+                          const char *metric, const char *only, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->variant = variant;
+    t->metric = metric;
+    t->only = only;
+    t->stride = 1;
+    t->points = malloc((LB_HISTORY_MAX_POINTS + 1) * sizeof *t->points);
+    trend_scan scan = {.t = t, .path = path, .err = err, .errlen = errlen};
+    if (!t->points) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    int rc = lb_history_each(path, trend_line, &scan, err, errlen);
+    if (rc == -ENOMEM) snprintf(err, errlen, "%s: out of memory", path);
+    if (rc) return rc;
+    if (t->runs == 0) {
+        snprintf(err, errlen, "%s: no runs recorded yet", path);
+        return -EINVAL;
+    }
+    if (t->n_series == 0) {
+        snprintf(err, errlen, "%s: no scenario %s in any entry", path, only ? only : "at all");
+        return -EINVAL;
+    }
+    if (t->points[t->n_points - 1].run != t->runs) t->points[t->n_points++] = scan.newest;
+    return 0;
+}
+
+void lb_history_trend_free(lb_history_trend *t)
+{
+    for (size_t k = 0; k < t->n_series; k++) free(t->series[k]);
+    free(t->points);
+    json_decref(t->latest);
+    memset(t, 0, sizeof *t);
+}
+
+size_t lb_history_trend_values(const lb_history_trend *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n_points; i++)
+        for (size_t k = 0; k < t->n_series; k++) n += t->points[i].cell[k] == LB_CELL_NUMBER;
+    return n;
 }
 
 json_t *lb_history_bmf(const json_t *entry)
@@ -243,16 +390,125 @@ json_t *lb_history_action_benchmark(const json_t *entry, int bigger_is_better)
     return list;
 }
 
-void lb_gnuplot_quote(FILE *f, const char *s)
+/* ------------------------------------------------------------ chart -- */
+
+/* trend.dat: "RUN COMMIT VALUE..." per point, '?' where a value is null
+ * or missing. */
+static int stage_trend_dat(lb_gnuplot_stage *stage, const lb_history_trend *t)
 {
-    fputc('\'', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\'')
-            fputs("''", f);
-        else if (*p < 0x20 || *p == 0x7f)
-            fputc(' ', f);
-        else
-            fputc(*p, f);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return -ENOMEM;
+    fprintf(f, "# %s.%s per run%s\n# run commit", t->variant, t->metric,
+            t->stride > 1 ? " (thinned: a long history keeps every stride-th run and the newest)"
+                          : "");
+    for (size_t k = 0; k < t->n_series; k++) fprintf(f, " series%zu", k + 1);
+    fputc('\n', f);
+    for (size_t i = 0; i < t->n_points; i++) {
+        const lb_history_point *p = &t->points[i];
+        fprintf(f, "%zu %s", p->run, p->commit);
+        for (size_t k = 0; k < t->n_series; k++)
+            if (p->cell[k] == LB_CELL_NUMBER)
+                fprintf(f, " %.17g", p->value[k]);
+            else
+                fputs(" ?", f);
+        fputc('\n', f);
     }
-    fputc('\'', f);
+    return lb_gnuplot_stage_stream(stage, "trend.dat", &buf, &len, f);
+}
+
+/* trend.gp: every string is a variable set through lb_gnuplot_set_string;
+ * both terminals from one process; a series without a number is left out
+ * of the plot (gnuplot refuses a plot where no series has a point). */
+static int stage_trend_gp(lb_gnuplot_stage *stage, const lb_history_trend *t, const char *ylabel)
+{
+    char *buf = NULL, title[256], name[32];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return -ENOMEM;
+    snprintf(title, sizeof title, "%s.%s over %zu runs", t->variant, t->metric, t->runs);
+    fputs("# leakbench history chart, generated from trend.dat: `gnuplot trend.gp` here\n", f);
+    lb_gnuplot_set_string(f, "title_text", title);
+    lb_gnuplot_set_string(f, "ylabel_text", ylabel);
+    for (size_t k = 0; k < t->n_series; k++) {
+        snprintf(name, sizeof name, "series%zu", k + 1);
+        lb_gnuplot_set_string(f, name, t->series[k]);
+    }
+    /* A commit label per run while they fit; beyond that the axis counts
+     * runs (empty labels would still draw a tic and a grid line each). */
+    bool labels = t->n_points <= 40, marks = t->n_points <= 60;
+    fprintf(f, "set datafile missing '?'\nset key outside right top noenhanced\n"
+               "set title title_text noenhanced\nset xlabel 'run (oldest to newest)'\n"
+               "set ylabel ylabel_text noenhanced\nset xtics rotate by -45 noenhanced\n"
+               "set grid\nset offsets 0.2, 0.2, 0, 0\n");
+    if (!labels) fputs("set autoscale xfix\nset format x '%.0f'\n", f);
+    /* Counts, sizes and times start at zero; a slope may be negative. */
+    fprintf(f, "set yrange [%s:*]\n", strstr(t->metric, "slope") ? "*" : "0");
+    const char *terms[2][2] = {{"pngcairo size 1000,560 noenhanced", "trend.png"},
+                               {"svg size 1000,560 dynamic noenhanced", "trend.svg"}};
+    for (int term = 0; term < 2; term++) {
+        fprintf(f, "set terminal %s\nset output '%s'\nplot ", terms[term][0], terms[term][1]);
+        bool first = true;
+        for (size_t k = 0; k < t->n_series; k++) {
+            bool any = false;
+            for (size_t i = 0; i < t->n_points && !any; i++)
+                any = t->points[i].cell[k] == LB_CELL_NUMBER;
+            if (!any) continue;
+            fprintf(f, "%s'trend.dat' using 1:%zu%s with %s title series%zu",
+                    first ? "" : ", \\\n     ", k + 3, labels ? ":xtic(2)" : "",
+                    marks ? "linespoints lw 2 pt 7" : "lines lw 2", k + 1);
+            first = false;
+        }
+        fputs("\nset output\n", f);
+    }
+    return lb_gnuplot_stage_stream(stage, "trend.gp", &buf, &len, f);
+}
+
+int lb_history_plot(const lb_history_trend *t, const char *dir, const char *ylabel,
+                    lb_history_chart *chart, char *msg, size_t msglen)
+{
+    lb_gnuplot_stage stage;
+    msg[0] = 0;
+    *chart = LB_HISTORY_CHART_FAILED;
+    int rc = lb_gnuplot_stage_open(&stage, dir, "trend");
+    if (rc) {
+        snprintf(msg, msglen, "%s: cannot create a staging directory: %s", dir, strerror(-rc));
+        return rc;
+    }
+    bool nothing = lb_history_trend_values(t) == 0;
+    rc = stage_trend_dat(&stage, t);
+    if (!rc && !nothing) rc = stage_trend_gp(&stage, t, ylabel);
+    if (!rc) rc = lb_gnuplot_stage_expect(&stage, "trend.png");
+    if (!rc) rc = lb_gnuplot_stage_expect(&stage, "trend.svg");
+    if (rc) {
+        lb_gnuplot_stage_finish(&stage, dir, LB_GNUPLOT_KEEP_NOTHING, NULL);
+        snprintf(msg, msglen, "%s: cannot write the chart data: %s", dir, strerror(-rc));
+        return rc;
+    }
+    if (nothing) {
+        *chart = LB_HISTORY_CHART_NOTHING;
+        snprintf(msg, msglen,
+                 "nothing to plot: %s.%s is null or missing in every run; trend.png and "
+                 "trend.svg left as they were",
+                 t->variant, t->metric);
+        return lb_gnuplot_stage_finish(&stage, dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
+    }
+    char why[1024];
+    int drawn = 0;
+    rc = lb_gnuplot_run(stage.dir, "trend.gp", 0, why, sizeof why);
+    if (rc) {
+        *chart = rc == -ENOENT ? LB_HISTORY_CHART_NO_GNUPLOT : LB_HISTORY_CHART_FAILED;
+        snprintf(msg, msglen, "%s; chart skipped",
+                 rc == -ENOENT ? "gnuplot not found on PATH (apt-get install gnuplot-nox)" : why);
+        return lb_gnuplot_stage_finish(&stage, dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
+    }
+    rc = lb_gnuplot_stage_finish(&stage, dir, LB_GNUPLOT_KEEP_ALL, &drawn);
+    if (rc) {
+        snprintf(msg, msglen, "%s: cannot move the chart into place: %s", dir, strerror(-rc));
+        return rc;
+    }
+    *chart = drawn == 2 ? LB_HISTORY_CHART_DRAWN : LB_HISTORY_CHART_FAILED;
+    if (drawn != 2) snprintf(msg, msglen, "gnuplot wrote an empty image; chart skipped");
+    return 0;
 }

@@ -2,12 +2,18 @@
  * history_test.c — history lines appended from fixture results, read back
  * by `leakbench history`: the trend table's data, the Bencher BMF and
  * github-action-benchmark exports, the gnuplot chart, a scenario name
- * that tries to inject gnuplot commands, and malformed history lines.
+ * that tries to inject gnuplot commands, names with leading and doubled
+ * quotes, malformed history lines (an unknown schema_version, a metric
+ * given as a string), a metric with nothing to plot (message; the old
+ * chart kept), a directory given as FILE, and a 200,001-line history
+ * thinned to a bounded number of points while it is read.
  */
 #include "cli/cli.h"
 #include "history.h"
 #include "core/test_util.h"
+#include "report/gnuplot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -68,6 +74,34 @@ static bool exists(const char *dir, const char *name)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+static int collect(const json_t *entry, int line, void *ctx)
+{
+    (void)line;
+    return json_array_append((json_t *)ctx, (json_t *)entry);
+}
+
+/* Every entry of PATH, in order (lb_history_each into an array). */
+static int load_all(const char *path, json_t **entries, char *err, size_t errlen)
+{
+    *entries = json_array();
+    int rc = lb_history_each(path, collect, *entries, err, errlen);
+    if (rc) {
+        json_decref(*entries);
+        *entries = NULL;
+    }
+    return rc;
+}
+
+/* Staging directories (trend.tmp.*) left in DIR. */
+static int count_staging(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += strstr(e->d_name, ".tmp.") != NULL;
+    if (d) closedir(d);
+    return n;
+}
+
 static void append_and_plot(void **state)
 {
     (void)state;
@@ -82,7 +116,7 @@ static void append_and_plot(void **state)
         json_decref(doc);
     }
     json_t *entries;
-    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), 0);
+    assert_int_equal(load_all(hist, &entries, err, sizeof err), 0);
     assert_int_equal(json_array_size(entries), 3);
     json_t *last = json_array_get(entries, 2);
     assert_string_equal(json_string_value(json_object_get(last, "commit")), "ccccccc333");
@@ -173,8 +207,152 @@ static void gnuplot_injection(void **state)
     assert_true(rc == LB_EXIT_OK || rc == LB_EXIT_NO_GNUPLOT);
     assert_int_equal(access(marker, F_OK), -1);
     char *gp = slurp(out, "trend.gp");
-    assert_non_null(strstr(gp, "title 'x''; system(''touch "));
+    assert_non_null(strstr(gp, "series1 = 'x' . \"'\" . '; system(' . \"'\" . 'touch "));
+    assert_non_null(strstr(gp, " title series1"));
     assert_null(strstr(gp, "\n!touch"));
+}
+
+/* A quote at the start of a name or doubled in it (gnuplot 5.4 rejects
+ * such names in a naively quoted literal) still gives a chart. */
+static void quotes_in_names_still_plot(void **state)
+{
+    (void)state;
+    if (!lb_on_path("gnuplot")) {
+        print_message("SKIPPED: gnuplot is not installed\n");
+        skip();
+    }
+    char hist[128], out[128], err[512];
+    snprintf(hist, sizeof hist, "%s/h.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/o", tmpdir);
+    const char *names[] = {"'quoted'", "it''s"};
+    for (int i = 0; i < 2; i++) {
+        json_t *doc = fixture("abc", 100 + i, names[i]);
+        assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+        json_decref(doc);
+    }
+    char *argv[] = {"history", hist, "-o", out, NULL};
+    assert_int_equal(run_history(argv, 4), LB_EXIT_OK);
+    assert_true(exists(out, "trend.png"));
+    assert_true(exists(out, "trend.svg"));
+}
+
+/* Runs `history ARGV` with stderr kept in a buffer (the next call
+ * overwrites it); returns the exit code. */
+static int run_history_stderr(char **argv, int argc, char **stderr_text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/stderr.txt", tmpdir);
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    close(fd);
+    int rc = run_history(argv, argc);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    *stderr_text = lb_test_slurp(path);
+    return rc;
+}
+
+/* A metric null on every line: a clear message, the data and exports
+ * written, and the previous good chart left as it was. */
+static void nothing_to_plot_keeps_the_old_chart(void **state)
+{
+    (void)state;
+    char hist[128], out[128], err[512], path[256];
+    snprintf(hist, sizeof hist, "%s/h.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/o", tmpdir);
+    json_t *doc = fixture("abc", 120, NULL);
+    assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+    json_decref(doc);
+    mkdir(out, 0755);
+    snprintf(path, sizeof path, "%s/trend.png", out);
+    FILE *f = fopen(path, "w");
+    fputs("GOOD CHART", f);
+    fclose(f);
+    /* The fixture's leaky variant never recovers: recovery_ms is null. */
+    char *argv[] = {"history", hist, "--metric", "leaky.recovery_ms", "-o", out, NULL};
+    char *text;
+    assert_int_equal(run_history_stderr(argv, 6, &text), LB_EXIT_OK);
+    assert_non_null(strstr(text, "nothing to plot: leaky.recovery_ms is null or missing in every"));
+    assert_string_equal(lb_test_slurp(path), "GOOD CHART");
+    assert_true(exists(out, "trend.dat"));
+    assert_true(exists(out, "bmf.json"));
+    assert_int_equal(count_staging(out), 0);
+}
+
+static void directory_is_refused(void **state)
+{
+    (void)state;
+    char *argv[] = {"history", tmpdir, "-o", tmpdir, NULL};
+    char *text;
+    assert_int_equal(run_history_stderr(argv, 4, &text), LB_EXIT_USAGE);
+    assert_non_null(strstr(text, ": Is a directory"));
+}
+
+/* A history far longer than the chart's points is thinned while it is
+ * read: bounded points, the newest run kept, and gnuplot draws it. */
+static void long_history_is_thinned(void **state)
+{
+    (void)state;
+    char hist[128], out[128], err[512];
+    snprintf(hist, sizeof hist, "%s/long.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/o", tmpdir);
+    const size_t runs = 200001;
+    FILE *f = fopen(hist, "w");
+    assert_non_null(f);
+    for (size_t i = 0; i < runs; i++)
+        fprintf(f,
+                "{\"schema\":\"leakbench-history\",\"schema_version\":1,\"commit\":\"%zx\","
+                "\"metrics\":{\"s\":{\"graceful\":{\"peak_tasks\":%zu}}}}\n",
+                i, i % 1000);
+    fclose(f);
+    lb_history_trend t;
+    assert_int_equal(
+        lb_history_trend_load(&t, hist, "graceful", "peak_tasks", NULL, err, sizeof err), 0);
+    assert_int_equal(t.runs, runs);
+    assert_true(t.n_points <= LB_HISTORY_MAX_POINTS + 1);
+    assert_true(t.n_points > LB_HISTORY_MAX_POINTS / 2);
+    assert_int_equal(t.points[0].run, 1);
+    assert_int_equal(t.points[t.n_points - 1].run, runs); /* the newest */
+    assert_near(t.points[t.n_points - 1].value[0], (runs - 1) % 1000, 0);
+    for (size_t i = 1; i + 1 < t.n_points; i++)
+        assert_int_equal(t.points[i].run - t.points[i - 1].run, t.stride);
+    lb_history_trend_free(&t);
+    if (lb_on_path("gnuplot")) {
+        char *argv[] = {"history", hist, "-o", out, NULL};
+        assert_int_equal(run_history(argv, 4), LB_EXIT_OK);
+        assert_true(exists(out, "trend.png"));
+    }
+}
+
+static void write_lines(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void unknown_version_and_string_metric(void **state)
+{
+    (void)state;
+    char hist[128], err[512];
+    snprintf(hist, sizeof hist, "%s/v.jsonl", tmpdir);
+    write_lines(hist, "{\"schema\":\"leakbench-history\",\"schema_version\":7,\"metrics\":{}}\n");
+    lb_history_trend t;
+    assert_int_equal(
+        lb_history_trend_load(&t, hist, "graceful", "peak_tasks", NULL, err, sizeof err), -EINVAL);
+    lb_history_trend_free(&t);
+    assert_non_null(strstr(err, "v.jsonl:1: schema_version"));
+    write_lines(hist, "{\"schema\":\"leakbench-history\",\"schema_version\":1,\"metrics\":{}}\n"
+                      "{\"schema\":\"leakbench-history\",\"metrics\":{\"s\":{\"graceful\":"
+                      "{\"peak_tasks\":\"12\"}}}}\n");
+    assert_int_equal(
+        lb_history_trend_load(&t, hist, "graceful", "peak_tasks", NULL, err, sizeof err), -EINVAL);
+    lb_history_trend_free(&t);
+    assert_string_equal(strstr(err, "v.jsonl:2:"),
+                        "v.jsonl:2: metrics.s.graceful.peak_tasks: expected a number or null");
 }
 
 static void bad_history_lines(void **state)
@@ -189,7 +367,7 @@ static void bad_history_lines(void **state)
     fputs("{\"schema\": \"leakbench-history\", \"metrics\": {\n", f);
     fclose(f);
     json_t *entries;
-    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), -EINVAL);
+    assert_int_equal(load_all(hist, &entries, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "bad.jsonl:2:"));
     char out[128];
     snprintf(out, sizeof out, "%s/never", tmpdir);
@@ -200,7 +378,7 @@ static void bad_history_lines(void **state)
     f = fopen(hist, "w");
     fputs("[1, 2]\n", f);
     fclose(f);
-    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), -EINVAL);
+    assert_int_equal(load_all(hist, &entries, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "bad.jsonl:1: not a leakbench history line"));
 
     char *argv2[] = {"history", hist, "--metric", "graceful.peak_taks", NULL};
@@ -212,7 +390,7 @@ static void bad_history_lines(void **state)
           "{\"peak_tasks\": 3, \"peak_rss_mb\": 1.5}}}}\n",
           f);
     fclose(f);
-    assert_int_equal(lb_history_load(hist, &entries, err, sizeof err), -EINVAL);
+    assert_int_equal(load_all(hist, &entries, err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "bad.jsonl:1: metrics.abc.graceful.peak_rss_mb: peak_rss_mb was "
                                 "renamed peak_rss_mib (MiB)"));
     char *argv3[] = {"history", hist, "--metric", "graceful.peak_rss_mb", NULL};
@@ -225,6 +403,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(append_and_plot, setup, teardown),
         cmocka_unit_test_setup_teardown(gnuplot_injection, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_history_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(quotes_in_names_still_plot, setup, teardown),
+        cmocka_unit_test_setup_teardown(nothing_to_plot_keeps_the_old_chart, setup, teardown),
+        cmocka_unit_test_setup_teardown(directory_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_history_is_thinned, setup, teardown),
+        cmocka_unit_test_setup_teardown(unknown_version_and_string_metric, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,15 +5,18 @@
  *
  * Files written into -o DIR (default reports/history), each atomically:
  *   trend.dat, trend.gp          data and gnuplot script
- *   trend.png, trend.svg         the chart (when gnuplot is installed)
+ *   trend.png, trend.svg         the chart (when gnuplot is installed and
+ *                                there is a number to plot)
  *   bmf.json                     Bencher Metric Format, latest entry
  *   benchmark-smaller.json       github-action-benchmark customSmallerIsBetter
  *   benchmark-bigger.json        github-action-benchmark customBiggerIsBetter
- * gnuplot runs without a shell (fork + execvp, script path as argv[1]);
- * every string that reaches the script is a single-quoted gnuplot string
- * with quotes doubled, so names cannot inject commands.  Exit: 0, 2 bad
- * usage or history file, 3 I/O error, 5 gnuplot missing or failed (data
- * and exports still written).
+ * The steps: parse the options, read the history one line at a time into
+ * a bounded trend (ci/history.h), print the table, write the exports,
+ * draw the chart (lb_history_plot, through report/gnuplot.h: no shell,
+ * quoted strings, a time and memory limit, staged images).  Exit: 0 (also
+ * when there is nothing to plot: the message says so), 2 bad usage or
+ * history file, 3 I/O error, 5 gnuplot missing or failed (data and
+ * exports still written).
  */
 #include "cli.h"
 #include "ci/history.h"
@@ -21,19 +24,12 @@
 #include "core/outfile.h"
 #include "core/threshold.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#define MAX_SERIES 32
 
 static void usage(FILE *out)
 {
@@ -49,22 +45,10 @@ static void usage(FILE *out)
             "  --scenario NAME          only this scenario (default: all)\n"
             "  -o, --output DIR         where to write (default reports/history)\n"
             "  -h, --help               this text\n\n"
-            "exit: 0 ok, 2 bad usage or history file, 3 cannot write, 5 gnuplot missing\n"
-            "or failed (data and exports written, chart skipped)\n");
-}
-
-/* A short, safe label for a commit: hex digits only, at most 10. */
-static void short_commit(const char *commit, char *buf, size_t len)
-{
-    size_t n = 0;
-    for (; commit && commit[n] && n < 10 && n + 1 < len; n++) {
-        if (!isxdigit((unsigned char)commit[n])) break;
-        buf[n] = commit[n];
-    }
-    if (n == 0)
-        snprintf(buf, len, "unknown");
-    else
-        buf[n] = 0;
+            "A long history is thinned to at most 1000 runs (every Nth and the newest).\n\n"
+            "exit: 0 ok (also when the metric has nothing to plot), 2 bad usage or history\n"
+            "file, 3 cannot write, 5 gnuplot missing or failed (data and exports written,\n"
+            "chart skipped)\n");
 }
 
 static int write_json(const char *dir, const char *name, json_t *doc, char *err, size_t errlen)
@@ -90,39 +74,15 @@ static int write_json(const char *dir, const char *name, json_t *doc, char *err,
     return rc;
 }
 
-/* Runs gnuplot on script; 0, or LB_EXIT_NO_GNUPLOT with a message. */
-static int run_gnuplot(const char *script)
-{
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "leakbench history: fork: %s\n", strerror(errno));
-        return LB_EXIT_NO_GNUPLOT;
-    }
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        if (devnull >= 0) dup2(devnull, 0);
-        char *const argv[] = {"gnuplot", (char *)script, NULL};
-        execvp("gnuplot", argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) return LB_EXIT_NO_GNUPLOT;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        fprintf(stderr, "leakbench history: gnuplot not found on PATH (apt-get install "
-                        "gnuplot-nox); chart skipped, data and exports written\n");
-        return LB_EXIT_NO_GNUPLOT;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "leakbench history: gnuplot failed on %s; chart skipped\n", script);
-        return LB_EXIT_NO_GNUPLOT;
-    }
-    return 0;
-}
+typedef struct history_opts {
+    const char *file, *only, *dir, *variant;
+    const lb_metric_def *metric;
+} history_opts;
 
-static int history_main(int argc, char **argv)
+/* Parses the command line into O.  -1 to go on, else the exit code. */
+static int parse_options(int argc, char **argv, history_opts *o)
 {
-    const char *metric_ref = "graceful.peak_tasks", *only = NULL, *dir = "reports/history";
+    const char *metric_ref = "graceful.peak_tasks";
     static const struct option longopts[] = {
         {"metric", required_argument, NULL, 'm'},
         {"scenario", required_argument, NULL, 's'},
@@ -130,6 +90,7 @@ static int history_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    *o = (history_opts){.dir = "reports/history"};
     optind = 1;
     int opt;
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -138,10 +99,10 @@ static int history_main(int argc, char **argv)
             metric_ref = optarg;
             break;
         case 's':
-            only = optarg;
+            o->only = optarg;
             break;
         case 'o':
-            dir = optarg;
+            o->dir = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -156,163 +117,95 @@ static int history_main(int argc, char **argv)
         usage(stderr);
         return LB_EXIT_USAGE;
     }
-    const char *file = argv[optind];
-    const char *variant;
-    const lb_metric_def *metric;
+    o->file = argv[optind];
     lb_threshold_error perr;
-    if (lb_metric_ref_parse(metric_ref, &variant, &metric, &perr)) {
+    if (lb_metric_ref_parse(metric_ref, &o->variant, &o->metric, &perr)) {
         fprintf(stderr, "leakbench history: --metric %s: character %zu: %s\n", metric_ref, perr.pos,
                 perr.msg);
         return LB_EXIT_USAGE;
     }
-    char err[1024];
-    json_t *entries;
-    int rc = lb_history_load(file, &entries, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "leakbench history: %s\n", err);
-        return rc == -EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
-    }
-    size_t n = json_array_size(entries);
-    if (n == 0) {
-        fprintf(stderr, "leakbench history: %s: no runs recorded yet\n", file);
-        json_decref(entries);
-        return LB_EXIT_USAGE;
-    }
+    return -1;
+}
 
-    /* The series: every scenario seen in any entry (or just --scenario). */
-    const char *series[MAX_SERIES];
-    size_t n_series = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *name;
-        json_t *v;
-        json_object_foreach(json_object_get(json_array_get(entries, i), "metrics"), name, v)
-        {
-            if (only && strcmp(only, name)) continue;
-            size_t k = 0;
-            while (k < n_series && strcmp(series[k], name)) k++;
-            if (k == n_series && n_series < MAX_SERIES) series[n_series++] = name;
-        }
-    }
-    if (n_series == 0) {
-        fprintf(stderr, "leakbench history: %s: no scenario %s in any entry\n", file,
-                only ? only : "at all");
-        json_decref(entries);
-        return LB_EXIT_USAGE;
-    }
-
-    rc = lb_mkdir_p(dir);
-    if (rc) {
-        fprintf(stderr, "leakbench history: %s: %s\n", dir, strerror(-rc));
-        json_decref(entries);
-        return LB_EXIT_ERROR;
-    }
-
-    /* Terminal table and data file in one pass. */
-    char *dat = NULL;
-    size_t dat_len = 0;
-    FILE *df = open_memstream(&dat, &dat_len);
-    if (!df) {
-        json_decref(entries);
-        return LB_EXIT_ERROR;
-    }
-    printf("%s.%s (%s) over %zu runs in %s\n", variant, metric->name, metric->unit, n, file);
-    printf("%-4s %-10s %-22s", "#", "commit", "date");
-    fprintf(df, "# index commit");
-    for (size_t k = 0; k < n_series; k++) {
-        printf(" %16.16s", series[k]);
-        fprintf(df, " series%zu", k + 1);
-    }
+/* The terminal table: one row per point, one column per scenario. */
+static void print_table(const lb_history_trend *t, const history_opts *o)
+{
+    printf("%s.%s (%s) over %zu runs in %s", o->variant, o->metric->name, o->metric->unit, t->runs,
+           o->file);
+    if (t->stride > 1)
+        printf(" (thinned to %zu: every %zu%s run and the newest)", t->n_points, t->stride,
+               t->stride == 2 ? "nd" : "th");
+    printf("\n%-7s %-10s %-22s", "#", "commit", "date");
+    for (size_t k = 0; k < t->n_series; k++) printf(" %16.16s", t->series[k]);
     printf("\n");
-    fprintf(df, "\n");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *e = json_array_get(entries, i);
-        char commit[16];
-        short_commit(json_string_value(json_object_get(e, "commit")), commit, sizeof commit);
-        const char *date = json_string_value(json_object_get(e, "date"));
-        printf("%-4zu %-10s %-22s", i + 1, commit, date ? date : "-");
-        fprintf(df, "%zu %s", i + 1, commit);
-        for (size_t k = 0; k < n_series; k++) {
-            const json_t *v = json_object_get(
-                json_object_get(json_object_get(json_object_get(e, "metrics"), series[k]), variant),
-                metric->name);
+    for (size_t i = 0; i < t->n_points; i++) {
+        const lb_history_point *p = &t->points[i];
+        printf("%-7zu %-10s %-22s", p->run, p->commit, p->date);
+        for (size_t k = 0; k < t->n_series; k++) {
             char cell[48];
-            if (json_is_number(v)) {
-                lb_metric_format(metric, json_number_value(v), cell, sizeof cell);
-                fprintf(df, " %.17g", json_number_value(v));
-            } else {
-                snprintf(cell, sizeof cell, v ? "null" : "-");
-                fprintf(df, " ?");
-            }
+            if (p->cell[k] == LB_CELL_NUMBER)
+                lb_metric_format(o->metric, p->value[k], cell, sizeof cell);
+            else
+                snprintf(cell, sizeof cell, p->cell[k] == LB_CELL_NULL ? "null" : "-");
             printf(" %16s", cell);
         }
         printf("\n");
-        fprintf(df, "\n");
     }
-    fclose(df);
+}
 
-    char path[PATH_MAX], script_path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/trend.dat", dir);
-    rc = lb_write_atomic(path, dat, dat_len, err, sizeof err);
-    free(dat);
-
-    /* The gnuplot script: both terminals from one process. */
-    char *gp = NULL;
-    size_t gp_len = 0;
-    FILE *gf = rc ? NULL : open_memstream(&gp, &gp_len);
-    if (gf) {
-        char title[256], ylabel[128];
-        snprintf(title, sizeof title, "%s.%s over commits", variant, metric->name);
-        snprintf(ylabel, sizeof ylabel, "%s (%s)", metric->name, metric->unit);
-        fprintf(gf, "# leakbench history chart, generated from %s\n", "trend.dat");
-        fprintf(gf, "set datafile missing '?'\nset key outside right top noenhanced\n");
-        fprintf(gf, "set title ");
-        lb_gnuplot_quote(gf, title);
-        fprintf(gf, " noenhanced\nset xlabel 'commit (oldest to newest)'\nset ylabel ");
-        lb_gnuplot_quote(gf, ylabel);
-        fprintf(gf, " noenhanced\nset xtics rotate by -45 noenhanced\nset grid\n"
-                    "set offsets 0.2, 0.2, 0, 0\n");
-        /* Counts, sizes and times start at zero; a slope may be negative. */
-        fprintf(gf, "set yrange [%s:*]\n", strstr(metric->name, "slope") ? "*" : "0");
-        const char *terms[2][2] = {{"pngcairo size 1000,560 noenhanced", "trend.png"},
-                                   {"svg size 1000,560 dynamic noenhanced", "trend.svg"}};
-        for (int t = 0; t < 2; t++) {
-            char out[PATH_MAX];
-            snprintf(out, sizeof out, "%s/%s", dir, terms[t][1]);
-            fprintf(gf, "set terminal %s\nset output ", terms[t][0]);
-            lb_gnuplot_quote(gf, out);
-            fprintf(gf, "\nplot ");
-            for (size_t k = 0; k < n_series; k++) {
-                fprintf(gf, "%s", k ? ", \\\n     " : "");
-                lb_gnuplot_quote(gf, path);
-                fprintf(gf, " using 1:%zu:xtic(2) with linespoints lw 2 pt 7 title ", k + 3);
-                lb_gnuplot_quote(gf, series[k]);
-            }
-            fprintf(gf, "\nset output\n");
-        }
-        fclose(gf);
-        snprintf(script_path, sizeof script_path, "%s/trend.gp", dir);
-        rc = lb_write_atomic(script_path, gp, gp_len, err, sizeof err);
-        free(gp);
-    }
-
-    /* Exports of the latest entry. */
-    const json_t *latest = json_array_get(entries, n - 1);
-    if (!rc) rc = write_json(dir, "bmf.json", lb_history_bmf(latest), err, sizeof err);
+/* bmf.json and the two github-action-benchmark files, from the newest run. */
+static int write_exports(const char *dir, const json_t *latest, char *err, size_t errlen)
+{
+    int rc = write_json(dir, "bmf.json", lb_history_bmf(latest), err, errlen);
     if (!rc)
         rc = write_json(dir, "benchmark-smaller.json", lb_history_action_benchmark(latest, 0), err,
-                        sizeof err);
+                        errlen);
     if (!rc)
         rc = write_json(dir, "benchmark-bigger.json", lb_history_action_benchmark(latest, 1), err,
-                        sizeof err);
-    json_decref(entries);
+                        errlen);
+    return rc;
+}
+
+/* Writes the exports and the chart into o->dir; the exit code. */
+static int write_outputs(const lb_history_trend *t, const history_opts *o)
+{
+    char err[1024], ylabel[128];
+    int rc = lb_mkdir_p(o->dir);
+    if (rc) snprintf(err, sizeof err, "%s: %s", o->dir, strerror(-rc));
+    if (!rc) rc = write_exports(o->dir, t->latest, err, sizeof err);
+    lb_history_chart chart = LB_HISTORY_CHART_FAILED;
+    snprintf(ylabel, sizeof ylabel, "%s (%s)", o->metric->name, o->metric->unit);
+    if (!rc) rc = lb_history_plot(t, o->dir, ylabel, &chart, err, sizeof err);
     if (rc) {
         fprintf(stderr, "leakbench history: %s\n", err);
         return LB_EXIT_ERROR;
     }
-    int code = run_gnuplot(script_path);
-    printf(
-        "wrote %s/{trend.dat,trend.gp,bmf.json,benchmark-smaller.json,benchmark-bigger.json}%s\n",
-        dir, code ? "" : " and trend.png, trend.svg");
+    bool drawn = chart == LB_HISTORY_CHART_DRAWN;
+    printf("wrote %s/{trend.dat%s,bmf.json,benchmark-smaller.json,benchmark-bigger.json}%s\n",
+           o->dir, chart == LB_HISTORY_CHART_NOTHING ? "" : ",trend.gp",
+           drawn ? " and trend.png, trend.svg" : "");
+    if (drawn) return LB_EXIT_OK;
+    fprintf(stderr, "leakbench history: %s\n", err);
+    return chart == LB_HISTORY_CHART_NOTHING ? LB_EXIT_OK : LB_EXIT_NO_GNUPLOT;
+}
+
+static int history_main(int argc, char **argv)
+{
+    history_opts o;
+    int code = parse_options(argc, argv, &o);
+    if (code >= 0) return code;
+    char err[1024];
+    lb_history_trend trend;
+    int rc =
+        lb_history_trend_load(&trend, o.file, o.variant, o.metric->name, o.only, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "leakbench history: %s\n", err);
+        lb_history_trend_free(&trend);
+        return rc == -EINVAL || rc == -EISDIR ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+    }
+    print_table(&trend, &o);
+    code = write_outputs(&trend, &o);
+    lb_history_trend_free(&trend);
     return code;
 }
 

@@ -43,12 +43,13 @@ static bool chart_exists(lb_doc *d, const char *base)
     return stat(path, &st) == 0;
 }
 
-static void chart(lb_doc *d, const json_t *root, size_t i, int kind, const lb_chart_info *ci)
+static void chart(lb_doc *d, const json_t *root, size_t i, lb_chart_kind kind,
+                  const lb_chart_info *ci)
 {
     char base[160];
     if (ci->outcome != LB_CHARTS_RENDERED) return;
     lb_chart_base(base, sizeof base, root, i, kind);
-    if (chart_exists(d, base)) d->ops->chart(d, base, lb_chart_alt[kind]);
+    if (chart_exists(d, base)) d->ops->chart(d, base, lb_charts[kind].alt);
 }
 
 static void overview(lb_doc *d, const json_t *scenarios)
@@ -210,16 +211,16 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
 
     d->ops->heading(d, 3, "Before and after", NULL);
     lb_view_before_after(d, s, true);
-    chart(d, root, i, 4, ci);
+    chart(d, root, i, LB_CHART_SUMMARY, ci);
     d->ops->heading(d, 3, "Over time", NULL);
     if (ci->outcome == LB_CHARTS_RENDERED) {
         d->ops->para(d, "First repetition of each variant.  Shaded: load, settle and shutdown "
                         "phases.");
-        for (int k = 0; k < 3; k++) chart(d, root, i, k, ci);
+        for (lb_chart_kind k = LB_CHART_TASKS; k <= LB_CHART_STATES; k++) chart(d, root, i, k, ci);
     } else {
         d->ops->para(d, "Charts were not drawn for this report (see the note at the top).");
     }
-    chart(d, root, i, 3, ci);
+    chart(d, root, i, LB_CHART_LATENCY, ci);
     d->ops->heading(d, 3, "Request accounting", NULL);
     lb_view_accounting(d, s);
     d->ops->heading(d, 3, "Leak report", NULL);

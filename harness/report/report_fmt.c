@@ -1,6 +1,6 @@
 /*
- * report_fmt.c — file-name slugs and the three escapers that keep text
- * from a results file from turning into markup or gnuplot commands.
+ * report_fmt.c — file-name slugs and the escapers that keep text from a
+ * results file from turning into markup (gnuplot's quoting is gnuplot.c's).
  * (Numbers get their units in core/units.c, shared by every view.)
  *
  * Escaping rules, in one place:
@@ -10,10 +10,6 @@
  *    would start a block is escaped, and control characters (newlines
  *    included, which would end a table row) become spaces.
  *  - HTML: & < > " ' become entities; control characters become spaces.
- *  - gnuplot: a single-quoted literal, where gnuplot recognises only ''
- *    (a quote) and performs no backquote command substitution, no @macro
- *    expansion and no !shell escape.  A newline would end the command and
- *    start a new one, so control characters become spaces.
  */
 #include "report_internal.h"
 
@@ -107,17 +103,4 @@ void lb_escape_html(FILE *f, const char *s)
             fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
         }
     }
-}
-
-void lb_escape_gnuplot(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (const char *end = s ? s + utf8_complete_len(s) : s; s && s < end; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\'')
-            fputs("''", f);
-        else
-            fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
-    }
-    fputc('\'', f);
 }

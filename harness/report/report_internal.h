@@ -3,9 +3,9 @@
  * (orchestration and the document's content), report_scenario.c (the
  * content about one scenario), report_results.c (loading
  * and validating results.json), report_fmt.c (slugs and escaping for
- * Markdown, HTML and gnuplot), report_text.c,
+ * Markdown and HTML), report_text.c,
  * report_md.c and report_html.c (the document back-ends), table.c (the
- * terminal view) and plot.c (gnuplot).
+ * terminal view) and plot.c (charts, drawn through gnuplot.h).
  *
  * The content is written once against a small document interface
  * (lb_doc_ops): the report's in report.c, the per-scenario tables and the
@@ -68,10 +68,6 @@ void lb_slug(char *buf, size_t n, const char *s);
 /* Escapers append to an open stream. */
 void lb_escape_md(FILE *f, const char *s); /* inline text; newlines become spaces */
 void lb_escape_html(FILE *f, const char *s);
-/* A gnuplot single-quoted string literal including the quotes: ' doubled,
- * control characters replaced by spaces.  Inside single quotes gnuplot
- * performs no backquote, macro (@) or shell (!) substitution. */
-void lb_escape_gnuplot(FILE *f, const char *s);
 
 /* -------------------------------------------------------- documents -- */
 
@@ -142,14 +138,27 @@ void lb_guard_note(char *buf, size_t n, const json_t *run);
 
 /* ----------------------------------------------------------- charts -- */
 
-/* The charts drawn per scenario, as file-name suffixes and alt texts. */
-#define LB_CHART_KINDS 5
-extern const char *const lb_chart_suffix[LB_CHART_KINDS]; /* "tasks", "rss", ... */
-extern const char *const lb_chart_alt[LB_CHART_KINDS];
+/* The charts drawn per scenario (plot.c's lb_charts describes each). */
+typedef enum lb_chart_kind {
+    LB_CHART_TASKS,   /* live tasks over time */
+    LB_CHART_RSS,     /* resident memory over time */
+    LB_CHART_STATES,  /* tasks by state, stacked */
+    LB_CHART_LATENCY, /* request latency percentiles */
+    LB_CHART_SUMMARY, /* before/after bars */
+    LB_CHART_KINDS
+} lb_chart_kind;
+
+typedef struct lb_chart_def {
+    const char *suffix;        /* file name: "<slug>-<suffix>.png" */
+    const char *alt;           /* alt text in the reports */
+    const char *template_file; /* plots/<template_file> */
+    int width, height;         /* pixels */
+} lb_chart_def;
+extern const lb_chart_def lb_charts[LB_CHART_KINDS];
 
 /* The file base of chart KIND for scenario number I of ROOT:
  * "<slug>-<suffix>", the slug made unique among the scenarios. */
-void lb_chart_base(char *buf, size_t n, const json_t *root, size_t i, int kind);
+void lb_chart_base(char *buf, size_t n, const json_t *root, size_t i, lb_chart_kind kind);
 
 /* Writes the data files (charts/data/), the templates (charts/plots/)
  * and charts/charts.gp into
@@ -167,8 +176,5 @@ int lb_plot_templates_dir(char *buf, size_t n);
 /* Least-squares slope of live tasks over the load phase's samples
  * (tasks/s); NAN with fewer than three load samples. */
 double lb_load_slope(const json_t *run);
-
-/* Searches PATH the way execvp does; true if an executable NAME exists. */
-bool lb_on_path(const char *name);
 
 #endif

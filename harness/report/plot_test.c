@@ -1,0 +1,110 @@
+/*
+ * plot_test.c — charts for runs with few samples.
+ *
+ * A run stopped early (a guard kill in its first second) has only a
+ * handful of samples; the README calls that a result, so it must still
+ * get its charts.  The fixture harness/testdata/results-small.json is cut
+ * to 3 samples per variant (then to 1, which is no time series but still
+ * a summary and latency chart) and rendered with the real gnuplot; the
+ * short series are drawn with a marker per sample.  Needs gnuplot
+ * (gnuplot-nox); skipped with a message without it.
+ */
+#include "gnuplot.h"
+#include "report_internal.h"
+#include "core/test_util.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#define FIXTURE "harness/testdata/results-small.json"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    lb_test_arm_timeout(state);
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "plot");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return lb_test_remove_tree(tmpdir);
+}
+
+/* The fixture with every run's samples cut to the first N rows. */
+static json_t *fixture_with_samples(size_t n)
+{
+    json_t *doc = json_load_file(FIXTURE, 0, NULL);
+    assert_non_null(doc);
+    json_t *runs = json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs");
+    size_t i;
+    json_t *run;
+    json_array_foreach(runs, i, run)
+    {
+        json_t *rows = json_object_get(json_object_get(run, "samples"), "rows");
+        while (json_array_size(rows) > n) json_array_remove(rows, json_array_size(rows) - 1);
+    }
+    return doc;
+}
+
+static bool chart_exists(const char *out, const json_t *doc, lb_chart_kind kind)
+{
+    char base[160], path[512];
+    struct stat st;
+    lb_chart_base(base, sizeof base, doc, 0, kind);
+    snprintf(path, sizeof path, "%s/charts/%s.png", out, base);
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static void render(size_t samples, int want_charts)
+{
+    if (!lb_on_path("gnuplot")) {
+        print_message("SKIPPED: gnuplot is not installed (apt-get install gnuplot-nox)\n");
+        skip();
+    }
+    char results[128], out[128];
+    snprintf(results, sizeof results, "%s/results-%zu.json", tmpdir, samples);
+    snprintf(out, sizeof out, "%s/out-%zu", tmpdir, samples);
+    json_t *doc = fixture_with_samples(samples);
+    assert_int_equal(json_dump_file(doc, results, JSON_COMPACT), 0);
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    int rc = lb_report_render(results, out, &opts, &res);
+    if (rc) fail_msg("render failed: %s", res.message);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    assert_int_equal(res.n_charts, want_charts);
+    assert_true(chart_exists(out, doc, LB_CHART_SUMMARY));
+    assert_true(chart_exists(out, doc, LB_CHART_LATENCY));
+    bool series = samples >= 2;
+    assert_int_equal(chart_exists(out, doc, LB_CHART_TASKS), series);
+    assert_int_equal(chart_exists(out, doc, LB_CHART_RSS), series);
+    if (series) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/charts/charts.gp", out);
+        assert_non_null(strstr(lb_test_slurp(path), "few_points = 1"));
+    }
+    json_decref(doc);
+}
+
+static void three_samples_per_variant(void **state)
+{
+    (void)state;
+    render(3, 5);
+}
+
+static void one_sample_per_variant(void **state)
+{
+    (void)state;
+    render(1, 2); /* no time series: summary and latency */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(three_samples_per_variant, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_sample_per_variant, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

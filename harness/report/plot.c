@@ -256,31 +256,6 @@ static void gp_guard(FILE *gp, const char *prefix, double limit, double data_max
     lb_gnuplot_set_string(gp, name, mode ? text : "");
 }
 
-/* Least-squares slope of live tasks over time during the load phase
- * (tasks/s), or NAN with fewer than three load samples. */
-double lb_load_slope(const json_t *run)
-{
-    int ct = lb_sample_column(run, "t_s"), cp = lb_sample_column(run, "phase");
-    int cn = lb_sample_column(run, "tasks");
-    const json_t *rows = lb_jpath(run, "samples.rows"), *row;
-    double n = 0, st = 0, sy = 0, stt = 0, sty = 0;
-    size_t i;
-    if (ct < 0 || cp < 0 || cn < 0) return NAN;
-    json_array_foreach(rows, i, row)
-    {
-        const char *ph = json_string_value(json_array_get(row, (size_t)cp));
-        double t = row_num(row, ct), y = row_num(row, cn);
-        if (!ph || strcmp(ph, "load") || isnan(t) || isnan(y)) continue;
-        n++;
-        st += t;
-        sy += y;
-        stt += t * t;
-        sty += t * y;
-    }
-    double den = n * stt - st * st;
-    return n >= 3 && den > 0 ? (n * sty - st * sy) / den : NAN;
-}
-
 /* ------------------------------------------------------- the script -- */
 
 static void set_term(FILE *f, bool png, int w, int h)

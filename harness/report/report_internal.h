@@ -173,8 +173,5 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, in
  * else ./plots.  Returns 0 or -ENOENT. */
 int lb_plot_templates_dir(char *buf, size_t n);
 
-/* Least-squares slope of live tasks over the load phase's samples
- * (tasks/s); NAN with fewer than three load samples. */
-double lb_load_slope(const json_t *run);
 
 #endif

@@ -165,9 +165,10 @@ static void cell_peak_tasks(char *cell, const json_t *scenario, int v)
     lb_recovered_counts(scenario, variants[v], &yes, &total);
     lb_fmt_count(a, sizeof a, lb_scenario_metric(scenario, variants[v], "peak_tasks"));
     /* Growth while loaded: the leak groups' own rate if the run has one,
-     * else the slope of live tasks over the load phase. */
+     * else the slope of live tasks over the load phase (the run's
+     * metrics.task_slope_per_s, Theil-Sen like the RSS slope). */
     double growth = leak_growth(run);
-    if (!(growth > 0)) growth = lb_load_slope(run);
+    if (!(growth > 0)) growth = lb_jnum_path(run, "metrics.task_slope_per_s");
     if (killed_by(scenario, variants[v], "tasks"))
         snprintf(cell, CELL, "≥ %s (killed by the tasks guard)", a);
     else if (total && yes == total)

@@ -312,6 +312,34 @@ static void test_interrupted_one_variant(void **state)
     rm_tree(dir);
 }
 
+/* Without a leak group's growth rate the table shows the run's own
+ * task_slope_per_s (computed at run time, Theil-Sen), not a slope of its
+ * own. */
+static void test_growth_from_task_slope(void **state)
+{
+    (void)state;
+    char dir[64], results[256];
+    make_tmpdir(dir, sizeof dir);
+    json_t *doc = load_fixture();
+    json_t *leaky = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_t *groups = json_object_get(json_object_get(leaky, "leaks"), "groups");
+    size_t i;
+    json_t *g;
+    json_array_foreach(groups, i, g) json_object_set_new(g, "growth_per_s", json_null());
+    json_object_set_new(json_object_get(leaky, "metrics"), "task_slope_per_s", json_real(123.4));
+    write_json(doc, dir, "results.json", results, sizeof results);
+    json_decref(doc);
+    lb_report_opts opts = {.charts = false};
+    lb_report_result res;
+    int rc = lb_report_render(results, dir, &opts, &res);
+    if (rc) fail_msg("render failed: %s", res.message);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +123 tasks/s) |"));
+    free(md);
+    rm_tree(dir);
+}
+
 static void test_injection_attempt(void **state)
 {
     (void)state;
@@ -826,6 +854,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_terminal_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growth_from_task_slope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_gnuplot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_without_gnuplot, setup, teardown),

@@ -111,8 +111,23 @@ lb_latency lb_latency_of(const lb_histogram *h)
     return l;
 }
 
-/* RSS slope over the load-phase rows of the series. */
-static double load_slope(const lb_series *series)
+/* The value of one sample a load-phase slope is taken of. */
+typedef double (*sample_value_fn)(const lb_sample *s);
+
+static double sample_rss(const lb_sample *s)
+{
+    return (double)s->rss_bytes;
+}
+
+static double sample_tasks(const lb_sample *s)
+{
+    return (double)s->tasks;
+}
+
+/* Theil-Sen slope of VALUE over time across the load-phase rows of the
+ * series (at most LB_SLOPE_MAX_POINTS of them, evenly thinned); NaN with
+ * fewer than three. */
+static double load_slope(const lb_series *series, sample_value_fn value)
 {
     size_t n = 0;
     for (size_t i = 0; i < series->n; i++)
@@ -131,7 +146,7 @@ static double load_slope(const lb_series *series)
         if (series->rows[i].phase != LB_PHASE_LOAD) continue;
         if (seen == k * n / keep) {
             x[k] = series->rows[i].t_s;
-            y[k] = (double)series->rows[i].rss_bytes;
+            y[k] = value(&series->rows[i]);
             k++;
         }
         seen++;
@@ -157,7 +172,8 @@ void lb_metrics_finish(const lb_watch *w, const lb_series *series, const lb_phas
     double load_end = ph->at_s[LB_PHASE_SETTLE];
     if (isnan(load_end) && w->have_last) load_end = w->last.t_s;
     double load_s = load_end - ph->at_s[LB_PHASE_LOAD];
-    m->rss_slope = load_slope(series);
+    m->rss_slope = load_slope(series, sample_rss);
+    m->task_slope = load_slope(series, sample_tasks);
     m->trend = lb_rss_trend(m->rss_slope, load_s, m->baseline_rss);
 
     /* Recovery is only decided once the settle window has ended. */

@@ -16,6 +16,8 @@
  *    load-phase samples (at most LB_SLOPE_MAX_POINTS, evenly thinned);
  *    "rising" when slope x load duration >= max(4 MiB, 10% of baseline
  *    RSS), else "stable"; null with fewer than 3 load samples.
+ *  - task slope: live tasks per second, the same Theil-Sen estimate over
+ *    the same samples (the report's "+N tasks/s under load").
  *  - recovery: from the end of load to the first settle-phase sample with
  *    tasks <= baseline after which every settle sample stays <= baseline;
  *    resolution = the sample interval.  Not reached before the settle
@@ -69,6 +71,7 @@ typedef struct lb_metrics {
     double baseline_tasks, peak_tasks, final_tasks;
     double baseline_rss, peak_rss, final_rss, peak_threads;
     double rss_slope;  /* bytes/s */
+    double task_slope; /* live tasks/s */
     const char *trend; /* "rising", "stable" or NULL */
     bool recovered;
     double recovery_ms, shutdown_ms;

@@ -119,6 +119,10 @@ static void recovery_when_tasks_return_and_stay(void **state)
     assert_near(m.baseline_rss, 1000000, 0);
     assert_near(m.peak_rss, 11000000, 0);
     assert_near(m.rss_slope, 10000000, 1e-3);
+    /* Live tasks rise 4 per 0.1 s with one outlier (+5 on the last load
+     * sample): Theil-Sen gives exactly 40/s, where least squares would
+     * be pulled up by the outlier. */
+    assert_near(m.task_slope, 40, 1e-9);
     assert_string_equal(m.trend, "rising");
     assert_near(m.shutdown_ms, 1.5, 0);
     fixture_free(&f);

@@ -80,16 +80,27 @@ int lb_run_metric_values(const lb_run_result *r, lb_metric_value out[LB_MAX_METR
 {
     const lb_metrics *m = &r->metrics;
     lb_metric_value v[] = {
-        {"baseline_tasks", m->baseline_tasks, true}, {"peak_tasks", m->peak_tasks, true},
-        {"final_tasks", m->final_tasks, true},       {"baseline_rss_bytes", m->baseline_rss, true},
-        {"peak_rss_bytes", m->peak_rss, true},       {"final_rss_bytes", m->final_rss, true},
-        {"peak_threads", m->peak_threads, true},     {"rss_slope_bytes_per_s", m->rss_slope, false},
-        {"recovery_ms", m->recovery_ms, false},      {"shutdown_ms", m->shutdown_ms, false},
-        {"leaked_tasks", m->leaked_tasks, true},     {"throughput_rps", m->throughput_rps, false},
-        {"cpu_user_s", m->cpu_user_s, false},        {"cpu_sys_s", m->cpu_sys_s, false},
-        {"latency_mean_ms", m->latency.mean, false}, {"latency_p50_ms", m->latency.p50, false},
-        {"latency_p90_ms", m->latency.p90, false},   {"latency_p99_ms", m->latency.p99, false},
-        {"latency_p999_ms", m->latency.p999, false}, {"latency_max_ms", m->latency.max, false},
+        {"baseline_tasks", m->baseline_tasks, true},
+        {"peak_tasks", m->peak_tasks, true},
+        {"final_tasks", m->final_tasks, true},
+        {"baseline_rss_bytes", m->baseline_rss, true},
+        {"peak_rss_bytes", m->peak_rss, true},
+        {"final_rss_bytes", m->final_rss, true},
+        {"peak_threads", m->peak_threads, true},
+        {"rss_slope_bytes_per_s", m->rss_slope, false},
+        {"task_slope_per_s", m->task_slope, false},
+        {"recovery_ms", m->recovery_ms, false},
+        {"shutdown_ms", m->shutdown_ms, false},
+        {"leaked_tasks", m->leaked_tasks, true},
+        {"throughput_rps", m->throughput_rps, false},
+        {"cpu_user_s", m->cpu_user_s, false},
+        {"cpu_sys_s", m->cpu_sys_s, false},
+        {"latency_mean_ms", m->latency.mean, false},
+        {"latency_p50_ms", m->latency.p50, false},
+        {"latency_p90_ms", m->latency.p90, false},
+        {"latency_p99_ms", m->latency.p99, false},
+        {"latency_p999_ms", m->latency.p999, false},
+        {"latency_max_ms", m->latency.max, false},
     };
     int n = (int)(sizeof v / sizeof v[0]);
     memcpy(out, v, sizeof v);

@@ -235,6 +235,9 @@ static const lb_scenario abandoned_pipeline = {
                    "its send, then every stage before it, back to the generator.",
     .fix = "Broadcast done by closing a channel (cancelling the pipeline's context), make every "
            "stage send in a select on it, close each stage's output when it returns, and join.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SEND),
+             .name = "abandoned pipeline",
+             .hint = "close a done channel and let every stage send in a select on it"},
     .knobs = ap_knobs,
     .n_knobs = 4,
     .leaky = {ap_setup, leaky_handle, ap_shutdown},

@@ -436,7 +436,8 @@ static void graceful_leaks_nothing(void **state)
 }
 
 /* Every registered scenario of patterns 2..13 has a test case, the
- * metadata the report and `leakbench list` show, and valid knob defaults. */
+ * metadata the report and `leakbench list` show, a leak signature that
+ * matches where its leak blocks, and valid knob defaults. */
 static void every_scenario_is_described(void **state)
 {
     (void)state;
@@ -450,6 +451,15 @@ static void every_scenario_is_described(void **state)
         const char *fields[] = {sc->title, sc->trigger, sc->source, sc->description, sc->fix};
         for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
             if (!fields[f] || !fields[f][0]) fail_msg("scenario %s: empty field %zu", sc->name, f);
+        /* The leak signature the leak report reads names the operation
+         * the leaky twin's tasks really block in (checked by
+         * leaky_leaks_at_site against the running twin). */
+        const catalog_case *cc = find_case(sc->name);
+        if (!(sc->leak.ops & LB_OP_BIT(cc->op)))
+            fail_msg("scenario %s: leak.ops does not include %s, where its leak blocks", sc->name,
+                     rt_op_name(cc->op));
+        if (!sc->leak.name || !sc->leak.name[0] || !sc->leak.hint || !sc->leak.hint[0])
+            fail_msg("scenario %s: leak.name and leak.hint must be set", sc->name);
         assert_true(sc->n_knobs <= LB_MAX_KNOBS);
         for (int k = 0; k < sc->n_knobs; k++) {
             const lb_knob *kn = &sc->knobs[k];

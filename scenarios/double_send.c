@@ -108,6 +108,9 @@ static const lb_scenario double_send = {
                    "too; the handler received once and left, so the second send blocks forever.",
     .fix = "One exit path that sends exactly once, in a select on the request's context (a "
            "buffer would only hide the bug).",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SEND),
+             .name = "double send",
+             .hint = "send exactly once, in a select on the request's context"},
     .knobs = NULL,
     .n_knobs = 0,
     .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},

@@ -107,6 +107,9 @@ static const lb_scenario early_return = {
                    "blocks forever in its send, holding its payload.",
     .fix = "Give the result channel a buffer of one so the single send always completes, and "
            "cancel the fetch's context on the early return.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SEND),
+             .name = "early return",
+             .hint = "buffer the result channel by one and cancel the fetch on the early return"},
     .knobs = NULL,
     .n_knobs = 0,
     .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},

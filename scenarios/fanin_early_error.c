@@ -165,6 +165,10 @@ static const lb_scenario fanin_early_error = {
                    "returns at the first error; the parts that had not sent yet block forever.",
     .fix = "Errgroup style: the first error cancels the shared context, every send selects on "
            "it, and the collector waits for all parts before returning.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SEND),
+             .name = "fan-in with early error",
+             .hint =
+                 "cancel the shared context on the first error and let every send select on it"},
     .knobs = fan_knobs,
     .n_knobs = 1,
     .leaky = {fan_setup, leaky_handle, fan_shutdown},

@@ -126,6 +126,9 @@ static const lb_scenario first_response_wins = {
                    "payload.",
     .fix = "Give the reply channel capacity N, run the replicas in a task group whose sends "
            "select on its context, and cancel and join the group once the first reply is in.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SEND),
+             .name = "first response wins",
+             .hint = "give the reply channel capacity N, then cancel and join the losers"},
     .knobs = frw_knobs,
     .n_knobs = 1,
     .leaky = {frw_setup, leaky_handle, frw_shutdown},

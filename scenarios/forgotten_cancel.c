@@ -123,6 +123,9 @@ static const lb_scenario forgotten_cancel = {
                    "waits forever.",
     .fix = "Derive the lease context from the request's and cancel it on every path (one exit "
            "path: cancel, then release); join the watchers at shutdown.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_RECV),
+             .name = "forgotten cancel",
+             .hint = "cancel the derived context on every path"},
     .knobs = NULL,
     .n_knobs = 0,
     .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},

@@ -192,6 +192,9 @@ static const lb_scenario lock_leak = {
                    "every later user of the record queues behind it.",
     .fix = "One lock per path (helpers that expect the lock held), unlock on every path, and "
            "lock acquisitions that take a context so the wait can be abandoned.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_LOCK),
+             .name = "lock leak",
+             .hint = "one lock per path, unlock on every path, and lock with a context"},
     .knobs = ll_knobs,
     .n_knobs = 1,
     .leaky = {ll_setup, leaky_handle, ll_shutdown},

@@ -193,6 +193,9 @@ static const lb_scenario range_never_closed = {
                    "closes it; after the last item every consumer waits forever for the close.",
     .fix = "The producer closes the work channel after the last item, consumers also watch the "
            "context, and the coordinator closes the results after the consumers' group is done.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_RECV),
+             .name = "range over a channel never closed",
+             .hint = "close the channel after the last item and let consumers watch the context"},
     .knobs = rnc_knobs,
     .n_knobs = 3,
     .leaky = {rnc_setup, leaky_handle, rnc_shutdown},

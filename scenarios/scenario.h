@@ -6,7 +6,9 @@
  * under the pattern's trigger and a graceful twin that does the same job
  * and leaves nothing behind.  Each pair is one C file in scenarios/ that
  * ends with LB_SCENARIO(def); a constructor registers it, so adding a pair
- * means one new C file and one spec file, nothing else.
+ * means one new C file and one spec file, nothing else: the pattern's
+ * number, name, description, fix and leak signature (what the leak report
+ * says about it) all live in that definition.
  *
  * How the harness drives a variant (inside the child process, as tasks):
  *   1. ready:    state = variant.setup(&env)            (pipeline is built)
@@ -74,6 +76,18 @@ typedef struct lb_knob {
 
 typedef struct lb_scenario lb_scenario;
 
+/* How the pattern shows in a leak report (harness/run/leakreport.c): the
+ * blocking operations its leaked tasks wait in, and what a hint says when
+ * the operation alone points to this pattern and no other.  catalog_test
+ * checks that the leaky twin's tasks do block in one of OPS. */
+typedef struct lb_leak_signature {
+    unsigned ops;      /* LB_OP_BIT(RT_OP_SEND) | ...: where the leaked tasks block */
+    bool full_channel; /* senders wait on a full buffered channel (not one nobody reads) */
+    const char *name;  /* the pattern's short name: "lock leak" */
+    const char *hint;  /* its fix in a few words: "one lock per path, ..." */
+} lb_leak_signature;
+#define LB_OP_BIT(op) (1u << (op))
+
 /* What a variant is given at setup. */
 typedef struct lb_env {
     const lb_scenario *scenario;
@@ -103,6 +117,7 @@ struct lb_scenario {
     const char *source;      /* where the pattern comes from */
     const char *description; /* what the leaky twin does wrong */
     const char *fix;         /* what the graceful twin does instead */
+    lb_leak_signature leak;  /* how its leak shows in a leak report */
     const lb_knob *knobs;
     int n_knobs;
     lb_variant leaky, graceful;

@@ -180,6 +180,9 @@ static const lb_scenario start_without_stop = {
                    "inbox; the handshake's error path forgets stop(), so the loop waits forever.",
     .fix = "Let a scope (task group) own the loop: every exit path closes the scope, which "
            "cancels the loop's context and joins it.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_RECV),
+             .name = "start without stop",
+             .hint = "let a scope own the loop and close the scope on every path"},
     .knobs = NULL,
     .n_knobs = 0,
     .leaky = {sc_state_setup, leaky_handle, sc_state_shutdown},

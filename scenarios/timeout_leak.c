@@ -266,6 +266,11 @@ static const lb_scenario timeout_leak = {
            "the request's or the pool's context, results go into a channel of capacity one, "
            "requests that cannot be queued before their deadline are rejected, and shutdown "
            "cancels, waits for the workers and closes the queue.",
+    .leak =
+        {.ops = LB_OP_BIT(RT_OP_SEND),
+         .name = "timeout leak",
+         .hint =
+             "give the result channel capacity one, or send in a select on the request's context"},
     .knobs = NULL,
     .n_knobs = 0,
     .leaky = {leaky_setup, leaky_handle, leaky_shutdown},

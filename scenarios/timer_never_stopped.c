@@ -158,6 +158,9 @@ static const lb_scenario timer_never_stopped = {
                    "after its owner is gone.",
     .fix = "Let the connection's scope own the timer: close() cancels the scope and joins the "
            "ticker, whose sleep wakes early on cancellation.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SLEEP) | LB_OP_BIT(RT_OP_RUNNING),
+             .name = "timer never stopped",
+             .hint = "let the owner's scope stop and join the loop"},
     .knobs = tns_knobs,
     .n_knobs = 2,
     .leaky = {tns_setup, leaky_handle, tns_shutdown},

@@ -222,6 +222,11 @@ static const lb_scenario unbounded_spawn = {
                    "senders grows without bound.",
     .fix = "Admission control: no task per request, every send into the queue has a deadline, "
            "requests that cannot be queued in time are rejected (load shed).",
+    .leak = {.ops = LB_OP_BIT(RT_OP_SEND),
+             .full_channel = true,
+             .name = "unbounded spawn into a full queue",
+             .hint =
+                 "admission control; give every send a deadline and reject what cannot be queued"},
     .knobs = us_knobs,
     .n_knobs = 1,
     .leaky = {us_setup, leaky_handle, leaky_shutdown},

@@ -215,6 +215,10 @@ static const lb_scenario waitgroup_mismatch = {
                    "response buffer.",
     .fix = "add() before spawn, done() in cleanup on every path, a wait that watches the "
            "context, and shutdown joins every task.",
+    .leak = {.ops = LB_OP_BIT(RT_OP_WAITGROUP),
+             .name = "wait-group mismatch",
+             .hint =
+                 "add() before spawn, done() in cleanup on every path, and wait with a context"},
     .knobs = wgm_knobs,
     .n_knobs = 1,
     .leaky = {wgm_setup, leaky_handle, wgm_shutdown},

@@ -14,7 +14,8 @@
  * of the channel the example task waits on, whether the call had a context
  * — and then name the likely pattern of the catalogue (README "The leak catalogue") with its
  * fix: the scenario's own when the group blocks in scenarios/<name>.c,
- * else the pattern the operation points to (patterns_by_op below).
+ * else the patterns whose leak signature (lb_scenario.leak, filled in by
+ * each scenario file) matches the operation (pattern_by_op below).
  */
 #include "leakreport.h"
 
@@ -227,35 +228,87 @@ json_t *lb_leak_report_to_json(const lb_leak_report *r, const lb_scenario *sc)
 
 /* ---------------------------------------------------------------- hints -- */
 
-/* The pattern an operation points to when the scenario cannot say. */
-static const char *pattern_by_op(const lb_leak_group *g)
+/* What an operation says when it points to several patterns (or none):
+ * runtime knowledge, not the catalogue's. */
+typedef struct op_advice {
+    const char *what; /* the shape of the leak, or NULL */
+    const char *fix;
+} op_advice;
+
+static op_advice advice_for(int op)
 {
-    switch (g->op) {
+    switch (op) {
     case RT_OP_SEND:
-        if (g->has_chan && g->chan_cap > 0 && g->chan_len >= g->chan_cap)
-            return "pattern 12 (unbounded spawn into a full queue): admission control; give "
-                   "every send a deadline and reject what cannot be queued";
-        return "patterns 1-4, 6, 8 (a sender nobody receives from): send in a select on the "
-               "context, or give the channel the buffer every sender needs";
+        return (op_advice){"a sender nobody receives from",
+                           "send in a select on the context, or give the channel the buffer "
+                           "every sender needs"};
     case RT_OP_RECV:
-        return "patterns 5, 7, 9 (a receiver waiting for a close, stop or cancel that never "
-               "comes): close or cancel on every path, and receive in a select on the context";
+        return (op_advice){"a receiver waiting for a close, stop or cancel that never comes",
+                           "close or cancel on every path, and receive in a select on the "
+                           "context"};
     case RT_OP_SELECT:
-        return "add the request's or the owner's context as a case of the select";
-    case RT_OP_LOCK:
-        return "pattern 10 (lock leak): one lock per path, unlock on every path, and lock "
-               "with a context";
-    case RT_OP_WAITGROUP:
-        return "pattern 11 (wait-group mismatch): add() before spawn, done() in cleanup on "
-               "every path, and wait with a context";
+        return (op_advice){NULL, "add the request's or the owner's context as a case of the "
+                                 "select"};
     case RT_OP_JOIN:
-        return "cancel the group before joining it, and let every child watch its context";
-    case RT_OP_SLEEP:
-    case RT_OP_RUNNING:
-        return "pattern 13 (timer never stopped): let the owner's scope stop and join the "
-               "loop";
+        return (op_advice){NULL, "cancel the group before joining it, and let every child "
+                                 "watch its context"};
     default:
-        return "give every blocking call a context that someone cancels";
+        return (op_advice){NULL, "give every blocking call a context that someone cancels"};
+    }
+}
+
+/* True when pattern SC's leak signature matches the group's operation
+ * (and, for a send, whether the channel is a full buffered one). */
+static bool signature_matches(const lb_scenario *sc, const lb_leak_group *g)
+{
+    if (g->op < 0 || !(sc->leak.ops & LB_OP_BIT(g->op))) return false;
+    if (g->op != RT_OP_SEND) return true;
+    bool full = g->has_chan && g->chan_cap > 0 && g->chan_len >= g->chan_cap;
+    return sc->leak.full_channel == full;
+}
+
+/* "1-4, 6, 8": sorted pattern numbers with runs as ranges. */
+static void format_pattern_list(const int *num, int n, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < n && len < size;) {
+        int end = i;
+        while (end + 1 < n && num[end + 1] == num[end] + 1) end++;
+        if (end > i)
+            len +=
+                (size_t)snprintf(out + len, size - len, "%s%d-%d", i ? ", " : "", num[i], num[end]);
+        else
+            len += (size_t)snprintf(out + len, size - len, "%s%d", i ? ", " : "", num[i]);
+        i = end + 1;
+    }
+}
+
+/* The patterns of the registered scenarios (lb_scenario.leak) the
+ * group's operation points to, when the scenario's own site cannot say:
+ * "pattern 10 (lock leak): <its hint>" when one matches, "patterns 1-4,
+ * 6, 8 (<what the operation means>): <the operation's fix>" when several
+ * do, the operation's fix alone when none does. */
+static void pattern_by_op(const lb_leak_group *g, char *out, size_t n)
+{
+    const lb_scenario *one = NULL;
+    int num[64], matches = 0;
+    /* The registry is sorted by pattern; two scenarios of one pattern count once. */
+    for (size_t i = 0; i < lb_scenario_count() && matches < 64; i++) {
+        const lb_scenario *sc = lb_scenario_at(i);
+        if (!signature_matches(sc, g) || (matches && num[matches - 1] == sc->pattern)) continue;
+        one = sc;
+        num[matches++] = sc->pattern;
+    }
+    op_advice a = advice_for(g->op);
+    if (matches == 1) {
+        snprintf(out, n, "pattern %d (%s): %s", one->pattern, one->leak.name, one->leak.hint);
+    } else if (matches > 1) {
+        char list[256];
+        format_pattern_list(num, matches, list, sizeof list);
+        snprintf(out, n, "patterns %s (%s): %s", list, a.what ? a.what : "this operation", a.fix);
+    } else {
+        snprintf(out, n, "%s", a.fix);
     }
 }
 
@@ -316,9 +369,12 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
     const char *escape = g->op <= 0 || g->op == RT_OP_SLEEP ? ""
                          : g->cancellable ? ", under a context that nobody cancelled"
                                           : ", with no cancellation case (no context)";
-    if (site_in_scenario(g, sc))
+    if (site_in_scenario(g, sc)) {
         snprintf(out, n, "%s%s. Pattern %d (%s); fix: %s", what, escape, sc->pattern, sc->title,
                  sc->fix);
-    else
-        snprintf(out, n, "%s%s. Likely %s", what, escape, pattern_by_op(g));
+    } else {
+        char likely[512];
+        pattern_by_op(g, likely, sizeof likely);
+        snprintf(out, n, "%s%s. Likely %s", what, escape, likely);
+    }
 }

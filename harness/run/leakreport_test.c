@@ -130,6 +130,56 @@ static void hint_names_the_scenario_pattern_at_its_own_site(void **state)
     assert_int_equal(strlen(tiny), sizeof tiny - 1);
 }
 
+/* Without the scenario's own site the hint names the patterns whose leak
+ * signature (lb_scenario.leak) matches the operation — the same text the
+ * report gave when leakreport.c kept its own copy of the catalogue. */
+static void hint_from_the_scenarios_leak_signatures(void **state)
+{
+    (void)state;
+    static const struct {
+        int op;
+        int chan_cap, chan_len;
+        const char *likely;
+    } cases[] = {
+        {RT_OP_SEND, 16, 16,
+         "pattern 12 (unbounded spawn into a full queue): admission control; give every send a "
+         "deadline and reject what cannot be queued"},
+        {RT_OP_SEND, 0, 0,
+         "patterns 1-4, 6, 8 (a sender nobody receives from): send in a select on the context, or "
+         "give the channel the buffer every sender needs"},
+        {RT_OP_RECV, 0, 0,
+         "patterns 5, 7, 9 (a receiver waiting for a close, stop or cancel that never comes): "
+         "close or cancel on every path, and receive in a select on the context"},
+        {RT_OP_SELECT, 0, 0, "add the request's or the owner's context as a case of the select"},
+        {RT_OP_LOCK, 0, 0,
+         "pattern 10 (lock leak): one lock per path, unlock on every path, and lock with a "
+         "context"},
+        {RT_OP_WAITGROUP, 0, 0,
+         "pattern 11 (wait-group mismatch): add() before spawn, done() in cleanup on every path, "
+         "and wait with a context"},
+        {RT_OP_JOIN, 0, 0,
+         "cancel the group before joining it, and let every child watch its context"},
+        {RT_OP_SLEEP, 0, 0,
+         "pattern 13 (timer never stopped): let the owner's scope stop and join the loop"},
+        {RT_OP_RUNNING, 0, 0,
+         "pattern 13 (timer never stopped): let the owner's scope stop and join the loop"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lb_leak_group g;
+        memset(&g, 0, sizeof g);
+        g.op = cases[i].op;
+        g.has_chan = cases[i].op == RT_OP_SEND;
+        g.chan_cap = cases[i].chan_cap;
+        g.chan_len = cases[i].chan_len;
+        char hint[512];
+        lb_leak_hint(&g, NULL, hint, sizeof hint);
+        const char *likely = strstr(hint, ". Likely ");
+        if (!likely || strcmp(likely + 9, cases[i].likely))
+            fail_msg("op %d: hint \"%s\", expected \"... Likely %s\"", cases[i].op, hint,
+                     cases[i].likely);
+    }
+}
+
 static void json_has_growth_hint_and_more_like_it(void **state)
 {
     (void)state;
@@ -234,6 +284,7 @@ int main(void)
         cmocka_unit_test_setup(groups_count_age_and_growth, setup_alarm),
         cmocka_unit_test_setup(sleeping_loops_have_no_growth, setup_alarm),
         cmocka_unit_test_setup(hint_names_the_scenario_pattern_at_its_own_site, setup_alarm),
+        cmocka_unit_test_setup(hint_from_the_scenarios_leak_signatures, setup_alarm),
         cmocka_unit_test_setup(json_has_growth_hint_and_more_like_it, setup_alarm),
         cmocka_unit_test_setup(terminal_text_shows_site_example_and_the_rest, setup_alarm),
         cmocka_unit_test_setup(groups_beyond_the_limit_are_folded, setup_alarm),

@@ -48,10 +48,16 @@ void lb_gnuplot_quote(FILE *f, const char *s)
         if (!first) fputs(" . ", f);
         first = false;
         if (*p == '\'') {
-            /* A run of quotes: a double-quoted string of nothing else. */
+            /* A run of K quotes: a double-quoted string of an even number
+             * of them, cut to K when K is odd ("''"[1:1]).  An odd count
+             * would flip the quote tracking of gnuplot's @macro expander,
+             * which counts single quotes even inside double quotes. */
+            size_t k = strspn((const char *)p, "'");
             fputc('"', f);
-            while (*p == '\'') fputc(*p++, f);
+            for (size_t i = 0; i < k + k % 2; i++) fputc('\'', f);
             fputc('"', f);
+            if (k % 2) fprintf(f, "[1:%zu]", k);
+            p += k;
             continue;
         }
         fputc('\'', f);

@@ -11,15 +11,18 @@
  * errors).  A string is therefore written as a string *expression*:
  * runs of ordinary characters in single quotes, runs of quotes as a
  * double-quoted string holding only single quotes, joined with `.`:
- *   it''s  ->  'it' . "''" . 's'
- * Inside single quotes gnuplot substitutes nothing (no backquote command,
- * no @macro, no backslash escape); a double-quoted string of quotes holds
- * nothing to substitute either.  Control characters (a newline would end
- * the command and start another) become spaces and bytes that are not
- * valid UTF-8 become '?', so the text is one line of valid UTF-8.  The
- * result is an expression: use it where gnuplot takes one, e.g. the
- * right-hand side of an assignment (lb_gnuplot_set_string), and refer to
- * the variable in commands and templates.
+ *   it''s  ->  'it' . "''" . 's'       it's  ->  'it' . "''"[1:1] . 's'
+ * The double-quoted run always holds an even number of quotes (cut to
+ * length when the run is odd): gnuplot's @macro expander, which runs on
+ * the whole line first, toggles "inside quotes" on every single quote,
+ * double-quoted or not, and an odd count would let it expand an @name in
+ * the text that follows.  Inside single quotes gnuplot substitutes
+ * nothing (no backquote command, no @macro, no backslash escape); a
+ * double-quoted string of quotes holds nothing to substitute either.  Control characters (a newline
+ * would end the command and start another) become spaces and bytes that are not valid UTF-8 become
+ * '?', so the text is one line of valid UTF-8.  The result is an expression: use it where gnuplot
+ * takes one, e.g. the right-hand side of an assignment (lb_gnuplot_set_string), and refer to the
+ * variable in commands and templates.
  *
  * Launching.  gnuplot is started with fork + execvp, never a shell, as
  * `gnuplot -d SCRIPT` (no init files) in the staging directory, stdin and

@@ -2,8 +2,9 @@
  * gnuplot_test.c — tests for gnuplot.h against the real gnuplot.
  *
  * Quoting: a corpus of hostile strings (quotes at the start, doubled and
- * tripled, backquotes, @macros, !shell lines, system() calls that try to
- * break out of the literal, newlines, control bytes, valid and invalid
+ * tripled, backquotes, @macros — also after an odd number of quotes, as
+ * gnuplot's macro expander counts quotes on its own —, !shell lines,
+ * system() calls that try to break out of the literal, newlines, control bytes, valid and invalid
  * UTF-8) is each assigned through lb_gnuplot_set_string, printed back by
  * gnuplot with `set print` and drawn as a chart title.  Every string must
  * come back as the same text (control bytes as spaces, invalid UTF-8 as
@@ -85,9 +86,10 @@ static void quote_shapes(void **state)
     } cases[] = {
         {"", "''"},
         {"plain", "'plain'"},
-        {"it's", "'it' . \"'\" . 's'"},
+        {"it's", "'it' . \"''\"[1:1] . 's'"},
         {"it''s", "'it' . \"''\" . 's'"},
-        {"'a", "\"'\" . 'a'"},
+        {"'a", "\"''\"[1:1] . 'a'"},
+        {"a'''b", "'a' . \"''''\"[1:3] . 'b'"},
         {"a\nb\tc\x7f", "'a b c '"},
         {"`x` @y !z", "'`x` @y !z'"},
         {"\xc3", "'?'"},                           /* a cut-off sequence */
@@ -136,6 +138,11 @@ static const char *const corpus[] = {
     "\"`touch MARK`\"",
     "@macro",
     "@x @@ @",
+    "it's @x",
+    "'@x'",
+    "a'b @x `touch MARK` c'd",
+    "' @x ''' @y '' @x",
+    "\"'\" @x",
     "!touch MARK",
     "\n!touch MARK\n",
     "x'; system(\"touch MARK\"); print '",
@@ -177,7 +184,9 @@ static int gnuplot_with_string(const char *dir, const char *s, void (*quote)(FIL
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    fputs("set encoding utf8\ns = ", f);
+    /* x and y are string variables, so an @x that the macro expander
+     * reached would show as EXPANDED in the printed text. */
+    fputs("set encoding utf8\nx = 'EXPANDED'\ny = 'EXPANDED'\ns = ", f);
     quote(f, s);
     fputs("\nset print 'printed.txt'\nprint s\nunset print\n"
           "set terminal pngcairo size 400,200 noenhanced\nset output 'title.png'\n"

@@ -219,7 +219,7 @@ static void quotes_in_names_still_plot(void **state)
 {
     (void)state;
     if (!lb_on_path("gnuplot")) {
-        print_message("SKIPPED: gnuplot is not installed\n");
+        print_message("skip reason: gnuplot is not installed (apt-get install gnuplot-nox)\n");
         skip();
     }
     char hist[128], out[128], err[512];

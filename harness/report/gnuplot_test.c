@@ -45,7 +45,7 @@ static int teardown(void **state)
 static void need_gnuplot(void)
 {
     if (!lb_on_path("gnuplot")) {
-        print_message("SKIPPED: gnuplot is not installed (apt-get install gnuplot-nox)\n");
+        print_message("skip reason: gnuplot is not installed (apt-get install gnuplot-nox)\n");
         skip();
     }
 }

@@ -61,7 +61,7 @@ static bool chart_exists(const char *out, const json_t *doc, lb_chart_kind kind)
 static void render(size_t samples, int want_charts)
 {
     if (!lb_on_path("gnuplot")) {
-        print_message("SKIPPED: gnuplot is not installed (apt-get install gnuplot-nox)\n");
+        print_message("skip reason: gnuplot is not installed (apt-get install gnuplot-nox)\n");
         skip();
     }
     char results[128], out[128];

@@ -12,10 +12,11 @@
  *
  * Hints (lb_leak_hint) read the evidence first — the operation, the state
  * of the channel the example task waits on, whether the call had a context
- * — and then name the likely pattern of the catalogue (README "The leak catalogue") with its
- * fix: the scenario's own when the group blocks in scenarios/<name>.c,
- * else the patterns whose leak signature (lb_scenario.leak, filled in by
- * each scenario file) matches the operation (pattern_by_op below).
+ * — and then name the likely pattern of the catalogue (README "The leak
+ * catalogue") with its fix: the scenario's own when the group blocks in
+ * scenarios/<name>.c, else the patterns whose leak signature
+ * (lb_scenario.leak, filled in by each scenario file) matches the
+ * operation (pattern_by_op below).
  */
 #include "leakreport.h"
 

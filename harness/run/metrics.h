@@ -17,7 +17,7 @@
  *    "rising" when slope x load duration >= max(4 MiB, 10% of baseline
  *    RSS), else "stable"; null with fewer than 3 load samples.
  *  - task slope: live tasks per second, the same Theil-Sen estimate over
- *    the same samples (the report's "+N tasks/s under load").
+ *    the same samples (the report's "unbounded: +N tasks/s").
  *  - recovery: from the end of load to the first settle-phase sample with
  *    tasks <= baseline after which every settle sample stays <= baseline;
  *    resolution = the sample interval.  Not reached before the settle

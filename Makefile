@@ -9,6 +9,8 @@
 #                   threshold gates
 #   make bench      benchmarks, printing JSON
 #   make format     clang-format every C file in place
+#   make install    binary, plot templates, man page, bash/zsh completion
+#                   under PREFIX (default /usr/local; DESTDIR for staging)
 #
 # Objects go to $(BUILD)/<variant>/ where variant is rel (optimised), tsan
 # or asan, so sanitizer builds never mix with the release build.  Sources
@@ -49,7 +51,7 @@ objs = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
 
 DEPS_STAMP = $(BUILD)/.deps-ok
 
-.PHONY: all run test bench format clean deps
+.PHONY: all run test bench format clean deps man install uninstall
 # Objects are intermediates of the test and bench programs: keep them, or
 # every `make test` would rebuild everything.
 .SECONDARY:
@@ -144,6 +146,30 @@ test: $(TEST_PROGRAMS)
 # -------------------------------------------------------------- bench --
 bench: $(call test_bin,rel,$(RUNTIME_BENCHES))
 	@for b in $^; do for s in $(SCHEDULERS); do LEAKBENCH_SCHED=$$s $$b || exit 1; done; done
+
+# ------------------------------------------------------------ install --
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the gnuplot
+# templates (found by the binary at ../share/leakbench/plots), the man page
+# (generated from the binary's own --help by scripts/make-man) and bash and
+# zsh completion.
+PREFIX ?= /usr/local
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+SHAREDIR = $(DESTDIR)$(PREFIX)/share
+$(BUILD)/leakbench.1: $(BUILD)/leakbench scripts/make-man
+	scripts/make-man $(BUILD)/leakbench $(VERSION) > $@.tmp && mv $@.tmp $@
+man: $(BUILD)/leakbench.1
+install: $(BUILD)/leakbench $(BUILD)/leakbench.1
+	install -d $(BINDIR) $(SHAREDIR)/leakbench/plots $(SHAREDIR)/man/man1 \
+	  $(SHAREDIR)/bash-completion/completions $(SHAREDIR)/zsh/site-functions
+	install -m 755 $(BUILD)/leakbench $(BINDIR)/leakbench
+	install -m 644 plots/*.gp $(SHAREDIR)/leakbench/plots/
+	install -m 644 $(BUILD)/leakbench.1 $(SHAREDIR)/man/man1/leakbench.1
+	install -m 644 contrib/leakbench.bash $(SHAREDIR)/bash-completion/completions/leakbench
+	install -m 644 contrib/_leakbench $(SHAREDIR)/zsh/site-functions/_leakbench
+uninstall:
+	rm -f $(BINDIR)/leakbench $(SHAREDIR)/man/man1/leakbench.1 \
+	  $(SHAREDIR)/bash-completion/completions/leakbench $(SHAREDIR)/zsh/site-functions/_leakbench
+	rm -rf $(SHAREDIR)/leakbench
 
 format:
 	clang-format -i $(wildcard runtime/*.[ch] harness/*/*.[ch] scenarios/*.[ch])

@@ -123,6 +123,7 @@ REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
 # would split them into words).
 TEST_RUNS = \
   layers|60|scripts/check-layers; layers-self-test|60|scripts/check-layers --self-test; \
+  install|120|scripts/test-install; \
   $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\

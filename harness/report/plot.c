@@ -571,7 +571,10 @@ int lb_plot_templates_dir(char *buf, size_t n)
         exe[len] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        static const char *const up[] = {"/plots", "/../plots", "/../../plots", "/../../../plots"};
+        /* A build tree (build/leakbench, build/rel/...) or an installed
+         * PREFIX/bin/leakbench beside PREFIX/share/leakbench/plots. */
+        static const char *const up[] = {"/plots", "/../plots", "/../../plots", "/../../../plots",
+                                         "/../share/leakbench/plots"};
         for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
             snprintf(buf, n, "%s%s", exe, up[i]);
             if (has_templates(buf)) return 0;

@@ -4,6 +4,7 @@
  */
 #include "baseline.h"
 #include "core/outfile.h"
+#include "run/results_load.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,14 +69,15 @@ int lb_baseline_compare(const char *name, const json_t *results, const lb_compar
     json_t *base;
     rc = lb_results_load(path, &base, err, errlen);
     if (rc) {
-        if (strstr(err, "No such file"))
+        if (rc == -ENOENT)
             snprintf(err, errlen,
                      "baseline '%s' not found (%s); create it with "
                      "`leakbench run --save-baseline %s SPEC`",
                      name, path, name);
         return rc;
     }
-    rc = lb_compare(base, results, opts, out);
+    rc = lb_results_check_unique_names(base, path, err, errlen);
+    if (!rc) rc = lb_compare(base, results, opts, out);
     json_decref(base);
     return rc;
 }

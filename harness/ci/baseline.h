@@ -26,8 +26,10 @@
 int lb_baseline_path(const char *name, char *path, size_t len, char *err, size_t errlen);
 /* Stores results as baseline name (atomically, creating DIR). */
 int lb_baseline_save(const char *name, const json_t *results, char *err, size_t errlen);
-/* Loads baseline name and compares results against it into *out.
- * -EINVAL with err when the baseline is missing or invalid. */
+/* Loads baseline name (through run/results_load.h) and compares results
+ * against it into *out.  -ENOENT with err saying how to create it when
+ * the baseline does not exist; the loader's code and message when it is
+ * unreadable or invalid. */
 int lb_baseline_compare(const char *name, const json_t *results, const lb_compare_opts *opts,
                         lb_comparison *out, char *err, size_t errlen);
 

@@ -75,7 +75,7 @@ static void bad_names_and_missing(void **state)
     json_t *doc = json_load_file(SINGLE, 0, NULL);
     lb_compare_opts o = LB_COMPARE_DEFAULTS;
     lb_comparison c;
-    assert_int_equal(lb_baseline_compare("nope", doc, &o, &c, err, sizeof err), -EINVAL);
+    assert_int_equal(lb_baseline_compare("nope", doc, &o, &c, err, sizeof err), -ENOENT);
     assert_non_null(strstr(err, "baseline 'nope' not found"));
     assert_non_null(strstr(err, "--save-baseline nope"));
     json_decref(doc);

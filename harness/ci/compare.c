@@ -1,14 +1,12 @@
 /*
- * compare.c — loads results files, compares them metric by metric with
- * the rules in compare.h, and renders the comparison for a terminal and
- * as Markdown.
+ * compare.c — compares two results documents (loaded through
+ * run/results_load.h) metric by metric with the rules in compare.h, and
+ * renders the comparison for a terminal and as Markdown.
  */
 #include "compare.h"
-#include "core/jsonutil.h"
 #include "core/outfile.h"
 #include "core/stats.h"
 #include "core/units.h"
-#include "run/results.h"
 
 #include <errno.h>
 #include <math.h>
@@ -20,160 +18,6 @@ static const char *const verdict_names[] = {"unchanged", "improved", "regressed"
 const char *lb_verdict_name(lb_verdict v)
 {
     return verdict_names[v];
-}
-
-/* ------------------------------------------------------------ loading -- */
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -EINVAL;
-}
-
-/* Checks the fields compare and thresholds read from one run. */
-static int validate_run(const json_t *run, const char *file, size_t si, size_t ri, char *err,
-                        size_t errlen)
-{
-    if (!json_is_object(run))
-        return bad(err, errlen, "%s: $.scenarios[%zu].runs[%zu]: expected an object, found %s",
-                   file, si, ri, lb_json_type_name(run));
-    const json_t *variant = json_object_get(run, "variant");
-    if (!json_is_string(variant) ||
-        !lb_variant_known(json_string_value(variant), strlen(json_string_value(variant))))
-        return bad(err, errlen,
-                   "%s: $.scenarios[%zu].runs[%zu].variant: expected \"leaky\" or \"graceful\"",
-                   file, si, ri);
-    for (size_t i = 0; i < lb_metric_count(); i++) {
-        const lb_metric_def *m = lb_metric_at(i);
-        /* Walk the dotted path; stop quietly where an optional part is
-         * absent, complain where something has the wrong type. */
-        const json_t *v = run;
-        const char *p = m->run_path;
-        char key[64];
-        while (v && *p) {
-            size_t n = strcspn(p, ".");
-            snprintf(key, sizeof key, "%.*s", (int)n, p);
-            if (!json_is_object(v))
-                return bad(err, errlen,
-                           "%s: $.scenarios[%zu].runs[%zu].%.*s: expected an object, found %s",
-                           file, si, ri, (int)(p - m->run_path - 1), m->run_path,
-                           lb_json_type_name(v));
-            v = json_object_get(v, key);
-            p += n + (p[n] == '.');
-        }
-        if (!v || json_is_null(v)) continue;
-        bool ok = m->source == LB_SRC_NUMBER   ? json_is_number(v)
-                  : m->source == LB_SRC_BOOL   ? json_is_boolean(v)
-                  : m->source == LB_SRC_RISING ? json_is_string(v)
-                                               : json_is_object(v);
-        if (!ok)
-            return bad(err, errlen,
-                       "%s: $.scenarios[%zu].runs[%zu].%s: expected %s or null, found %s", file, si,
-                       ri, m->run_path,
-                       m->source == LB_SRC_NUMBER   ? "a number"
-                       : m->source == LB_SRC_BOOL   ? "a boolean"
-                       : m->source == LB_SRC_RISING ? "\"rising\" or \"stable\""
-                                                    : "a guard object",
-                       lb_json_type_name(v));
-    }
-    return 0;
-}
-
-int lb_results_validate(const json_t *doc, const char *file, char *err, size_t errlen)
-{
-    if (!json_is_object(doc))
-        return bad(err, errlen, "%s: $: expected a results object, found %s", file,
-                   lb_json_type_name(doc));
-    const json_t *schema = json_object_get(doc, "schema");
-    if (!json_is_string(schema) || strcmp(json_string_value(schema), "leakbench-results"))
-        return bad(err, errlen,
-                   "%s: $.schema: expected \"leakbench-results\" (is this a "
-                   "leakbench results.json?)",
-                   file);
-    const json_t *version = json_object_get(doc, "schema_version");
-    if (json_is_integer(version) && json_integer_value(version) == 1)
-        return bad(err, errlen, "%s: $.schema_version: %s", file, LB_RESULTS_V1_NOTE);
-    if (!json_is_integer(version) || json_integer_value(version) != LB_RESULTS_SCHEMA_VERSION)
-        return bad(err, errlen,
-                   "%s: $.schema_version: expected %d, the version this leakbench reads", file,
-                   LB_RESULTS_SCHEMA_VERSION);
-    const json_t *scenarios = json_object_get(doc, "scenarios");
-    if (!json_is_array(scenarios))
-        return bad(err, errlen, "%s: $.scenarios: expected an array, found %s", file,
-                   scenarios ? lb_json_type_name(scenarios) : "nothing");
-    for (size_t si = 0; si < json_array_size(scenarios); si++) {
-        const json_t *s = json_array_get(scenarios, si);
-        if (!json_is_object(s))
-            return bad(err, errlen, "%s: $.scenarios[%zu]: expected an object, found %s", file, si,
-                       lb_json_type_name(s));
-        const json_t *name = json_object_get(s, "name");
-        if (!json_is_string(name) || !*json_string_value(name))
-            return bad(err, errlen, "%s: $.scenarios[%zu].name: expected a non-empty string", file,
-                       si);
-        for (size_t sj = 0; sj < si; sj++)
-            if (!strcmp(json_string_value(name),
-                        json_string_value(json_object_get(json_array_get(scenarios, sj), "name"))))
-                return bad(err, errlen, "%s: $.scenarios[%zu].name: \"%s\" appears twice", file, si,
-                           json_string_value(name));
-        const json_t *runs = json_object_get(s, "runs");
-        if (!json_is_array(runs))
-            return bad(err, errlen, "%s: $.scenarios[%zu].runs: expected an array, found %s", file,
-                       si, runs ? lb_json_type_name(runs) : "nothing");
-        for (size_t ri = 0; ri < json_array_size(runs); ri++) {
-            int rc = validate_run(json_array_get(runs, ri), file, si, ri, err, errlen);
-            if (rc) return rc;
-        }
-        const json_t *summary = json_object_get(s, "summary");
-        if (summary && !json_is_object(summary))
-            return bad(err, errlen, "%s: $.scenarios[%zu].summary: expected an object, found %s",
-                       file, si, lb_json_type_name(summary));
-        const char *vname;
-        const json_t *vsum;
-        json_object_foreach((json_t *)summary, vname, vsum)
-        {
-            const char *key;
-            const json_t *entry;
-            if (!json_is_object(vsum))
-                return bad(err, errlen, "%s: $.scenarios[%zu].summary.%s: expected an object", file,
-                           si, vname);
-            json_object_foreach((json_t *)vsum, key, entry)
-            {
-                const json_t *median = json_object_get(entry, "median");
-                if (json_is_object(entry) && median && !json_is_number(median) &&
-                    !json_is_null(median))
-                    return bad(err, errlen,
-                               "%s: $.scenarios[%zu].summary.%s.%s.median: expected a number or "
-                               "null, found %s",
-                               file, si, vname, key, lb_json_type_name(median));
-            }
-        }
-    }
-    return 0;
-}
-
-int lb_results_load(const char *path, json_t **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
-        return e == ENOENT || e == EACCES || e == EISDIR ? -EINVAL : -e;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-    fclose(f);
-    if (!doc) return bad(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-    int rc = lb_results_validate(doc, path, err, errlen);
-    if (rc) {
-        json_decref(doc);
-        return rc;
-    }
-    *out = doc;
-    return 0;
 }
 
 /* ---------------------------------------------------------- comparing -- */

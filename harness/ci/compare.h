@@ -82,13 +82,8 @@ typedef struct lb_comparison {
     char notes[1024];    /* warnings about the inputs (specs differ, ...) */
 } lb_comparison;
 
-/* Loads and validates a results file.  Bad input: -EINVAL with err naming
- * the file and either line:column (JSON syntax) or the JSON path of the
- * offending field.  I/O: negative errno. */
-int lb_results_load(const char *path, json_t **out, char *err, size_t errlen);
-/* The same checks on a document already in memory. */
-int lb_results_validate(const json_t *doc, const char *path, char *err, size_t errlen);
-
+/* Compares two validated results documents (run/results_load.h loads
+ * files).  0 or -ENOMEM. */
 int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *opts,
                lb_comparison *out);
 void lb_comparison_free(lb_comparison *c);

@@ -10,6 +10,7 @@
 #include "compare.h"
 #include "junit.h"
 #include "core/test_util.h"
+#include "run/results_load.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -370,23 +371,24 @@ static void bad_input(void **state)
         json_object_get(json_array_get(json_object_get(scenario0(d), "runs"), 3), "metrics"),
         "peak_tasks", json_string("lots"));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_string_equal(err, "x.json: $.scenarios[0].runs[3].metrics.peak_tasks: expected a "
-                             "number or null, found a string");
+    assert_string_equal(err, "x.json: scenarios[0].runs[3].metrics.peak_tasks: expected a "
+                             "number or null, got a string");
     json_decref(d);
 
     d = load(REPS5);
     json_object_set_new(d, "schema_version", json_integer(3));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "x.json: $.schema_version: expected 2"));
+    assert_string_equal(err, "x.json: schema_version: version 3 is not supported (this leakbench "
+                             "reads version 2)");
     json_object_set_new(d, "schema_version", json_integer(1));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "x.json: $.schema_version: version 1 was written by an older "
+    assert_non_null(strstr(err, "x.json: schema_version: version 1 was written by an older "
                                 "leakbench; version 2 renamed the *_rss_mb metrics *_rss_mib"));
     json_object_set_new(d, "schema_version", json_integer(2));
     json_object_set_new(json_array_get(json_object_get(scenario0(d), "runs"), 0), "variant",
                         json_string("leakyy"));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "x.json: $.scenarios[0].runs[0].variant"));
+    assert_non_null(strstr(err, "x.json: scenarios[0].runs[0].variant: \"leakyy\" is not one of"));
     json_decref(d);
 
     /* Types are named as every loader names them (jsonutil.h): an integer
@@ -394,7 +396,7 @@ static void bad_input(void **state)
     d = load(REPS5);
     json_object_set_new(scenario0(d), "runs", json_integer(5));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_string_equal(err, "x.json: $.scenarios[0].runs: expected an array, found an integer");
+    assert_string_equal(err, "x.json: scenarios[0].runs: expected an array, got an integer");
     json_decref(d);
 
     assert_int_equal(run_compare(REPS5, "/nonexistent/results.json", NULL, NULL), LB_EXIT_USAGE);

@@ -1,6 +1,7 @@
 /*
  * cmd_compare.c — `leakbench compare BASE.json NEW.json`: compares two
- * results files metric by metric (rules in compare.h), prints a table,
+ * results files (or run directories), loaded through run/results_load.h,
+ * metric by metric (rules in compare.h), prints a table,
  * optionally writes Markdown and JUnit, and exits 0 (pass), 1 (a metric
  * regressed), 4 (inconclusive) or 2 (bad command line or input file;
  * nothing is written then).
@@ -9,6 +10,7 @@
 #include "ci/compare.h"
 #include "ci/junit.h"
 #include "core/outfile.h"
+#include "run/results_load.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +22,12 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: leakbench compare [options] BASE.json NEW.json\n\n"
-                 "Compares two results files per scenario, variant and metric: base and new\n"
-                 "medians, ratio, change and a verdict (improved, regressed, unchanged,\n"
-                 "inconclusive).  With >= 2 runs per side and enough of them for the test to\n"
-                 "reach alpha, a two-sided Mann-Whitney U test must confirm a change beyond\n"
-                 "the noise threshold; otherwise the noise threshold alone decides.\n\n"
+                 "Compares two results files (or run directories) per scenario, variant and\n"
+                 "metric: base and new medians, ratio, change and a verdict (improved,\n"
+                 "regressed, unchanged, inconclusive).  With >= 2 runs per side and enough\n"
+                 "of them for the test to reach alpha, a two-sided Mann-Whitney U test must\n"
+                 "confirm a change beyond the noise threshold; otherwise the noise threshold\n"
+                 "alone decides.\n\n"
                  "options:\n"
                  "  --alpha P        significance level of the U test (default 0.05)\n"
                  "  --noise F        relative change treated as noise (default 0.05 = 5%%)\n"
@@ -48,6 +51,18 @@ static bool parse_fraction(const char *s, double lo, double hi, bool open_lo, do
         return false;
     *out = v;
     return true;
+}
+
+/* One side: a results file or run directory through the one loader;
+ * compare pairs scenarios by name, so names must be unique. */
+static int load_input(const char *path, json_t **doc, char *err, size_t errlen)
+{
+    int rc = lb_results_load(path, doc, err, errlen);
+    if (!rc && (rc = lb_results_check_unique_names(*doc, path, err, errlen))) {
+        json_decref(*doc);
+        *doc = NULL;
+    }
+    return rc;
 }
 
 static int compare_main(int argc, char **argv)
@@ -117,12 +132,12 @@ static int compare_main(int argc, char **argv)
             return LB_EXIT_ERROR;
         }
     json_t *base = NULL, *next = NULL;
-    int rc = lb_results_load(base_path, &base, err, sizeof err);
-    if (!rc) rc = lb_results_load(new_path, &next, err, sizeof err);
+    int rc = load_input(base_path, &base, err, sizeof err);
+    if (!rc) rc = load_input(new_path, &next, err, sizeof err);
     if (rc) {
         fprintf(stderr, "leakbench compare: %s\n", err);
         json_decref(base);
-        return rc == -EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+        return rc == -ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
     }
     lb_comparison c;
     rc = lb_compare(base, next, &opts, &c);

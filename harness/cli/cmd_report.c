@@ -1,7 +1,8 @@
 /*
  * cmd_report.c — `leakbench report RESULTS.json [-o DIR] [--no-charts]`:
  * re-renders report.md, report.html and the charts of a run from its
- * results file, by default into the directory that holds RESULTS.json.
+ * results file (loaded through run/results_load.h into the same document
+ * `run` renders from), by default into the directory that holds it.
  *
  * Exit codes (harness/cli/cli.h): 0 written; 2 bad command line or a missing,
  * unreadable or invalid results file (the message names the file and the
@@ -62,20 +63,19 @@ static int report_main(int argc, char **argv)
         report_usage(stderr);
         return LB_EXIT_USAGE;
     }
+    /* The loader reads a run directory's results.json; by default the
+     * report goes beside the results. */
     const char *results = argv[optind];
-    char dir_buf[4300], file_buf[4200];
+    char dir_buf[4300];
     struct stat st;
-    if (stat(results, &st) == 0 && S_ISDIR(st.st_mode)) {
-        /* A run directory: its results.json. */
-        snprintf(file_buf, sizeof file_buf, "%s/results.json", results);
-        results = file_buf;
-    }
-    if (!out_dir) {
+    if (!out_dir && stat(results, &st) == 0 && S_ISDIR(st.st_mode)) {
+        out_dir = results;
+    } else if (!out_dir) {
         snprintf(dir_buf, sizeof dir_buf, "%s", results);
         out_dir = dirname(dir_buf);
     }
     lb_report_result res;
-    int rc = lb_report_render(results, out_dir, &opts, &res);
+    int rc = lb_report_render_file(results, out_dir, &opts, &res);
     int code = lb_exit_for_report(rc, &res);
     if (code == LB_EXIT_OK) {
         printf("leakbench report: wrote %s/report.md, %s/report.html", out_dir, out_dir);

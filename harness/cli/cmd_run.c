@@ -257,183 +257,233 @@ static int parse_options(int argc, char **argv, run_options *o)
     return 0;
 }
 
-static int run_main(int argc, char **argv)
-{
+/* What one `leakbench run` carries from step to step. */
+typedef struct run_state {
     run_options opt;
-    int rc = parse_options(argc, argv, &opt);
-    if (rc) return rc > 0 ? LB_EXIT_OK : LB_EXIT_USAGE;
-
-    int n_specs = argc - optind;
-    char **paths = argv + optind;
-    lb_spec *specs = calloc((size_t)n_specs, sizeof *specs);
-    if (!specs) return LB_EXIT_ERROR;
-    lb_spec_error err;
-    int n_loaded = 0, exit_code = LB_EXIT_OK;
-    for (int i = 0; i < n_specs && exit_code == LB_EXIT_OK; i++) {
-        if (lb_spec_load(paths[i], &specs[i], &err) != 0) {
-            fprintf(stderr, "leakbench run: %s\n", err.text);
-            exit_code = LB_EXIT_USAGE;
-            break;
-        }
-        n_loaded++;
-        if (lb_spec_apply_overrides(&specs[i], &opt.overrides, &err) != 0) {
-            fprintf(stderr, "leakbench run: %s\n", err.text);
-            exit_code = LB_EXIT_USAGE;
-        }
-    }
-    if (exit_code == LB_EXIT_OK) exit_code = lb_gate_check_options(&opt.gate);
-    if (exit_code == LB_EXIT_OK) {
-        char derr[4400];
-        if (check_output_dir(opt.out_dir, derr, sizeof derr) != 0) {
-            fprintf(stderr, "leakbench run: %s\n", derr);
-            exit_code = LB_EXIT_ERROR;
-        }
-    }
-    if (exit_code != LB_EXIT_OK) {
-        for (int i = 0; i < n_loaded; i++) lb_spec_free(&specs[i]);
-        free(specs);
-        return exit_code;
-    }
-
+    int n_specs, n_loaded;
+    char **paths; /* the SPEC arguments */
+    lb_spec *specs;
+    char **command; /* "leakbench" + argv, for results "command" */
+    int n_command;
     lb_results results;
-    memset(&results, 0, sizeof results);
-    results.started_at = time(NULL);
-    char *command[argc + 1];
-    command[0] = "leakbench";
-    for (int i = 0; i < argc; i++) command[i + 1] = argv[i];
-    results.argc = argc + 1;
-    results.argv = command;
-    results.n_paths = n_specs;
-    results.spec_paths = (const char *const *)paths;
-    lb_host_read(&results.host);
+    bool run_failed; /* a run could not be carried out or did not balance */
+    json_t *doc;     /* the results document, built once after the runs */
+} run_state;
 
-    int total_items = 0, total_runs = 0;
-    for (int i = 0; i < n_specs; i++)
-        for (int k = 0; k < specs[i].n; k++) {
-            total_items++;
-            total_runs += 2 * specs[i].items[k].repetitions;
+/* Step 1: every spec loads and takes the overrides, the gate's options
+ * hold and the output directory is writable — before anything runs.
+ * LB_EXIT_OK, LB_EXIT_USAGE or LB_EXIT_ERROR (message on stderr). */
+static int check_inputs(run_state *st, int argc, char **argv)
+{
+    st->n_specs = argc - optind;
+    st->paths = argv + optind;
+    st->specs = calloc((size_t)st->n_specs, sizeof *st->specs);
+    st->command = calloc((size_t)argc + 2, sizeof *st->command);
+    if (!st->specs || !st->command) return LB_EXIT_ERROR;
+    st->command[0] = "leakbench";
+    for (int i = 0; i < argc; i++) st->command[i + 1] = argv[i];
+    st->n_command = argc + 1;
+    lb_spec_error err;
+    for (int i = 0; i < st->n_specs; i++) {
+        if (lb_spec_load(st->paths[i], &st->specs[i], &err) != 0) {
+            fprintf(stderr, "leakbench run: %s\n", err.text);
+            return LB_EXIT_USAGE;
         }
-    results.scenarios = calloc((size_t)total_items, sizeof *results.scenarios);
-    if (!results.scenarios) return LB_EXIT_ERROR;
+        st->n_loaded++;
+        if (lb_spec_apply_overrides(&st->specs[i], &st->opt.overrides, &err) != 0) {
+            fprintf(stderr, "leakbench run: %s\n", err.text);
+            return LB_EXIT_USAGE;
+        }
+    }
+    int code = lb_gate_check_options(&st->opt.gate);
+    if (code != LB_EXIT_OK) return code;
+    char derr[4400];
+    if (check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
+        fprintf(stderr, "leakbench run: %s\n", derr);
+        return LB_EXIT_ERROR;
+    }
+    return LB_EXIT_OK;
+}
 
-    lb_progress progress;
-    lb_progress_init(&progress, stderr, opt.quiet, total_runs);
-    lb_run_options ropt = {0, lb_progress_sample, &progress};
-    lb_runner_install_signals();
-    int64_t mem_available = lb_mem_available();
-    bool run_failed = false;
+/* Says what is wrong with a run that is not a measurement to trust: it
+ * crashed, or (completed) its requests did not all end exactly once.
+ * False for such a run. */
+static bool run_is_sound(const lb_scenario_spec *s, const lb_run_result *run)
+{
+    const char *variant = run->leaky ? "leaky" : "graceful";
+    if (run->status == LB_RUN_CRASHED) {
+        fprintf(stderr, "leakbench run: %s %s rep %d: %s\n", s->name, variant, run->rep,
+                run->error);
+        return false;
+    }
+    const lb_accounting *a = &run->accounting;
+    if (run->status != LB_RUN_COMPLETED || a->balanced) return true;
+    fprintf(stderr,
+            "leakbench run: ACCOUNTING VIOLATION in %s %s rep %d: submitted %lld != completed "
+            "%lld + timed_out %lld + failed %lld + rejected %lld + cancelled %lld (%lld "
+            "unanswered)\n",
+            s->name, variant, run->rep, (long long)a->submitted,
+            (long long)a->outcome[LB_COMPLETED], (long long)a->outcome[LB_TIMED_OUT],
+            (long long)a->outcome[LB_FAILED], (long long)a->outcome[LB_REJECTED],
+            (long long)a->outcome[LB_CANCELLED], (long long)a->unanswered);
+    return false;
+}
 
-    for (int i = 0; i < n_specs && !lb_interrupted; i++) {
-        for (int k = 0; k < specs[i].n && !lb_interrupted; k++) {
-            const lb_scenario_spec *s = &specs[i].items[k];
-            lb_scenario_result *sr = &results.scenarios[results.n_scenarios++];
-            sr->spec = s;
-            lb_guards limits;
-            lb_guards_resolve(s, mem_available > 0 ? mem_available : 0, &limits);
-            for (int rep = 0; rep < s->repetitions && !lb_interrupted; rep++) {
-                for (int v = 0; v < 2 && !lb_interrupted; v++) {
-                    bool leaky = v == 0;
-                    lb_progress_run_start(&progress, s, leaky, rep);
-                    lb_run_result run;
-                    rc = lb_run_one(s, leaky, rep, &limits, &ropt, &run);
-                    if (rc) {
-                        fprintf(stderr, "leakbench run: %s %s rep %d: cannot run: %s\n", s->name,
-                                leaky ? "leaky" : "graceful", rep, strerror(-rc));
-                        run_failed = true;
-                        continue;
-                    }
-                    lb_progress_run_done(&progress, &run);
-                    if (run.status == LB_RUN_CRASHED) {
-                        fprintf(stderr, "leakbench run: %s %s rep %d: %s\n", s->name,
-                                leaky ? "leaky" : "graceful", rep, run.error);
-                        run_failed = true;
-                    }
-                    if (run.status == LB_RUN_COMPLETED && !run.accounting.balanced) {
-                        /* Every request must end exactly once; a run that
-                         * lost some is not a measurement to trust. */
-                        const lb_accounting *a = &run.accounting;
-                        fprintf(stderr,
-                                "leakbench run: ACCOUNTING VIOLATION in %s %s rep %d: "
-                                "submitted %lld != completed %lld + timed_out %lld + failed "
-                                "%lld + rejected %lld + cancelled %lld (%lld unanswered)\n",
-                                s->name, leaky ? "leaky" : "graceful", rep, (long long)a->submitted,
-                                (long long)a->outcome[LB_COMPLETED],
-                                (long long)a->outcome[LB_TIMED_OUT],
-                                (long long)a->outcome[LB_FAILED],
-                                (long long)a->outcome[LB_REJECTED],
-                                (long long)a->outcome[LB_CANCELLED], (long long)a->unanswered);
-                        run_failed = true;
-                    }
-                    if (lb_scenario_result_add(sr, &run) != 0) {
-                        lb_run_result_free(&run);
-                        run_failed = true;
-                    }
-                }
+/* Runs one scenario's twins, interleaved L G L G ... over its repetitions,
+ * into sr (until interrupted). */
+static void run_scenario(run_state *st, lb_scenario_result *sr, int64_t mem_available,
+                         lb_progress *progress)
+{
+    const lb_scenario_spec *s = sr->spec;
+    lb_run_options ropt = {0, lb_progress_sample, progress};
+    lb_guards limits;
+    lb_guards_resolve(s, mem_available > 0 ? mem_available : 0, &limits);
+    for (int rep = 0; rep < s->repetitions && !lb_interrupted; rep++) {
+        for (int v = 0; v < 2 && !lb_interrupted; v++) {
+            bool leaky = v == 0;
+            lb_progress_run_start(progress, s, leaky, rep);
+            lb_run_result run;
+            int rc = lb_run_one(s, leaky, rep, &limits, &ropt, &run);
+            if (rc) {
+                fprintf(stderr, "leakbench run: %s %s rep %d: cannot run: %s\n", s->name,
+                        leaky ? "leaky" : "graceful", rep, strerror(-rc));
+                st->run_failed = true;
+                continue;
+            }
+            lb_progress_run_done(progress, &run);
+            if (!run_is_sound(s, &run)) st->run_failed = true;
+            if (lb_scenario_result_add(sr, &run) != 0) {
+                lb_run_result_free(&run);
+                st->run_failed = true;
             }
         }
     }
-    results.interrupted = lb_interrupted != 0;
-    results.finished_at = time(NULL);
+}
 
-    /* Thresholds (run_gate.c): verdicts into results.thresholds. */
-    int gate_code = lb_gate_thresholds(&results);
+/* Step 2: every scenario of every spec, in order.  LB_EXIT_OK or
+ * LB_EXIT_ERROR (out of memory); failed runs set st->run_failed. */
+static int run_specs(run_state *st)
+{
+    lb_results *r = &st->results;
+    r->started_at = time(NULL);
+    r->argc = st->n_command;
+    r->argv = st->command;
+    r->n_paths = st->n_specs;
+    r->spec_paths = (const char *const *)st->paths;
+    lb_host_read(&r->host);
+    int total_items = 0, total_runs = 0;
+    for (int i = 0; i < st->n_specs; i++)
+        for (int k = 0; k < st->specs[i].n; k++) {
+            total_items++;
+            total_runs += 2 * st->specs[i].items[k].repetitions;
+        }
+    r->scenarios = calloc((size_t)total_items, sizeof *r->scenarios);
+    if (!r->scenarios) return LB_EXIT_ERROR;
+    lb_progress progress;
+    lb_progress_init(&progress, stderr, st->opt.quiet, total_runs);
+    lb_runner_install_signals();
+    int64_t mem_available = lb_mem_available();
+    for (int i = 0; i < st->n_specs && !lb_interrupted; i++)
+        for (int k = 0; k < st->specs[i].n && !lb_interrupted; k++) {
+            lb_scenario_result *sr = &r->scenarios[r->n_scenarios++];
+            sr->spec = &st->specs[i].items[k];
+            run_scenario(st, sr, mem_available, &progress);
+        }
+    r->interrupted = lb_interrupted != 0;
+    r->finished_at = time(NULL);
+    return LB_EXIT_OK;
+}
 
-    char werr[512];
-    rc = lb_results_write(opt.out_dir, &results, werr, sizeof werr);
-    if (rc) {
-        fprintf(stderr, "leakbench run: %s\n", werr);
-        exit_code = LB_EXIT_ERROR;
+/* Step 3: the results document, built once, with its threshold verdicts;
+ * written as results.json and samples.csv; the table and the gate
+ * (thresholds printed, --baseline, --junit, --history, --save-baseline)
+ * read it.  Returns the gate's code; *write_code is LB_EXIT_ERROR when the
+ * results could not be written. */
+static int write_and_gate(run_state *st, int *write_code)
+{
+    lb_results *r = &st->results;
+    st->doc = lb_results_build(r);
+    if (!st->doc) {
+        fprintf(stderr, "leakbench run: out of memory building the results\n");
+        *write_code = LB_EXIT_ERROR;
+        return LB_EXIT_ERROR;
     }
-    if (!opt.quiet) {
+    int gate_code = lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios);
+    char werr[512];
+    *write_code = LB_EXIT_OK;
+    if (lb_results_write(st->opt.out_dir, st->doc, werr, sizeof werr) != 0) {
+        fprintf(stderr, "leakbench run: %s\n", werr);
+        *write_code = LB_EXIT_ERROR;
+    }
+    if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
-        json_t *doc = lb_results_to_json(&results);
-        json_t *scenarios = json_object_get(doc, "scenarios");
+        const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios); i++)
             lb_table_print(stdout, json_array_get(scenarios, i));
-        json_decref(doc);
+        if (*write_code == LB_EXIT_OK)
+            printf("\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,
+                   st->opt.out_dir);
     }
-    if (!rc && !opt.quiet)
-        printf("\nresults: %s/results.json, %s/samples.csv\n", opt.out_dir, opt.out_dir);
-    /* Thresholds printed, --baseline, --junit, --history, --save-baseline. */
-    gate_code = lb_gate_combine(gate_code, lb_gate_finish(&opt.gate, &results,
-                                                          !lb_interrupted && !run_failed && !rc,
-                                                          opt.quiet, stdout));
+    bool complete = !lb_interrupted && !st->run_failed && *write_code == LB_EXIT_OK;
+    gate_code = lb_gate_combine(
+        gate_code, lb_gate_finish(&st->opt.gate, st->doc, complete, st->opt.quiet, stdout));
     fflush(stdout);
+    return gate_code;
+}
 
-    /* report.md, report.html and charts/ from the results just written
-     * (harness/report/report.h), unless --no-report.  A missing gnuplot or a
-     * failed chart is reported but does not hide a worse exit status. */
-    if (!rc && !opt.no_report) {
-        char results_path[4200];
-        snprintf(results_path, sizeof results_path, "%s/results.json", opt.out_dir);
-        lb_report_opts report_opts = {.charts = true};
-        lb_report_result report;
-        int report_rc = lb_report_render(results_path, opt.out_dir, &report_opts, &report);
-        int report_exit = lb_exit_for_report(report_rc, &report);
-        if (report_exit != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report.message);
-        if (report_exit != LB_EXIT_USAGE && !opt.quiet)
-            printf("report:  %s/report.md, %s/report.html%s\n", opt.out_dir, opt.out_dir,
-                   report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
-        if (exit_code == LB_EXIT_OK && report_exit != LB_EXIT_OK)
-            exit_code = report_exit == LB_EXIT_USAGE ? LB_EXIT_ERROR : report_exit;
+/* Step 4: report.md, report.html and charts/ from the same document
+ * (report/report.h).  A missing gnuplot or a failed chart is reported but
+ * does not hide a worse exit status.  Returns LB_EXIT_OK, LB_EXIT_ERROR or
+ * LB_EXIT_NO_GNUPLOT. */
+static int render_report(const run_state *st)
+{
+    const char *dir = st->opt.out_dir;
+    lb_report_opts report_opts = {.charts = true};
+    lb_report_result report;
+    int rc = lb_report_render(st->doc, dir, &report_opts, &report);
+    int code = lb_exit_for_report(rc, &report);
+    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report.message);
+    if (code != LB_EXIT_USAGE && !st->opt.quiet)
+        printf("report:  %s/report.md, %s/report.html%s\n", dir, dir,
+               report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
+    return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
+}
+
+static void free_state(run_state *st)
+{
+    json_decref(st->doc);
+    lb_results_free(&st->results);
+    for (int i = 0; i < st->n_loaded; i++) lb_spec_free(&st->specs[i]);
+    free(st->specs);
+    free(st->command);
+}
+
+static int run_main(int argc, char **argv)
+{
+    run_state st = {0};
+    int rc = parse_options(argc, argv, &st.opt);
+    if (rc) return rc > 0 ? LB_EXIT_OK : LB_EXIT_USAGE;
+    int exit_code = check_inputs(&st, argc, argv);
+    if (exit_code == LB_EXIT_OK) exit_code = run_specs(&st);
+    if (exit_code != LB_EXIT_OK) {
+        free_state(&st);
+        return exit_code;
     }
-
+    int gate_code = write_and_gate(&st, &exit_code);
+    if (exit_code == LB_EXIT_OK && !st.opt.no_report) exit_code = render_report(&st);
     if (lb_interrupted) {
         /* Also a signal that arrived after the runs, while the table, the
          * gate or the charts were written (gnuplot dies of the same
          * Ctrl-C): 130, never a gnuplot failure with an empty reason. */
         fprintf(stderr, "leakbench run: interrupted by %s; %s\n", strsignal(lb_interrupted),
-                results.interrupted ? "partial results written"
-                                    : "results written, the report may be incomplete");
+                st.results.interrupted ? "partial results written"
+                                       : "results written, the report may be incomplete");
         exit_code = LB_EXIT_INTERRUPTED;
-    } else if (run_failed && exit_code == LB_EXIT_OK) {
+    } else if (st.run_failed && exit_code == LB_EXIT_OK) {
         exit_code = LB_EXIT_ERROR;
     }
     exit_code = lb_gate_combine(exit_code, gate_code);
-    json_decref(results.thresholds);
-    lb_results_free(&results);
-    for (int i = 0; i < n_specs; i++) lb_spec_free(&specs[i]);
-    free(specs);
+    free_state(&st);
     return exit_code;
 }
 

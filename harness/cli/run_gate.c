@@ -1,8 +1,8 @@
 /*
  * run_gate.c — thresholds, baselines, history and JUnit for `leakbench
- * run` (see run_gate.h).  Works on the results document that
- * lb_results_to_json() builds, the same one written to results.json, so
- * what CI is told always matches the file.
+ * run` (see run_gate.h).  Works on the run's one results document
+ * (lb_results_build), the same one written to results.json, so what CI is
+ * told always matches the file.
  */
 #include "run_gate.h"
 #include "ci/baseline.h"
@@ -13,6 +13,7 @@
 #include "core/metric.h"
 #include "core/outfile.h"
 #include "core/threshold.h"
+#include "run/results_load.h"
 
 #include <errno.h>
 #include <math.h>
@@ -53,7 +54,7 @@ int lb_gate_check_options(const lb_gate_options *o)
         json_t *doc;
         int rc = lb_results_load(path, &doc, err, sizeof err);
         if (rc) {
-            if (strstr(err, "No such file"))
+            if (rc == -ENOENT)
                 fprintf(stderr,
                         "leakbench run: --baseline %s: %s does not exist; create it with "
                         "`leakbench run --save-baseline %s SPEC`\n",
@@ -67,49 +68,23 @@ int lb_gate_check_options(const lb_gate_options *o)
     return LB_EXIT_OK;
 }
 
-int lb_gate_thresholds(lb_results *results)
+int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n)
 {
-    results->thresholds = NULL;
-    json_t *doc = lb_results_to_json(results);
     json_t *verdicts = json_array();
-    if (!doc || !verdicts) {
-        json_decref(doc);
-        json_decref(verdicts);
-        return LB_EXIT_ERROR;
-    }
-    const json_t *scenarios = json_object_get(doc, "scenarios");
+    if (!verdicts) return LB_EXIT_ERROR;
+    const json_t *ran = json_object_get(doc, "scenarios");
     size_t failed = 0;
     int rc = 0;
-    for (int i = 0; i < results->n_scenarios && !rc; i++) {
-        const lb_scenario_spec *s = results->scenarios[i].spec;
-        lb_threshold_set set = {0};
-        set.items = calloc((size_t)s->n_thresholds + 1, sizeof *set.items);
-        if (!set.items) {
-            rc = -ENOMEM;
-            break;
-        }
-        for (int t = 0; t < s->n_thresholds && !rc; t++) {
-            lb_threshold_error perr;
-            /* Validated when the spec was loaded; a failure here is a bug. */
-            rc = lb_threshold_parse(s->thresholds[t].metric, s->thresholds[t].expr,
-                                    &set.items[set.n], &perr);
-            if (!rc)
-                set.n++;
-            else if (rc == -EINVAL)
-                fprintf(stderr, "leakbench run: threshold %s \"%s\": %s\n", s->thresholds[t].metric,
-                        s->thresholds[t].expr, perr.msg);
-        }
-        if (!rc)
-            rc = lb_thresholds_evaluate(&set, json_array_get(scenarios, (size_t)i), verdicts,
-                                        &failed);
-        lb_thresholds_free(&set);
+    for (int i = 0; i < n && !rc; i++) {
+        const lb_scenario_spec *s = scenarios[i].spec;
+        rc = lb_thresholds_evaluate(s->thresholds, (size_t)s->n_thresholds,
+                                    json_array_get(ran, (size_t)i), verdicts, &failed);
     }
-    json_decref(doc);
-    if (rc) {
+    if (!rc)
+        rc = lb_results_set_thresholds(doc, verdicts);
+    else
         json_decref(verdicts);
-        return LB_EXIT_ERROR;
-    }
-    results->thresholds = verdicts;
+    if (rc) return LB_EXIT_ERROR;
     return failed ? LB_EXIT_FAIL : LB_EXIT_OK;
 }
 
@@ -142,77 +117,95 @@ static void print_thresholds(const json_t *list, bool quiet, FILE *out)
     }
 }
 
-int lb_gate_finish(const lb_gate_options *o, const lb_results *results, bool complete, bool quiet,
-                   FILE *out)
+/* --baseline: compares the run with the baseline, prints the comparison
+ * (only a failing one when quiet) and returns its exit code; *have_cmp
+ * says whether cmp holds one for JUnit. */
+static int compare_with_baseline(const lb_gate_options *o, const json_t *doc, bool quiet, FILE *out,
+                                 lb_comparison *cmp, bool *have_cmp)
+{
+    char err[1024];
+    lb_compare_opts copts = LB_COMPARE_DEFAULTS;
+    *have_cmp = false;
+    if (lb_baseline_compare(o->baseline, doc, &copts, cmp, err, sizeof err)) {
+        fprintf(stderr, "leakbench run: --baseline %s: %s\n", o->baseline, err);
+        return LB_EXIT_ERROR;
+    }
+    *have_cmp = true;
+    char label[300];
+    snprintf(label, sizeof label, "baseline %s", o->baseline);
+    int code = lb_exit_for_comparison(cmp);
+    if (!quiet) {
+        fprintf(out, "\n");
+        lb_comparison_print(out, cmp, label, "this run", true);
+    } else if (code != LB_EXIT_OK) {
+        lb_comparison_print(stderr, cmp, label, "this run", true);
+    }
+    return code;
+}
+
+/* --junit: the thresholds and, with --baseline, the comparison. */
+static int write_junit(const char *path, const json_t *thresholds, const lb_comparison *cmp)
+{
+    char err[1024];
+    lb_junit *j = lb_junit_new();
+    int rc = j ? lb_junit_add_thresholds(j, thresholds) : -ENOMEM;
+    if (!rc && cmp) rc = lb_junit_add_comparison(j, cmp);
+    if (!rc) rc = lb_mkdir_parent(path);
+    if (!rc)
+        rc = lb_junit_write(j, path, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "%s: cannot create its directory or out of memory", path);
+    lb_junit_free(j);
+    if (!rc) return LB_EXIT_OK;
+    fprintf(stderr, "leakbench run: --junit: %s\n", err);
+    return LB_EXIT_ERROR;
+}
+
+/* --history and --save-baseline, for complete runs only. */
+static int record_run(const lb_gate_options *o, const json_t *doc, bool complete, bool quiet,
+                      FILE *out)
 {
     char err[1024];
     int code = LB_EXIT_OK;
-    json_t *doc = lb_results_to_json(results);
-    if (!doc) return LB_EXIT_ERROR;
+    if (!complete) {
+        if (o->history || o->save_baseline)
+            fprintf(stderr, "leakbench run: incomplete run: not recorded in the history file or "
+                            "saved as a baseline\n");
+        return code;
+    }
+    if (o->history && lb_history_append(o->history, doc, err, sizeof err)) {
+        fprintf(stderr, "leakbench run: --history: %s\n", err);
+        code = LB_EXIT_ERROR;
+    }
+    if (!o->save_baseline) return code;
+    if (lb_baseline_save(o->save_baseline, doc, err, sizeof err)) {
+        fprintf(stderr, "leakbench run: --save-baseline: %s\n", err);
+        return LB_EXIT_ERROR;
+    }
+    if (!quiet) {
+        char path[4096];
+        lb_baseline_path(o->save_baseline, path, sizeof path, err, sizeof err);
+        fprintf(out, "baseline %s saved: %s\n", o->save_baseline, path);
+    }
+    return code;
+}
+
+int lb_gate_finish(const lb_gate_options *o, const json_t *doc, bool complete, bool quiet,
+                   FILE *out)
+{
+    int code = LB_EXIT_OK;
     const json_t *thresholds = json_object_get(doc, "thresholds");
     print_thresholds(thresholds, quiet, out);
     for (size_t i = 0; i < json_array_size(thresholds); i++)
         if (strcmp(json_string_value(json_object_get(json_array_get(thresholds, i), "verdict")),
                    "pass"))
             code = LB_EXIT_FAIL;
-
     lb_comparison cmp;
     bool have_cmp = false;
-    if (o->baseline) {
-        lb_compare_opts copts = LB_COMPARE_DEFAULTS;
-        if (lb_baseline_compare(o->baseline, doc, &copts, &cmp, err, sizeof err)) {
-            fprintf(stderr, "leakbench run: --baseline %s: %s\n", o->baseline, err);
-            code = lb_gate_combine(code, LB_EXIT_ERROR);
-        } else {
-            have_cmp = true;
-            char label[300];
-            snprintf(label, sizeof label, "baseline %s", o->baseline);
-            if (!quiet) {
-                fprintf(out, "\n");
-                lb_comparison_print(out, &cmp, label, "this run", true);
-            } else if (lb_exit_for_comparison(&cmp) != LB_EXIT_OK) {
-                lb_comparison_print(stderr, &cmp, label, "this run", true);
-            }
-            code = lb_gate_combine(code, lb_exit_for_comparison(&cmp));
-        }
-    }
-
-    if (o->junit) {
-        lb_junit *j = lb_junit_new();
-        int rc = j ? lb_junit_add_thresholds(j, thresholds) : -ENOMEM;
-        if (!rc && have_cmp) rc = lb_junit_add_comparison(j, &cmp);
-        if (!rc) rc = lb_mkdir_parent(o->junit);
-        if (!rc)
-            rc = lb_junit_write(j, o->junit, err, sizeof err);
-        else
-            snprintf(err, sizeof err, "%s: cannot create its directory or out of memory", o->junit);
-        if (rc) {
-            fprintf(stderr, "leakbench run: --junit: %s\n", err);
-            code = lb_gate_combine(code, LB_EXIT_ERROR);
-        }
-        lb_junit_free(j);
-    }
+    if (o->baseline)
+        code = lb_gate_combine(code, compare_with_baseline(o, doc, quiet, out, &cmp, &have_cmp));
+    if (o->junit)
+        code = lb_gate_combine(code, write_junit(o->junit, thresholds, have_cmp ? &cmp : NULL));
     if (have_cmp) lb_comparison_free(&cmp);
-
-    if (!complete && (o->history || o->save_baseline)) {
-        fprintf(stderr, "leakbench run: incomplete run: not recorded in the history file or "
-                        "saved as a baseline\n");
-    } else {
-        if (o->history && lb_history_append(o->history, doc, err, sizeof err)) {
-            fprintf(stderr, "leakbench run: --history: %s\n", err);
-            code = lb_gate_combine(code, LB_EXIT_ERROR);
-        }
-        if (o->save_baseline) {
-            if (lb_baseline_save(o->save_baseline, doc, err, sizeof err)) {
-                fprintf(stderr, "leakbench run: --save-baseline: %s\n", err);
-                code = lb_gate_combine(code, LB_EXIT_ERROR);
-            } else if (!quiet) {
-                char path[4096];
-                lb_baseline_path(o->save_baseline, path, sizeof path, err, sizeof err);
-                fprintf(out, "baseline %s saved: %s\n", o->save_baseline, path);
-            }
-        }
-    }
-    json_decref(doc);
-    return code;
+    return lb_gate_combine(code, record_run(o, doc, complete, quiet, out));
 }

@@ -1,10 +1,11 @@
 /*
  * run_gate.h — what `leakbench run` does for CI once the runs are over:
- * evaluate the specs' thresholds into results.json, compare against a
- * named baseline (--baseline), save one (--save-baseline), append to a
- * history file (--history) and write JUnit (--junit).  cmd_run.c calls
- * three functions; everything else lives here so the runner stays about
- * running.
+ * evaluate the specs' thresholds into the results document, compare
+ * against a named baseline (--baseline), save one (--save-baseline),
+ * append to a history file (--history) and write JUnit (--junit).  Every
+ * step reads the run's one results document (run/results.h); none
+ * rebuilds or re-reads it.  cmd_run.c calls three functions; everything
+ * else lives here so the runner stays about running.
  */
 #ifndef LEAKBENCH_RUN_GATE_H
 #define LEAKBENCH_RUN_GATE_H
@@ -26,11 +27,12 @@ typedef struct lb_gate_options {
  * stderr). */
 int lb_gate_check_options(const lb_gate_options *o);
 
-/* Evaluates every scenario's thresholds against its summaries and sets
- * results->thresholds (a new reference the caller drops with json_decref
- * after lb_results_write).  LB_EXIT_OK, LB_EXIT_FAIL (a threshold
- * failed) or LB_EXIT_ERROR. */
-int lb_gate_thresholds(lb_results *results);
+/* Evaluates the thresholds of every scenario that ran — the ASTs its spec
+ * keeps (core/threshold.h), walked against scenario i of the document,
+ * scenarios[i] having run as doc "scenarios"[i] — and stores the verdicts
+ * as the document's "thresholds".  LB_EXIT_OK, LB_EXIT_FAIL (a threshold
+ * failed) or LB_EXIT_ERROR (out of memory). */
+int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n);
 
 /* After results.json is written: prints the thresholds (failures always,
  * on stderr; everything on out unless quiet), compares against
@@ -39,7 +41,7 @@ int lb_gate_thresholds(lb_results *results);
  * --save-baseline.  Returns the gate's exit code: LB_EXIT_OK,
  * LB_EXIT_FAIL (threshold failed or regression), LB_EXIT_INCONCLUSIVE or
  * LB_EXIT_ERROR (an output could not be written). */
-int lb_gate_finish(const lb_gate_options *o, const lb_results *results, bool complete, bool quiet,
+int lb_gate_finish(const lb_gate_options *o, const json_t *doc, bool complete, bool quiet,
                    FILE *out);
 
 /* The more important of two exit codes: 130 > 3 > 2 > 1 > 4 > 5 > 0. */

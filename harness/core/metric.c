@@ -4,6 +4,7 @@
  * results.json scenario (summary median first, per-run values otherwise).
  */
 #include "metric.h"
+#include "jsonutil.h"
 #include "suggest.h"
 #include "stats.h"
 #include "units.h"
@@ -150,25 +151,10 @@ const char *lb_metric_suggest(const char *name, size_t len)
     return lb_suggest_best(&sg);
 }
 
-/* Follows a dotted path ("metrics.latency_ms.p99") inside obj. */
-static const json_t *get_path(const json_t *obj, const char *path)
-{
-    char key[64];
-    while (obj && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof key) return NULL;
-        memcpy(key, path, n);
-        key[n] = 0;
-        obj = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-        path += n + (path[n] == '.');
-    }
-    return obj;
-}
-
 /* One run's raw value: 1 with *value set, 0 for null/absent. */
 static int run_value(const json_t *run, const lb_metric_def *m, double *value)
 {
-    const json_t *v = get_path(run, m->run_path);
+    const json_t *v = lb_jpath(run, m->run_path);
     switch (m->source) {
     case LB_SRC_NUMBER:
         if (!json_is_number(v)) return 0;
@@ -207,7 +193,7 @@ int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metr
         const char *v = json_string_value(json_object_get(run, "variant"));
         if (!v || strcmp(v, variant)) continue;
         out->n_runs++;
-        if (get_path(run, m->run_path) ||
+        if (lb_jpath(run, m->run_path) ||
             (m->source == LB_SRC_GUARD && json_object_get(run, "guard")))
             out->recorded = true;
         double value;

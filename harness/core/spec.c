@@ -120,6 +120,13 @@ static int get_string(const validator *v, const json_t *j, const char *path, con
     return 0;
 }
 
+/* Frees the threshold ASTs a scenario spec holds. */
+static void free_thresholds(lb_scenario_spec *s)
+{
+    for (int t = 0; t < s->n_thresholds; t++) lb_threshold_free(&s->thresholds[t]);
+    s->n_thresholds = 0;
+}
+
 static int get_object(const validator *v, const json_t *j, const char *path)
 {
     if (!json_is_object(j))
@@ -309,18 +316,22 @@ static int parse_guards(const validator *v, const json_t *j, const char *path, l
     return 0;
 }
 
-static int parse_thresholds(const validator *v, const json_t *j, const char *path)
+/* Parses every threshold into its AST (threshold.c): kept on s in the
+ * final pass over the merged object, the only time a threshold is parsed
+ * for keeps; the partial passes over a suite's defaults and entries only
+ * check, so an error names the file and JSON path it was written in. */
+static int parse_thresholds(const validator *v, const json_t *j, const char *path,
+                            lb_scenario_spec *s)
 {
     int rc;
     if ((rc = get_object(v, j, path))) return rc;
     if (json_object_size(j) > LB_MAX_THRESHOLDS)
         return fail(v, path, "at most %d thresholds", LB_MAX_THRESHOLDS);
+    free_thresholds(s);
     const char *key;
     json_t *val;
-    /* Stored verbatim; harness/core/threshold.c checks the metric name and the
-     * expression here, so a bad threshold is reported with its path and
-     * character position before anything runs.  Keys hold dots, so the
-     * path quotes them: $.thresholds["graceful.peak_tasks"]. */
+    /* Keys hold dots, so the path quotes them:
+     * $.thresholds["graceful.peak_tasks"]. */
     json_object_foreach((json_t *)j, key, val)
     {
         char p[512], msg[512];
@@ -328,29 +339,10 @@ static int parse_thresholds(const validator *v, const json_t *j, const char *pat
         const char *expr = NULL;
         if ((rc = get_string(v, val, p, &expr))) return rc;
         if (!*expr) return fail(v, p, "empty threshold expression");
-        if ((rc = lb_threshold_check(key, expr, msg, sizeof msg)))
+        lb_threshold *keep = v->partial ? NULL : &s->thresholds[s->n_thresholds];
+        if ((rc = lb_threshold_check(key, expr, keep, msg, sizeof msg)))
             return rc == -EINVAL ? fail(v, p, "%s", msg) : rc;
-    }
-    return 0;
-}
-
-/* Copies thresholds into s (after validation, on the merged object). */
-static int store_thresholds(const json_t *j, lb_scenario_spec *s)
-{
-    const char *key;
-    json_t *val;
-    s->n_thresholds = 0;
-    json_object_foreach((json_t *)j, key, val)
-    {
-        lb_threshold_spec *t = &s->thresholds[s->n_thresholds];
-        t->metric = strdup(key);
-        t->expr = strdup(json_string_value(val));
-        if (!t->metric || !t->expr) {
-            free(t->metric);
-            free(t->expr);
-            return -ENOMEM;
-        }
-        s->n_thresholds++;
+        if (keep) s->n_thresholds++;
     }
     return 0;
 }
@@ -643,15 +635,10 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
     }
     if ((f = FIELD(j, "thresholds"))) {
         join_path(p, sizeof p, path, "thresholds");
-        if ((rc = parse_thresholds(v, f, p))) return rc;
+        if ((rc = parse_thresholds(v, f, p, s))) return rc;
     }
     if (v->partial) return 0;
-    if ((rc = check_complete(v, j, path, s))) return rc;
-    if ((f = FIELD(j, "thresholds")) && (rc = store_thresholds(f, s))) {
-        set_error(v->err, "%s: out of memory", v->file);
-        return rc;
-    }
-    return 0;
+    return check_complete(v, j, path, s);
 }
 
 /* --------------------------------------------------------------- files -- */
@@ -702,10 +689,14 @@ static int add_scenario(lb_spec *spec, const char *file, const char *path, const
     lb_scenario_spec s;
     set_defaults(&s);
     int rc = parse_scenario(&v, merged, path, &s);
-    if (rc) return rc;
+    if (rc) {
+        free_thresholds(&s);
+        return rc;
+    }
     snprintf(s.file, sizeof s.file, "%s", file);
     snprintf(s.path, sizeof s.path, "%s", path);
     if ((rc = append_item(spec, &s))) {
+        free_thresholds(&s);
         set_error(err, "%s: out of memory", file);
         return rc;
     }
@@ -856,11 +847,7 @@ int lb_spec_load_string(const char *name, const char *text, lb_spec *out, lb_spe
 
 void lb_spec_free(lb_spec *s)
 {
-    for (int i = 0; i < s->n; i++)
-        for (int t = 0; t < s->items[i].n_thresholds; t++) {
-            free(s->items[i].thresholds[t].metric);
-            free(s->items[i].thresholds[t].expr);
-        }
+    for (int i = 0; i < s->n; i++) free_thresholds(&s->items[i]);
     free(s->items);
     s->items = NULL;
     s->n = 0;
@@ -982,8 +969,7 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
         json_object_set_new(knobs, s->scenario->knobs[i].name, json_real(s->knob[i]));
     json_t *thresholds = json_object();
     for (int i = 0; i < s->n_thresholds; i++)
-        json_object_set_new(thresholds, s->thresholds[i].metric,
-                            json_string(s->thresholds[i].expr));
+        json_object_set_new(thresholds, s->thresholds[i].key, json_string(s->thresholds[i].expr));
     return json_pack("{s:s, s:o, s:o, s:f, s:f, s:I, s:i, s:I, s:f, s:f, s:f, s:o, s:s, s:I, "
                      "s:i, s:o, s:o}",
                      "scenario", s->name, "load", load, "service_time", svc, "timeout_ms",

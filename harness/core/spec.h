@@ -11,6 +11,7 @@
 #ifndef LEAKBENCH_SPEC_H
 #define LEAKBENCH_SPEC_H
 
+#include "threshold.h"
 #include "scenarios/scenario.h"
 
 #include <jansson.h>
@@ -51,11 +52,6 @@ typedef struct lb_stage {
 #define LB_MAX_THRESHOLDS 32
 #define LB_SPEC_NAME_MAX  64
 
-typedef struct lb_threshold_spec {
-    char *metric; /* e.g. "graceful.peak_tasks" */
-    char *expr;   /* e.g. "<= 150"; parsed by harness/core/threshold.c */
-} lb_threshold_spec;
-
 typedef struct lb_guards {
     bool memory_auto;         /* derive from MemAvailable at run time */
     double memory_auto_share; /* share of MemAvailable used when auto (0.5) */
@@ -93,8 +89,10 @@ typedef struct lb_scenario_spec {
     uint64_t seed;
     int repetitions;
     double knob[LB_MAX_KNOBS];
+    /* Parsed once, when the spec is loaded (threshold.h): key and
+     * expression as written, and the AST that evaluation walks. */
     int n_thresholds;
-    lb_threshold_spec thresholds[LB_MAX_THRESHOLDS];
+    lb_threshold thresholds[LB_MAX_THRESHOLDS];
 } lb_scenario_spec;
 
 typedef struct lb_spec {

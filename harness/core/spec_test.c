@@ -296,7 +296,7 @@ static void stages_set_the_duration(void **state)
     assert_int_equal(s->n_stages, 2);
     assert_near(s->duration_ms, 1500, 0);
     assert_int_equal(s->n_thresholds, 1);
-    assert_string_equal(s->thresholds[0].metric, "graceful.peak_tasks");
+    assert_string_equal(s->thresholds[0].key, "graceful.peak_tasks");
     assert_string_equal(s->thresholds[0].expr, "<= 150");
     lb_spec_free(&spec);
 }

@@ -413,18 +413,28 @@ void lb_threshold_free(lb_threshold *t)
     memset(t, 0, sizeof *t);
 }
 
-int lb_threshold_check(const char *key, const char *expr, char *msg, size_t len)
+/* "key \"K\", character N: why" or "expression \"E\", character N: why". */
+static void format_error(const lb_threshold_error *err, const char *key, const char *expr,
+                         char *msg, size_t len)
+{
+    snprintf(msg, len, "%s \"%s\", character %zu: %s", err->in_key ? "key" : "expression",
+             err->in_key ? key : expr, err->pos, err->msg);
+}
+
+int lb_threshold_check(const char *key, const char *expr, lb_threshold *out, char *msg, size_t len)
 {
     lb_threshold t;
     lb_threshold_error err;
     int rc = lb_threshold_parse(key, expr, &t, &err);
     if (rc == 0) {
-        lb_threshold_free(&t);
+        if (out)
+            *out = t;
+        else
+            lb_threshold_free(&t);
         return 0;
     }
     if (rc == -EINVAL)
-        snprintf(msg, len, "%s \"%s\", character %zu: %s", err.in_key ? "key" : "expression",
-                 err.in_key ? key : expr, err.pos, err.msg);
+        format_error(&err, key, expr, msg, len);
     else
         snprintf(msg, len, "out of memory");
     return rc;
@@ -481,9 +491,9 @@ int lb_thresholds_parse(const json_t *obj, const char *file, const char *json_pa
             return rc;
         }
         if (rc) {
-            snprintf(err, errlen, "%s: %s%s: %s \"%s\", character %zu: %s", file, json_path, qk,
-                     perr.in_key ? "key" : "expression",
-                     perr.in_key ? key : json_string_value(value), perr.pos, perr.msg);
+            char why[512];
+            format_error(&perr, key, json_string_value(value), why, sizeof why);
+            snprintf(err, errlen, "%s: %s%s: %s", file, json_path, qk, why);
             lb_thresholds_free(out);
             return -EINVAL;
         }
@@ -578,12 +588,12 @@ static bool compare(lb_threshold_op op, double value, double bound)
     return false;
 }
 
-int lb_thresholds_evaluate(const lb_threshold_set *set, const json_t *scenario, json_t *out,
+int lb_thresholds_evaluate(const lb_threshold *items, size_t n, const json_t *scenario, json_t *out,
                            size_t *n_failed)
 {
     const char *name = json_string_value(json_object_get(scenario, "name"));
-    for (size_t i = 0; i < set->n; i++) {
-        const lb_threshold *t = &set->items[i];
+    for (size_t i = 0; i < n; i++) {
+        const lb_threshold *t = &items[i];
         char reason[300] = "";
         int nomem = 0;
         lb_metric_values mv;
@@ -662,13 +672,14 @@ int lb_thresholds_apply(json_t *results, size_t *n_failed, char *err, size_t err
     const json_t *scenarios = json_object_get(results, "scenarios");
     for (size_t i = 0; !rc && i < json_array_size(scenarios); i++) {
         const json_t *scenario = json_array_get(scenarios, i);
-        rc = lb_thresholds_evaluate(&global, scenario, verdicts, n_failed);
+        rc = lb_thresholds_evaluate(global.items, global.n, scenario, verdicts, n_failed);
         char path[80];
         const json_t *own = scenario_thresholds(spec, scenario, i, path, sizeof path);
         if (!rc && own) {
             lb_threshold_set local;
             rc = lb_thresholds_parse(own, file, path, &local, err, errlen);
-            if (!rc) rc = lb_thresholds_evaluate(&local, scenario, verdicts, n_failed);
+            if (!rc)
+                rc = lb_thresholds_evaluate(local.items, local.n, scenario, verdicts, n_failed);
             lb_thresholds_free(&local);
         }
     }

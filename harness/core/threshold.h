@@ -81,11 +81,12 @@ int lb_threshold_parse(const char *key, const char *expr, lb_threshold *out,
                        lb_threshold_error *err);
 void lb_threshold_free(lb_threshold *t);
 
-/* Checks one key/expression pair for a spec loader that reports errors
- * its own way: 0, or -EINVAL with msg set to e.g.
+/* Parses one key/expression pair for a spec loader that reports errors
+ * its own way: 0 with *out filled (or only checks the pair when out is
+ * NULL), or -EINVAL with msg set to e.g.
  *   expression "<= 15x0", character 6: unexpected 'x' in a number
  * (the caller prefixes file and JSON path).  -ENOMEM. */
-int lb_threshold_check(const char *key, const char *expr, char *msg, size_t len);
+int lb_threshold_check(const char *key, const char *expr, lb_threshold *out, char *msg, size_t len);
 
 /* Parses a "thresholds" object.  file and json_path (e.g. "$.thresholds"
  * or "$.scenarios[1].thresholds") name it in messages such as
@@ -103,14 +104,17 @@ void lb_thresholds_free(lb_threshold_set *set);
  * the message in err. */
 int lb_thresholds_check_spec(const json_t *spec, const char *file, char *err, size_t errlen);
 
-/* Evaluates every threshold of set against one scenario of a results
- * file (an element of results "scenarios") and appends one object per
- * threshold to out (a JSON array):
- *   {"scenario", "metric", "expr", "value", "bound", "verdict", "reason"}
+/* Evaluates N parsed thresholds (a set's items, or those a loaded spec
+ * keeps: lb_scenario_spec.thresholds) against one scenario of a results
+ * document (an element of results "scenarios"), walking each AST and
+ * reading medians with lb_metric_collect(); the expression strings are
+ * only copied into the verdicts.  Appends one object per threshold to out
+ * (a JSON array):
+ *   {"scenario", "metric", "expr", "value", "bound", "verdict", "reason", "n"}
  * value/bound are null when not measured; reason says why a threshold
  * failed ("" when it passed).  Adds the failures to *n_failed.
  * Returns 0 or -ENOMEM. */
-int lb_thresholds_evaluate(const lb_threshold_set *set, const json_t *scenario, json_t *out,
+int lb_thresholds_evaluate(const lb_threshold *items, size_t n, const json_t *scenario, json_t *out,
                            size_t *n_failed);
 
 /* Evaluates a whole results document in place (e.g. to re-check a saved

@@ -37,10 +37,10 @@ static json_t *eval_one(const json_t *doc, const char *key, const char *expr)
     int rc = lb_threshold_parse(key, expr, &t, &err);
     if (rc) print_error("%s: %s: char %zu: %s\n", key, expr, err.pos, err.msg);
     assert_int_equal(rc, 0);
-    lb_threshold_set set = {.items = &t, .n = 1};
+
     json_t *out = json_array();
     size_t failed = 0;
-    assert_int_equal(lb_thresholds_evaluate(&set, first_scenario(doc), out, &failed), 0);
+    assert_int_equal(lb_thresholds_evaluate(&t, 1, first_scenario(doc), out, &failed), 0);
     lb_threshold_free(&t);
     assert_int_equal(json_array_size(out), 1);
     json_t *entry = json_incref(json_array_get(out, 0));
@@ -178,10 +178,10 @@ static void syntax_errors_with_positions(void **state)
                  "rss_slope_mb_per_s was renamed rss_slope_mib_per_s (MiB/s)");
 
     char msg[300];
-    assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 15x0", msg, sizeof msg),
+    assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 15x0", NULL, msg, sizeof msg),
                      -EINVAL);
     assert_string_equal(msg, "expression \"<= 15x0\", character 6: unexpected 'x' in a number");
-    assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 150", msg, sizeof msg), 0);
+    assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 150", NULL, msg, sizeof msg), 0);
 }
 
 static void spec_errors_name_file_and_path(void **state)

@@ -71,7 +71,7 @@ static void render(size_t samples, int want_charts)
     assert_int_equal(json_dump_file(doc, results, JSON_COMPACT), 0);
     lb_report_opts opts = {.charts = true};
     lb_report_result res;
-    int rc = lb_report_render(results, out, &opts, &res);
+    int rc = lb_report_render_file(results, out, &opts, &res);
     if (rc) fail_msg("render failed: %s", res.message);
     assert_int_equal(res.charts, LB_CHARTS_RENDERED);
     assert_int_equal(res.n_charts, want_charts);

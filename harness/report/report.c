@@ -2,8 +2,9 @@
  * report.c — what a leakbench report says, and the order things happen in
  * when one is rendered (report.h).
  *
- * lb_report_render: load and validate results.json (nothing is written
- * if that fails), create the output directory, draw the charts (plot.c),
+ * lb_report_render: given the results document (built by `run`, or
+ * loaded and validated by lb_report_render_file, which writes nothing if
+ * that fails), create the output directory, draw the charts (plot.c),
  * then build report.md and report.html in memory through the document
  * interface and write each with temp file + rename.
  *
@@ -276,31 +277,24 @@ static int write_doc(const lb_doc_ops *ops, const char *out_dir, const char *nam
     return rc;
 }
 
-int lb_report_render(const char *results_path, const char *out_dir, const lb_report_opts *opts,
+int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opts *opts,
                      lb_report_result *res)
 {
     memset(res, 0, sizeof *res);
-    json_t *root = NULL;
-    int rc = lb_report_load_results(results_path, &root, res->message, sizeof res->message);
-    if (rc) {
-        res->input_error = true;
-        return rc == -ENOMEM ? rc : -EINVAL;
-    }
-    if ((rc = lb_mkdir_p(out_dir)) < 0) {
+    int rc = lb_mkdir_p(out_dir);
+    if (rc < 0) {
         snprintf(res->message, sizeof res->message, "%s: cannot create directory: %s", out_dir,
                  strerror(-rc));
-        json_decref(root);
         return rc;
     }
     bool charts = opts ? opts->charts : true;
     int timeout = opts ? opts->gnuplot_timeout_s : 0;
     char why[1024] = "";
-    int plot_rc = lb_plot_render(root, out_dir, charts, timeout, &res->charts, &res->n_charts, why,
+    int plot_rc = lb_plot_render(doc, out_dir, charts, timeout, &res->charts, &res->n_charts, why,
                                  sizeof why);
     lb_chart_info ci = {.outcome = res->charts, .message = why};
-    rc = write_doc(&lb_doc_markdown, out_dir, "report.md", root, &ci);
-    if (!rc) rc = write_doc(&lb_doc_html, out_dir, "report.html", root, &ci);
-    json_decref(root);
+    rc = write_doc(&lb_doc_markdown, out_dir, "report.md", doc, &ci);
+    if (!rc) rc = write_doc(&lb_doc_html, out_dir, "report.html", doc, &ci);
     if (rc) {
         snprintf(res->message, sizeof res->message, "%s: cannot write the report: %s", out_dir,
                  strerror(-rc));
@@ -310,4 +304,22 @@ int lb_report_render(const char *results_path, const char *out_dir, const lb_rep
     /* A failure that left charts out is an error once the report exists. */
     if (plot_rc && res->charts == LB_CHARTS_FAILED) return plot_rc;
     return 0;
+}
+
+int lb_report_render_file(const char *results_path, const char *out_dir, const lb_report_opts *opts,
+                          lb_report_result *res)
+{
+    json_t *doc = NULL;
+    char err[sizeof res->message];
+    int rc = lb_results_load(results_path, &doc, err, sizeof err);
+    if (rc) {
+        memset(res, 0, sizeof *res);
+        snprintf(res->message, sizeof res->message, "%s", err);
+        if (rc == -ENOMEM) return rc;
+        res->input_error = true;
+        return -EINVAL;
+    }
+    rc = lb_report_render(doc, out_dir, opts, res);
+    json_decref(doc);
+    return rc;
 }

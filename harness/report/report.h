@@ -1,6 +1,7 @@
 /*
  * report.h — renders a run directory's human-facing outputs from its
- * results.json (schema: README "Results", schema_version 2):
+ * results document (schema: README "Results"): the one `run` built
+ * in memory, or one loaded from results.json (run/results_load.h):
  *
  *   report.md     Markdown: before/after table, accounting, leak report,
  *                 charts, environment (renders on a code-hosting site and
@@ -12,8 +13,8 @@
  *                 plots/, the data in data/ — `cd charts && gnuplot charts.gp`
  *                 redraws them
  *
- * The input is validated completely before anything is written, so a bad
- * results file leaves the output directory untouched.  Every file is
+ * A results file is validated completely before anything is written, so
+ * a bad one leaves the output directory untouched.  Every file is
  * written to a temporary name and renamed into place.  Charts come from
  * one gnuplot process started with fork + execvp (never a shell); strings
  * from the results file reach its script only inside escaped single-quoted
@@ -22,6 +23,7 @@
 #ifndef LEAKBENCH_REPORT_H
 #define LEAKBENCH_REPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -44,12 +46,19 @@ typedef struct lb_report_result {
     char message[1024]; /* on error or skipped charts: what happened, naming file and position */
 } lb_report_result;
 
-/* Reads and validates RESULTS_PATH, then writes report.md, report.html and
- * charts/ into OUT_DIR (created if missing).  Returns 0 when the report
- * was written (check res->charts: charts may have been skipped), or a
- * negative errno: -EINVAL with res->input_error for a bad results file
- * (nothing written), other codes for I/O errors.  res->message explains. */
-int lb_report_render(const char *results_path, const char *out_dir, const lb_report_opts *opts,
+/* Writes report.md, report.html and charts/ for DOC — a results document
+ * built by `run` (run/results.h) or loaded and validated by
+ * lb_results_load — into OUT_DIR (created if missing).  Returns 0 when
+ * the report was written (check res->charts: charts may have been
+ * skipped), or a negative errno for I/O errors; res->message explains. */
+int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opts *opts,
                      lb_report_result *res);
+
+/* Loads RESULTS_PATH (a results file or a run directory) through
+ * lb_results_load and renders it with lb_report_render.  A bad input is
+ * -EINVAL with res->input_error and the loader's message (nothing
+ * written). */
+int lb_report_render_file(const char *results_path, const char *out_dir, const lb_report_opts *opts,
+                          lb_report_result *res);
 
 #endif

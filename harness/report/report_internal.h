@@ -1,8 +1,7 @@
 /*
  * report_internal.h — the pieces behind report.h, shared by report.c
  * (orchestration and the document's content), report_scenario.c (the
- * content about one scenario), report_results.c (loading
- * and validating results.json), report_fmt.c (slugs and escaping for
+ * content about one scenario), report_fmt.c (slugs and escaping for
  * Markdown and HTML), report_text.c,
  * report_md.c and report_html.c (the document back-ends), table.c (the
  * terminal view) and plot.c (charts, drawn through gnuplot.h).
@@ -19,7 +18,9 @@
 #define LEAKBENCH_REPORT_INTERNAL_H
 
 #include "report.h"
+#include "core/jsonutil.h"
 #include "core/units.h"
+#include "run/results_load.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -27,34 +28,8 @@
 
 /* ------------------------------------------------------ results.json -- */
 
-/* Loads PATH and validates it against schema_version 2.  On failure
- * returns -errno (-ENOENT, -EINVAL, ...) and writes "PATH:LINE:COL: ..."
- * (parse errors) or "PATH: scenarios[0].runs[1].metrics.peak_tasks: ..."
- * (schema errors) into err. */
-int lb_report_load_results(const char *path, json_t **out, char *err, size_t errlen);
-/* Validates an already parsed document; messages start with the JSON path. */
-int lb_report_validate_results(const json_t *root, char *err, size_t errlen);
-
-/* Accessors for a validated document.  A missing or null number is NAN,
- * a missing string NULL. */
-double lb_jnum(const json_t *obj, const char *key);
-double lb_jnum_path(const json_t *obj, const char *dotted); /* "metrics.latency_ms.p99" */
-const char *lb_jstr(const json_t *obj, const char *key);
-const char *lb_jstr_path(const json_t *obj, const char *dotted);
-json_t *lb_jpath(const json_t *obj, const char *dotted);
-/* -1 false, 0 missing or null, 1 true */
-int lb_jbool_path(const json_t *obj, const char *dotted);
-
-/* The first repetition of VARIANT ("leaky"/"graceful") in a scenario, or NULL. */
-const json_t *lb_scenario_run(const json_t *scenario, const char *variant);
-/* The number of repetitions of VARIANT. */
-int lb_scenario_reps(const json_t *scenario, const char *variant);
-/* The median of a metric over repetitions: summary.<variant>.<metric>.median
- * if the summary has it, else the first run's metrics.<metric>; NAN if none.
- * Latency metrics are named latency_p50_ms ... latency_max_ms. */
-double lb_scenario_metric(const json_t *scenario, const char *variant, const char *metric);
-/* Index of a sample column by name, or -1. */
-int lb_sample_column(const json_t *run, const char *name);
+/* The document's accessors: lb_jnum, lb_jpath ... (core/jsonutil.h) and
+ * lb_scenario_run, lb_scenario_metric ... (run/results_load.h). */
 
 /* ------------------------------------------------------- formatting -- */
 

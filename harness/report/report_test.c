@@ -171,7 +171,7 @@ static void test_render_fixture(void **state)
     make_tmpdir(dir, sizeof dir);
     lb_report_opts opts = {.charts = true};
     lb_report_result res;
-    int rc = lb_report_render(FIXTURE, dir, &opts, &res);
+    int rc = lb_report_render_file(FIXTURE, dir, &opts, &res);
     assert_int_equal(rc, 0);
     assert_false(res.input_error);
     assert_int_equal(res.charts, LB_CHARTS_RENDERED);
@@ -228,7 +228,7 @@ static void test_rerender_is_identical(void **state)
     make_tmpdir(dir, sizeof dir);
     lb_report_opts opts = {.charts = true};
     lb_report_result res;
-    assert_int_equal(lb_report_render(FIXTURE, dir, &opts, &res), 0);
+    assert_int_equal(lb_report_render_file(FIXTURE, dir, &opts, &res), 0);
     char *md1 = slurp(dir, "report.md"), *gp1 = slurp(dir, "charts/charts.gp");
     /* Re-render over the existing output, from the copy of results.json
      * a run directory would hold. */
@@ -236,7 +236,7 @@ static void test_rerender_is_identical(void **state)
     char results[256];
     write_json(doc, dir, "results.json", results, sizeof results);
     json_decref(doc);
-    assert_int_equal(lb_report_render(results, dir, &opts, &res), 0);
+    assert_int_equal(lb_report_render_file(results, dir, &opts, &res), 0);
     assert_int_equal(res.charts, LB_CHARTS_RENDERED);
     char *md2 = slurp(dir, "report.md"), *gp2 = slurp(dir, "charts/charts.gp");
     assert_string_equal(md1, md2);
@@ -265,7 +265,7 @@ static void test_guard_killed_run(void **state)
     write_json(doc, dir, "results.json", results, sizeof results);
     json_decref(doc);
     lb_report_result res;
-    assert_int_equal(lb_report_render(results, dir, NULL, &res), 0);
+    assert_int_equal(lb_report_render_file(results, dir, NULL, &res), 0);
     assert_int_equal(res.charts, LB_CHARTS_RENDERED);
     char *md = slurp(dir, "report.md");
     assert_non_null(strstr(md, "| Peak tasks | ≥ 887 (killed by the tasks guard) |"));
@@ -300,7 +300,7 @@ static void test_interrupted_one_variant(void **state)
     write_json(doc, dir, "results.json", results, sizeof results);
     json_decref(doc);
     lb_report_result res;
-    int rc = lb_report_render(results, dir, NULL, &res);
+    int rc = lb_report_render_file(results, dir, NULL, &res);
     if (rc) fail_msg("render failed: %s", res.message);
     assert_int_equal(res.charts, LB_CHARTS_RENDERED);
     assert_int_equal(res.n_charts, 5);
@@ -332,7 +332,7 @@ static void test_growth_from_task_slope(void **state)
     json_decref(doc);
     lb_report_opts opts = {.charts = false};
     lb_report_result res;
-    int rc = lb_report_render(results, dir, &opts, &res);
+    int rc = lb_report_render_file(results, dir, &opts, &res);
     if (rc) fail_msg("render failed: %s", res.message);
     char *md = slurp(dir, "report.md");
     assert_non_null(strstr(md, "| Peak tasks | 887 (unbounded: +123 tasks/s) |"));
@@ -368,7 +368,7 @@ static void test_injection_attempt(void **state)
     snprintf(out, sizeof out, "%s/out", dir);
     lb_report_opts opts = {.charts = true};
     lb_report_result res;
-    int rc = lb_report_render(results, out, &opts, &res);
+    int rc = lb_report_render_file(results, out, &opts, &res);
     /* Nothing was executed (with the escaping removed, gnuplot does create
      * pwned0..2 before it stops at the broken script) ... */
     for (int i = 0; i < 4; i++) {
@@ -429,7 +429,7 @@ static void test_missing_gnuplot(void **state)
     assert_false(lb_on_path("gnuplot"));
     lb_report_opts opts = {.charts = true};
     lb_report_result res;
-    int rc = lb_report_render(FIXTURE, out, &opts, &res);
+    int rc = lb_report_render_file(FIXTURE, out, &opts, &res);
     setenv("PATH", saved, 1);
     free(saved);
 
@@ -512,7 +512,7 @@ static void test_gnuplot_failure_moves_no_images(void **state)
     setenv("LEAKBENCH_PLOTS_DIR", tdir, 1);
     lb_report_opts opts = {.charts = true};
     lb_report_result res;
-    int rc = lb_report_render(FIXTURE, out, &opts, &res);
+    int rc = lb_report_render_file(FIXTURE, out, &opts, &res);
     unsetenv("LEAKBENCH_PLOTS_DIR");
     assert_true(rc < 0);
     assert_int_equal(res.charts, LB_CHARTS_FAILED);
@@ -593,7 +593,7 @@ static void test_invalid_results(void **state)
         }
         lb_report_opts opts = {.charts = true};
         lb_report_result res;
-        int rc = lb_report_render(path, out, &opts, &res);
+        int rc = lb_report_render_file(path, out, &opts, &res);
         if (rc != -EINVAL || !res.input_error)
             fail_msg("case '%s': rc %d, input_error %d", cases[i].what, rc, res.input_error);
         assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
@@ -607,7 +607,8 @@ static void test_invalid_results(void **state)
 
     /* A file that does not exist. */
     lb_report_result res;
-    int rc = lb_report_render("/nonexistent/results.json", "/tmp/lb-never-created", NULL, &res);
+    int rc =
+        lb_report_render_file("/nonexistent/results.json", "/tmp/lb-never-created", NULL, &res);
     assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
     assert_non_null(strstr(res.message, "/nonexistent/results.json: cannot open"));
     assert_false(exists("/tmp/lb-never-created", ""));
@@ -653,7 +654,7 @@ static void test_cli_usage_and_errors(void **state)
     assert_int_equal(unlink(results), 0);
     const char *no_results[] = {"report", out, NULL};
     assert_int_equal(run_cli(NULL, err, sizeof err, no_results), LB_EXIT_USAGE);
-    assert_non_null(strstr(err, "results.json: cannot open"));
+    assert_non_null(strstr(err, "is a directory without a results.json"));
     doc = load_fixture();
     write_json(doc, out, "results.json", results, sizeof results);
     json_decref(doc);
@@ -663,13 +664,13 @@ static void test_cli_usage_and_errors(void **state)
     assert_int_equal(run_cli(NULL, err, sizeof err, no_results), LB_EXIT_OK);
     assert_true(exists(out, "report.md"));
 
-    /* A directory handed to the library is an input error, not a crash. */
+    /* A directory without results.json is an input error, not a crash. */
     lb_report_result res;
     char elsewhere[160];
     snprintf(elsewhere, sizeof elsewhere, "%s/never", dir);
-    int rc = lb_report_render(out, elsewhere, NULL, &res);
+    int rc = lb_report_render_file(nocharts, elsewhere, NULL, &res);
     assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
-    assert_non_null(strstr(res.message, "is a directory"));
+    assert_non_null(strstr(res.message, "is a directory without a results.json"));
     assert_false(exists(elsewhere, ""));
     rm_tree(dir);
 }

@@ -1,13 +1,18 @@
 /*
- * results.c — builds results.json and samples.csv (results.h).
+ * results.c — builds the results document from the runs, once per run
+ * of `leakbench run`, and writes it as results.json and samples.csv
+ * (results.h).
  *
- * The JSON is built with jansson from the run results, serialised to
- * memory and written with lb_write_atomic; the CSV is built with
- * open_memstream and written the same way.  Unmeasured metrics (NaN) are
- * written as null.
+ * The document is built with jansson from the run results; unmeasured
+ * metrics (NaN) become null, and every real is rounded to the precision
+ * results.json is written with, so the tree in memory is exactly what
+ * `report` or `compare` later read back from the file.  Writing
+ * serialises that tree (results.json) and walks its samples tables
+ * (samples.csv); both go to memory first and then through lb_write_atomic.
  */
 #include "results.h"
 
+#include "core/jsonutil.h"
 #include "core/outfile.h"
 
 #include "scenarios/scenario.h"
@@ -276,7 +281,7 @@ static json_t *scenario_json(const lb_scenario_result *s)
                      summary_json(s, true), "graceful", summary_json(s, false));
 }
 
-json_t *lb_results_to_json(const lb_results *r)
+json_t *lb_results_build(const lb_results *r)
 {
     char started[32], finished[32];
     iso_time(r->started_at, started, sizeof started);
@@ -296,19 +301,69 @@ json_t *lb_results_to_json(const lb_results *r)
     }
     json_t *spec = json_pack("{s:s, s:o, s:o}", "path", r->n_paths ? r->spec_paths[0] : "", "paths",
                              paths, "scenarios", specs);
-    json_t *thresholds = r->thresholds ? json_incref(r->thresholds) : json_array();
-    return json_pack("{s:s, s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:o, s:o, s:o, s:o}",
-                     "schema", LB_RESULTS_SCHEMA, "schema_version", LB_RESULTS_SCHEMA_VERSION,
-                     "status", r->interrupted ? "interrupted" : "complete", "tool", "name",
-                     "leakbench", "version", LEAKBENCH_VERSION, "git_revision",
-                     LEAKBENCH_GIT_REVISION, "host", lb_host_to_json(&r->host), "started_at",
-                     started, "finished_at", finished, "command", command, "spec", spec,
-                     "scenarios", scenarios, "thresholds", thresholds);
+    json_t *doc = json_pack(
+        "{s:s, s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
+        LB_RESULTS_SCHEMA, "schema_version", LB_RESULTS_SCHEMA_VERSION, "status",
+        r->interrupted ? "interrupted" : "complete", "tool", "name", "leakbench", "version",
+        LEAKBENCH_VERSION, "git_revision", LEAKBENCH_GIT_REVISION, "host",
+        lb_host_to_json(&r->host), "started_at", started, "finished_at", finished, "command",
+        command, "spec", spec, "scenarios", scenarios, "thresholds", json_array());
+    if (doc) lb_json_round_reals(doc, LB_RESULTS_REAL_DIGITS);
+    return doc;
+}
+
+int lb_results_set_thresholds(json_t *doc, json_t *verdicts)
+{
+    if (!verdicts) return -ENOMEM;
+    lb_json_round_reals(verdicts, LB_RESULTS_REAL_DIGITS);
+    return json_object_set_new(doc, "thresholds", verdicts) ? -ENOMEM : 0;
 }
 
 /* ---------------------------------------------------------------- files -- */
 
-static int write_csv(const char *path, const lb_results *r, char *err, size_t err_size)
+/* One sample value as samples.csv has always written it: times to the
+ * microsecond, CPU and lateness to 0.1 ms, counts as integers. */
+static void csv_value(FILE *f, const char *column, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, ",%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        fprintf(f, ",%s", json_string_value(v));
+    else if (json_is_number(v))
+        fprintf(f, strcmp(column, "t_s") ? ",%.4f" : ",%.6f", json_number_value(v));
+    else
+        fputc(',', f);
+}
+
+/* Every run's samples table, one CSV row per sample, prefixed with the
+ * scenario, variant and rep.  Every run of a built document has the
+ * columns of sample_columns. */
+static void write_csv_rows(FILE *f, const json_t *doc)
+{
+    const json_t *scenarios = json_object_get(doc, "scenarios"), *scenario, *run, *row, *col;
+    size_t i, k, j, c;
+    fprintf(f, "scenario,variant,rep");
+    for (size_t n = 0; n < N_SAMPLE_COLUMNS; n++) fprintf(f, ",%s", sample_columns[n]);
+    fputc('\n', f);
+    json_array_foreach(scenarios, i, scenario)
+    {
+        const char *name = json_string_value(json_object_get(scenario, "name"));
+        json_array_foreach(json_object_get(scenario, "runs"), k, run)
+        {
+            const json_t *cols = lb_jpath(run, "samples.columns");
+            json_array_foreach(lb_jpath(run, "samples.rows"), j, row)
+            {
+                fprintf(f, "%s,%s,%lld", name, lb_jstr(run, "variant"),
+                        (long long)json_integer_value(json_object_get(run, "rep")));
+                json_array_foreach(cols, c, col)
+                    csv_value(f, json_string_value(col), json_array_get(row, c));
+                fputc('\n', f);
+            }
+        }
+    }
+}
+
+static int write_csv(const char *path, const json_t *doc, char *err, size_t err_size)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -317,28 +372,7 @@ static int write_csv(const char *path, const lb_results *r, char *err, size_t er
         snprintf(err, err_size, "%s: out of memory", path);
         return -ENOMEM;
     }
-    fprintf(f, "scenario,variant,rep");
-    for (size_t i = 0; i < N_SAMPLE_COLUMNS; i++) fprintf(f, ",%s", sample_columns[i]);
-    fputc('\n', f);
-    for (int i = 0; i < r->n_scenarios; i++) {
-        const lb_scenario_result *s = &r->scenarios[i];
-        for (int k = 0; k < s->n_runs; k++) {
-            const lb_run_result *run = &s->runs[k];
-            for (size_t j = 0; j < run->series.n; j++) {
-                const lb_sample *x = &run->series.rows[j];
-                fprintf(f, "%s,%s,%d,%.6f,%s,%lld,%lld,%lld,%.4f", s->spec->name,
-                        run->leaky ? "leaky" : "graceful", run->rep, x->t_s,
-                        lb_phase_name((lb_phase)x->phase), (long long)x->tasks,
-                        (long long)x->rss_bytes, (long long)x->threads, x->cpu_s);
-                for (int op = 0; op < RT_OP_COUNT; op++)
-                    fprintf(f, ",%lld", (long long)x->by_op[op]);
-                fprintf(f, ",%lld", (long long)x->submitted);
-                for (int o = 0; o < LB_OUTCOME_COUNT; o++)
-                    fprintf(f, ",%lld", (long long)x->outcome[o]);
-                fprintf(f, ",%.4f\n", x->lateness_ms);
-            }
-        }
-    }
+    write_csv_rows(f, doc);
     if (fclose(f) != 0) {
         free(buf);
         snprintf(err, err_size, "%s: out of memory", path);
@@ -349,7 +383,7 @@ static int write_csv(const char *path, const lb_results *r, char *err, size_t er
     return rc;
 }
 
-int lb_results_write(const char *dir, const lb_results *r, char *err, size_t err_size)
+int lb_results_write(const char *dir, const json_t *doc, char *err, size_t err_size)
 {
     char path[4200];
     int rc = lb_mkdir_p(dir);
@@ -357,23 +391,15 @@ int lb_results_write(const char *dir, const lb_results *r, char *err, size_t err
         snprintf(err, err_size, "%s: cannot create directory: %s", dir, strerror(-rc));
         return rc;
     }
-    json_t *j = lb_results_to_json(r);
-    if (!j) {
-        snprintf(err, err_size, "results: out of memory building JSON");
-        return -ENOMEM;
-    }
-    char *text = json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(10));
-    json_decref(j);
+    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(LB_RESULTS_REAL_DIGITS));
     if (!text) {
         snprintf(err, err_size, "results: out of memory serialising JSON");
         return -ENOMEM;
     }
     snprintf(path, sizeof path, "%s/results.json", dir);
-    size_t len = strlen(text);
-    text[len] = 0;
-    rc = lb_write_atomic(path, text, len, err, err_size);
+    rc = lb_write_atomic(path, text, strlen(text), err, err_size);
     free(text);
     if (rc) return rc;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
-    return write_csv(path, r, err, err_size);
+    return write_csv(path, doc, err, err_size);
 }

@@ -1,9 +1,13 @@
 /*
- * results.h — results.json (schema "leakbench-results", version 2; the
- * contract with `report` and `compare`, see README "results.json") and
- * samples.csv, both written atomically: into a temporary file in the run
+ * results.h — the results document of one `leakbench run`: built once
+ * from the runs (lb_results_build), given its threshold verdicts, then
+ * read by everything that follows — the results writer, the gate
+ * (baseline, history, JUnit) and the report.  Written as results.json
+ * (schema "leakbench-results", version LB_RESULTS_SCHEMA_VERSION; the
+ * contract with `report` and `compare`, see README "Results") and
+ * samples.csv, both atomically: into a temporary file in the run
  * directory, fsynced, then renamed over the old one, so a reader never
- * sees a partial file.
+ * sees a partial file.  Reading a file back is results_load.h.
  */
 #ifndef LEAKBENCH_RESULTS_H
 #define LEAKBENCH_RESULTS_H
@@ -23,6 +27,8 @@
     "version 1 was written by an older leakbench; version 2 renamed the *_rss_mb metrics "         \
     "*_rss_mib (MiB) and rss_slope_mb_per_s rss_slope_mib_per_s: run it again with this "          \
     "leakbench"
+/* Significant digits of every real in results.json. */
+#define LB_RESULTS_REAL_DIGITS 10
 
 /* Every run of one scenario spec, in the order they ran (L G L G ...). */
 typedef struct lb_scenario_result {
@@ -41,9 +47,6 @@ typedef struct lb_results {
     lb_host host;
     int n_scenarios;
     lb_scenario_result *scenarios;
-    /* Threshold verdicts (engineer `regress`, harness/core/threshold.c); NULL
-     * writes an empty array. Borrowed. */
-    json_t *thresholds;
 } lb_results;
 
 /* Adds a run (moved in: the caller must not free it). 0 or -ENOMEM. */
@@ -67,10 +70,21 @@ typedef struct lb_summary_stat {
 } lb_summary_stat;
 lb_summary_stat lb_summarise(const lb_scenario_result *s, bool leaky, const char *metric);
 
-json_t *lb_results_to_json(const lb_results *r);
+/* Builds the results document (a new reference, NULL when out of
+ * memory): every run with its samples, the summaries, the specs as run;
+ * "thresholds" is an empty array until lb_results_set_thresholds.  Reals
+ * are rounded to LB_RESULTS_REAL_DIGITS, so the document equals what
+ * lb_results_load() later reads back from its file.  `run` calls this
+ * once; every later step takes the document. */
+json_t *lb_results_build(const lb_results *r);
 
-/* Writes DIR/results.json and DIR/samples.csv (creating DIR).  0 or a
- * negative errno with a message in err. */
-int lb_results_write(const char *dir, const lb_results *r, char *err, size_t err_size);
+/* Sets the document's "thresholds" to VERDICTS (stolen; rounded like the
+ * rest).  0 or -ENOMEM. */
+int lb_results_set_thresholds(json_t *doc, json_t *verdicts);
+
+/* Writes DOC as DIR/results.json and its samples tables as
+ * DIR/samples.csv (creating DIR).  0 or a negative errno with a message
+ * in err. */
+int lb_results_write(const char *dir, const json_t *doc, char *err, size_t err_size);
 
 #endif

@@ -1,24 +1,29 @@
 /*
- * report_results.c — loads results.json (schema_version 2, see
- * README "Results") and checks it before anything is rendered.
+ * results_load.c — the one loader and validator of results.json
+ * (results_load.h): `report`, `compare`, `run --baseline` and the
+ * document accessors below all read results through this file.
  *
  * The schema is declared below as nested tables (lb_jschema): for each
  * key, the JSON types it may have, whether it is required, the fields of
  * an object, the schema of an array's items and, for strings, the allowed
- * values (used only where the report's logic depends on them: variant).
+ * values (used only where a reader's logic depends on them: variant).
  * Other enumerations (statuses, phases, guard kinds, trends) accept any
  * string, so a newer harness value is shown as it is instead of failing
- * the report.  One recursive walk checks a document against the tables and
- * stops at the first problem, naming it by its JSON path
+ * the report.  The schema name and version are checked first, so a file
+ * of another version is named as such rather than by its first field
+ * that differs.  Then one recursive walk checks the document against the
+ * tables and stops at the first problem, naming it by its JSON path
  * ("scenarios[0].runs[1].metrics.peak_tasks: expected a number or null,
  * got a string").  Unknown keys are allowed so that newer writers can add
- * fields.  The samples table, whose row shape depends on its "columns",
- * is checked by hand after the walk.  The accessors at the end assume a
- * validated document.
+ * fields.  What the tables cannot say is checked by hand after the walk:
+ * scenario names are not empty, summary medians are numbers, and the samples
+ * table, whose row shape depends on its "columns", is consistent.  The
+ * accessors at the end assume a validated document.
  */
-#include "report_internal.h"
+#include "results_load.h"
+#include "results.h"
+
 #include "core/jsonutil.h"
-#include "run/results.h"
 
 #include <errno.h>
 #include <math.h>
@@ -138,7 +143,7 @@ static const lb_jschema sampler_fields[] = {
     {"cpu_s", NUM_OR_NULL},         END};
 static const lb_jschema row_item = {NULL, J_ARR};
 static const lb_jschema samples_fields[] = {
-    {"columns", J_ARR | J_REQ, NULL, &any_string}, {"rows", J_ARR | J_REQ, NULL, &row_item}, END};
+    {"columns", J_ARR | J_REQ, NULL, &any_string}, {"rows", J_ARR, NULL, &row_item}, END};
 static const lb_jschema run_fields[] = {{"variant", J_STR | J_REQ, NULL, NULL, run_variants},
                                         {"rep", J_INT | J_REQ},
                                         {"status", J_STR | J_REQ},
@@ -189,15 +194,17 @@ static const lb_jschema root_schema = {NULL, J_OBJ | J_REQ, root_fields};
 /* ------------------------------------------------------------ walk -- */
 
 typedef struct vctx {
-    char path[512];
+    const char *file; /* names the document in messages */
+    char path[512];   /* JSON path of the value being checked */
     char *err;
     size_t errlen;
 } vctx;
 
+/* "FILE: PATH: message", always -EINVAL. */
 static int fail(vctx *v, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(v->err, v->errlen, "%s: ", v->path[0] ? v->path : "(top level)");
+    int n = snprintf(v->err, v->errlen, "%s: %s: ", v->file, v->path[0] ? v->path : "(top level)");
     if (n < 0 || (size_t)n >= v->errlen) return -EINVAL;
     va_start(ap, fmt);
     vsnprintf(v->err + n, v->errlen - n, fmt, ap);
@@ -348,68 +355,168 @@ static int check_samples(vctx *v, const json_t *samples)
     return 0;
 }
 
-int lb_report_validate_results(const json_t *root, char *err, size_t errlen)
+/* Every scenario has a name (compare, history and the report's chart
+ * files go by it). */
+static int check_scenario_names(vctx *v, const json_t *scenarios)
 {
-    vctx v = {.err = err, .errlen = errlen};
-    int rc = check(&v, root, &root_schema);
-    if (rc) return rc;
-    const char *schema = json_string_value(json_object_get(root, "schema"));
-    if (strcmp(schema, "leakbench-results")) {
-        snprintf(v.path, sizeof v.path, "schema");
-        return fail(&v, "\"%s\" is not a leakbench results file (expected \"leakbench-results\")",
-                    schema);
-    }
-    json_int_t version = json_integer_value(json_object_get(root, "schema_version"));
-    if (version == 1) {
-        snprintf(v.path, sizeof v.path, "schema_version");
-        return fail(&v, "%s", LB_RESULTS_V1_NOTE);
-    }
-    if (version != LB_RESULTS_SCHEMA_VERSION) {
-        snprintf(v.path, sizeof v.path, "schema_version");
-        return fail(&v, "version %lld is not supported (this leakbench reads version %d)",
-                    (long long)version, LB_RESULTS_SCHEMA_VERSION);
-    }
-    const json_t *scenarios = json_object_get(root, "scenarios");
     for (size_t i = 0; i < json_array_size(scenarios); i++) {
-        const json_t *runs = json_object_get(json_array_get(scenarios, i), "runs");
-        for (size_t r = 0; r < json_array_size(runs); r++) {
-            const json_t *samples = json_object_get(json_array_get(runs, r), "samples");
-            if (!json_is_object(samples)) continue;
-            snprintf(v.path, sizeof v.path, "scenarios[%zu].runs[%zu].samples", i, r);
-            rc = check_samples(&v, samples);
-            if (rc) return rc;
+        const char *name = json_string_value(json_object_get(json_array_get(scenarios, i), "name"));
+        snprintf(v->path, sizeof v->path, "scenarios[%zu].name", i);
+        if (!*name) return fail(v, "expected a non-empty string");
+    }
+    v->path[0] = 0;
+    return 0;
+}
+
+int lb_results_check_unique_names(const json_t *doc, const char *file, char *err, size_t errlen)
+{
+    vctx v = {.file = file, .err = err, .errlen = errlen};
+    const json_t *scenarios = json_object_get(doc, "scenarios");
+    for (size_t i = 0; i < json_array_size(scenarios); i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(scenarios, i), "name"));
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(name,
+                        json_string_value(json_object_get(json_array_get(scenarios, k), "name")))) {
+                snprintf(v.path, sizeof v.path, "scenarios[%zu].name", i);
+                return fail(&v,
+                            "\"%s\" appears twice (also scenarios[%zu]), so scenarios cannot "
+                            "be matched by name",
+                            name, k);
+            }
+    }
+    return 0;
+}
+
+/* summary.VARIANT.METRIC.median, where tables and thresholds read
+ * medians, is a number or null. */
+static int check_summary(vctx *v, size_t i, const json_t *summary)
+{
+    const char *variant, *metric;
+    const json_t *per_variant, *entry;
+    json_object_foreach((json_t *)summary, variant, per_variant)
+    {
+        snprintf(v->path, sizeof v->path, "scenarios[%zu].summary.%s", i, variant);
+        if (!json_is_object(per_variant))
+            return fail(v, "expected an object, got %s", lb_json_type_name(per_variant));
+        json_object_foreach((json_t *)per_variant, metric, entry)
+        {
+            const json_t *median = json_object_get(entry, "median");
+            if (!json_is_object(entry) || !median || json_is_number(median) || json_is_null(median))
+                continue;
+            snprintf(v->path, sizeof v->path, "scenarios[%zu].summary.%s.%s.median", i, variant,
+                     metric);
+            return fail(v, "expected a number or null, got %s", lb_json_type_name(median));
         }
     }
     return 0;
 }
 
-int lb_report_load_results(const char *path, json_t **out, char *err, size_t errlen)
+/* The schema name and version, before anything else: fields of another
+ * version are not this version's mistakes. */
+static int check_version(vctx *v, const json_t *root)
 {
-    json_error_t jerr;
-    *out = NULL;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-        return -e;
+    if (!json_is_object(root))
+        return fail(v, "expected an object, got %s", lb_json_type_name(root));
+    const json_t *schema = json_object_get(root, "schema");
+    snprintf(v->path, sizeof v->path, "schema");
+    if (!json_is_string(schema) || strcmp(json_string_value(schema), LB_RESULTS_SCHEMA))
+        return fail(v, "%s%s%s is not a leakbench results file (expected \"%s\")",
+                    json_is_string(schema) ? "\"" : "",
+                    json_is_string(schema) ? json_string_value(schema)
+                    : schema               ? lb_json_type_name(schema)
+                                           : "missing",
+                    json_is_string(schema) ? "\"" : "", LB_RESULTS_SCHEMA);
+    const json_t *version = json_object_get(root, "schema_version");
+    snprintf(v->path, sizeof v->path, "schema_version");
+    if (!json_is_integer(version))
+        return fail(v, "expected an integer, got %s (this leakbench reads version %d)",
+                    version ? lb_json_type_name(version) : "nothing", LB_RESULTS_SCHEMA_VERSION);
+    if (json_integer_value(version) == 1) return fail(v, "%s", LB_RESULTS_V1_NOTE);
+    if (json_integer_value(version) != LB_RESULTS_SCHEMA_VERSION)
+        return fail(v, "version %lld is not supported (this leakbench reads version %d)",
+                    (long long)json_integer_value(version), LB_RESULTS_SCHEMA_VERSION);
+    v->path[0] = 0;
+    return 0;
+}
+
+int lb_results_validate(const json_t *root, const char *file, char *err, size_t errlen)
+{
+    vctx v = {.file = file, .err = err, .errlen = errlen};
+    int rc = check_version(&v, root);
+    if (!rc) rc = check(&v, root, &root_schema);
+    const json_t *scenarios = json_object_get(root, "scenarios");
+    if (!rc) rc = check_scenario_names(&v, scenarios);
+    for (size_t i = 0; !rc && i < json_array_size(scenarios); i++) {
+        const json_t *scenario = json_array_get(scenarios, i);
+        const json_t *summary = json_object_get(scenario, "summary");
+        if (json_is_object(summary)) rc = check_summary(&v, i, summary);
+        const json_t *runs = json_object_get(scenario, "runs");
+        for (size_t r = 0; !rc && r < json_array_size(runs); r++) {
+            const json_t *samples = json_object_get(json_array_get(runs, r), "samples");
+            if (!json_is_object(samples)) continue;
+            snprintf(v.path, sizeof v.path, "scenarios[%zu].runs[%zu].samples", i, r);
+            rc = check_samples(&v, samples);
+        }
     }
+    return rc;
+}
+
+/* Opens PATH, or PATH/results.json when PATH is a run directory; the
+ * name opened goes into file (for messages).  NULL with err and *rc set. */
+static FILE *open_results(const char *path, char *file, size_t filelen, char *err, size_t errlen,
+                          int *rc)
+{
     struct stat st;
+    snprintf(file, filelen, "%s", path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(file, filelen, "%s/results.json", path);
+        if (stat(file, &st) != 0) {
+            snprintf(err, errlen,
+                     "%s: is a directory without a results.json (expected a results file or a "
+                     "run directory)",
+                     path);
+            *rc = -EISDIR;
+            return NULL;
+        }
+    }
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        *rc = -errno;
+        snprintf(err, errlen, "%s: cannot open: %s", file, strerror(-*rc));
+        return NULL;
+    }
     if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* DIR/results.json is itself a directory. */
+        snprintf(err, errlen, "%s: is a directory, not a results file", file);
         fclose(f);
-        snprintf(err, errlen, "%s: is a directory, not a results file", path);
-        return -EISDIR;
+        *rc = -EISDIR;
+        return NULL;
     }
+    return f;
+}
+
+int lb_results_load(const char *path, json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int rc = 0;
+    char file[4200];
+    FILE *f = open_results(path, file, sizeof file, err, errlen, &rc);
+    if (!f) return rc;
+    json_error_t jerr;
     json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    bool read_error = ferror(f);
     fclose(f);
-    if (!root) {
-        snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
-                 jerr.text);
-        return -EINVAL;
+    if (!root && read_error) {
+        snprintf(err, errlen, "%s: cannot read: %s", file, strerror(EIO));
+        return -EIO;
     }
-    char why[900];
-    int rc = lb_report_validate_results(root, why, sizeof why);
+    if (!root) {
+        snprintf(err, errlen, "%s:%d:%d: invalid JSON: %s", file, jerr.line, jerr.column,
+                 jerr.text);
+        return json_error_code(&jerr) == json_error_out_of_memory ? -ENOMEM : -EINVAL;
+    }
+    rc = lb_results_validate(root, file, err, errlen);
     if (rc) {
-        snprintf(err, errlen, "%s: %s", path, why);
         json_decref(root);
         return rc;
     }
@@ -418,53 +525,6 @@ int lb_report_load_results(const char *path, json_t **out, char *err, size_t err
 }
 
 /* ------------------------------------------------------- accessors -- */
-
-json_t *lb_jpath(const json_t *obj, const char *dotted)
-{
-    char key[128];
-    const char *p = dotted;
-    json_t *cur = (json_t *)obj;
-    while (cur && *p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (len >= sizeof key) return NULL;
-        memcpy(key, p, len);
-        key[len] = 0;
-        cur = json_is_object(cur) ? json_object_get(cur, key) : NULL;
-        p += len + (dot ? 1 : 0);
-    }
-    return cur;
-}
-
-double lb_jnum(const json_t *obj, const char *key)
-{
-    const json_t *j = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    return json_is_number(j) ? json_number_value(j) : NAN;
-}
-
-double lb_jnum_path(const json_t *obj, const char *dotted)
-{
-    const json_t *j = lb_jpath(obj, dotted);
-    return json_is_number(j) ? json_number_value(j) : NAN;
-}
-
-const char *lb_jstr(const json_t *obj, const char *key)
-{
-    const json_t *j = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-    return json_is_string(j) ? json_string_value(j) : NULL;
-}
-
-const char *lb_jstr_path(const json_t *obj, const char *dotted)
-{
-    const json_t *j = lb_jpath(obj, dotted);
-    return json_is_string(j) ? json_string_value(j) : NULL;
-}
-
-int lb_jbool_path(const json_t *obj, const char *dotted)
-{
-    const json_t *j = lb_jpath(obj, dotted);
-    return json_is_true(j) ? 1 : json_is_false(j) ? -1 : 0;
-}
 
 const json_t *lb_scenario_run(const json_t *scenario, const char *variant)
 {

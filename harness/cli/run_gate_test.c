@@ -5,9 +5,16 @@
  * exit 1 and shows up as a JUnit failure carrying the numbers; a
  * threshold typo and a missing baseline stop the run before anything
  * runs (exit 2); --save-baseline, --baseline and --history work together.
+ * In-process: the results writer, the gate and the report all read the
+ * one document they are handed (a doctored fixture no run could have
+ * built shows up in every output), never a rebuilt or re-read one.
  */
 #include "cli.h"
+#include "run_gate.h"
 #include "core/test_util.h"
+#include "report/report.h"
+#include "run/results.h"
+#include "run/results_load.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -181,12 +188,63 @@ static void baseline_and_history(void **state)
     assert_non_null(strstr(text, "\"schema\":\"leakbench-history\""));
 }
 
+/* The writer, the gate (thresholds printed, JUnit, history, baseline)
+ * and the report take the document itself: a marker put into it, which
+ * no build from run results could produce, reaches every output. */
+static void every_step_reads_the_document_it_is_given(void **state)
+{
+    (void)state;
+    char err[1024], dir[128], hist[160], junit[160];
+    json_t *doc;
+    if (lb_results_load("harness/testdata/results-small.json", &doc, err, sizeof err))
+        fail_msg("%s", err);
+    json_object_set_new(json_object_get(doc, "tool"), "version", json_string("doc-marker-7"));
+    json_object_set_new(doc, "thresholds",
+                        json_pack("[{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:i}]", "scenario",
+                                  "timeout_leak", "metric", "graceful.peak_tasks", "expr",
+                                  "<= 1 (marker)", "value", 31.0, "bound", 1.0, "verdict", "fail",
+                                  "reason", "marker reason", "n", 1));
+    snprintf(dir, sizeof dir, "%s/run", tmpdir);
+    snprintf(hist, sizeof hist, "%s/history.jsonl", tmpdir);
+    snprintf(junit, sizeof junit, "%s/junit.xml", tmpdir);
+
+    assert_int_equal(lb_results_write(dir, doc, err, sizeof err), 0);
+    char path[200];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    assert_non_null(strstr(slurp(path), "doc-marker-7"));
+
+    lb_gate_options o = {.junit = junit, .history = hist, .save_baseline = "marked"};
+    FILE *devnull = fopen("/dev/null", "w");
+    int saved = dup(2), null_fd = open("/dev/null", O_WRONLY);
+    dup2(null_fd, 2); /* the failing threshold is printed on stderr */
+    int code = lb_gate_finish(&o, doc, true, true, devnull);
+    dup2(saved, 2);
+    close(saved);
+    close(null_fd);
+    fclose(devnull);
+    assert_int_equal(code, LB_EXIT_FAIL);
+    assert_non_null(strstr(slurp(junit), "marker reason"));
+    assert_non_null(strstr(slurp(hist), "doc-marker-7"));
+    snprintf(path, sizeof path, "%s/baselines/marked.json", tmpdir);
+    assert_non_null(strstr(slurp(path), "doc-marker-7"));
+
+    lb_report_opts ro = {.charts = false};
+    lb_report_result res;
+    assert_int_equal(lb_report_render(doc, dir, &ro, &res), 0);
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    char *md = slurp(path);
+    assert_non_null(strstr(md, "doc-marker-7"));
+    assert_non_null(strstr(md, "1 (marker)"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(failing_threshold_fails_the_run, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_gate_input_runs_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(baseline_and_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_step_reads_the_document_it_is_given, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,10 @@
  * against the hand-written fixture harness/testdata/results-single.json
  * (graceful: peak_tasks 120, leaked 0, recovery 40 ms, peak RSS 150 MB;
  * leaky: peak_tasks 5012, leaked 5000, never recovered, peak RSS 330 MB).
+ * A loaded spec keeps each threshold as its parsed AST, and evaluation
+ * walks that AST without reading the expression string again.
  */
+#include "spec.h"
 #include "threshold.h"
 #include "test_util.h"
 
@@ -276,6 +279,51 @@ static void apply_to_results(void **state)
     json_decref(doc);
 }
 
+/* Parsed once, at spec load: the spec holds the AST (variant, metric,
+ * operator, bound), and evaluation works from it alone — the expression
+ * strings are overwritten with text that does not parse, and the verdicts
+ * still come out right (the text is only copied into them). */
+static void spec_keeps_the_parsed_ast(void **state)
+{
+    (void)state;
+    lb_spec spec;
+    lb_spec_error err;
+    assert_int_equal(lb_spec_load_string("t.json",
+                                         "{\"scenario\": \"timeout_leak\", \"thresholds\": "
+                                         "{\"graceful.peak_tasks\": \"<= 0.1 * leaky.peak_tasks\","
+                                         " \"leaky.leaked_tasks\": \"== 0\"}}",
+                                         &spec, &err),
+                     0);
+    lb_scenario_spec *s = &spec.items[0];
+    assert_int_equal(s->n_thresholds, 2);
+    assert_string_equal(s->thresholds[0].variant, "graceful");
+    assert_string_equal(s->thresholds[0].metric->name, "peak_tasks");
+    assert_int_equal(s->thresholds[0].op, LB_OP_LE);
+    assert_non_null(s->thresholds[0].bound);
+    for (int i = 0; i < s->n_thresholds; i++) {
+        free(s->thresholds[i].expr);
+        s->thresholds[i].expr = strdup("(( not an expression");
+    }
+    json_t *doc = load_fixture();
+    json_t *out = json_array();
+    size_t failed = 0;
+    assert_int_equal(lb_thresholds_evaluate(s->thresholds, (size_t)s->n_thresholds,
+                                            first_scenario(doc), out, &failed),
+                     0);
+    /* graceful 120 <= 0.1 * 5012 passes; leaky leaked 5000 == 0 fails. */
+    assert_int_equal(failed, 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "verdict")),
+                        "pass");
+    assert_near(json_number_value(json_object_get(json_array_get(out, 0), "bound")), 501.2, 1e-9);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(out, 1), "verdict")),
+                        "fail");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "expr")),
+                        "(( not an expression");
+    json_decref(out);
+    json_decref(doc);
+    lb_spec_free(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +333,7 @@ int main(void)
         cmocka_unit_test_setup(syntax_errors_with_positions, lb_test_arm_timeout),
         cmocka_unit_test_setup(spec_errors_name_file_and_path, lb_test_arm_timeout),
         cmocka_unit_test_setup(apply_to_results, lb_test_arm_timeout),
+        cmocka_unit_test_setup(spec_keeps_the_parsed_ast, lb_test_arm_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  *
  * Rendering uses the hand-written fixture harness/testdata/results-small.json
  * (a synthetic results file in the schema_version 2 shape, not a
- * measurement).  Covered: a full render and a byte-identical re-render;
+ * measurement).  Covered: a full render and a byte-identical re-render,
+ * also of what `run` rendered from its in-memory document;
  * the gnuplot/Markdown/HTML injection attempt through a scenario's name
  * and texts; a PATH without gnuplot (library, `report` and a short
  * `run` of scenarios/quick.json: exit code 5, report.md written); a
@@ -480,7 +481,28 @@ static void test_run_without_gnuplot(void **state)
     assert_false(exists(out, "charts/timeout_leak-tasks.png"));
     char *md = slurp(out, "report.md");
     assert_non_null(strstr(md, "| Peak tasks |"));
+    /* `run` rendered from the document in memory; `report` renders the
+     * same bytes from the results.json it wrote. */
+    char *html = slurp(out, "report.html"), *gp = slurp(out, "charts/charts.gp");
+    char *data = slurp(out, "charts/data/timeout_leak-leaky.dat");
+    assert_non_null(data);
+    const char *again[] = {"report", out, NULL};
+    assert_int_equal(run_cli(empty, err, sizeof err, again), LB_EXIT_NO_GNUPLOT);
+    char *md2 = slurp(out, "report.md"), *html2 = slurp(out, "report.html");
+    char *gp2 = slurp(out, "charts/charts.gp"),
+         *data2 = slurp(out, "charts/data/timeout_leak-leaky.dat");
+    assert_string_equal(md, md2);
+    assert_string_equal(html, html2);
+    assert_string_equal(gp, gp2);
+    assert_string_equal(data, data2);
     free(md);
+    free(md2);
+    free(html);
+    free(html2);
+    free(gp);
+    free(gp2);
+    free(data);
+    free(data2);
     rm_tree(dir);
 }
 

@@ -1,0 +1,161 @@
+/*
+ * results_test.c — the results document (results.h) from synthetic runs:
+ * built once, it passes the loader's validation, and once written it reads
+ * back from results.json equal to the tree in memory, reals included (so
+ * `report RESULTS.json` sees what `run` rendered from); samples.csv comes
+ * from the document's samples tables in its long-standing format; the
+ * threshold verdicts walk the ASTs the loaded spec keeps.
+ */
+#include "results.h"
+#include "results_load.h"
+#include "core/jsonutil.h"
+#include "core/test_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    lb_test_arm_timeout(state);
+    lb_test_make_tmpdir(tmpdir, sizeof tmpdir, "results");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return lb_test_remove_tree(tmpdir);
+}
+
+static const char *const spec_text =
+    "{\"scenario\": \"timeout_leak\", \"thresholds\": {\"graceful.peak_tasks\": \"<= 40\","
+    " \"leaky.peak_tasks\": \"> 2 * graceful.peak_tasks\"}}";
+
+/* One run whose numbers carry more digits than results.json keeps. */
+static void fake_run(lb_run_result *run, const lb_scenario_spec *spec, bool leaky)
+{
+    memset(run, 0, sizeof *run);
+    run->spec = spec;
+    run->leaky = leaky;
+    run->limits = spec->guards;
+    for (int p = 0; p < LB_PHASE_COUNT; p++) run->phases.at_s[p] = p / 3.0;
+    lb_metrics *m = &run->metrics;
+    m->baseline_tasks = 1;
+    m->peak_tasks = leaky ? 100 : 30;
+    m->final_tasks = leaky ? 90 : 1;
+    m->baseline_rss = m->peak_rss = m->final_rss = 1 << 20;
+    m->peak_threads = 2;
+    m->rss_slope = 1234.56789012345;
+    m->trend = "stable";
+    m->recovery_ms = leaky ? NAN : 12.3456789012345;
+    m->shutdown_ms = 1.0 / 7;
+    m->throughput_rps = 99.999999999;
+    m->latency = (lb_latency){
+        .count = 10, .mean = 0.1, .p50 = 0.1, .p90 = 0.2, .p99 = 0.3, .p999 = 0.4, .max = 0.5};
+    assert_int_equal(lb_series_init(&run->series, 16), 0);
+    for (int i = 0; i < 3; i++) {
+        lb_sample s = {.t_s = 0.01 * i + 1e-9 / 3,
+                       .phase = LB_PHASE_LOAD,
+                       .tasks = 5 + i,
+                       .rss_bytes = 4096,
+                       .threads = 2,
+                       .cpu_s = i / 3.0,
+                       .lateness_ms = 0.0125};
+        lb_series_add(&run->series, &s);
+    }
+}
+
+static void build_results(lb_results *r, lb_spec *spec)
+{
+    lb_spec_error err;
+    assert_int_equal(lb_spec_load_string("t.json", spec_text, spec, &err), 0);
+    memset(r, 0, sizeof *r);
+    static char *argv[] = {"leakbench", "run", "t.json"};
+    static const char *const paths[] = {"t.json"};
+    r->argc = 3;
+    r->argv = argv;
+    r->n_paths = 1;
+    r->spec_paths = paths;
+    r->n_scenarios = 1;
+    r->scenarios = calloc(1, sizeof *r->scenarios);
+    assert_non_null(r->scenarios);
+    r->scenarios[0].spec = &spec->items[0];
+    for (int v = 0; v < 2; v++) {
+        lb_run_result run;
+        fake_run(&run, &spec->items[0], v == 0);
+        assert_int_equal(lb_scenario_result_add(&r->scenarios[0], &run), 0);
+    }
+}
+
+static void document_reads_back_equal(void **state)
+{
+    (void)state;
+    lb_results r;
+    lb_spec spec;
+    build_results(&r, &spec);
+    json_t *doc = lb_results_build(&r);
+    assert_non_null(doc);
+    char err[1024];
+    if (lb_results_validate(doc, "built", err, sizeof err)) fail_msg("%s", err);
+
+    /* Thresholds: the spec's ASTs walked against the document. */
+    const lb_scenario_spec *s = r.scenarios[0].spec;
+    json_t *verdicts = json_array();
+    size_t failed = 0;
+    assert_int_equal(lb_thresholds_evaluate(s->thresholds, (size_t)s->n_thresholds,
+                                            json_array_get(json_object_get(doc, "scenarios"), 0),
+                                            verdicts, &failed),
+                     0);
+    assert_int_equal(failed, 0);
+    assert_int_equal(lb_results_set_thresholds(doc, verdicts), 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "thresholds")), 2);
+
+    assert_int_equal(lb_results_write(tmpdir, doc, err, sizeof err), 0);
+    json_t *back;
+    if (lb_results_load(tmpdir, &back, err, sizeof err)) fail_msg("%s", err);
+    /* json_equal compares reals exactly: only a document rounded like its
+     * file passes. */
+    assert_true(json_equal(doc, back));
+    json_decref(back);
+    json_decref(doc);
+    lb_results_free(&r);
+    lb_spec_free(&spec);
+}
+
+static void samples_csv_from_the_document(void **state)
+{
+    (void)state;
+    lb_results r;
+    lb_spec spec;
+    build_results(&r, &spec);
+    json_t *doc = lb_results_build(&r);
+    char err[512], path[128];
+    assert_int_equal(lb_results_write(tmpdir, doc, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/samples.csv", tmpdir);
+    const char *csv = lb_test_slurp(path);
+    assert_non_null(strstr(csv, "scenario,variant,rep,t_s,phase,tasks,rss_bytes,threads,cpu_s,"
+                                "running,send,recv,select,sleep,waitgroup,lock,join,submitted,"
+                                "completed,timed_out,failed,rejected,cancelled,lateness_ms\n"));
+    assert_non_null(strstr(csv, "\ntimeout_leak,leaky,0,0.010000,load,6,4096,2,0.3333,0,0,0,0,0,"
+                                "0,0,0,0,0,0,0,0,0,0.0125\n"));
+    int lines = 0;
+    for (const char *c = csv; *c; c++) lines += *c == '\n';
+    assert_int_equal(lines, 1 + 2 * 3);
+    json_decref(doc);
+    lb_results_free(&r);
+    lb_spec_free(&spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(document_reads_back_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(samples_csv_from_the_document, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

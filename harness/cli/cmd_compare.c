@@ -65,30 +65,38 @@ static int load_input(const char *path, json_t **doc, char *err, size_t errlen)
     return rc;
 }
 
-static int compare_main(int argc, char **argv)
+/* What the command line asked for. */
+typedef struct compare_args {
+    lb_compare_opts opts;
+    const char *markdown, *junit; /* --markdown FILE, --junit FILE */
+    bool only_changed;
+    const char *base_path, *new_path;
+} compare_args;
+
+/* LB_EXIT_OK to compare, or the exit code to return now (after --help:
+ * -1 as "exit 0"; a bad command line: LB_EXIT_USAGE). */
+static int parse_args(int argc, char **argv, compare_args *a)
 {
-    lb_compare_opts opts = LB_COMPARE_DEFAULTS;
-    const char *markdown = NULL, *junit = NULL;
-    bool only_changed = false;
     static const struct option longopts[] = {
         {"alpha", required_argument, NULL, 'a'},    {"noise", required_argument, NULL, 'n'},
         {"markdown", required_argument, NULL, 'm'}, {"junit", required_argument, NULL, 'j'},
         {"only-changed", no_argument, NULL, 'c'},   {"all-metrics", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
+    *a = (compare_args){.opts = LB_COMPARE_DEFAULTS};
     optind = 1;
     int opt;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
-            if (!parse_fraction(optarg, 0, 0.5, true, &opts.alpha)) {
+            if (!parse_fraction(optarg, 0, 0.5, true, &a->opts.alpha)) {
                 fprintf(stderr, "leakbench compare: --alpha %s: expected a number in (0, 0.5]\n",
                         optarg);
                 return LB_EXIT_USAGE;
             }
             break;
         case 'n':
-            if (!parse_fraction(optarg, 0, 10, false, &opts.noise)) {
+            if (!parse_fraction(optarg, 0, 10, false, &a->opts.noise)) {
                 fprintf(stderr,
                         "leakbench compare: --noise %s: expected a fraction in [0, 10], e.g. "
                         "0.05 for 5%%\n",
@@ -97,20 +105,20 @@ static int compare_main(int argc, char **argv)
             }
             break;
         case 'm':
-            markdown = optarg;
+            a->markdown = optarg;
             break;
         case 'j':
-            junit = optarg;
+            a->junit = optarg;
             break;
         case 'c':
-            only_changed = true;
+            a->only_changed = true;
             break;
         case 'A':
-            opts.all_metrics = true;
+            a->opts.all_metrics = true;
             break;
         case 'h':
             usage(stdout);
-            return LB_EXIT_OK;
+            return -1;
         default:
             usage(stderr);
             return LB_EXIT_USAGE;
@@ -121,26 +129,60 @@ static int compare_main(int argc, char **argv)
         usage(stderr);
         return LB_EXIT_USAGE;
     }
-    const char *base_path = argv[optind], *new_path = argv[optind + 1];
+    a->base_path = argv[optind];
+    a->new_path = argv[optind + 1];
+    return LB_EXIT_OK;
+}
 
+/* --markdown and --junit: LB_EXIT_OK, or LB_EXIT_ERROR (message printed). */
+static int write_outputs(const compare_args *a, const lb_comparison *c)
+{
+    char err[1024];
+    int code = LB_EXIT_OK;
+    if (a->markdown &&
+        lb_comparison_write_markdown(a->markdown, c, a->base_path, a->new_path, err, sizeof err)) {
+        fprintf(stderr, "leakbench compare: %s\n", err);
+        code = LB_EXIT_ERROR;
+    }
+    if (a->junit) {
+        lb_junit *j = lb_junit_new();
+        int rc = j ? lb_junit_add_comparison(j, c) : -ENOMEM;
+        if (!rc)
+            rc = lb_junit_write(j, a->junit, err, sizeof err);
+        else
+            snprintf(err, sizeof err, "%s: out of memory", a->junit);
+        if (rc) {
+            fprintf(stderr, "leakbench compare: %s\n", err);
+            code = LB_EXIT_ERROR;
+        }
+        lb_junit_free(j);
+    }
+    return code;
+}
+
+static int compare_main(int argc, char **argv)
+{
+    compare_args a;
+    int code = parse_args(argc, argv, &a);
+    if (code != LB_EXIT_OK) return code < 0 ? LB_EXIT_OK : code;
     char err[1024];
     /* Output paths before any work: exit 3, as for an unwritable -o. */
-    const char *outputs[2][2] = {{"--markdown", markdown}, {"--junit", junit}};
+    const char *outputs[2][2] = {{"--markdown", a.markdown}, {"--junit", a.junit}};
     for (int i = 0; i < 2; i++)
         if (outputs[i][1] && lb_check_user_file(outputs[i][1], err, sizeof err)) {
             fprintf(stderr, "leakbench compare: %s %s\n", outputs[i][0], err);
             return LB_EXIT_ERROR;
         }
     json_t *base = NULL, *next = NULL;
-    int rc = load_input(base_path, &base, err, sizeof err);
-    if (!rc) rc = load_input(new_path, &next, err, sizeof err);
+    int rc = load_input(a.base_path, &base, err, sizeof err);
+    if (!rc) rc = load_input(a.new_path, &next, err, sizeof err);
     if (rc) {
         fprintf(stderr, "leakbench compare: %s\n", err);
         json_decref(base);
         return rc == -ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
     }
     lb_comparison c;
-    rc = lb_compare(base, next, &opts, &c);
+    rc = lb_compare(base, next, &a.opts, &c);
     json_decref(base);
     json_decref(next);
     if (rc) {
@@ -148,28 +190,11 @@ static int compare_main(int argc, char **argv)
         lb_comparison_free(&c);
         return LB_EXIT_ERROR;
     }
-    lb_comparison_print(stdout, &c, base_path, new_path, only_changed);
-    int code = lb_exit_for_comparison(&c);
-    if (markdown &&
-        lb_comparison_write_markdown(markdown, &c, base_path, new_path, err, sizeof err)) {
-        fprintf(stderr, "leakbench compare: %s\n", err);
-        code = LB_EXIT_ERROR;
-    }
-    if (junit) {
-        lb_junit *j = lb_junit_new();
-        rc = j ? lb_junit_add_comparison(j, &c) : -ENOMEM;
-        if (!rc)
-            rc = lb_junit_write(j, junit, err, sizeof err);
-        else
-            snprintf(err, sizeof err, "%s: out of memory", junit);
-        if (rc) {
-            fprintf(stderr, "leakbench compare: %s\n", err);
-            code = LB_EXIT_ERROR;
-        }
-        lb_junit_free(j);
-    }
+    lb_comparison_print(stdout, &c, a.base_path, a.new_path, a.only_changed);
+    code = lb_exit_for_comparison(&c);
+    int written = write_outputs(&a, &c);
     lb_comparison_free(&c);
-    return code;
+    return written != LB_EXIT_OK ? written : code;
 }
 
 static const lb_command compare_command = {

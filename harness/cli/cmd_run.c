@@ -4,6 +4,11 @@
  * over the repetitions) in child processes, writes results.json and
  * samples.csv into the run directory and prints the before/after table.
  *
+ * run_main is four steps: check_inputs (specs, gate options, output
+ * directory: before anything runs), run_specs, write_and_gate (builds the
+ * results document once; thresholds, results files, table and gate read
+ * it) and render_report (from the same document).
+ *
  * Exit codes (harness/cli/cli.h): 0 runs carried out; 2 bad command line or
  * invalid or unreadable spec (nothing ran); 3 the output directory cannot
  * be created or written (checked before anything runs), a run could not be
@@ -131,20 +136,74 @@ static int check_output_dir(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* Long options without a short form. */
+enum {
+    OPT_REPS = 256,
+    OPT_SAMPLE,
+    OPT_RATE,
+    OPT_DURATION,
+    OPT_SCHED,
+    OPT_NO_REPORT,
+    OPT_JUNIT,
+    OPT_HISTORY,
+    OPT_SAVE_BASELINE,
+    OPT_BASELINE
+};
+
+/* --reps, --sample-ms, --rate, --duration, --scheduler: checks ARG and
+ * sets the override.  0, or -1 with the message on stderr. */
+static int parse_override(int c, const char *arg, lb_spec_overrides *ov)
+{
+    double v;
+    switch (c) {
+    case OPT_REPS:
+        if (!parse_number(arg, 1, 1000, &v) || v != floor(v)) {
+            fprintf(stderr, "leakbench run: --reps: '%s' is not an integer in 1..1000\n", arg);
+            return -1;
+        }
+        ov->repetitions = (int)v;
+        return 0;
+    case OPT_SAMPLE:
+        if (!parse_number(arg, 1, 60000, &v)) {
+            fprintf(stderr, "leakbench run: --sample-ms: '%s' is not a number in 1..60000\n", arg);
+            return -1;
+        }
+        ov->sample_ms = v;
+        return 0;
+    case OPT_RATE:
+        if (!parse_number(arg, 1e-9, 1e6, &v)) {
+            fprintf(stderr, "leakbench run: --rate: '%s' is not a rate in (0, 1e6]\n", arg);
+            return -1;
+        }
+        ov->rate = v;
+        return 0;
+    case OPT_DURATION:
+        if (!parse_duration_ms(arg, &v)) {
+            fprintf(stderr,
+                    "leakbench run: --duration: '%s' is not a duration (5000, 5000ms, 5s, 2m; at "
+                    "most a day)\n",
+                    arg);
+            return -1;
+        }
+        ov->duration_ms = v;
+        return 0;
+    default: { /* OPT_SCHED */
+        rt_sched_kind k;
+        if (rt_sched_parse(arg, &k) != 0) {
+            fprintf(stderr,
+                    "leakbench run: --scheduler: unknown scheduler '%s' (threads or coroutines)\n",
+                    arg);
+            return -1;
+        }
+        ov->scheduler = (int)k;
+        return 0;
+    }
+    }
+}
+
+/* 0 to run, 1 after --help, -1 on a bad command line (message on stderr). */
 static int parse_options(int argc, char **argv, run_options *o)
 {
-    enum {
-        OPT_REPS = 256,
-        OPT_SAMPLE,
-        OPT_RATE,
-        OPT_DURATION,
-        OPT_SCHED,
-        OPT_NO_REPORT,
-        OPT_JUNIT,
-        OPT_HISTORY,
-        OPT_SAVE_BASELINE,
-        OPT_BASELINE
-    };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
         {"reps", required_argument, NULL, OPT_REPS},
@@ -161,15 +220,10 @@ static int parse_options(int argc, char **argv, run_options *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    o->out_dir = "reports/latest";
-    o->overrides = LB_SPEC_NO_OVERRIDES;
-    o->quiet = false;
-    o->no_report = false;
-    o->gate = (lb_gate_options){0};
+    *o = (run_options){.out_dir = "reports/latest", .overrides = LB_SPEC_NO_OVERRIDES};
     optind = 1;
     opterr = 0;
     int c;
-    double v;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
@@ -197,50 +251,12 @@ static int parse_options(int argc, char **argv, run_options *o)
             o->gate.baseline = optarg;
             break;
         case OPT_REPS:
-            if (!parse_number(optarg, 1, 1000, &v) || v != floor(v)) {
-                fprintf(stderr, "leakbench run: --reps: '%s' is not an integer in 1..1000\n",
-                        optarg);
-                return -1;
-            }
-            o->overrides.repetitions = (int)v;
-            break;
         case OPT_SAMPLE:
-            if (!parse_number(optarg, 1, 60000, &v)) {
-                fprintf(stderr, "leakbench run: --sample-ms: '%s' is not a number in 1..60000\n",
-                        optarg);
-                return -1;
-            }
-            o->overrides.sample_ms = v;
-            break;
         case OPT_RATE:
-            if (!parse_number(optarg, 1e-9, 1e6, &v)) {
-                fprintf(stderr, "leakbench run: --rate: '%s' is not a rate in (0, 1e6]\n", optarg);
-                return -1;
-            }
-            o->overrides.rate = v;
-            break;
         case OPT_DURATION:
-            if (!parse_duration_ms(optarg, &v)) {
-                fprintf(stderr,
-                        "leakbench run: --duration: '%s' is not a duration (5000, 5000ms, 5s, "
-                        "2m; at most a day)\n",
-                        optarg);
-                return -1;
-            }
-            o->overrides.duration_ms = v;
+        case OPT_SCHED:
+            if (parse_override(c, optarg, &o->overrides)) return -1;
             break;
-        case OPT_SCHED: {
-            rt_sched_kind k;
-            if (rt_sched_parse(optarg, &k) != 0) {
-                fprintf(stderr,
-                        "leakbench run: --scheduler: unknown scheduler '%s' (threads or "
-                        "coroutines)\n",
-                        optarg);
-                return -1;
-            }
-            o->overrides.scheduler = (int)k;
-            break;
-        }
         case ':':
             fprintf(stderr, "leakbench run: option '%s' needs a value\n", argv[optind - 1]);
             return -1;

@@ -3,12 +3,15 @@
  * threshold.h).
  *
  * The right-hand side is parsed by recursive descent into a small tree
- * (numbers, VARIANT.METRIC references, unary minus, + - * /) so that a
- * spec error is found when the spec is loaded, not after a ten-minute
- * run.  Every error records the 1-based character position where the
- * parser stopped.  Evaluation looks each reference up with
- * lb_metric_collect() (summary medians) and fails, with a reason, when a
- * value is null or the bound is not finite.
+ * (numbers, VARIANT.METRIC references, unary minus, + - * /) when the
+ * spec is loaded, so that a spec error is found then, not after a
+ * ten-minute run, and the spec keeps that tree (spec.h): a threshold is
+ * never parsed again.  Every error records the 1-based character position
+ * where the parser stopped.  Evaluation walks the tree against a results
+ * document, looking each reference up with lb_metric_collect() (summary
+ * medians), and fails, with a reason, when a value is null or the bound is
+ * not finite.  lb_thresholds_apply is the one exception to "parsed once":
+ * it re-checks a saved results document, which has only the strings.
  */
 #include "threshold.h"
 

@@ -419,13 +419,12 @@ static int check_version(vctx *v, const json_t *root)
         return fail(v, "expected an object, got %s", lb_json_type_name(root));
     const json_t *schema = json_object_get(root, "schema");
     snprintf(v->path, sizeof v->path, "schema");
-    if (!json_is_string(schema) || strcmp(json_string_value(schema), LB_RESULTS_SCHEMA))
-        return fail(v, "%s%s%s is not a leakbench results file (expected \"%s\")",
-                    json_is_string(schema) ? "\"" : "",
-                    json_is_string(schema) ? json_string_value(schema)
-                    : schema               ? lb_json_type_name(schema)
-                                           : "missing",
-                    json_is_string(schema) ? "\"" : "", LB_RESULTS_SCHEMA);
+    if (!json_is_string(schema))
+        return fail(v, "expected \"%s\", got %s (is this a leakbench results file?)",
+                    LB_RESULTS_SCHEMA, schema ? lb_json_type_name(schema) : "nothing");
+    if (strcmp(json_string_value(schema), LB_RESULTS_SCHEMA))
+        return fail(v, "\"%s\" is not a leakbench results file (expected \"%s\")",
+                    json_string_value(schema), LB_RESULTS_SCHEMA);
     const json_t *version = json_object_get(root, "schema_version");
     snprintf(v->path, sizeof v->path, "schema_version");
     if (!json_is_integer(version))

@@ -163,6 +163,10 @@ static void unknown_version_names_both_versions(void **state)
     expect_bad(path, -EINVAL,
                "schema: \"other-tool\" is not a leakbench results file (expected "
                "\"leakbench-results\")");
+    write_text(path, "{\"schema_version\": 1}");
+    expect_bad(path, -EINVAL,
+               "schema: expected \"leakbench-results\", got nothing (is this a leakbench results "
+               "file?)");
     write_text(path, "[]");
     expect_bad(path, -EINVAL, "v99.json: (top level): expected an object, got an array");
 }

@@ -632,7 +632,7 @@ static void test_invalid_results(void **state)
     int rc =
         lb_report_render_file("/nonexistent/results.json", "/tmp/lb-never-created", NULL, &res);
     assert_int_equal(lb_exit_for_report(rc, &res), LB_EXIT_USAGE);
-    assert_non_null(strstr(res.message, "/nonexistent/results.json: cannot open"));
+    assert_non_null(strstr(res.message, "/nonexistent/results.json: cannot read"));
     assert_false(exists("/tmp/lb-never-created", ""));
 }
 
@@ -647,7 +647,7 @@ static void test_cli_usage_and_errors(void **state)
 
     const char *missing[] = {"report", "/nonexistent/results.json", NULL};
     assert_int_equal(run_cli(NULL, err, sizeof err, missing), LB_EXIT_USAGE);
-    assert_non_null(strstr(err, "/nonexistent/results.json: cannot open"));
+    assert_non_null(strstr(err, "/nonexistent/results.json: cannot read"));
 
     char dir[64], out[128];
     make_tmpdir(dir, sizeof dir);

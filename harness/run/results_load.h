@@ -6,7 +6,7 @@
  *
  * Every problem is one message naming the file:
  *
- *   FILE: cannot open: No such file or directory
+ *   FILE: cannot read: No such file or directory
  *   DIR: is a directory without a results.json (expected a results file or a run directory)
  *   FILE:LINE:COL: invalid JSON: <jansson's words>
  *   FILE: schema_version: version 2 is not supported (this leakbench reads version 1)
@@ -21,10 +21,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* Results files larger than this are refused unread. */
+#define LB_RESULTS_MAX_BYTES ((size_t)1 << 30)
+
 /* Loads PATH (a results file, or a run directory holding results.json)
- * and validates it.  Returns 0 with *out a new reference, or a negative
- * errno with the message in err: -ENOMEM when memory ran out; anything
- * else (-ENOENT, -EACCES, -EISDIR, -EIO, -EINVAL for bad JSON, schema or
+ * through core/infile.h's reader and validates it.  Returns 0 with *out a
+ * new reference, or a negative errno with the message in err: -ENOMEM
+ * when memory ran out; anything else (-ENOENT, -EACCES, -EISDIR,
+ * -ETIMEDOUT for a silent FIFO, -EFBIG, -EINVAL for bad JSON, schema or
  * version) means the input cannot be used. */
 int lb_results_load(const char *path, json_t **out, char *err, size_t errlen);
 

@@ -3,7 +3,7 @@
  * of bad input gets one message naming the file and the position (line:col
  * for JSON syntax, the JSON path for a wrong type, the version found and
  * the version read for another schema version; a missing file; a directory
- * without results.json), and `leakbench report` and `leakbench compare`
+ * without results.json; a device), and `leakbench report` and `leakbench compare`
  * print exactly that message and exit 2.  The commands run in-process
  * (their stderr captured in a file), so nothing here needs $LEAKBENCH.
  * Good input: the fixtures and a run directory load; a saved baseline
@@ -176,8 +176,12 @@ static void missing_file_and_directory(void **state)
     (void)state;
     char path[128], expect[300];
     snprintf(path, sizeof path, "%s/absent.json", tmpdir);
-    snprintf(expect, sizeof expect, "%s: cannot open: No such file or directory", path);
+    snprintf(expect, sizeof expect, "%s: cannot read: No such file or directory", path);
     expect_bad(path, -ENOENT, expect);
+
+    /* Read through the one input reader: a device is refused, not read. */
+    expect_bad("/dev/null", -EINVAL,
+               "/dev/null: cannot read: it is a character device, not a file");
 
     snprintf(path, sizeof path, "%s/rundir", tmpdir);
     assert_int_equal(mkdir(path, 0755), 0);

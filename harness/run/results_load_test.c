@@ -152,12 +152,15 @@ static void wrong_type_names_the_json_path(void **state)
 static void unknown_version_names_both_versions(void **state)
 {
     (void)state;
-    char path[128], expect[300];
+    char path[128], expect[512];
     snprintf(path, sizeof path, "%s/v99.json", tmpdir);
     write_text(path, "{\"schema\": \"leakbench-results\", \"schema_version\": 99, \"runs\": 3}");
     snprintf(expect, sizeof expect,
              "%s: schema_version: version 99 is not supported (this leakbench reads version %d)",
              path, LB_RESULTS_SCHEMA_VERSION);
+    expect_bad(path, -EINVAL, expect);
+    write_text(path, "{\"schema\": \"leakbench-results\", \"schema_version\": 1}");
+    snprintf(expect, sizeof expect, "%s: schema_version: %s", path, LB_RESULTS_V1_NOTE);
     expect_bad(path, -EINVAL, expect);
     write_text(path, "{\"schema\": \"other-tool\", \"schema_version\": 1}");
     expect_bad(path, -EINVAL,

@@ -81,10 +81,25 @@ void lb_results_free(lb_results *r)
 
 /* ------------------------------------------------------------ metrics -- */
 
-int lb_run_metric_values(const lb_run_result *r, lb_metric_value out[LB_MAX_METRICS])
+/* A run's numeric metrics, flattened (latency as latency_p50_ms ...), in
+ * a fixed order; values are NaN when not measured. */
+typedef struct metric_value {
+    const char *name;
+    double value;
+    bool integer;
+} metric_value;
+#define MAX_METRICS 32
+
+/* Median, min, max over the runs of one variant (NaN if none measured). */
+typedef struct summary_stat {
+    double median, min, max;
+    int n;
+} summary_stat;
+
+static int run_metric_values(const lb_run_result *r, metric_value out[MAX_METRICS])
 {
     const lb_metrics *m = &r->metrics;
-    lb_metric_value v[] = {
+    metric_value v[] = {
         {"baseline_tasks", m->baseline_tasks, true},
         {"peak_tasks", m->peak_tasks, true},
         {"final_tasks", m->final_tasks, true},
@@ -112,15 +127,15 @@ int lb_run_metric_values(const lb_run_result *r, lb_metric_value out[LB_MAX_METR
     return n;
 }
 
-lb_summary_stat lb_summarise(const lb_scenario_result *s, bool leaky, const char *metric)
+static summary_stat summarise(const lb_scenario_result *s, bool leaky, const char *metric)
 {
-    lb_summary_stat st = {NAN, NAN, NAN, 0};
+    summary_stat st = {NAN, NAN, NAN, 0};
     double *vals = malloc((size_t)(s->n_runs ? s->n_runs : 1) * sizeof *vals);
     if (!vals) return st;
     for (int i = 0; i < s->n_runs; i++) {
         if (s->runs[i].leaky != leaky) continue;
-        lb_metric_value mv[LB_MAX_METRICS];
-        int n = lb_run_metric_values(&s->runs[i], mv);
+        metric_value mv[MAX_METRICS];
+        int n = run_metric_values(&s->runs[i], mv);
         for (int k = 0; k < n; k++)
             if (!strcmp(mv[k].name, metric) && !isnan(mv[k].value)) {
                 vals[st.n++] = mv[k].value;
@@ -144,8 +159,8 @@ static json_t *metrics_json(const lb_run_result *r)
 {
     const lb_metrics *m = &r->metrics;
     json_t *o = json_object();
-    lb_metric_value mv[LB_MAX_METRICS];
-    int n = lb_run_metric_values(r, mv);
+    metric_value mv[MAX_METRICS];
+    int n = run_metric_values(r, mv);
     for (int i = 0; i < n; i++) {
         if (!strncmp(mv[i].name, "latency_", 8)) continue;
         json_object_set_new(o, mv[i].name, num_or_count(mv[i].value, mv[i].integer));
@@ -254,10 +269,10 @@ static json_t *summary_json(const lb_scenario_result *s, bool leaky)
             recovered += s->runs[i].metrics.recovered;
         }
     if (runs == 0) return o;
-    lb_metric_value mv[LB_MAX_METRICS];
-    int n = lb_run_metric_values(&s->runs[0], mv);
+    metric_value mv[MAX_METRICS];
+    int n = run_metric_values(&s->runs[0], mv);
     for (int k = 0; k < n; k++) {
-        lb_summary_stat st = lb_summarise(s, leaky, mv[k].name);
+        summary_stat st = summarise(s, leaky, mv[k].name);
         json_object_set_new(o, mv[k].name,
                             json_pack("{s:o, s:o, s:o, s:o, s:i}", "median", num(st.median), "min",
                                       num(st.min), "max", num(st.max), "spread",

@@ -53,23 +53,6 @@ typedef struct lb_results {
 int lb_scenario_result_add(lb_scenario_result *s, lb_run_result *run);
 void lb_results_free(lb_results *r);
 
-/* A run's numeric metrics, flattened (latency as latency_p50_ms ...), in
- * a fixed order; values are NaN when not measured. */
-typedef struct lb_metric_value {
-    const char *name;
-    double value;
-    bool integer;
-} lb_metric_value;
-#define LB_MAX_METRICS 32
-int lb_run_metric_values(const lb_run_result *r, lb_metric_value out[LB_MAX_METRICS]);
-
-/* Median, min, max over the runs of one variant (NaN if none measured). */
-typedef struct lb_summary_stat {
-    double median, min, max;
-    int n;
-} lb_summary_stat;
-lb_summary_stat lb_summarise(const lb_scenario_result *s, bool leaky, const char *metric);
-
 /* Builds the results document (a new reference, NULL when out of
  * memory): every run with its samples, the summaries, the specs as run;
  * "thresholds" is an empty array until lb_results_set_thresholds.  Reals

@@ -339,13 +339,18 @@ static void accounting_balances_with_every_outcome(void **state)
     (void)state;
     char spec[128];
     /* Errors (failed), one worker behind an unbuffered queue (rejected),
-     * service times on both sides of the timeout (completed, timed out). */
+     * service times on both sides of the timeout (completed, timed out).
+     * The grace is generous: it only bounds how long shutdown waits for
+     * handlers, and with 200 ms the ASan build on a machine at load 100
+     * sometimes had clients still inside handle() when it ran out, which
+     * makes their requests unanswered (an accounting violation by design,
+     * not what this test is about). */
     write_spec("acct.json",
                "{\"scenario\": \"timeout_leak\", \"load\": {\"model\": \"poisson\", \"rate\": 300,"
                " \"duration_ms\": 1500}, \"service_time\": {\"dist\": \"uniform\", \"min_ms\": 1,"
                " \"max_ms\": 60}, \"timeout_ms\": 30, \"error_rate\": 0.3, \"pool_size\": 1,"
                " \"queue_capacity\": 0, \"payload_bytes\": 4096, \"settle_ms\": 300,"
-               " \"shutdown_grace_ms\": 200}",
+               " \"shutdown_grace_ms\": 3000}",
                spec, sizeof spec);
     int rc = wait_exit(start_run(spec, "--reps=2"));
     if (rc != 0) show_log();

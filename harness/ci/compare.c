@@ -151,11 +151,14 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
         note(out, "the two runs used different specs (load, durations or thresholds differ); "
                   "differences may come from that");
     const json_t *docs[2] = {base, next};
+    const char *partial = NULL; /* "base" or "new" when that side is not complete */
     for (int d = 0; d < 2; d++) {
         const char *status = json_string_value(json_object_get(docs[d], "status"));
-        if (status && strcmp(status, "complete"))
+        if (status && strcmp(status, "complete")) {
             note(out, "the %s run's status is \"%s\": its results are partial", d ? "new" : "base",
                  status);
+            if (!partial) partial = d ? "new" : "base";
+        }
     }
     const char *hb = json_string_value(json_object_get(json_object_get(base, "host"), "cpu_model"));
     const char *hn = json_string_value(json_object_get(json_object_get(next, "host"), "cpu_model"));
@@ -203,6 +206,13 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
                     r->variant = lb_variants[vi];
                     r->metric = m;
                     judge(r, &bv, &nv, opts);
+                    if (partial && r->verdict != LB_UNCHANGED) {
+                        /* An interrupted run's medians cover part of a
+                         * load: a difference is no evidence either way. */
+                        r->verdict = LB_INCONCLUSIVE;
+                        snprintf(r->note, sizeof r->note,
+                                 "the %s results are partial (run interrupted)", partial);
+                    }
                     r->info = !opts->all_metrics && !lb_metric_gated(m);
                     if (!r->info)
                         out->count[r->verdict]++;

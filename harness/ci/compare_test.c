@@ -413,6 +413,49 @@ static size_t count(const char *hay, const char *needle)
     return n;
 }
 
+/* A file whose summary medians disagree with its runs (the doctored file
+ * that got "unchanged" with p = 0.008: summary from one data set, U test
+ * from another) is refused by the loader, for compare and report alike. */
+static void summary_that_disagrees_with_its_runs_is_refused(void **state)
+{
+    (void)state;
+    json_t *doc = load(REPS5);
+    json_t *entry = json_object_get(
+        json_object_get(json_object_get(scenario0(doc), "summary"), "graceful"), "peak_tasks");
+    json_object_set_new(entry, "median", json_integer(500));
+    char path[256], err[1024];
+    save(doc, "doctored.json", path, sizeof path);
+    json_t *loaded = NULL;
+    assert_int_equal(lb_results_load(path, &loaded, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "scenarios[0].summary.graceful.peak_tasks.median: 500, but the "
+                                "median of its 5 runs is 122"));
+    assert_int_equal(run_compare(REPS5, path, NULL, NULL), LB_EXIT_USAGE);
+    json_decref(doc);
+}
+
+/* A complete run against an interrupted one: differences are no verdict
+ * (exit 4, inconclusive, with the reason), never a regression (exit 1). */
+static void interrupted_side_makes_changes_inconclusive(void **state)
+{
+    (void)state;
+    json_t *base = load(REPS5), *next = load(REPS5);
+    doctor(next, "graceful", "peak_tasks", -1, 1.5, NULL);
+    json_object_set_new(next, "status", json_string("interrupted"));
+    lb_comparison c;
+    compare_docs(base, next, &c);
+    const lb_compare_row *r = row(&c, "graceful", "peak_tasks");
+    assert_int_equal(r->verdict, LB_INCONCLUSIVE);
+    assert_non_null(strstr(r->note, "the new results are partial (run interrupted)"));
+    assert_int_equal(c.count[LB_REGRESSED], 0);
+    assert_int_equal(lb_comparison_outcome(&c), LB_COMPARE_INCONCLUSIVE);
+    lb_comparison_free(&c);
+    char path[256];
+    save(next, "interrupted.json", path, sizeof path);
+    assert_int_equal(run_compare(REPS5, path, NULL, NULL), LB_EXIT_INCONCLUSIVE);
+    json_decref(base);
+    json_decref(next);
+}
+
 static void markdown_and_junit(void **state)
 {
     (void)state;
@@ -463,6 +506,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(volatile_metrics_are_info, setup, teardown),
         cmocka_unit_test_setup_teardown(nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(summary_that_disagrees_with_its_runs_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(interrupted_side_makes_changes_inconclusive, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(markdown_and_junit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -412,25 +412,12 @@ static void set_defaults(lb_scenario_spec *s)
     s->repetitions = 1;
 }
 
-static const char *const scenario_keys[] = {"scenario",
-                                            "description",
-                                            "load",
-                                            "service_time",
-                                            "timeout_ms",
-                                            "error_rate",
-                                            "payload_bytes",
-                                            "pool_size",
-                                            "queue_capacity",
-                                            "settle_ms",
-                                            "shutdown_grace_ms",
-                                            "sample_ms",
-                                            "guards",
-                                            "scheduler",
-                                            "seed",
-                                            "repetitions",
-                                            "knobs",
-                                            "thresholds",
-                                            NULL};
+static const char *const scenario_keys[] = {
+    "scenario",     "name",           "description", "load",
+    "service_time", "timeout_ms",     "error_rate",  "payload_bytes",
+    "pool_size",    "queue_capacity", "settle_ms",   "shutdown_grace_ms",
+    "sample_ms",    "guards",         "scheduler",   "seed",
+    "repetitions",  "knobs",          "thresholds",  NULL};
 
 static int read_pid_max(void)
 {
@@ -559,6 +546,22 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
     } else if (!v->partial) {
         join_path(p, sizeof p, path, "scenario");
         return fail(v, p, "missing (the name of a scenario pair, see `leakbench list`)");
+    }
+    if ((f = FIELD(j, "name"))) {
+        /* What results, compare, baselines and history call this entry;
+         * the scenario's name unless given (a suite that runs one pair under
+         * several loads names each). */
+        const char *name = NULL;
+        join_path(p, sizeof p, path, "name");
+        if ((rc = get_string(v, f, p, &name))) return rc;
+        size_t len = strlen(name);
+        if (len == 0 || len >= sizeof s->name ||
+            strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "abcdefghijklmnopqrstuvwxyz"
+                         "0123456789_.-") != len)
+            return fail(v, p, "expected 1 to %zu letters, digits, '_', '.' or '-'",
+                        sizeof s->name - 1);
+        snprintf(s->name, sizeof s->name, "%s", name);
     }
     if ((f = FIELD(j, "description"))) {
         const char *unused = NULL;
@@ -815,6 +818,24 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
     return 0;
 }
 
+/* Two scenarios of one suite may not share a name: results, compare,
+ * baselines and history match scenarios by name, so the second would be
+ * unreachable (or, in compare, a late error).  Refused here, at validate. */
+static int check_unique_names(const lb_spec *spec, lb_spec_error *err)
+{
+    for (int i = 1; i < spec->n; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(spec->items[i].name, spec->items[k].name)) {
+                set_error(err,
+                          "%s: %s: the name \"%s\" is already used at %s (results and "
+                          "compare match scenarios by name: give each a \"name\")",
+                          spec->items[i].file, spec->items[i].path, spec->items[i].name,
+                          spec->items[k].path);
+                return -EINVAL;
+            }
+    return 0;
+}
+
 static int load_any(const char *name, const char *text, lb_spec *out, lb_spec_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -826,9 +847,10 @@ static int load_any(const char *name, const char *text, lb_spec *out, lb_spec_er
     validator v = {name, err, false};
     if (!json_is_object(root))
         rc = fail(&v, "$", "expected an object, got %s", lb_json_type_name(root));
-    else if (FIELD(root, "scenarios"))
+    else if (FIELD(root, "scenarios")) {
         rc = load_suite(out, name, root, err);
-    else
+        if (!rc) rc = check_unique_names(out, err);
+    } else
         rc = add_scenario(out, name, "$", root, err);
     json_decref(root);
     if (rc) lb_spec_free(out);
@@ -970,13 +992,19 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
     json_t *thresholds = json_object();
     for (int i = 0; i < s->n_thresholds; i++)
         json_object_set_new(thresholds, s->thresholds[i].key, json_string(s->thresholds[i].expr));
-    return json_pack("{s:s, s:o, s:o, s:f, s:f, s:I, s:i, s:I, s:f, s:f, s:f, s:o, s:s, s:I, "
-                     "s:i, s:o, s:o}",
-                     "scenario", s->name, "load", load, "service_time", svc, "timeout_ms",
-                     s->timeout_ms, "error_rate", s->error_rate, "payload_bytes",
-                     (json_int_t)s->payload_bytes, "pool_size", s->pool_size, "queue_capacity",
-                     (json_int_t)s->queue_capacity, "settle_ms", s->settle_ms, "shutdown_grace_ms",
-                     s->shutdown_grace_ms, "sample_ms", s->sample_ms, "guards", guards, "scheduler",
-                     rt_sched_name(s->scheduler), "seed", (json_int_t)s->seed, "repetitions",
-                     s->repetitions, "knobs", knobs, "thresholds", thresholds);
+    json_t *spec =
+        json_pack("{s:s, s:o, s:o, s:f, s:f, s:I, s:i, s:I, s:f, s:f, s:f, s:o, s:s, "
+                  "s:I, s:i, s:o, s:o}",
+                  "scenario", s->scenario ? s->scenario->name : s->name, "load", load,
+                  "service_time", svc, "timeout_ms", s->timeout_ms, "error_rate", s->error_rate,
+                  "payload_bytes", (json_int_t)s->payload_bytes, "pool_size", s->pool_size,
+                  "queue_capacity", (json_int_t)s->queue_capacity, "settle_ms", s->settle_ms,
+                  "shutdown_grace_ms", s->shutdown_grace_ms, "sample_ms", s->sample_ms, "guards",
+                  guards, "scheduler", rt_sched_name(s->scheduler), "seed", (json_int_t)s->seed,
+                  "repetitions", s->repetitions, "knobs", knobs, "thresholds", thresholds);
+    /* The entry's own name only when it differs from the pair's, so specs
+     * as run read back exactly as they were written. */
+    if (spec && s->scenario && strcmp(s->name, s->scenario->name))
+        json_object_set_new(spec, "name", json_string(s->name));
+    return spec;
 }

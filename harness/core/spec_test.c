@@ -360,7 +360,8 @@ static void suite_merges_defaults(void **state)
     lb_spec spec;
     load_ok("{\"suite\": \"s\", \"defaults\": {\"scenario\": \"timeout_leak\", \"timeout_ms\": "
             "40, \"guards\": {\"tasks\": 300}, \"service_time\": {\"dist\": \"fixed\", \"ms\": "
-            "5}}, \"scenarios\": [{\"seed\": 7}, {\"service_time\": {\"dist\": \"uniform\", "
+            "5}}, \"scenarios\": [{\"seed\": 7}, {\"name\": \"tl-uniform\", \"service_time\": "
+            "{\"dist\": \"uniform\", "
             "\"min_ms\": 1, \"max_ms\": 2}, \"guards\": {\"wall_ms\": 9000}}]}",
             &spec);
     assert_string_equal(spec.suite, "s");
@@ -400,8 +401,9 @@ static void suite_includes_scenario_files(void **state)
     (void)state;
     write_file("one.json", "{\"scenario\": \"timeout_leak\", \"seed\": 11}");
     write_file("bad.json", "{\"scenario\": \"timeout_leak\",\n \"seed\": -4}");
-    write_file("suite.json", "{\"defaults\": {\"timeout_ms\": 33}, \"scenarios\": "
-                             "[\"one.json\", {\"scenario\": \"timeout_leak\"}]}");
+    write_file("suite.json",
+               "{\"defaults\": {\"timeout_ms\": 33}, \"scenarios\": "
+               "[\"one.json\", {\"scenario\": \"timeout_leak\", \"name\": \"two\"}]}");
     write_file("badsuite.json", "{\"scenarios\": [\"one.json\", \"bad.json\"]}");
     write_file("nosuch.json", "{\"scenarios\": [\"absent.json\"]}");
     char path[256], want[512];
@@ -429,9 +431,41 @@ static void suite_includes_scenario_files(void **state)
     assert_string_equal(err.text, want);
 }
 
+/* The same scenario twice in one suite is refused at load (validate),
+ * not later by compare, which matches scenarios by name. */
+static void duplicate_scenario_in_a_suite_is_refused(void **state)
+{
+    (void)state;
+    lb_spec spec;
+    lb_spec_error err;
+    int rc = lb_spec_load_string("dup.json",
+                                 "{\"scenarios\": [{\"scenario\": \"timeout_leak\"},"
+                                 " {\"scenario\": \"early_return\"},"
+                                 " {\"scenario\": \"timeout_leak\"}]}",
+                                 &spec, &err);
+    assert_int_equal(rc, -EINVAL);
+    assert_string_equal(err.text, "dup.json: $.scenarios[2]: the name \"timeout_leak\" is already "
+                                  "used at $.scenarios[0] (results and compare match scenarios by "
+                                  "name: give each a \"name\")");
+    /* Named, the same pair may run under several loads. */
+    assert_int_equal(lb_spec_load_string("named.json",
+                                         "{\"scenarios\": [{\"scenario\": \"timeout_leak\"},"
+                                         " {\"scenario\": \"timeout_leak\", \"name\": \"tl-5k\"}]}",
+                                         &spec, &err),
+                     0);
+    assert_string_equal(spec.items[1].name, "tl-5k");
+    lb_spec_free(&spec);
+    assert_int_equal(lb_spec_load_string("bad.json",
+                                         "{\"scenario\": \"timeout_leak\", \"name\": \"a b\"}",
+                                         &spec, &err),
+                     -EINVAL);
+    assert_non_null(strstr(err.text, "bad.json: $.name: expected 1 to "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(duplicate_scenario_in_a_suite_is_refused),
         cmocka_unit_test_setup(syntax_error_has_line_and_column, lb_test_arm_timeout),
         cmocka_unit_test_setup(duplicate_key_is_a_syntax_error, lb_test_arm_timeout),
         cmocka_unit_test_setup(missing_file_is_reported, lb_test_arm_timeout),

@@ -289,7 +289,7 @@ static json_t *scenario_json(const lb_scenario_result *s)
     json_t *runs = json_array();
     for (int i = 0; i < s->n_runs; i++) json_array_append_new(runs, run_json(&s->runs[i]));
     return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}}", "name",
-                     sc->name, "pattern", sc->pattern, "title", sc->title, "trigger", sc->trigger,
+                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger", sc->trigger,
                      "source", sc->source, "description", sc->description, "fix", sc->fix,
                      "scheduler", rt_sched_name(s->spec->scheduler), "spec",
                      lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",

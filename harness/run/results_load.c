@@ -25,6 +25,8 @@
 
 #include "core/infile.h"
 #include "core/jsonutil.h"
+#include "core/metric.h"
+#include "core/stats.h"
 
 #include <errno.h>
 #include <math.h>
@@ -413,6 +415,39 @@ static int check_summary(vctx *v, size_t i, const json_t *summary)
     return 0;
 }
 
+/* Every summary median agrees with the runs it summarises.  Tables,
+ * thresholds and compare read medians from the summary while compare's U
+ * test reads the runs: a file in which they disagree (edited by hand, or
+ * written by a broken tool) would get a verdict from two different data
+ * sets, so it is refused here. */
+static int check_summary_matches_runs(vctx *v, size_t i, const json_t *scenario)
+{
+    static const char *const variants[] = {"leaky", "graceful"};
+    for (size_t vi = 0; vi < 2; vi++)
+        for (size_t mi = 0; mi < lb_metric_count(); mi++) {
+            const lb_metric_def *m = lb_metric_at(mi);
+            if (!m->summary_key) continue;
+            lb_metric_values mv;
+            if (lb_metric_collect(scenario, variants[vi], m, &mv)) return -ENOMEM;
+            double runs_median = mv.n ? lb_stats_median(mv.samples, mv.n) : NAN;
+            bool agree = !mv.from_summary || !mv.n_runs ||
+                         (mv.has_median ? mv.n && fabs(runs_median - mv.median) <=
+                                                      1e-6 * fmax(1, fabs(mv.median))
+                                        : !mv.n);
+            size_t n = mv.n;
+            double median = mv.median;
+            lb_metric_values_free(&mv);
+            if (agree) continue;
+            snprintf(v->path, sizeof v->path, "scenarios[%zu].summary.%s.%s.median", i,
+                     variants[vi], m->summary_key);
+            if (isnan(median)) return fail(v, "null, but %zu runs measured it", n);
+            if (!n) return fail(v, "%.10g, but no run measured it", median / m->scale);
+            return fail(v, "%.10g, but the median of its %zu runs is %.10g", median / m->scale, n,
+                        runs_median / m->scale);
+        }
+    return 0;
+}
+
 /* The schema name and version, before anything else: fields of another
  * version are not this version's mistakes. */
 static int check_version(vctx *v, const json_t *root)
@@ -451,6 +486,7 @@ int lb_results_validate(const json_t *root, const char *file, char *err, size_t 
         const json_t *scenario = json_array_get(scenarios, i);
         const json_t *summary = json_object_get(scenario, "summary");
         if (json_is_object(summary)) rc = check_summary(&v, i, summary);
+        if (!rc && json_is_object(summary)) rc = check_summary_matches_runs(&v, i, scenario);
         const json_t *runs = json_object_get(scenario, "runs");
         for (size_t r = 0; !rc && r < json_array_size(runs); r++) {
             const json_t *samples = json_object_get(json_array_get(runs, r), "samples");

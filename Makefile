@@ -7,7 +7,8 @@
 #                   schedulers (plus a one-worker, fixed-seed coroutine run),
 #                   harness tests, and the quick.json and catalog.json
 #                   threshold gates
-#   make bench      benchmarks, printing JSON
+#   make bench      runtime benchmarks and their Go twins, interleaved over
+#                   BENCH_ROUNDS rounds, summed up as JSON (bench/run)
 #   make format     clang-format every C file in place
 #
 # Objects go to $(BUILD)/<variant>/ where variant is rel (optimised), tsan
@@ -122,11 +123,27 @@ test: $(TEST_PROGRAMS)
 	scripts/run-tests $(BUILD)/test-logs '$(strip $(TEST_RUNS))'
 
 # -------------------------------------------------------------- bench --
-bench: $(call test_bin,rel,$(RUNTIME_BENCHES))
-	@for b in $^; do for s in $(SCHEDULERS); do LEAKBENCH_SCHED=$$s $$b || exit 1; done; done
+# bench/run runs the runtime benchmarks on both schedulers and their Go
+# twins (bench/go/, standard library only) interleaved over BENCH_ROUNDS
+# rounds, and prints bench/compare's JSON summary (per figure both medians
+# and the ratio leakbench / Go).  Without Go the twins are skipped and the
+# summary says so.  Go's caches stay under $(BUILD)/go, and GOPROXY=off:
+# the twins need nothing but the standard library.
+BENCH_ROUNDS ?= 3
+GO ?= $(shell command -v go 2>/dev/null)
+GO_TWINS = $(if $(GO),$(BUILD)/go/rt_bench $(BUILD)/go/sched_coro_bench)
+GO_ENV = GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path \
+         GOPROXY=off GOFLAGS= GO111MODULE=on GOTELEMETRY=off
+$(BUILD)/go/%: bench/go/%/main.go bench/go/go.mod
+	@mkdir -p $(BUILD)/go
+	cd bench/go && $(GO_ENV) $(GO) build -o $(abspath $(BUILD))/go/$* ./$*
+$(BUILD)/rel/bench/compare: $(BUILD)/rel/bench/compare.o
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
+bench: $(call test_bin,rel,$(RUNTIME_BENCHES)) $(BUILD)/rel/bench/compare $(GO_TWINS)
+	@BENCH_WITH_GO=$(if $(GO),1,0) bench/run $(BUILD) $(BENCH_ROUNDS)
 
 format:
-	clang-format -i $(wildcard runtime/*.[ch] harness/*.[ch] scenarios/*.[ch])
+	clang-format -i $(wildcard runtime/*.[ch] harness/*.[ch] scenarios/*.[ch] bench/*.c)
 
 clean:
 	rm -rf $(BUILD)

@@ -96,6 +96,11 @@ run: $(BUILD)/leakbench
 test_bin = $(patsubst %.c,$(BUILD)/$(1)/%,$(2))
 SCHEDULERS ?= threads coroutines
 TEST_TIMEOUT ?= 300
+# sched_coro_test sets its own scheduler, workers and seed: it runs in the
+# coroutines matrix only (once per sanitizer variant), not again as a
+# "threads" or one-worker run that would test the same thing twice.
+RUNTIME_TESTS_threads = $(filter-out runtime/sched_coro_test.c,$(RUNTIME_TESTS))
+RUNTIME_TESTS_coroutines = $(RUNTIME_TESTS)
 # A reproducible run: the coroutine scheduler on one worker with a fixed
 # select seed (rerun a failure with the same LEAKBENCH_* values).
 REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
@@ -104,9 +109,9 @@ REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
 # ';' after each entry, because commands contain spaces (make's foreach
 # would split them into words).
 TEST_RUNS = \
-  $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
+  $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS_$(s)),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
-  $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\
+  $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS_threads),\
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach v,rel asan,$(foreach t,$(HARNESS_TESTS),\
     $(v)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,$(v),$(t));)) \

@@ -131,7 +131,6 @@ rt_chan *rt_chan_new(int64_t cap)
             return NULL;
         }
     }
-    pthread_mutex_init(&ch->lock, NULL);
     ch->cap = cap;
     atomic_init(&ch->refs, 1);
     return ch;
@@ -146,7 +145,6 @@ rt_chan *rt__chan_retain(rt_chan *ch)
 void rt__chan_release(rt_chan *ch)
 {
     if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1) return;
-    pthread_mutex_destroy(&ch->lock);
     free(ch->buf);
     free(ch);
 }
@@ -154,10 +152,10 @@ void rt__chan_release(rt_chan *ch)
 int rt_chan_free(rt_chan *ch)
 {
     if (!ch) return -EINVAL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     bool busy = ch->sendq.head || ch->recvq.head ||
                 atomic_load_explicit(&ch->pinned, memory_order_acquire) > 0;
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     if (busy) return -EBUSY;
     rt__chan_release(ch);
     return 0;
@@ -179,9 +177,9 @@ int rt_chan_close(rt_chan *ch)
 {
     if (!ch) return -EINVAL;
     rt__sel *wake = NULL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
-        pthread_mutex_unlock(&ch->lock);
+        rt__lock_release(&ch->lock);
         return -EINVAL;
     }
     atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
@@ -191,7 +189,7 @@ int rt_chan_close(rt_chan *ch)
         complete(w, -EPIPE, &wake);
     }
     while ((w = waitq_claim(&ch->sendq, &ch->n_send_waiters))) complete(w, -EPIPE, &wake);
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     wake_all(wake);
     return 0;
 }
@@ -252,9 +250,9 @@ int rt_chan_try_send(rt_chan *ch, void *v)
 {
     if (!ch) return -EINVAL;
     rt__sel *wake = NULL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     int r = try_send_locked(ch, v, &wake);
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     wake_all(wake);
     return r == 1 ? 0 : r == 0 ? -EAGAIN : r;
 }
@@ -263,9 +261,9 @@ int rt_chan_try_recv(rt_chan *ch, void **out)
 {
     if (!ch || !out) return -EINVAL;
     rt__sel *wake = NULL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     int r = try_recv_locked(ch, out, &wake);
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     wake_all(wake);
     return r == 1 ? 0 : r == 0 ? -EAGAIN : r;
 }
@@ -274,12 +272,12 @@ int rt_chan_try_recv(rt_chan *ch, void **out)
 
 static void lock_all(rt_chan **order, int n)
 {
-    for (int i = 0; i < n; i++) pthread_mutex_lock(&order[i]->lock);
+    for (int i = 0; i < n; i++) rt__lock_acquire(&order[i]->lock);
 }
 
 static void unlock_all(rt_chan **order, int n)
 {
-    for (int i = n - 1; i >= 0; i--) pthread_mutex_unlock(&order[i]->lock);
+    for (int i = n - 1; i >= 0; i--) rt__lock_release(&order[i]->lock);
 }
 
 int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time deadline, rt_op op,
@@ -291,23 +289,60 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     rt_task *self = rt_self();
     if (!self && !has_default) return -EDEADLK;
 
-    /* The context's done channel is case n; the ctx is held for the call so
-     * a release by another task cannot free its channel under us. */
     rt_ctx *held_ctx = NULL;
     rt_case done_case = {.kind = RT_CASE_RECV};
-    if (ctx && !rt__ctx_is_background(ctx)) {
-        held_ctx = rt_ctx_retain(ctx);
-        done_case.ch = rt_ctx_done(ctx);
-    }
-    int total = n + (held_ctx ? 1 : 0);
+    bool has_ctx = ctx && !rt__ctx_is_background(ctx);
+    int total = n + (has_ctx ? 1 : 0);
 #define CASE(i) ((i) < n ? &cases[i] : &done_case)
-
     rt_chan *order_small[SMALL_CASES];
     int perm_small[SMALL_CASES];
     rt__waiter waiters_small[SMALL_CASES];
     rt_chan **order = order_small;
     int *perm = perm_small;
     rt__waiter *waiters = waiters_small;
+    rt__sel sel = {.task = self, .winner = -1};
+    rt__sel *wake = NULL;
+    int ret, n_locks;
+
+    /* Fast path: one channel case (every plain send and recv, and the
+     * seed's "select on ch and ctx.done"), with the context not cancelled
+     * yet.  Only the case's own channel is locked: the done channel's lock
+     * is shared by every task of that context, and is not needed to see
+     * that it is still open.  Choosing the case then is one of the outcomes
+     * the full select allows (the case is ready while we hold its lock; if
+     * the context is cancelled in between, both were ready and either may
+     * win); once done is closed the general path below picks at random
+     * between the two as Go does.  No context reference is taken: nothing
+     * here outlives the caller's own.  When the operation must wait
+     * without a context, the waiter is queued under the lock already held;
+     * with a context, the general path starts over with both channels. */
+    if (n == 1 && cases[0].ch &&
+        (!has_ctx || !atomic_load_explicit(&rt_ctx_done(ctx)->closed, memory_order_acquire))) {
+        rt_case *c = &cases[0];
+        rt__lock_acquire(&c->ch->lock);
+        int r = c->kind == RT_CASE_SEND ? try_send_locked(c->ch, c->send, &wake)
+                                        : try_recv_locked(c->ch, &c->recv, &wake);
+        if (r != 0 || has_default) {
+            rt__lock_release(&c->ch->lock);
+            wake_all(wake);
+            if (r == 0) return RT_SELECT_DEFAULT;
+            c->result = r == 1 ? 0 : r;
+            return 0;
+        }
+        if (!has_ctx) {
+            order[0] = c->ch;
+            n_locks = 1;
+            goto queue_locked;
+        }
+        rt__lock_release(&c->ch->lock);
+    }
+
+    /* The context's done channel is case n; the ctx is held for the call so
+     * a release by another task cannot free its channel while we wait. */
+    if (has_ctx) {
+        held_ctx = rt_ctx_retain(ctx);
+        done_case.ch = rt_ctx_done(ctx);
+    }
     if (total > SMALL_CASES) {
         order = malloc((size_t)total * sizeof *order);
         perm = malloc((size_t)total * sizeof *perm);
@@ -322,7 +357,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     }
 
     /* Lock order: distinct non-NULL channels sorted by address. */
-    int n_locks = 0;
+    n_locks = 0;
     for (int i = 0; i < total; i++) {
         rt_chan *c = CASE(i)->ch;
         if (!c) continue;
@@ -345,9 +380,6 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         perm[j] = i;
     }
 
-    rt__sel sel = {.task = self, .winner = -1};
-    rt__sel *wake = NULL;
-    int ret;
     lock_all(order, n_locks);
     for (int k = 0; k < total; k++) {
         int i = perm[k];
@@ -367,6 +399,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     }
 
     /* Nothing ready: queue a waiter on every case's channel and park. */
+queue_locked:;
     rt_chan *shown = NULL; /* the channel snapshots report */
     for (int i = 0; i < total; i++) {
         rt_case *c = CASE(i);
@@ -422,7 +455,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         rt_case *c = CASE(i);
         rt__waiter *w = &waiters[i];
         if (!c->ch || !atomic_load_explicit(&w->queued, memory_order_acquire)) continue;
-        pthread_mutex_lock(&c->ch->lock);
+        rt__lock_acquire(&c->ch->lock);
         if (atomic_load_explicit(&w->queued, memory_order_relaxed)) {
             if (c->kind == RT_CASE_SEND) {
                 waitq_unlink(&c->ch->sendq, w);
@@ -433,7 +466,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
             }
             atomic_store_explicit(&w->queued, false, memory_order_relaxed);
         }
-        pthread_mutex_unlock(&c->ch->lock);
+        rt__lock_release(&c->ch->lock);
     }
     if (state == RT__SEL_SELF) {
         ret = RT__DEADLINE;

@@ -13,6 +13,7 @@
 #ifndef LEAKBENCH_RT_INTERNAL_H
 #define LEAKBENCH_RT_INTERNAL_H
 
+#include "rt_lock.h"
 #include "rt_sched.h"
 
 #include <pthread.h>
@@ -52,8 +53,9 @@ struct rt_chan {
     /* Protects everything below except the atomics that rt_snapshot and
      * rt_chan_len read without it.  Lock order: channel locks are taken
      * first (in address order when several), before any context or
-     * registry lock; nobody parks or unparks while holding one. */
-    pthread_mutex_t lock;
+     * registry lock; nobody parks or unparks while holding one.  A
+     * spin-then-futex lock (rt_lock.h): held for nanoseconds. */
+    rt__lock lock;
     int64_t cap;
     void **buf;            /* ring of cap slots */
     int64_t head;          /* index of the oldest value */

@@ -35,8 +35,11 @@ rt_counters *rt__counters = &private_counters;
 
 /* Protects the registry list (registry_head and every task's reg_prev /
  * reg_next).  Innermost but one in the lock order: taken after channel and
- * context locks; only a task's info_lock nests inside it. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+ * context locks; only a task's info_lock nests inside it.  A spin-then-
+ * futex lock (rt_lock.h): every spawn and exit takes it for a few stores,
+ * often from two workers at once, and glibc's mutex made each collision a
+ * pair of system calls. */
+static rt__lock registry_lock = RT__LOCK_INIT;
 static rt_task *registry_head;
 static int64_t registry_len;
 
@@ -133,13 +136,13 @@ static void task_init(rt_task *t, const char *role, void (*fn)(void *), void *ar
 /* Adds t to the registry and counts it as live and running. */
 static void task_register(rt_task *t)
 {
-    pthread_mutex_lock(&registry_lock);
+    rt__lock_acquire(&registry_lock);
     t->reg_prev = NULL;
     t->reg_next = registry_head;
     if (registry_head) registry_head->reg_prev = t;
     registry_head = t;
     registry_len++;
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     counter_add(&rt__counters->live_tasks, 1);
     counter_add(&rt__counters->spawned_total, 1);
     counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
@@ -147,7 +150,7 @@ static void task_register(rt_task *t)
 
 static void task_unregister(rt_task *t)
 {
-    pthread_mutex_lock(&registry_lock);
+    rt__lock_acquire(&registry_lock);
     if (t->reg_prev)
         t->reg_prev->reg_next = t->reg_next;
     else
@@ -155,7 +158,7 @@ static void task_unregister(rt_task *t)
     if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
     t->reg_prev = t->reg_next = NULL;
     registry_len--;
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     counter_add(&rt__counters->by_op[atomic_load_explicit(&t->op, memory_order_relaxed)], -1);
     counter_add(&rt__counters->exited_total, 1);
     counter_add(&rt__counters->live_tasks, -1);
@@ -197,9 +200,9 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
         return -EDEADLK;
     }
     rt_counters *c = cfg->counters ? cfg->counters : &private_counters;
-    pthread_mutex_lock(&registry_lock);
+    rt__lock_acquire(&registry_lock);
     int64_t leftover = registry_len;
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     if (leftover > 0) { /* tasks leaked by a previous run still live */
         atomic_store(&run_active, false);
         return -EBUSY;
@@ -352,11 +355,11 @@ static void fill_info(rt_task *t, rt_task_info *o)
 size_t rt_snapshot(rt_task_info *out, size_t max)
 {
     size_t n = 0;
-    pthread_mutex_lock(&registry_lock);
+    rt__lock_acquire(&registry_lock);
     for (rt_task *t = registry_head; t; t = t->reg_next) {
         if (out && n < max) fill_info(t, &out[n]);
         n++;
     }
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     return n;
 }

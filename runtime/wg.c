@@ -15,8 +15,10 @@
 
 struct rt_wg {
     /* Protects count and zero.  A leaf lock: nothing is taken under it
-     * except allocating a channel. */
-    pthread_mutex_t lock;
+     * except allocating a channel.  Spin-then-futex (rt_lock.h): every
+     * task of a spawn burst or a cancelled crowd takes it once, from both
+     * workers at once. */
+    rt__lock lock;
     int64_t count;
     rt_chan *zero; /* closed when count reaches 0; NULL when nobody waits */
 };
@@ -25,7 +27,6 @@ rt_wg *rt_wg_new(void)
 {
     rt_wg *wg = calloc(1, sizeof *wg);
     if (!wg) return NULL;
-    pthread_mutex_init(&wg->lock, NULL);
     return wg;
 }
 
@@ -33,7 +34,6 @@ void rt_wg_free(rt_wg *wg)
 {
     if (!wg) return;
     if (wg->zero) rt__chan_release(wg->zero);
-    pthread_mutex_destroy(&wg->lock);
     free(wg);
 }
 
@@ -41,9 +41,9 @@ int rt_wg_add(rt_wg *wg, int64_t delta)
 {
     if (!wg) return -EINVAL;
     rt_chan *fire = NULL;
-    pthread_mutex_lock(&wg->lock);
+    rt__lock_acquire(&wg->lock);
     if (wg->count + delta < 0) {
-        pthread_mutex_unlock(&wg->lock);
+        rt__lock_release(&wg->lock);
         return -EINVAL;
     }
     wg->count += delta;
@@ -51,7 +51,7 @@ int rt_wg_add(rt_wg *wg, int64_t delta)
         fire = wg->zero;
         wg->zero = NULL;
     }
-    pthread_mutex_unlock(&wg->lock);
+    rt__lock_release(&wg->lock);
     if (fire) {
         rt_chan_close(fire);
         rt__chan_release(fire);
@@ -67,14 +67,14 @@ int rt_wg_done(rt_wg *wg)
 int rt__wg_wait_op(rt_wg *wg, rt_ctx *ctx, rt_op op, rt_site site)
 {
     if (!wg) return -EINVAL;
-    pthread_mutex_lock(&wg->lock);
+    rt__lock_acquire(&wg->lock);
     if (wg->count == 0) {
-        pthread_mutex_unlock(&wg->lock);
+        rt__lock_release(&wg->lock);
         return 0;
     }
     if (!wg->zero) wg->zero = rt_chan_new(0);
     rt_chan *ch = wg->zero ? rt__chan_retain(wg->zero) : NULL;
-    pthread_mutex_unlock(&wg->lock);
+    rt__lock_release(&wg->lock);
     if (!ch) return -ENOMEM;
     rt_case c = RT_RECV_CASE(ch);
     int r = rt__select(&c, 1, false, ctx, RT_FOREVER, op, site);

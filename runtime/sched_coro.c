@@ -262,7 +262,6 @@ struct coro_task {
     _Atomic int timer_fired;
     bool is_main;
     rt_timer park_timer;
-    coro_task *next; /* free list link */
 #ifdef LEAKBENCH_ASAN
     void *asan_fake_stack;
 #endif
@@ -284,7 +283,7 @@ struct worker {
     uint32_t tick;
     bool spinning;
     uint64_t rng;
-    coro_task *stack_cache;
+    coro_task *stack_cache[STACK_CACHE_MAX]; /* free slots, most recently freed last */
     int stack_cache_len;
     bool global_first;                  /* look at the injection queue first next time */
     int runnext_streak;                 /* consecutive run-next picks (fairness) */
@@ -361,8 +360,8 @@ static struct {
         size_t guard;      /* 0 or one page */
         stack_region *regions;
         char *carve_next, *carve_end;
-        coro_task *free_list;
-        int64_t free_len;
+        coro_task **free_slots; /* free_len free slots; room for every carved one */
+        int64_t free_len, free_cap, carved;
     } pool;
 
     /* run_main waits here for the main task to be freed. */
@@ -467,13 +466,10 @@ static void pool_configure(size_t stack_size, bool guard)
         }
         S.pool.regions = NULL;
         S.pool.carve_next = S.pool.carve_end = NULL;
-        S.pool.free_list = NULL;
         S.pool.free_len = 0;
+        S.pool.carved = 0;
         for (int i = 0; i < MAX_WORKERS; i++)
-            if (S.workers[i]) {
-                S.workers[i]->stack_cache = NULL;
-                S.workers[i]->stack_cache_len = 0;
-            }
+            if (S.workers[i]) S.workers[i]->stack_cache_len = 0;
         S.pool.slot_size = slot;
         S.pool.stack_size = stack_size;
         S.pool.guard = g;
@@ -485,6 +481,13 @@ static void pool_configure(size_t stack_size, bool guard)
 static coro_task *pool_carve(void)
 {
     size_t slot = S.pool.slot_size;
+    if (S.pool.carved == S.pool.free_cap) { /* keep room to free every slot */
+        int64_t ncap = S.pool.free_cap ? S.pool.free_cap * 2 : 4096;
+        coro_task **nf = realloc(S.pool.free_slots, (size_t)ncap * sizeof *nf);
+        if (!nf) return NULL;
+        S.pool.free_slots = nf;
+        S.pool.free_cap = ncap;
+    }
     if (S.pool.carve_next == NULL || S.pool.carve_next + slot > S.pool.carve_end) {
         size_t size = slot * 64 > REGION_MIN ? slot * 64 : (REGION_MIN / slot) * slot;
         stack_region *r = malloc(sizeof *r);
@@ -508,6 +511,7 @@ static coro_task *pool_carve(void)
     char *s = S.pool.carve_next;
     bool first_in_region = s == S.pool.regions->base;
     S.pool.carve_next += slot;
+    S.pool.carved++;
     if (S.pool.guard && mprotect(s, S.pool.guard, PROT_NONE) != 0) return NULL;
     coro_task *t = (coro_task *)(s + slot - SLOT_TOP);
     t->stack_lo = s + S.pool.guard;
@@ -518,28 +522,24 @@ static coro_task *pool_carve(void)
     return t;
 }
 
-/* A slot for a new task, from the worker's cache, the pool or a region. */
+/* A slot for a new task, from the worker's cache, the pool or a region.
+ * Free slots are kept in arrays of pointers, moved between a worker's
+ * cache and the pool with memcpy: an intrusive list through the headers
+ * made each refill touch 128 slots' pages (perf: 80% of task allocation). */
 static coro_task *stack_get(worker *w)
 {
-    if (w && w->stack_cache) {
-        coro_task *t = w->stack_cache;
-        w->stack_cache = t->next;
-        w->stack_cache_len--;
-        return t;
-    }
+    if (w && w->stack_cache_len > 0) return w->stack_cache[--w->stack_cache_len];
     rt__lock_acquire(&S.pool.lock);
-    coro_task *t = S.pool.free_list;
-    if (t) {
-        S.pool.free_list = t->next;
-        S.pool.free_len--;
-        /* Refill the worker's cache with up to half of its size. */
-        while (w && S.pool.free_list && w->stack_cache_len < STACK_CACHE_MAX / 2) {
-            coro_task *c = S.pool.free_list;
-            S.pool.free_list = c->next;
-            S.pool.free_len--;
-            c->next = w->stack_cache;
-            w->stack_cache = c;
-            w->stack_cache_len++;
+    coro_task *t;
+    if (S.pool.free_len > 0) {
+        t = S.pool.free_slots[--S.pool.free_len];
+        if (w) { /* refill the (empty) cache with up to half of its size */
+            int64_t k =
+                S.pool.free_len < STACK_CACHE_MAX / 2 ? S.pool.free_len : STACK_CACHE_MAX / 2;
+            memcpy(w->stack_cache, &S.pool.free_slots[S.pool.free_len - k],
+                   (size_t)k * sizeof *w->stack_cache);
+            S.pool.free_len -= k;
+            w->stack_cache_len = (int)k;
         }
     } else {
         t = pool_carve();
@@ -573,25 +573,21 @@ static void stack_put(worker *w, coro_task *t)
     *canary = canary_for(canary);
     if (!w) {
         rt__lock_acquire(&S.pool.lock);
-        t->next = S.pool.free_list;
-        S.pool.free_list = t;
-        S.pool.free_len++;
+        S.pool.free_slots[S.pool.free_len++] = t;
         rt__lock_release(&S.pool.lock);
         return;
     }
-    t->next = w->stack_cache;
-    w->stack_cache = t;
-    if (++w->stack_cache_len < STACK_CACHE_MAX) return;
-    /* Full: hand half of the cache to the pool in one go. */
-    coro_task *first = w->stack_cache, *last = first;
-    for (int i = 1; i < STACK_CACHE_MAX / 2; i++) last = last->next;
-    w->stack_cache = last->next;
-    w->stack_cache_len -= STACK_CACHE_MAX / 2;
+    w->stack_cache[w->stack_cache_len++] = t;
+    if (w->stack_cache_len < STACK_CACHE_MAX) return;
+    /* Full: hand the older half of the cache to the pool in one go. */
+    enum { HALF = STACK_CACHE_MAX / 2 };
     rt__lock_acquire(&S.pool.lock);
-    last->next = S.pool.free_list;
-    S.pool.free_list = first;
-    S.pool.free_len += STACK_CACHE_MAX / 2;
+    memcpy(&S.pool.free_slots[S.pool.free_len], w->stack_cache, HALF * sizeof *w->stack_cache);
+    S.pool.free_len += HALF;
     rt__lock_release(&S.pool.lock);
+    memmove(w->stack_cache, w->stack_cache + HALF,
+            (size_t)(w->stack_cache_len - HALF) * sizeof *w->stack_cache);
+    w->stack_cache_len -= HALF;
 }
 
 /* -------------------------------------------------------- idle / wake -- */

@@ -183,15 +183,32 @@ int rt_chan_close(rt_chan *ch)
         return -EINVAL;
     }
     atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
-    rt__waiter *w;
-    while ((w = waitq_claim(&ch->recvq, &ch->n_recv_waiters))) {
-        w->elem = NULL;
-        complete(w, -EPIPE, &wake);
+    /* Wake the waiters CLOSE_BATCH at a time, dropping the lock between
+     * batches: each waiter's select lives on its own task's stack page,
+     * and claiming all of a big crowd before waking any meant touching
+     * every page twice, the second time after it had left the cache and
+     * TLB.  Dropping the lock is safe once closed is set: no waiter can
+     * join a closed channel, and whoever takes the lock meanwhile sees it
+     * closed (or dequeues its own waiter, which we then no longer find). */
+    enum { CLOSE_BATCH = 64 };
+    for (;;) {
+        rt__waiter *w;
+        int k = 0;
+        while (k < CLOSE_BATCH && (w = waitq_claim(&ch->recvq, &ch->n_recv_waiters))) {
+            w->elem = NULL;
+            complete(w, -EPIPE, &wake);
+            k++;
+        }
+        while (k < CLOSE_BATCH && (w = waitq_claim(&ch->sendq, &ch->n_send_waiters))) {
+            complete(w, -EPIPE, &wake);
+            k++;
+        }
+        rt__lock_release(&ch->lock);
+        wake_all(wake);
+        if (k < CLOSE_BATCH) return 0;
+        wake = NULL;
+        rt__lock_acquire(&ch->lock);
     }
-    while ((w = waitq_claim(&ch->sendq, &ch->n_send_waiters))) complete(w, -EPIPE, &wake);
-    rt__lock_release(&ch->lock);
-    wake_all(wake);
-    return 0;
 }
 
 /* ------------------------------------------------- one non-blocking try -- */

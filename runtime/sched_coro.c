@@ -74,7 +74,8 @@
  *   ^ stack_lo                    ^ stack_top               ^ next slot's stack_lo
  *
  * Instead of a guard page, a canary word just below each stack is checked
- * on every switch into or out of the task; a damaged canary aborts with
+ * every time the task switches out (parks, yields or exits: an overflow
+ * is caught at the task's next switch); a damaged canary aborts with
  * this file's line and the task's spawn site.  The canary of slot k is the
  * last word of slot k-1's canary zone, in a page that slot k-1 touches
  * anyway (the first slot of a region keeps it at its own stack_lo), so the
@@ -553,6 +554,7 @@ static void stack_put(worker *w, coro_task *t)
 {
     char *lo = t->stack_lo, *top = t->stack_top;
     uint64_t *canary = t->canary;
+    bool trimmed = false;
 #ifdef LEAKBENCH_ASAN
     __asan_unpoison_memory_region(lo, (size_t)(top - lo));
 #endif
@@ -563,14 +565,18 @@ static void stack_put(worker *w, coro_task *t)
         size_t ps = page_size();
         char *start = (char *)(((uintptr_t)lo + ps - 1) & ~(uintptr_t)(ps - 1));
         char *end = (char *)((uintptr_t)(top - WATERMARK_DEPTH) & ~(uintptr_t)(ps - 1));
-        if (end > start) madvise(start, (size_t)(end - start), MADV_DONTNEED);
+        if (end > start) trimmed = madvise(start, (size_t)(end - start), MADV_DONTNEED) == 0;
     }
     /* The header is reused: keep only the geometry. */
     memset(t, 0, sizeof *t);
     t->stack_lo = lo;
     t->stack_top = top;
+    /* The canary was checked intact when the task switched out for the
+     * last time (or it never ran), so it is written again only if the trim
+     * may have zeroed it (when it sits at stack_lo): rewriting it always
+     * touched the slot below's page on every exit. */
     t->canary = canary;
-    *canary = canary_for(canary);
+    if (trimmed) *canary = canary_for(canary);
     if (!w) {
         rt__lock_acquire(&S.pool.lock);
         S.pool.free_slots[S.pool.free_len++] = t;
@@ -983,8 +989,11 @@ static worker *switch_ctx(worker *w, coro_task *from, coro_task *to, bool from_e
 {
     coro_ctx *fc = from ? &from->ctx : &w->g0;
     coro_ctx *tc = to ? &to->ctx : &w->g0;
+    /* Only the task leaving is checked: its canary can only be damaged by
+     * its own frames, and checking the one resuming as well cost a second
+     * page per switch (the canary sits in the slot below's page): perf put
+     * a quarter of waking a cancelled crowd on that one load. */
     if (from) CANARY_CHECK(from);
-    if (to) CANARY_CHECK(to);
     w->current = to;
     atomic_store_explicit(&w->nswitch, atomic_load_explicit(&w->nswitch, memory_order_relaxed) + 1,
                           memory_order_relaxed);

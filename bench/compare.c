@@ -2,7 +2,7 @@
  * bench/compare.c — the summary `make bench` prints: leakbench's runtime
  * benchmarks beside their Go twins, measured interleaved in one run.
  *
- * Usage: compare --rounds N [--go-note TEXT] DIR
+ * Usage: compare --rounds N [--go-note TEXT] [--markdown] DIR
  *
  * bench/run leaves DIR/rN/PROG.SCHED.json for rounds 1..N, programs
  * rt_bench and sched_coro_bench, schedulers coroutines, threads and go
@@ -21,7 +21,8 @@
  * in the same process.  Without Go (DIR has no *.go.json), "go" is null and
  * "go_note" says why.
  *
- * Prints one JSON object on stdout; exit status 1 if a round's file is
+ * Prints one JSON object on stdout (with --markdown, the same numbers as
+ * the README's table instead); exit status 1 if a round's file is
  * missing or unreadable, 2 on bad usage.
  */
 #include <jansson.h>
@@ -231,13 +232,60 @@ static void print_doc(json_t *doc)
     printf("\n}\n");
 }
 
+/* A number with a unit, the way the README's table writes it. */
+static void md_value(char *buf, size_t n, double v, const char *unit)
+{
+    if (strcmp(unit, "ns") == 0 && v >= 1000)
+        snprintf(buf, n, "%.1f µs", v / 1000);
+    else if (strcmp(unit, "ns") == 0)
+        snprintf(buf, n, "%.0f ns", v);
+    else if (strcmp(unit, "ms") == 0)
+        snprintf(buf, n, v < 1 ? "%.3f ms" : "%.2f ms", v);
+    else if (strcmp(unit, "bytes") == 0)
+        snprintf(buf, n, "%.2f KiB", v / 1024);
+    else
+        snprintf(buf, n, "%.2f M %s", v / 1e6, unit);
+}
+
+/* The README's table: one row per compared figure. */
+static void print_markdown(json_t *doc)
+{
+    printf("| program | figure | coroutines | Go | coroutines ÷ Go | threads |\n");
+    printf("|---|---|---:|---:|---:|---:|\n");
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(doc, "figures"), i, f)
+    {
+        const char *prog = json_string_value(json_object_get(f, "program"));
+        const char *fig = json_string_value(json_object_get(f, "figure"));
+        const char *unit = json_string_value(json_object_get(f, "unit"));
+        char c[64], g[64] = "—", t[64] = "—", r[32] = "—";
+        md_value(c, sizeof c, json_number_value(json_object_get(f, "coroutines")), unit);
+        json_t *gv = json_object_get(f, "go");
+        if (json_is_number(gv)) md_value(g, sizeof g, json_number_value(gv), unit);
+        json_t *rv = json_object_get(f, "ratio");
+        if (json_is_number(rv)) snprintf(r, sizeof r, "%.2f", json_number_value(rv));
+        json_t *tv = json_object_get(json_object_get(json_object_get(doc, "threads"), prog), fig);
+        if (json_is_number(tv)) md_value(t, sizeof t, json_number_value(tv), unit);
+        printf("| %s | %s | %s | %s | %s | %s |\n", prog, fig, c, g, r, t);
+    }
+    json_t *tr = json_object_get(json_object_get(json_object_get(doc, "threads"), "rt_bench"),
+                                 "pingpong_ratio_runtime_over_bare");
+    if (json_is_number(tr))
+        printf("\nthreads: ping-pong ÷ bare condition-variable ping-pong, same run: %.2f\n",
+               json_number_value(tr));
+}
+
 int main(int argc, char **argv)
 {
     int rounds = 0;
     const char *go_note = "", *dir = NULL;
+    bool markdown = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
             rounds = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--markdown") == 0)
+            markdown = true;
         else if (strcmp(argv[i], "--go-note") == 0 && i + 1 < argc)
             go_note = argv[++i];
         else if (!dir)
@@ -246,7 +294,8 @@ int main(int argc, char **argv)
             rounds = -1;
     }
     if (!dir || rounds < 1 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: compare --rounds N (1..%d) [--go-note TEXT] DIR\n", MAX_ROUNDS);
+        fprintf(stderr, "usage: compare --rounds N (1..%d) [--go-note TEXT] [--markdown] DIR\n",
+                MAX_ROUNDS);
         return 2;
     }
     bool with_go = *go_note == 0;
@@ -278,7 +327,10 @@ int main(int argc, char **argv)
     json_object_set_new(doc, "figures", figures);
     json_object_set_new(doc, "threads", threads);
     json_object_set_new(doc, "raw", json_string(dir));
-    print_doc(doc);
+    if (markdown)
+        print_markdown(doc);
+    else
+        print_doc(doc);
     json_decref(doc);
     return rc;
 }

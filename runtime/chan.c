@@ -204,7 +204,18 @@ int rt_chan_close(rt_chan *ch)
             k++;
         }
         rt__lock_release(&ch->lock);
-        wake_all(wake);
+        /* The wake list was built newest first; wake in queue order, so
+         * that each woken select, unlinking its other waiters, finds its
+         * predecessors gone instead of writing into their tasks' pages.
+         * The batch is still in cache: reversing it costs nothing. */
+        rt__sel *fifo = NULL;
+        while (wake) {
+            rt__sel *next = wake->wake_next;
+            wake->wake_next = fifo;
+            fifo = wake;
+            wake = next;
+        }
+        wake_all(fifo);
         if (k < CLOSE_BATCH) return 0;
         wake = NULL;
         rt__lock_acquire(&ch->lock);

@@ -176,7 +176,9 @@ static void task_init(rt_task *t, const char *role, void (*fn)(void *), void *ar
     t->fn = fn;
     t->arg = arg;
     atomic_store_explicit(&t->op, RT_OP_RUNNING, memory_order_relaxed);
-    atomic_flag_clear(&t->info_lock);
+    /* A plain store: the flag is clear already (task_alloc zeroes), and a
+     * sequentially consistent clear stalled on the fresh header's miss. */
+    atomic_flag_clear_explicit(&t->info_lock, memory_order_relaxed);
     t->rng = rt__seed_for(t->id);
 }
 

@@ -14,12 +14,14 @@
 #include <stdlib.h>
 
 struct rt_wg {
-    /* Protects count and zero.  A leaf lock: nothing is taken under it
-     * except allocating a channel.  Spin-then-futex (rt_lock.h): every
-     * task of a spawn burst or a cancelled crowd takes it once, from both
-     * workers at once. */
+    /* Protects zero, and every change of count to or from zero; changes
+     * between positive values are a lone compare-and-swap on count.  A
+     * leaf lock: nothing is taken under it except allocating a channel.
+     * Spin-then-futex (rt_lock.h).  Every member of a spawn burst or a
+     * cancelled crowd calls rt_wg_done once, from both workers at once:
+     * only the last of them takes the lock. */
     rt__lock lock;
-    int64_t count;
+    _Atomic int64_t count;
     rt_chan *zero; /* closed when count reaches 0; NULL when nobody waits */
 };
 
@@ -40,14 +42,25 @@ void rt_wg_free(rt_wg *wg)
 int rt_wg_add(rt_wg *wg, int64_t delta)
 {
     if (!wg) return -EINVAL;
+    /* Fast path: positive before and after, so no waiter can be affected
+     * (waiters look at count under the lock, and reaching or leaving
+     * zero always happens under it). */
+    int64_t c = atomic_load_explicit(&wg->count, memory_order_relaxed);
+    while (c > 0 && c + delta > 0)
+        if (atomic_compare_exchange_weak_explicit(&wg->count, &c, c + delta, memory_order_acq_rel,
+                                                  memory_order_relaxed))
+            return 0;
     rt_chan *fire = NULL;
     rt__lock_acquire(&wg->lock);
-    if (wg->count + delta < 0) {
-        rt__lock_release(&wg->lock);
-        return -EINVAL;
-    }
-    wg->count += delta;
-    if (wg->count == 0) {
+    c = atomic_load_explicit(&wg->count, memory_order_relaxed);
+    do {
+        if (c + delta < 0) {
+            rt__lock_release(&wg->lock);
+            return -EINVAL;
+        }
+    } while (!atomic_compare_exchange_weak_explicit(&wg->count, &c, c + delta, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    if (c + delta == 0) {
         fire = wg->zero;
         wg->zero = NULL;
     }
@@ -68,7 +81,7 @@ int rt__wg_wait_op(rt_wg *wg, rt_ctx *ctx, rt_op op, rt_site site)
 {
     if (!wg) return -EINVAL;
     rt__lock_acquire(&wg->lock);
-    if (wg->count == 0) {
+    if (atomic_load_explicit(&wg->count, memory_order_acquire) == 0) {
         rt__lock_release(&wg->lock);
         return 0;
     }

@@ -340,10 +340,10 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
      * the full select allows (the case is ready while we hold its lock; if
      * the context is cancelled in between, both were ready and either may
      * win); once done is closed the general path below picks at random
-     * between the two as Go does.  No context reference is taken: nothing
-     * here outlives the caller's own.  When the operation must wait
-     * without a context, the waiter is queued under the lock already held;
-     * with a context, the general path starts over with both channels. */
+     * between the two as Go does.  No context reference is taken unless it
+     * waits: nothing else here outlives the caller's own.  When the
+     * operation must wait, its waiters are queued under the lock already
+     * held (plus done's, with a context). */
     if (n == 1 && cases[0].ch &&
         (!has_ctx || !atomic_load_explicit(&rt_ctx_done(ctx)->closed, memory_order_acquire))) {
         rt_case *c = &cases[0];
@@ -361,6 +361,24 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
             order[0] = c->ch;
             n_locks = 1;
             goto queue_locked;
+        }
+        /* It waits with a context: take the done channel's lock as well
+         * (in address order, or by a try that cannot deadlock) and queue
+         * on both without starting over; the general path would lock the
+         * case's channel a second time and poll it again. */
+        rt_chan *done = rt_ctx_done(ctx);
+        bool done_ahead = (uintptr_t)done > (uintptr_t)c->ch;
+        if (done != c->ch &&
+            (done_ahead ? (rt__lock_acquire(&done->lock), true) : rt__lock_try(&done->lock))) {
+            if (!atomic_load_explicit(&done->closed, memory_order_relaxed)) {
+                held_ctx = rt_ctx_retain(ctx);
+                done_case.ch = done;
+                order[0] = done_ahead ? c->ch : done;
+                order[1] = done_ahead ? done : c->ch;
+                n_locks = 2;
+                goto queue_locked;
+            }
+            rt__lock_release(&done->lock); /* cancelled meanwhile */
         }
         rt__lock_release(&c->ch->lock);
     }

@@ -27,6 +27,7 @@
 #define LEAKBENCH_RT_LOCK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct rt__lock {
@@ -49,6 +50,15 @@ static inline void rt__lock_acquire(rt__lock *l)
                          1))
         return;
     rt__lock_slow(l);
+}
+
+/* Takes the lock only if it is free: true if taken.  Never waits, so it
+ * may be used against the lock order. */
+static inline bool rt__lock_try(rt__lock *l)
+{
+    uint32_t free_word = 0;
+    return atomic_compare_exchange_strong_explicit(&l->word, &free_word, 1, memory_order_acquire,
+                                                   memory_order_relaxed);
 }
 
 static inline void rt__lock_release(rt__lock *l)

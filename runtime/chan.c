@@ -224,6 +224,13 @@ int rt_chan_close(rt_chan *ch)
 
 /* ------------------------------------------------- one non-blocking try -- */
 
+/* Ring index arithmetic without a division: i < 2 * cap.  A 64-bit modulo
+ * per buffered operation was a quarter of a one-worker buffered stream. */
+static inline int64_t ring_wrap(int64_t i, int64_t cap)
+{
+    return i >= cap ? i - cap : i;
+}
+
 /* Tries to send v on a locked channel: 1 done, -EPIPE closed, 0 would block. */
 static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
 {
@@ -236,7 +243,7 @@ static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
     }
     int64_t n = atomic_load_explicit(&ch->count, memory_order_relaxed);
     if (n < ch->cap) {
-        ch->buf[(ch->head + n) % ch->cap] = v;
+        ch->buf[ring_wrap(ch->head + n, ch->cap)] = v;
         atomic_store_explicit(&ch->count, n + 1, memory_order_relaxed);
         return 1;
     }
@@ -254,7 +261,7 @@ static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
             /* Full buffer: take the oldest, the sender's value goes last. */
             *out = ch->buf[ch->head];
             ch->buf[ch->head] = w->elem;
-            ch->head = (ch->head + 1) % ch->cap;
+            ch->head = ring_wrap(ch->head + 1, ch->cap);
         } else {
             *out = w->elem;
         }
@@ -263,7 +270,7 @@ static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
     }
     if (n > 0) {
         *out = ch->buf[ch->head];
-        ch->head = (ch->head + 1) % ch->cap;
+        ch->head = ring_wrap(ch->head + 1, ch->cap);
         atomic_store_explicit(&ch->count, n - 1, memory_order_relaxed);
         return 1;
     }
@@ -309,7 +316,7 @@ static void unlock_all(rt_chan **order, int n)
 }
 
 int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time deadline, rt_op op,
-               rt_site site)
+               const rt_site *site)
 {
     if (n < 0 || (n > 0 && !cases)) return -EINVAL;
     for (int i = 0; i < n; i++)
@@ -467,7 +474,7 @@ queue_locked:;
     if (shown) atomic_fetch_add_explicit(&shown->pinned, 1, memory_order_relaxed);
     unlock_all(order, n_locks);
 
-    rt__block_begin(op, site, held_ctx != NULL || deadline != RT_FOREVER, shown);
+    rt__block_begin(op, *site, held_ctx != NULL || deadline != RT_FOREVER, shown);
     int state;
     for (;;) {
         state = atomic_load_explicit(&sel.state, memory_order_acquire);
@@ -545,7 +552,7 @@ out:
 
 int rt_select_at(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_site site)
 {
-    return rt__select(cases, n, has_default, ctx, RT_FOREVER, RT_OP_SELECT, site);
+    return rt__select(cases, n, has_default, ctx, RT_FOREVER, RT_OP_SELECT, &site);
 }
 
 /* ------------------------------------------------- blocking send / recv -- */
@@ -554,7 +561,7 @@ int rt_chan_send_at(rt_chan *ch, void *v, rt_ctx *ctx, rt_site site)
 {
     if (!ch) return -EINVAL;
     rt_case c = RT_SEND_CASE(ch, v);
-    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_SEND, site);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_SEND, &site);
     return r == 0 ? c.result : r;
 }
 
@@ -562,7 +569,7 @@ int rt_chan_recv_at(rt_chan *ch, void **out, rt_ctx *ctx, rt_site site)
 {
     if (!ch || !out) return -EINVAL;
     rt_case c = RT_RECV_CASE(ch);
-    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_RECV, site);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_RECV, &site);
     if (r == 0) {
         *out = c.recv;
         return c.result;

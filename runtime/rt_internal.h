@@ -75,13 +75,14 @@ void rt__chan_release(rt_chan *ch);
 
 /* The select engine behind every blocking channel operation.  ctx (NULL or
  * background for none) adds its done channel as an implicit case; deadline
- * bounds the wait (RT_FOREVER for none); op and site are what snapshots
- * show while it blocks.  Returns the index of the case performed,
+ * bounds the wait (RT_FOREVER for none); op and *site are what snapshots
+ * show while it blocks (a pointer: a 24-byte struct copied by value on
+ * every channel operation cost a store-forwarding stall).  Returns the index of the case performed,
  * RT_SELECT_DEFAULT, the ctx's error when its done channel fired,
  * RT__DEADLINE when the deadline passed, or -EINVAL/-ENOMEM/-EDEADLK. */
 #define RT__DEADLINE (-100000)
 int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time deadline, rt_op op,
-               rt_site site);
+               const rt_site *site);
 
 /* ----------------------------------------------------------- contexts -- */
 

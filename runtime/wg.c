@@ -90,7 +90,7 @@ int rt__wg_wait_op(rt_wg *wg, rt_ctx *ctx, rt_op op, rt_site site)
     rt__lock_release(&wg->lock);
     if (!ch) return -ENOMEM;
     rt_case c = RT_RECV_CASE(ch);
-    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, op, site);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, op, &site);
     rt__chan_release(ch);
     if (r == 0) return 0; /* the channel was closed: count reached zero */
     return r;

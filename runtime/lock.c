@@ -5,6 +5,7 @@
  * RT__LOCK_SPIN rounds of a CPU pause and a look at the word cover a
  * critical section running on another CPU (tens of nanoseconds) without a
  * system call; past that the holder is probably preempted, and we sleep.
+ * On the thread scheduler there is no spin (rt__lock_spin_rounds).
  */
 #include "rt_lock.h"
 
@@ -13,7 +14,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define RT__LOCK_SPIN 100
+/* Spin rounds before sleeping: RT__LOCK_SPIN on the coroutine scheduler,
+ * whose few worker threads hold a lock for nanoseconds; none on the thread
+ * scheduler, where hundreds of task threads share two CPUs and a spinner
+ * mostly keeps the holder from running (measured: the catalog's timing-
+ * bound scenarios under ASan fell behind).  Set by rt_run. */
+_Atomic int rt__lock_spin_rounds = RT__LOCK_SPIN;
 
 static inline void cpu_relax(void)
 {
@@ -26,7 +32,8 @@ static inline void cpu_relax(void)
 
 void rt__lock_slow(rt__lock *l)
 {
-    for (int i = 0; i < RT__LOCK_SPIN; i++) {
+    int rounds = atomic_load_explicit(&rt__lock_spin_rounds, memory_order_relaxed);
+    for (int i = 0; i < rounds; i++) {
         cpu_relax();
         uint32_t w = atomic_load_explicit(&l->word, memory_order_relaxed);
         if (w == 0 && atomic_compare_exchange_weak_explicit(&l->word, &w, 1, memory_order_acquire,

@@ -39,6 +39,11 @@ typedef struct rt__lock {
         0                                                                                          \
     }
 
+/* Spin rounds before sleeping (lock.c): RT__LOCK_SPIN, or 0 on the thread
+ * scheduler; set by rt_run for its scheduler. */
+#define RT__LOCK_SPIN 100
+extern _Atomic int rt__lock_spin_rounds;
+
 void rt__lock_slow(rt__lock *l);
 void rt__lock_wake(rt__lock *l);
 

@@ -283,6 +283,7 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
     rt__counters = c;
     run_seed = cfg->seed ? cfg->seed : (uint64_t)rt_now();
     rt__sched = ops;
+    atomic_store(&rt__lock_spin_rounds, ops == &rt__sched_threads ? 0 : RT__LOCK_SPIN);
 
     int rc = ops->start(cfg);
     if (rc < 0) {

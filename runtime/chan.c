@@ -71,7 +71,7 @@ static void waitq_unlink(rt__waitq *q, rt__waiter *w)
  * the caller until it stores DONE) or the queue is empty (NULL).  Waiters
  * whose select already finished elsewhere are dropped.  Channel locked.
  */
-static rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
+static rt__waiter *waitq_claim_slow(rt__waitq *q, _Atomic int64_t *n_waiters)
 {
     for (;;) {
         rt__waiter *w = q->head;
@@ -86,6 +86,12 @@ static rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
         atomic_store_explicit(&w->queued, false, memory_order_release);
         if (won) return w;
     }
+}
+
+/* The common case, inline: nobody waiting. */
+static inline rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
+{
+    return q->head ? waitq_claim_slow(q, n_waiters) : NULL;
 }
 
 /* Records the outcome in a claimed waiter's select and adds it to the
@@ -232,7 +238,7 @@ static inline int64_t ring_wrap(int64_t i, int64_t cap)
 }
 
 /* Tries to send v on a locked channel: 1 done, -EPIPE closed, 0 would block. */
-static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
+static inline int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
 {
     if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) return -EPIPE;
     rt__waiter *w = waitq_claim(&ch->recvq, &ch->n_recv_waiters);
@@ -252,7 +258,7 @@ static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
 
 /* Tries to receive from a locked channel into *out: 1 done, -EPIPE closed
  * and drained (*out = NULL), 0 would block. */
-static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
+static inline int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
 {
     int64_t n = atomic_load_explicit(&ch->count, memory_order_relaxed);
     rt__waiter *w = waitq_claim(&ch->sendq, &ch->n_send_waiters);
@@ -325,7 +331,9 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     if (!self && !has_default) return -EDEADLK;
 
     rt_ctx *held_ctx = NULL;
-    rt_case done_case = {.kind = RT_CASE_RECV};
+    /* done_case and sel are filled in only once the operation may wait:
+     * the fast path below never looks at them. */
+    rt_case done_case;
     bool has_ctx = ctx && !rt__ctx_is_background(ctx);
     int total = n + (has_ctx ? 1 : 0);
 #define CASE(i) ((i) < n ? &cases[i] : &done_case)
@@ -335,7 +343,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     rt_chan **order = order_small;
     int *perm = perm_small;
     rt__waiter *waiters = waiters_small;
-    rt__sel sel = {.task = self, .winner = -1};
+    rt__sel sel;
     rt__sel *wake = NULL;
     int ret, n_locks;
 
@@ -359,7 +367,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
                                         : try_recv_locked(c->ch, &c->recv, &wake);
         if (r != 0 || has_default) {
             rt__lock_release(&c->ch->lock);
-            wake_all(wake);
+            if (wake) wake_all(wake);
             if (r == 0) return RT_SELECT_DEFAULT;
             c->result = r == 1 ? 0 : r;
             return 0;
@@ -367,6 +375,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         if (!has_ctx) {
             order[0] = c->ch;
             n_locks = 1;
+            sel = (rt__sel){.task = self, .winner = -1};
             goto queue_locked;
         }
         /* It waits with a context: take the done channel's lock as well
@@ -379,7 +388,8 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
             (done_ahead ? (rt__lock_acquire(&done->lock), true) : rt__lock_try(&done->lock))) {
             if (!atomic_load_explicit(&done->closed, memory_order_relaxed)) {
                 held_ctx = rt_ctx_retain(ctx);
-                done_case.ch = done;
+                done_case = (rt_case){.kind = RT_CASE_RECV, .ch = done};
+                sel = (rt__sel){.task = self, .winner = -1};
                 order[0] = done_ahead ? c->ch : done;
                 order[1] = done_ahead ? done : c->ch;
                 n_locks = 2;
@@ -392,6 +402,8 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
 
     /* The context's done channel is case n; the ctx is held for the call so
      * a release by another task cannot free its channel while we wait. */
+    done_case = (rt_case){.kind = RT_CASE_RECV};
+    sel = (rt__sel){.task = self, .winner = -1};
     if (has_ctx) {
         held_ctx = rt_ctx_retain(ctx);
         done_case.ch = rt_ctx_done(ctx);

@@ -7,7 +7,8 @@
 #                   schedulers (plus a one-worker, fixed-seed coroutine run),
 #                   harness tests, and the quick.json and catalog.json
 #                   threshold gates
-#   make bench      benchmarks, printing JSON
+#   make bench      runtime benchmarks and their Go twins, interleaved over
+#                   BENCH_ROUNDS rounds, summed up as JSON (bench/run)
 #   make format     clang-format every C file in place
 #   make install    binary, plot templates, man page, bash/zsh completion
 #                   under PREFIX (default /usr/local; DESTDIR for staging)
@@ -114,6 +115,11 @@ run: $(BUILD)/leakbench
 test_bin = $(patsubst %.c,$(BUILD)/$(1)/%,$(2))
 SCHEDULERS ?= threads coroutines
 TEST_TIMEOUT ?= 300
+# sched_coro_test sets its own scheduler, workers and seed: it runs in the
+# coroutines matrix only (once per sanitizer variant), not again as a
+# "threads" or one-worker run that would test the same thing twice.
+RUNTIME_TESTS_threads = $(filter-out runtime/sched_coro_test.c,$(RUNTIME_TESTS))
+RUNTIME_TESTS_coroutines = $(RUNTIME_TESTS)
 # A reproducible run: the coroutine scheduler on one worker with a fixed
 # select seed (rerun a failure with the same LEAKBENCH_* values).
 REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
@@ -124,9 +130,9 @@ REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
 TEST_RUNS = \
   layers|60|scripts/check-layers; layers-self-test|60|scripts/check-layers --self-test; \
   install|120|scripts/test-install; \
-  $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS),\
+  $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS_$(s)),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
-  $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS),\
+  $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS_threads),\
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach t,$(HARNESS_TESTS),\
     rel-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,rel,$(t));) \
@@ -145,8 +151,24 @@ test: $(TEST_PROGRAMS)
 	scripts/run-tests $(BUILD)/test-logs '$(strip $(TEST_RUNS))'
 
 # -------------------------------------------------------------- bench --
-bench: $(call test_bin,rel,$(RUNTIME_BENCHES))
-	@for b in $^; do for s in $(SCHEDULERS); do LEAKBENCH_SCHED=$$s $$b || exit 1; done; done
+# bench/run runs the runtime benchmarks on both schedulers and their Go
+# twins (bench/go/, standard library only) interleaved over BENCH_ROUNDS
+# rounds, and prints bench/compare's JSON summary (per figure both medians
+# and the ratio leakbench / Go).  Without Go the twins are skipped and the
+# summary says so.  Go's caches stay under $(BUILD)/go, and GOPROXY=off:
+# the twins need nothing but the standard library.
+BENCH_ROUNDS ?= 3
+GO ?= $(shell command -v go 2>/dev/null)
+GO_TWINS = $(if $(GO),$(BUILD)/go/rt_bench $(BUILD)/go/sched_coro_bench)
+GO_ENV = GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path \
+         GOPROXY=off GOFLAGS= GO111MODULE=on GOTELEMETRY=off
+$(BUILD)/go/%: bench/go/%/main.go bench/go/go.mod
+	@mkdir -p $(BUILD)/go
+	cd bench/go && $(GO_ENV) $(GO) build -o $(abspath $(BUILD))/go/$* ./$*
+$(BUILD)/rel/bench/compare: $(BUILD)/rel/bench/compare.o
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
+bench: $(call test_bin,rel,$(RUNTIME_BENCHES)) $(BUILD)/rel/bench/compare $(GO_TWINS)
+	@BENCH_WITH_GO=$(if $(GO),1,0) bench/run $(BUILD) $(BENCH_ROUNDS)
 
 # ------------------------------------------------------------ install --
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the gnuplot
@@ -173,7 +195,7 @@ uninstall:
 	rm -rf $(SHAREDIR)/leakbench
 
 format:
-	clang-format -i $(wildcard runtime/*.[ch] harness/*/*.[ch] scenarios/*.[ch])
+	clang-format -i $(wildcard runtime/*.[ch] harness/*/*.[ch] scenarios/*.[ch] bench/*.c)
 
 clean:
 	rm -rf $(BUILD)

@@ -71,7 +71,7 @@ static void waitq_unlink(rt__waitq *q, rt__waiter *w)
  * the caller until it stores DONE) or the queue is empty (NULL).  Waiters
  * whose select already finished elsewhere are dropped.  Channel locked.
  */
-static rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
+static rt__waiter *waitq_claim_slow(rt__waitq *q, _Atomic int64_t *n_waiters)
 {
     for (;;) {
         rt__waiter *w = q->head;
@@ -86,6 +86,12 @@ static rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
         atomic_store_explicit(&w->queued, false, memory_order_release);
         if (won) return w;
     }
+}
+
+/* The common case, inline: nobody waiting. */
+static inline rt__waiter *waitq_claim(rt__waitq *q, _Atomic int64_t *n_waiters)
+{
+    return q->head ? waitq_claim_slow(q, n_waiters) : NULL;
 }
 
 /* Records the outcome in a claimed waiter's select and adds it to the
@@ -131,7 +137,6 @@ rt_chan *rt_chan_new(int64_t cap)
             return NULL;
         }
     }
-    pthread_mutex_init(&ch->lock, NULL);
     ch->cap = cap;
     atomic_init(&ch->refs, 1);
     return ch;
@@ -146,7 +151,6 @@ rt_chan *rt__chan_retain(rt_chan *ch)
 void rt__chan_release(rt_chan *ch)
 {
     if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1) return;
-    pthread_mutex_destroy(&ch->lock);
     free(ch->buf);
     free(ch);
 }
@@ -154,10 +158,10 @@ void rt__chan_release(rt_chan *ch)
 int rt_chan_free(rt_chan *ch)
 {
     if (!ch) return -EINVAL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     bool busy = ch->sendq.head || ch->recvq.head ||
                 atomic_load_explicit(&ch->pinned, memory_order_acquire) > 0;
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     if (busy) return -EBUSY;
     rt__chan_release(ch);
     return 0;
@@ -179,27 +183,62 @@ int rt_chan_close(rt_chan *ch)
 {
     if (!ch) return -EINVAL;
     rt__sel *wake = NULL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
-        pthread_mutex_unlock(&ch->lock);
+        rt__lock_release(&ch->lock);
         return -EINVAL;
     }
     atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
-    rt__waiter *w;
-    while ((w = waitq_claim(&ch->recvq, &ch->n_recv_waiters))) {
-        w->elem = NULL;
-        complete(w, -EPIPE, &wake);
+    /* Wake the waiters CLOSE_BATCH at a time, dropping the lock between
+     * batches: each waiter's select lives on its own task's stack page,
+     * and claiming all of a big crowd before waking any meant touching
+     * every page twice, the second time after it had left the cache and
+     * TLB.  Dropping the lock is safe once closed is set: no waiter can
+     * join a closed channel, and whoever takes the lock meanwhile sees it
+     * closed (or dequeues its own waiter, which we then no longer find). */
+    enum { CLOSE_BATCH = 64 };
+    for (;;) {
+        rt__waiter *w;
+        int k = 0;
+        while (k < CLOSE_BATCH && (w = waitq_claim(&ch->recvq, &ch->n_recv_waiters))) {
+            w->elem = NULL;
+            complete(w, -EPIPE, &wake);
+            k++;
+        }
+        while (k < CLOSE_BATCH && (w = waitq_claim(&ch->sendq, &ch->n_send_waiters))) {
+            complete(w, -EPIPE, &wake);
+            k++;
+        }
+        rt__lock_release(&ch->lock);
+        /* The wake list was built newest first; wake in queue order, so
+         * that each woken select, unlinking its other waiters, finds its
+         * predecessors gone instead of writing into their tasks' pages.
+         * The batch is still in cache: reversing it costs nothing. */
+        rt__sel *fifo = NULL;
+        while (wake) {
+            rt__sel *next = wake->wake_next;
+            wake->wake_next = fifo;
+            fifo = wake;
+            wake = next;
+        }
+        wake_all(fifo);
+        if (k < CLOSE_BATCH) return 0;
+        wake = NULL;
+        rt__lock_acquire(&ch->lock);
     }
-    while ((w = waitq_claim(&ch->sendq, &ch->n_send_waiters))) complete(w, -EPIPE, &wake);
-    pthread_mutex_unlock(&ch->lock);
-    wake_all(wake);
-    return 0;
 }
 
 /* ------------------------------------------------- one non-blocking try -- */
 
+/* Ring index arithmetic without a division: i < 2 * cap.  A 64-bit modulo
+ * per buffered operation was a quarter of a one-worker buffered stream. */
+static inline int64_t ring_wrap(int64_t i, int64_t cap)
+{
+    return i >= cap ? i - cap : i;
+}
+
 /* Tries to send v on a locked channel: 1 done, -EPIPE closed, 0 would block. */
-static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
+static inline int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
 {
     if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) return -EPIPE;
     rt__waiter *w = waitq_claim(&ch->recvq, &ch->n_recv_waiters);
@@ -210,7 +249,7 @@ static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
     }
     int64_t n = atomic_load_explicit(&ch->count, memory_order_relaxed);
     if (n < ch->cap) {
-        ch->buf[(ch->head + n) % ch->cap] = v;
+        ch->buf[ring_wrap(ch->head + n, ch->cap)] = v;
         atomic_store_explicit(&ch->count, n + 1, memory_order_relaxed);
         return 1;
     }
@@ -219,7 +258,7 @@ static int try_send_locked(rt_chan *ch, void *v, rt__sel **wake)
 
 /* Tries to receive from a locked channel into *out: 1 done, -EPIPE closed
  * and drained (*out = NULL), 0 would block. */
-static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
+static inline int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
 {
     int64_t n = atomic_load_explicit(&ch->count, memory_order_relaxed);
     rt__waiter *w = waitq_claim(&ch->sendq, &ch->n_send_waiters);
@@ -228,7 +267,7 @@ static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
             /* Full buffer: take the oldest, the sender's value goes last. */
             *out = ch->buf[ch->head];
             ch->buf[ch->head] = w->elem;
-            ch->head = (ch->head + 1) % ch->cap;
+            ch->head = ring_wrap(ch->head + 1, ch->cap);
         } else {
             *out = w->elem;
         }
@@ -237,7 +276,7 @@ static int try_recv_locked(rt_chan *ch, void **out, rt__sel **wake)
     }
     if (n > 0) {
         *out = ch->buf[ch->head];
-        ch->head = (ch->head + 1) % ch->cap;
+        ch->head = ring_wrap(ch->head + 1, ch->cap);
         atomic_store_explicit(&ch->count, n - 1, memory_order_relaxed);
         return 1;
     }
@@ -252,9 +291,9 @@ int rt_chan_try_send(rt_chan *ch, void *v)
 {
     if (!ch) return -EINVAL;
     rt__sel *wake = NULL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     int r = try_send_locked(ch, v, &wake);
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     wake_all(wake);
     return r == 1 ? 0 : r == 0 ? -EAGAIN : r;
 }
@@ -263,9 +302,9 @@ int rt_chan_try_recv(rt_chan *ch, void **out)
 {
     if (!ch || !out) return -EINVAL;
     rt__sel *wake = NULL;
-    pthread_mutex_lock(&ch->lock);
+    rt__lock_acquire(&ch->lock);
     int r = try_recv_locked(ch, out, &wake);
-    pthread_mutex_unlock(&ch->lock);
+    rt__lock_release(&ch->lock);
     wake_all(wake);
     return r == 1 ? 0 : r == 0 ? -EAGAIN : r;
 }
@@ -274,16 +313,16 @@ int rt_chan_try_recv(rt_chan *ch, void **out)
 
 static void lock_all(rt_chan **order, int n)
 {
-    for (int i = 0; i < n; i++) pthread_mutex_lock(&order[i]->lock);
+    for (int i = 0; i < n; i++) rt__lock_acquire(&order[i]->lock);
 }
 
 static void unlock_all(rt_chan **order, int n)
 {
-    for (int i = n - 1; i >= 0; i--) pthread_mutex_unlock(&order[i]->lock);
+    for (int i = n - 1; i >= 0; i--) rt__lock_release(&order[i]->lock);
 }
 
 int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time deadline, rt_op op,
-               rt_site site)
+               const rt_site *site)
 {
     if (n < 0 || (n > 0 && !cases)) return -EINVAL;
     for (int i = 0; i < n; i++)
@@ -291,23 +330,84 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     rt_task *self = rt_self();
     if (!self && !has_default) return -EDEADLK;
 
-    /* The context's done channel is case n; the ctx is held for the call so
-     * a release by another task cannot free its channel under us. */
     rt_ctx *held_ctx = NULL;
-    rt_case done_case = {.kind = RT_CASE_RECV};
-    if (ctx && !rt__ctx_is_background(ctx)) {
-        held_ctx = rt_ctx_retain(ctx);
-        done_case.ch = rt_ctx_done(ctx);
-    }
-    int total = n + (held_ctx ? 1 : 0);
+    /* done_case and sel are filled in only once the operation may wait:
+     * the fast path below never looks at them. */
+    rt_case done_case;
+    bool has_ctx = ctx && !rt__ctx_is_background(ctx);
+    int total = n + (has_ctx ? 1 : 0);
 #define CASE(i) ((i) < n ? &cases[i] : &done_case)
-
     rt_chan *order_small[SMALL_CASES];
     int perm_small[SMALL_CASES];
     rt__waiter waiters_small[SMALL_CASES];
     rt_chan **order = order_small;
     int *perm = perm_small;
     rt__waiter *waiters = waiters_small;
+    rt__sel sel;
+    rt__sel *wake = NULL;
+    int ret, n_locks;
+
+    /* Fast path: one channel case (every plain send and recv, and the
+     * seed's "select on ch and ctx.done"), with the context not cancelled
+     * yet.  Only the case's own channel is locked: the done channel's lock
+     * is shared by every task of that context, and is not needed to see
+     * that it is still open.  Choosing the case then is one of the outcomes
+     * the full select allows (the case is ready while we hold its lock; if
+     * the context is cancelled in between, both were ready and either may
+     * win); once done is closed the general path below picks at random
+     * between the two as Go does.  No context reference is taken unless it
+     * waits: nothing else here outlives the caller's own.  When the
+     * operation must wait, its waiters are queued under the lock already
+     * held (plus done's, with a context). */
+    if (n == 1 && cases[0].ch &&
+        (!has_ctx || !atomic_load_explicit(&rt_ctx_done(ctx)->closed, memory_order_acquire))) {
+        rt_case *c = &cases[0];
+        rt__lock_acquire(&c->ch->lock);
+        int r = c->kind == RT_CASE_SEND ? try_send_locked(c->ch, c->send, &wake)
+                                        : try_recv_locked(c->ch, &c->recv, &wake);
+        if (r != 0 || has_default) {
+            rt__lock_release(&c->ch->lock);
+            if (wake) wake_all(wake);
+            if (r == 0) return RT_SELECT_DEFAULT;
+            c->result = r == 1 ? 0 : r;
+            return 0;
+        }
+        if (!has_ctx) {
+            order[0] = c->ch;
+            n_locks = 1;
+            sel = (rt__sel){.task = self, .winner = -1};
+            goto queue_locked;
+        }
+        /* It waits with a context: take the done channel's lock as well
+         * (in address order, or by a try that cannot deadlock) and queue
+         * on both without starting over; the general path would lock the
+         * case's channel a second time and poll it again. */
+        rt_chan *done = rt_ctx_done(ctx);
+        bool done_ahead = (uintptr_t)done > (uintptr_t)c->ch;
+        if (done != c->ch &&
+            (done_ahead ? (rt__lock_acquire(&done->lock), true) : rt__lock_try(&done->lock))) {
+            if (!atomic_load_explicit(&done->closed, memory_order_relaxed)) {
+                held_ctx = rt_ctx_retain(ctx);
+                done_case = (rt_case){.kind = RT_CASE_RECV, .ch = done};
+                sel = (rt__sel){.task = self, .winner = -1};
+                order[0] = done_ahead ? c->ch : done;
+                order[1] = done_ahead ? done : c->ch;
+                n_locks = 2;
+                goto queue_locked;
+            }
+            rt__lock_release(&done->lock); /* cancelled meanwhile */
+        }
+        rt__lock_release(&c->ch->lock);
+    }
+
+    /* The context's done channel is case n; the ctx is held for the call so
+     * a release by another task cannot free its channel while we wait. */
+    done_case = (rt_case){.kind = RT_CASE_RECV};
+    sel = (rt__sel){.task = self, .winner = -1};
+    if (has_ctx) {
+        held_ctx = rt_ctx_retain(ctx);
+        done_case.ch = rt_ctx_done(ctx);
+    }
     if (total > SMALL_CASES) {
         order = malloc((size_t)total * sizeof *order);
         perm = malloc((size_t)total * sizeof *perm);
@@ -322,7 +422,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     }
 
     /* Lock order: distinct non-NULL channels sorted by address. */
-    int n_locks = 0;
+    n_locks = 0;
     for (int i = 0; i < total; i++) {
         rt_chan *c = CASE(i)->ch;
         if (!c) continue;
@@ -345,9 +445,6 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         perm[j] = i;
     }
 
-    rt__sel sel = {.task = self, .winner = -1};
-    rt__sel *wake = NULL;
-    int ret;
     lock_all(order, n_locks);
     for (int k = 0; k < total; k++) {
         int i = perm[k];
@@ -367,6 +464,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     }
 
     /* Nothing ready: queue a waiter on every case's channel and park. */
+queue_locked:;
     rt_chan *shown = NULL; /* the channel snapshots report */
     for (int i = 0; i < total; i++) {
         rt_case *c = CASE(i);
@@ -388,7 +486,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
     if (shown) atomic_fetch_add_explicit(&shown->pinned, 1, memory_order_relaxed);
     unlock_all(order, n_locks);
 
-    rt__block_begin(op, site, held_ctx != NULL || deadline != RT_FOREVER, shown);
+    rt__block_begin(op, *site, held_ctx != NULL || deadline != RT_FOREVER, shown);
     int state;
     for (;;) {
         state = atomic_load_explicit(&sel.state, memory_order_acquire);
@@ -422,7 +520,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
         rt_case *c = CASE(i);
         rt__waiter *w = &waiters[i];
         if (!c->ch || !atomic_load_explicit(&w->queued, memory_order_acquire)) continue;
-        pthread_mutex_lock(&c->ch->lock);
+        rt__lock_acquire(&c->ch->lock);
         if (atomic_load_explicit(&w->queued, memory_order_relaxed)) {
             if (c->kind == RT_CASE_SEND) {
                 waitq_unlink(&c->ch->sendq, w);
@@ -433,7 +531,7 @@ int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time dea
             }
             atomic_store_explicit(&w->queued, false, memory_order_relaxed);
         }
-        pthread_mutex_unlock(&c->ch->lock);
+        rt__lock_release(&c->ch->lock);
     }
     if (state == RT__SEL_SELF) {
         ret = RT__DEADLINE;
@@ -466,7 +564,7 @@ out:
 
 int rt_select_at(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_site site)
 {
-    return rt__select(cases, n, has_default, ctx, RT_FOREVER, RT_OP_SELECT, site);
+    return rt__select(cases, n, has_default, ctx, RT_FOREVER, RT_OP_SELECT, &site);
 }
 
 /* ------------------------------------------------- blocking send / recv -- */
@@ -475,7 +573,7 @@ int rt_chan_send_at(rt_chan *ch, void *v, rt_ctx *ctx, rt_site site)
 {
     if (!ch) return -EINVAL;
     rt_case c = RT_SEND_CASE(ch, v);
-    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_SEND, site);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_SEND, &site);
     return r == 0 ? c.result : r;
 }
 
@@ -483,7 +581,7 @@ int rt_chan_recv_at(rt_chan *ch, void **out, rt_ctx *ctx, rt_site site)
 {
     if (!ch || !out) return -EINVAL;
     rt_case c = RT_RECV_CASE(ch);
-    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_RECV, site);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_RECV, &site);
     if (r == 0) {
         *out = c.recv;
         return c.result;

@@ -2,7 +2,8 @@
  * chan_test.c — channel semantics: rendezvous, FIFO, buffering, try
  * variants, close with blocked senders and receivers, draining after close,
  * send on a closed channel, cancellation of a blocked send/recv, and what a
- * snapshot says about a task blocked on a channel.
+ * snapshot says about a task blocked on a channel (and the bound on its
+ * blocked_since).
  */
 #include "rt_test_util.h"
 
@@ -297,6 +298,48 @@ RT_TEST(snapshot_describes_blocked_task)
     rt_chan_free(ch);
 }
 
+/* blocked_since comes from a cheap clock (task.c: the later of the coarse
+ * clock and the latest rt_now()); it may trail the block by the coarse
+ * clock's lag, documented in rt.h as a few ms.  Here the task blocks with
+ * no rt_now() anywhere near: its stamp must still lie between a raw
+ * CLOCK_MONOTONIC reading taken before it (less 100 ms, a generous bound
+ * on the lag, measured <= 5.1 ms) and rt_now() after, and the age the
+ * leak report would compute can never be negative. */
+static rt_time raw_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+RT_TEST(snapshot_age_within_coarse_bound)
+{
+    rt_chan *ch = rt_chan_new(0);
+    rt_wg *wg = rt_wg_new();
+    chan_job job = {.ch = ch, .wg = wg, .n = 1};
+    rt_wg_add(wg, 1);
+    rt_time before = raw_monotonic();
+    rt_go("stamped", send_one, &job);
+    CHECK(RT_WAIT_UNTIL(rt_test_blocked(RT_OP_SEND) == 1, 5000));
+    rt_time blocked_by = raw_monotonic(); /* it had blocked by now */
+    rt_task_info info[4];
+    size_t n = rt_snapshot(info, 4);
+    int seen = 0;
+    for (size_t i = 0; i < n && i < 4; i++) {
+        if (strcmp(info[i].role, "stamped") != 0) continue;
+        seen++;
+        CHECK(info[i].blocked_since >= before - RT_MS(100));
+        CHECK(info[i].blocked_since <= blocked_by);
+        CHECK(rt_now() - info[i].blocked_since >= 0);
+    }
+    CHECK_EQ(seen, 1);
+    void *v;
+    CHECK_ERR(rt_chan_recv(ch, &v, NULL), 0);
+    rt_wg_wait(wg, NULL);
+    rt_wg_free(wg);
+    rt_chan_free(ch);
+}
+
 RT_TEST(misuse_returns_errors)
 {
     void *v;
@@ -341,6 +384,7 @@ int main(void)
         cmocka_unit_test(closed_channel_rejects_sends),
         cmocka_unit_test(context_unblocks_send_and_recv),
         cmocka_unit_test(snapshot_describes_blocked_task),
+        cmocka_unit_test(snapshot_age_within_coarse_bound),
         cmocka_unit_test(misuse_returns_errors),
         cmocka_unit_test(blocking_outside_task),
     };

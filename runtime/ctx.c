@@ -47,7 +47,7 @@ struct rt_ctx {
 };
 
 static struct rt_chan background_done = {
-    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .lock = RT__LOCK_INIT,
     .refs = 1,
 };
 static rt_ctx background = {

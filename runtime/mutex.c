@@ -42,7 +42,7 @@ int rt_mutex_lock_at(rt_mutex *m, rt_ctx *ctx, rt_site site)
 {
     if (!m) return -EINVAL;
     rt_case c = RT_RECV_CASE(m->token);
-    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_LOCK, site);
+    int r = rt__select(&c, 1, false, ctx, RT_FOREVER, RT_OP_LOCK, &site);
     return r == 0 ? c.result : r;
 }
 

@@ -118,7 +118,7 @@ int rt_pool_submit_at(rt_pool *p, void *job, rt_ctx *ctx, rt_site site)
     pthread_mutex_unlock(&p->lock);
     if (stopping) return -EPIPE;
     rt_case cs[] = {RT_SEND_CASE(p->queue, job), RT_RECV_CASE(rt_ctx_done(p->ctx))};
-    int r = rt__select(cs, 2, false, ctx, RT_FOREVER, RT_OP_SEND, site);
+    int r = rt__select(cs, 2, false, ctx, RT_FOREVER, RT_OP_SEND, &site);
     if (r == 0) {
         if (cs[0].result < 0)
             r = -EPIPE; /* closed by shutdown */

@@ -13,6 +13,7 @@
 #ifndef LEAKBENCH_RT_INTERNAL_H
 #define LEAKBENCH_RT_INTERNAL_H
 
+#include "rt_lock.h"
 #include "rt_sched.h"
 
 #include <pthread.h>
@@ -52,8 +53,9 @@ struct rt_chan {
     /* Protects everything below except the atomics that rt_snapshot and
      * rt_chan_len read without it.  Lock order: channel locks are taken
      * first (in address order when several), before any context or
-     * registry lock; nobody parks or unparks while holding one. */
-    pthread_mutex_t lock;
+     * registry lock; nobody parks or unparks while holding one.  A
+     * spin-then-futex lock (rt_lock.h): held for nanoseconds. */
+    rt__lock lock;
     int64_t cap;
     void **buf;            /* ring of cap slots */
     int64_t head;          /* index of the oldest value */
@@ -73,13 +75,14 @@ void rt__chan_release(rt_chan *ch);
 
 /* The select engine behind every blocking channel operation.  ctx (NULL or
  * background for none) adds its done channel as an implicit case; deadline
- * bounds the wait (RT_FOREVER for none); op and site are what snapshots
- * show while it blocks.  Returns the index of the case performed,
+ * bounds the wait (RT_FOREVER for none); op and *site are what snapshots
+ * show while it blocks (a pointer: a 24-byte struct copied by value on
+ * every channel operation cost a store-forwarding stall).  Returns the index of the case performed,
  * RT_SELECT_DEFAULT, the ctx's error when its done channel fired,
  * RT__DEADLINE when the deadline passed, or -EINVAL/-ENOMEM/-EDEADLK. */
 #define RT__DEADLINE (-100000)
 int rt__select(rt_case *cases, int n, bool has_default, rt_ctx *ctx, rt_time deadline, rt_op op,
-               rt_site site);
+               const rt_site *site);
 
 /* ----------------------------------------------------------- contexts -- */
 

@@ -78,8 +78,9 @@ struct rt_task {
      * the task still counted as live. */
     struct rt_wg *join_wg;
 
-    /* Registry of live tasks (doubly linked, under the registry lock). */
-    struct rt_task *reg_prev, *reg_next;
+    /* This task's slot in the registry of live tasks (task.c; under the
+     * registry lock). */
+    size_t reg_slot;
 };
 
 typedef struct rt_timer rt_timer;

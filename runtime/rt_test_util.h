@@ -141,7 +141,7 @@ static void rt_test_main(void *arg)
                       (long long)rt_live_tasks() - 1);
 }
 
-static void rt_test_run(const char *name, void (*body)(void))
+static inline void rt_test_run(const char *name, void (*body)(void))
 {
     rt_test_current = name;
     rt_test_failures = 0;

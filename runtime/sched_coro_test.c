@@ -10,8 +10,9 @@
  * processes: this program re-executes itself with --overflow-child, which
  * must abort naming sched_coro.c, and --guard-child, which must die of
  * SIGSEGV).  The seam tests hold on either
- * scheduler; test_seam_rules_on_env_scheduler runs them on the scheduler
- * LEAKBENCH_SCHED names, all the others on coroutines.
+ * scheduler; test_seam_rules_on_threads runs them on the thread scheduler,
+ * all the others on coroutines, whatever LEAKBENCH_SCHED says (so
+ * `make test` runs this program in its coroutines matrix only).
  * Every test has an alarm() time limit.  Checks inside tasks use CHECK
  * (rt_test_util.h): cmocka's asserts must not longjmp off a coroutine.
  */
@@ -57,18 +58,23 @@ static void main_wrapper(void *p)
     while (rt_live_tasks() > 1 && rt_now() < until) rt_sleep(RT_MS(1), NULL);
 }
 
-/* Runs fn as main on the coroutine scheduler (whatever LEAKBENCH_SCHED
- * says: this program tests the coroutine scheduler) and fails the test on
- * any CHECK that failed inside. */
-static void run_on(int workers, void (*fn)(void *), void *arg)
+/* Runs fn as main on cfg's scheduler and fails the test on any CHECK that
+ * failed inside. */
+static void run_with(rt_config cfg, void (*fn)(void *), void *arg)
 {
-    rt_config cfg = coro_config(workers);
     main_call mc = {fn, arg};
     rt_test_failures = 0;
     rt_test_failure[0] = 0;
     assert_int_equal(rt_run(&cfg, main_wrapper, &mc), 0);
     assert_int_equal(rt_live_tasks(), 0);
     if (rt_test_failures) fail_msg("%s (%d failed checks)", rt_test_failure, rt_test_failures);
+}
+
+/* Runs fn as main on the coroutine scheduler (whatever LEAKBENCH_SCHED
+ * says: this program tests the coroutine scheduler). */
+static void run_on(int workers, void (*fn)(void *), void *arg)
+{
+    run_with(coro_config(workers), fn, arg);
 }
 
 /* Spins (yielding) until *flag reaches want, at most 10 s. */
@@ -112,17 +118,21 @@ static void test_permit_is_remembered_once(void **state)
     assert_int_equal(atomic_load(&result_code), 1);
 }
 
-/* The same seam rules on the scheduler LEAKBENCH_SCHED names (threads by
- * default), through the runtime test scaffolding. */
+/* The same seam rules on the thread scheduler.  Named here rather than
+ * taken from LEAKBENCH_SCHED, so that `make test` runs this program once
+ * per sanitizer variant (in its coroutines matrix) and still covers both
+ * schedulers' seams. */
 static void deadline_main(void *arg);
-RT_TEST(test_seam_rules_on_env_scheduler)
+static void test_seam_rules_on_threads(void **state)
 {
+    (void)state;
+    rt_config cfg = {.sched = RT_SCHED_THREADS, .seed = 1};
     atomic_store(&result_code, 0);
-    permit_main(NULL);
-    CHECK_EQ(atomic_load(&result_code), 1);
+    run_with(cfg, permit_main, NULL);
+    assert_int_equal(atomic_load(&result_code), 1);
     atomic_store(&result_code, 0);
-    deadline_main(NULL);
-    CHECK_EQ(atomic_load(&result_code), 1);
+    run_with(cfg, deadline_main, NULL);
+    assert_int_equal(atomic_load(&result_code), 1);
 }
 
 /* ----------------------------------------------------------- deadlines -- */
@@ -732,7 +742,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_permit_is_remembered_once, setup_alarm),
         cmocka_unit_test_setup(test_park_deadline, setup_alarm),
-        cmocka_unit_test(test_seam_rules_on_env_scheduler),
+        cmocka_unit_test_setup(test_seam_rules_on_threads, setup_alarm),
         cmocka_unit_test_setup(test_unpark_from_non_task_thread, setup_alarm),
         cmocka_unit_test_setup(test_token_ring_every_pass_once, setup_alarm),
         cmocka_unit_test_setup(test_timers_fire_and_stop, setup_alarm),

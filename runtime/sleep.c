@@ -16,6 +16,6 @@ int rt_sleep_at(int64_t ns, rt_ctx *ctx, rt_site site)
     if (ns <= 0) return 0;
     rt_time now = rt_now();
     rt_time deadline = ns > RT_FOREVER - now ? RT_FOREVER : now + ns;
-    int r = rt__select(NULL, 0, false, ctx, deadline, RT_OP_SLEEP, site);
+    int r = rt__select(NULL, 0, false, ctx, deadline, RT_OP_SLEEP, &site);
     return r == RT__DEADLINE ? 0 : r;
 }

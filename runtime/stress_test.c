@@ -15,6 +15,10 @@
  *
  * Sizes shrink under the sanitizers (LEAKBENCH_TSAN / LEAKBENCH_ASAN) to
  * keep the suite fast; LEAKBENCH_STRESS_SCALE multiplies them.
+ *
+ * Randomness comes from one seed, printed first on every run:
+ * LEAKBENCH_SEED when set (replay a failure with the printed value), else
+ * one taken from the clock.
  */
 #include "rt_test_util.h"
 
@@ -131,8 +135,7 @@ static void chaos(void *p)
 static void run_stress(bool cancel_root_midway)
 {
     stress s = {.per_producer = BASE_VALUES * (int)rt_test_env_long("LEAKBENCH_STRESS_SCALE", 1)};
-    s.seed = (uint64_t)rt_test_env_long("LEAKBENCH_SEED", 0) ^ (uint64_t)rt_now();
-    if (!s.seed) s.seed = 1;
+    s.seed = (uint64_t)rt_test_env_long("LEAKBENCH_SEED", 1); /* main() set it */
     size_t nvals = (size_t)PRODUCERS * (size_t)s.per_producer;
     s.sent = calloc(nvals, sizeof *s.sent);
     s.received = calloc(nvals, sizeof *s.received);
@@ -217,6 +220,21 @@ RT_TEST(root_cancel_midway_loses_nothing)
 
 int main(void)
 {
+    /* One seed drives the producers, the chaos task and (through
+     * rt_test_config) the runtime's select choices: LEAKBENCH_SEED when
+     * given, else one from the clock, put in the environment for both.
+     * Printed on every run, so a failure can be replayed (as far as the
+     * OS's thread scheduling allows) with LEAKBENCH_SEED=that value. */
+    long seed = rt_test_env_long("LEAKBENCH_SEED", 0);
+    if (seed == 0) {
+        seed = (long)(((uint64_t)rt_now() ^ ((uint64_t)getpid() << 32)) & 0x7fffffffffffffffULL);
+        if (seed == 0) seed = 1;
+        char buf[32];
+        snprintf(buf, sizeof buf, "%ld", seed);
+        setenv("LEAKBENCH_SEED", buf, 1);
+    }
+    printf("stress: seed %ld (replay with LEAKBENCH_SEED=%ld)\n", seed, seed);
+    fflush(stdout);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_cancellation_loses_nothing),
         cmocka_unit_test(root_cancel_midway_loses_nothing),

@@ -2,7 +2,7 @@
  * task.c — tasks: rt_run, spawning, the registry of live tasks, the shared
  * counters, blocking state and snapshots.
  *
- * Every live task is in one registry (a doubly linked list under
+ * Every live task is in one registry (an array of slots under
  * registry_lock) from the moment rt_go_at accepts it until its function has
  * returned, so a snapshot or a counter never misses a task that has been
  * spawned but has not started running yet.  The counters (rt_counters) are
@@ -33,11 +33,22 @@ extern const rt_sched_ops rt__sched_coroutines __attribute__((weak));
 static rt_counters private_counters;
 rt_counters *rt__counters = &private_counters;
 
-/* Protects the registry list (registry_head and every task's reg_prev /
- * reg_next).  Innermost but one in the lock order: taken after channel and
- * context locks; only a task's info_lock nests inside it. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static rt_task *registry_head;
+/* The registry: an array of slots, one per live task (NULL when free),
+ * with a stack of free slot numbers; each task knows its slot
+ * (rt_task.reg_slot).  Leaving it touches only the array: a doubly linked
+ * list made every exit write into two other tasks' headers, each on its
+ * own stack page, and those two cache misses were the largest cost of an
+ * exit in a spawn burst (perf: half of task_unregister).  rt_snapshot
+ * walks the slots up to the high-water mark; order is not part of its
+ * contract.  registry_lock protects everything here.  Innermost but one
+ * in the lock order: taken after channel and context locks; only a task's
+ * info_lock nests inside it.  A spin-then-futex lock (rt_lock.h): every
+ * spawn and exit takes it for a few stores, often from two workers at
+ * once, and glibc's mutex made each collision a pair of system calls. */
+static rt__lock registry_lock = RT__LOCK_INIT;
+static rt_task **registry_slots; /* registry_cap slots */
+static size_t *registry_free;    /* free slot numbers below registry_top */
+static size_t registry_cap, registry_top, registry_nfree;
 static int64_t registry_len;
 
 static _Atomic uint64_t next_task_id = 1;
@@ -46,11 +57,50 @@ static uint64_t run_seed;
 
 static _Thread_local uint64_t thread_rng; /* select outside any task */
 
+/* The latest rt_now() reading made anywhere in the process (a running
+ * maximum): the floor of every blocked_since, so that a block is never
+ * stamped earlier than a reading that happened before it. */
+static _Atomic rt_time clock_published;
+
 rt_time rt_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    rt_time t = (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    rt_time seen = atomic_load_explicit(&clock_published, memory_order_relaxed);
+    while (seen < t &&
+           !atomic_compare_exchange_weak_explicit(&clock_published, &seen, t, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+    return t;
+}
+
+/* blocked_since for a task blocking now.  Every blocking operation stamps
+ * one, and CLOCK_MONOTONIC cost ~37 ns here (perf: 17% of a coroutine
+ * ping-pong, two blocks per round trip), so the stamp is the later of
+ * CLOCK_MONOTONIC_COARSE (~6 ns, the time of the last kernel tick) and the
+ * latest rt_now() reading (clock_published).  Bounds, as rt.h promises:
+ *  - never later than the block: the coarse clock trails CLOCK_MONOTONIC
+ *    and clock_published holds readings already made;
+ *  - never earlier than an rt_now() reading that happened before the
+ *    block (it is in clock_published, a running maximum: coherence makes
+ *    a later load see it or something larger);
+ *  - it trails the true blocking time by at most the coarse clock's lag
+ *    behind CLOCK_MONOTONIC: one tick (4 ms at HZ=250) normally, measured
+ *    up to 5.1 ms on this project's VMs (tickless idle delays the tick;
+ *    df5f219 reverted a coarse clock that promised the tick alone).
+ *    snapshot_age_within_coarse_bound in chan_test.c pins 100 ms. */
+static rt_time block_clock_now(void)
+{
+#ifdef CLOCK_MONOTONIC_COARSE
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    rt_time coarse = (rt_time)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    rt_time pub = atomic_load_explicit(&clock_published, memory_order_relaxed);
+    return coarse > pub ? coarse : pub;
+#else
+    return rt_now();
+#endif
 }
 
 /* ---------------------------------------------------------- randomness -- */
@@ -126,36 +176,61 @@ static void task_init(rt_task *t, const char *role, void (*fn)(void *), void *ar
     t->fn = fn;
     t->arg = arg;
     atomic_store_explicit(&t->op, RT_OP_RUNNING, memory_order_relaxed);
-    atomic_flag_clear(&t->info_lock);
+    /* A plain store: the flag is clear already (task_alloc zeroes), and a
+     * sequentially consistent clear stalled on the fresh header's miss. */
+    atomic_flag_clear_explicit(&t->info_lock, memory_order_relaxed);
     t->rng = rt__seed_for(t->id);
 }
 
-/* Adds t to the registry and counts it as live and running. */
-static void task_register(rt_task *t)
+/* Doubles the registry's arrays.  Under registry_lock.  0 or -ENOMEM. */
+static int registry_grow(void)
 {
-    pthread_mutex_lock(&registry_lock);
-    t->reg_prev = NULL;
-    t->reg_next = registry_head;
-    if (registry_head) registry_head->reg_prev = t;
-    registry_head = t;
+    size_t ncap = registry_cap ? registry_cap * 2 : 1024;
+    rt_task **slots = realloc(registry_slots, ncap * sizeof *slots);
+    if (!slots) return -ENOMEM;
+    registry_slots = slots;
+    size_t *free_slots = realloc(registry_free, ncap * sizeof *free_slots);
+    if (!free_slots) return -ENOMEM; /* the larger slot array is kept; cap unchanged */
+    registry_free = free_slots;
+    registry_cap = ncap;
+    return 0;
+}
+
+/* Adds t to the registry and counts it as live and running.  0 or -ENOMEM. */
+static int task_register(rt_task *t)
+{
+    rt__lock_acquire(&registry_lock);
+    size_t slot;
+    if (registry_nfree > 0) {
+        slot = registry_free[--registry_nfree];
+    } else {
+        if (registry_top == registry_cap && registry_grow() < 0) {
+            rt__lock_release(&registry_lock);
+            return -ENOMEM;
+        }
+        slot = registry_top++;
+    }
+    registry_slots[slot] = t;
+    t->reg_slot = slot;
     registry_len++;
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     counter_add(&rt__counters->live_tasks, 1);
     counter_add(&rt__counters->spawned_total, 1);
     counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
+    return 0;
 }
 
 static void task_unregister(rt_task *t)
 {
-    pthread_mutex_lock(&registry_lock);
-    if (t->reg_prev)
-        t->reg_prev->reg_next = t->reg_next;
-    else
-        registry_head = t->reg_next;
-    if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
-    t->reg_prev = t->reg_next = NULL;
+    rt__lock_acquire(&registry_lock);
+    registry_slots[t->reg_slot] = NULL;
     registry_len--;
-    pthread_mutex_unlock(&registry_lock);
+    if (registry_len == 0) {
+        registry_top = registry_nfree = 0; /* empty again: start from slot 0 */
+    } else {
+        registry_free[registry_nfree++] = t->reg_slot;
+    }
+    rt__lock_release(&registry_lock);
     counter_add(&rt__counters->by_op[atomic_load_explicit(&t->op, memory_order_relaxed)], -1);
     counter_add(&rt__counters->exited_total, 1);
     counter_add(&rt__counters->live_tasks, -1);
@@ -197,9 +272,9 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
         return -EDEADLK;
     }
     rt_counters *c = cfg->counters ? cfg->counters : &private_counters;
-    pthread_mutex_lock(&registry_lock);
+    rt__lock_acquire(&registry_lock);
     int64_t leftover = registry_len;
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     if (leftover > 0) { /* tasks leaked by a previous run still live */
         atomic_store(&run_active, false);
         return -EBUSY;
@@ -208,6 +283,7 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
     rt__counters = c;
     run_seed = cfg->seed ? cfg->seed : (uint64_t)rt_now();
     rt__sched = ops;
+    atomic_store(&rt__lock_spin_rounds, ops == &rt__sched_threads ? 0 : RT__LOCK_SPIN);
 
     int rc = ops->start(cfg);
     if (rc < 0) {
@@ -221,7 +297,12 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
         return -ENOMEM;
     }
     task_init(main_task, "main", main_fn, arg, RT_SITE);
-    task_register(main_task);
+    if (task_register(main_task) < 0) {
+        ops->task_free(main_task);
+        ops->stop();
+        atomic_store(&run_active, false);
+        return -ENOMEM;
+    }
     rc = ops->run_main(main_task);
     ops->stop();
     atomic_store(&run_active, false);
@@ -240,7 +321,11 @@ static int go(const char *role, void (*fn)(void *), void *arg, rt_site spawn_sit
         rt_wg_add(join, 1);
         t->join_wg = join;
     }
-    task_register(t);
+    if (task_register(t) < 0) {
+        if (join) rt_wg_done(join);
+        rt__sched->task_free(t);
+        return -ENOMEM;
+    }
     int rc = rt__sched->spawn(t);
     if (rc < 0) {
         if (join) rt_wg_done(join);
@@ -293,7 +378,7 @@ void rt__block_begin(rt_op op, rt_site site, bool cancellable, void *chan)
 {
     rt_task *t = rt_self();
     if (!t) return;
-    rt_time now = rt_now();
+    rt_time now = block_clock_now();
     info_lock(t);
     t->block_site = site;
     t->blocked_since = now;
@@ -352,11 +437,13 @@ static void fill_info(rt_task *t, rt_task_info *o)
 size_t rt_snapshot(rt_task_info *out, size_t max)
 {
     size_t n = 0;
-    pthread_mutex_lock(&registry_lock);
-    for (rt_task *t = registry_head; t; t = t->reg_next) {
+    rt__lock_acquire(&registry_lock);
+    for (size_t i = 0; i < registry_top; i++) {
+        rt_task *t = registry_slots[i];
+        if (!t) continue;
         if (out && n < max) fill_info(t, &out[n]);
         n++;
     }
-    pthread_mutex_unlock(&registry_lock);
+    rt__lock_release(&registry_lock);
     return n;
 }

@@ -1,7 +1,8 @@
 /*
  * task_test.c — tasks: spawning, ids, live-task accounting (by_op sums to
  * live, totals), snapshots (truncation, roles, held bytes), a caller-given
- * counters page, rt_run's own errors, and the name tables.
+ * counters page, rt_run's own errors, and the name tables; snapshots
+ * after the registry has reused the slots of exited tasks.
  */
 #include "rt_test_util.h"
 
@@ -80,6 +81,71 @@ RT_TEST(live_tasks_and_snapshot)
 static void nop(void *p)
 {
     (void)p;
+}
+
+/* The registry reuses the slots of tasks that exited (task.c): after every
+ * other task of a crowd has left and a new crowd has come in, a snapshot
+ * still lists exactly the live tasks, each once. */
+typedef struct {
+    rt_chan *gate;
+    rt_wg *wg;
+} slot_job;
+
+static void wait_for_gate(void *p)
+{
+    slot_job *j = p;
+    void *v;
+    rt_chan_recv(j->gate, &v, NULL);
+    rt_wg_done(j->wg);
+}
+
+RT_TEST(snapshot_after_slots_are_reused)
+{
+    enum { N = 800 }; /* 1,600 live: more than the registry's first 1,024 slots */
+    rt_chan *gate[2] = {rt_chan_new(0), rt_chan_new(0)};
+    rt_wg *wg = rt_wg_new();
+    slot_job jobs[2] = {{gate[0], wg}, {gate[1], wg}};
+    uint64_t *ids = calloc(3 * N, sizeof *ids);
+    rt_wg_add(wg, 2 * N);
+    for (int i = 0; i < 2 * N; i++) CHECK_ERR(rt_go("crowd", wait_for_gate, &jobs[i % 2]), 0);
+    CHECK(RT_WAIT_UNTIL(rt_test_blocked(RT_OP_RECV) == 2 * N, 10000));
+    for (int i = 0; i < N; i++) CHECK_ERR(rt_chan_send(gate[0], NULL, NULL), 0); /* half leave */
+    CHECK(RT_WAIT_UNTIL(rt_live_tasks() == N + 1, 10000));
+    rt_wg_add(wg, N);
+    for (int i = 0; i < N; i++) CHECK_ERR(rt_go("crowd", wait_for_gate, &jobs[1]), 0);
+    CHECK(RT_WAIT_UNTIL(rt_test_blocked(RT_OP_RECV) == 2 * N, 10000));
+
+    rt_task_info *info = calloc(3 * N, sizeof *info);
+    size_t n = rt_snapshot(info, 3 * N);
+    CHECK_EQ(n, 2 * N + 1);
+    CHECK_EQ(rt_snapshot(NULL, 0), 2 * N + 1);
+    size_t crowd = 0;
+    for (size_t i = 0; i < n && i < 3 * N; i++) {
+        if (strcmp(info[i].role, "crowd") != 0) continue;
+        CHECK_EQ(info[i].op, RT_OP_RECV);
+        ids[crowd++] = info[i].id;
+    }
+    CHECK_EQ(crowd, 2 * N);
+    for (size_t i = 1; i < crowd; i++) /* each task once: ids are unique */
+        for (size_t k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
+            uint64_t x = ids[k];
+            ids[k] = ids[k - 1];
+            ids[k - 1] = x;
+        }
+    for (size_t i = 1; i < crowd; i++)
+        if (ids[i - 1] == ids[i]) {
+            CHECK(ids[i - 1] != ids[i]);
+            break;
+        }
+    CHECK_ERR(rt_chan_close(gate[1]), 0);
+    CHECK(RT_WAIT_UNTIL(rt_live_tasks() == 1, 10000));
+    CHECK_EQ(rt_snapshot(NULL, 0), 1);
+    rt_wg_wait(wg, NULL);
+    rt_wg_free(wg);
+    rt_chan_free(gate[0]);
+    rt_chan_free(gate[1]);
+    free(info);
+    free(ids);
 }
 
 RT_TEST(spawn_misuse)
@@ -187,9 +253,13 @@ static void names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(live_tasks_and_snapshot),   cmocka_unit_test(spawn_misuse),
-        cmocka_unit_test(shared_counters_page),      cmocka_unit_test(run_errors),
-        cmocka_unit_test(deadlines_work_after_fork), cmocka_unit_test(names),
+        cmocka_unit_test(live_tasks_and_snapshot),
+        cmocka_unit_test(snapshot_after_slots_are_reused),
+        cmocka_unit_test(spawn_misuse),
+        cmocka_unit_test(shared_counters_page),
+        cmocka_unit_test(run_errors),
+        cmocka_unit_test(deadlines_work_after_fork),
+        cmocka_unit_test(names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

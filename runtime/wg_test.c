@@ -1,6 +1,7 @@
 /*
  * wg_test.c — wait groups: wait returns once every done() has happened,
- * wakes every waiter, can be reused, honours its context, refuses a
+ * wakes every waiter, can be reused (also after a burst of concurrent
+ * dones), honours its context, refuses a
  * negative counter, and shows up as "waitgroup" in snapshots.
  */
 #include "rt_test_util.h"
@@ -37,6 +38,31 @@ RT_TEST(wait_returns_after_every_done)
         CHECK_EQ(atomic_load(&finished), N);
     }
     rt_wg_free(wg);
+}
+
+/* rt_wg_done between positive counts is a lone compare-and-swap (wg.c):
+ * a burst of tasks all calling it at once, on every worker, must still
+ * release the waiter only after the last of them, round after round. */
+RT_TEST(wait_after_a_burst_of_concurrent_dones)
+{
+    enum { N = 2000, ROUNDS = 5 };
+    rt_wg *wg = rt_wg_new();
+    _Atomic int finished = 0;
+    wg_job *jobs = calloc(N, sizeof *jobs);
+    for (int round = 0; round < ROUNDS; round++) {
+        atomic_store(&finished, 0);
+        CHECK_ERR(rt_wg_add(wg, N), 0);
+        for (int i = 0; i < N; i++) {
+            jobs[i] = (wg_job){.wg = wg, .finished = &finished, .delay_ms = 0};
+            CHECK_ERR(rt_go("burst", worker, &jobs[i]), 0);
+        }
+        CHECK_ERR(rt_wg_wait(wg, NULL), 0);
+        CHECK_EQ(atomic_load(&finished), N);
+        CHECK(RT_WAIT_UNTIL(rt_live_tasks() == 1, 10000));
+    }
+    CHECK_ERR(rt_wg_add(wg, -1), -EINVAL); /* still refuses going below zero */
+    rt_wg_free(wg);
+    free(jobs);
 }
 
 typedef struct {
@@ -118,6 +144,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(wait_returns_after_every_done),
+        cmocka_unit_test(wait_after_a_burst_of_concurrent_dones),
         cmocka_unit_test(every_waiter_wakes),
         cmocka_unit_test(wait_honours_context),
         cmocka_unit_test(misuse_returns_errors),

@@ -1,0 +1,3 @@
+module leakbench/bench/go
+
+go 1.19

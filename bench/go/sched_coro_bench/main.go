@@ -1,0 +1,151 @@
+// Command sched_coro_bench is the Go twin of runtime/sched_coro_bench.c,
+// printed as one JSON object with the same keys:
+//   - park_unpark_round_trip_ns: Go does not expose its scheduler's
+//     gopark/goready, so the nearest user-level hand-off stands in: two
+//     goroutines pass a token over two chan struct{} of capacity 1
+//     (1,000,000 round trips, as on coroutines);
+//   - a crowd of LEAKBENCH_BENCH_CROWD goroutines (default 50,000), each
+//     blocked in a select on (jobs, ctx.Done()): the time to create it
+//     until all had reached their select, the resident memory it added per
+//     goroutine (first crowd, fresh stacks), and the time from cancel until
+//     every one returned.
+//
+// Timings are medians of LEAKBENCH_BENCH_REPS (default 3) repetitions.
+// Standard library only; GOMAXPROCS comes from the environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func envLong(name string, def int64) int64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	x, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || x <= 0 {
+		fmt.Fprintf(os.Stderr, "sched_coro_bench (Go): %s=%s: expected a positive integer\n", name, v)
+		os.Exit(2)
+	}
+	return x
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return -1
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func tokenPass(rounds int64) float64 {
+	a, b := make(chan struct{}, 1), make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		for i := int64(0); i < rounds; i++ {
+			<-b
+			a <- struct{}{}
+		}
+		close(done)
+	}()
+	t0 := time.Now()
+	for i := int64(0); i < rounds; i++ {
+		b <- struct{}{}
+		<-a
+	}
+	ns := float64(time.Since(t0).Nanoseconds()) / float64(rounds)
+	<-done
+	return ns
+}
+
+type crowdResult struct {
+	createMs, cancelMs, rssPerTask float64
+}
+
+func blockedCrowd(k int) crowdResult {
+	jobs := make(chan uintptr)
+	ctx, cancel := context.WithCancel(context.Background())
+	var exited sync.WaitGroup
+	var reached int64
+	rss0 := residentBytes()
+	t0 := time.Now()
+	for i := 0; i < k; i++ {
+		exited.Add(1)
+		go func() {
+			defer exited.Done()
+			atomic.AddInt64(&reached, 1)
+			select {
+			case <-jobs:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	for atomic.LoadInt64(&reached) < int64(k) {
+		time.Sleep(200 * time.Microsecond)
+	}
+	r := crowdResult{createMs: float64(time.Since(t0).Nanoseconds()) / 1e6}
+	r.rssPerTask = float64(residentBytes()-rss0) / float64(k)
+	t1 := time.Now()
+	cancel()
+	exited.Wait()
+	r.cancelMs = float64(time.Since(t1).Nanoseconds()) / 1e6
+	return r
+}
+
+func main() {
+	reps := int(envLong("LEAKBENCH_BENCH_REPS", 3))
+	if reps > 32 {
+		reps = 32
+	}
+	crowd := int(envLong("LEAKBENCH_BENCH_CROWD", 50000))
+	const rounds = 1000000
+	var create, cancel, pu []float64
+	var first crowdResult
+	for i := 0; i < reps; i++ { // the crowd first: fresh stacks, as in C
+		r := blockedCrowd(crowd)
+		if i == 0 {
+			first = r
+		}
+		create = append(create, r.createMs)
+		cancel = append(cancel, r.cancelMs)
+	}
+	for i := 0; i < reps; i++ {
+		pu = append(pu, tokenPass(rounds))
+	}
+	fmt.Printf("{\n  \"benchmark\": \"sched_coro_bench\",\n  \"scheduler\": \"go\",\n  \"go_version\": %q,\n"+
+		"  \"gomaxprocs\": %d,\n  \"repetitions\": %d,\n  \"cpus\": %d,\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), reps, runtime.NumCPU())
+	fmt.Printf("  \"park_unpark_round_trip_ns\": {\"median\": %.1f, \"unit\": \"ns\", \"rounds\": %d, "+
+		"\"note\": \"token over two chan struct{} of capacity 1 (Go has no user-level park)\"},\n",
+		median(pu), rounds)
+	fmt.Printf("  \"crowd_tasks\": %d,\n", crowd)
+	fmt.Printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", median(create))
+	fmt.Printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", median(cancel))
+	fmt.Printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "+
+		"\"note\": \"first crowd, fresh stacks\"}\n}\n", first.rssPerTask)
+}

@@ -3,10 +3,10 @@
  *
  * How it works: every stack of the final debug=2 profile is placed in a
  * group keyed by (wait reason, site frame, creator function), the site
- * picked by lb_go_site_frame (goleak.h has the rule).  A group remembers
- * the distinct stack keys it holds, so its count over time is the sum of
- * those keys' counts in each periodic snapshot (lb_go_series): the first
- * snapshot gives its baseline, the rest its growth.  Groups with nothing
+ * picked by lb_go_site_frame (goleak.h has the rule).  A group's count
+ * over time is its site's count in each periodic snapshot (lb_go_series,
+ * kept per site hash): the first snapshot gives its baseline, the rest
+ * its growth.  Groups with nothing
  * beyond their baseline are dropped; the rest become lb_leak_group rows
  * (count = the excess), sorted by count, folded into "(other)" past
  * LB_LEAK_MAX_GROUPS as the built-in report does.
@@ -39,8 +39,20 @@ static int series_key(const lb_go_series *s, uint64_t key)
     return -1;
 }
 
-int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s)
+static bool library_frame(const lb_go_frame *f, const char *goroot);
+
+/* The hash of the site frame of a stack (0 for a stack without frames). */
+static uint64_t site_key(const lb_go_stack *st, const char *goroot, const char *own_dir)
 {
+    if (!st->n_frames) return 0;
+    bool own;
+    return lb_go_frame_hash(&st->frames[lb_go_site_frame(st, goroot, own_dir, &own)]);
+}
+
+int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s, const char *own_dir)
+{
+    char goroot[256];
+    lb_go_profile_goroot(p, goroot, sizeof goroot);
     int cap_keys = s->cap_keys;
     if (grow((void **)&s->t_s, &s->cap_snaps, s->n_snaps + 1, sizeof *s->t_s) < 0) return -ENOMEM;
     int snap = s->n_snaps;
@@ -52,7 +64,8 @@ int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s)
         s->counts[k] = c;
     }
     for (int i = 0; i < p->n_stacks; i++) {
-        int k = series_key(s, p->stacks[i].key);
+        uint64_t key = site_key(&p->stacks[i], goroot, own_dir);
+        int k = series_key(s, key);
         if (k < 0) {
             if (grow((void **)&s->keys, &s->cap_keys, s->n_keys + 1, sizeof *s->keys) < 0)
                 return -ENOMEM;
@@ -63,7 +76,7 @@ int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s)
             int64_t *c = calloc((size_t)snap + 1, sizeof *c);
             if (!c) return -ENOMEM;
             k = s->n_keys++;
-            s->keys[k] = p->stacks[i].key;
+            s->keys[k] = key;
             s->counts[k] = c;
         }
         s->counts[k][snap] += p->stacks[i].count;
@@ -217,14 +230,14 @@ static ggroup *find_group(ggroup *g, int n, const char *state, const lb_go_frame
     return NULL;
 }
 
-static int add_stack(ggroup *g, const lb_go_stack *s)
+static int add_stack(ggroup *g, const lb_go_stack *s, uint64_t key)
 {
     bool known = false;
-    for (int k = 0; k < g->n_keys && !known; k++) known = g->keys[k] == s->key;
+    for (int k = 0; k < g->n_keys && !known; k++) known = g->keys[k] == key;
     if (!known) {
         uint64_t *keys = realloc(g->keys, (size_t)(g->n_keys + 1) * sizeof *keys);
         if (!keys) return -ENOMEM;
-        keys[g->n_keys++] = s->key;
+        keys[g->n_keys++] = key;
         g->keys = keys;
     }
     if (s->n_waits) {
@@ -416,6 +429,13 @@ static void free_groups(ggroup *g, int n)
     free(g);
 }
 
+/* Goroutines that are not waiting — among them the probe's own request,
+ * which is running while the profile is written — are not leaks. */
+static bool making_progress(const char *state)
+{
+    return !strcmp(state, "running") || !strcmp(state, "runnable") || !strcmp(state, "syscall");
+}
+
 int lb_go_leak_report(const lb_go_profile *final, const lb_go_series *series, const char *own_dir,
                       lb_leak_report *out)
 {
@@ -428,6 +448,7 @@ int lb_go_leak_report(const lb_go_profile *final, const lb_go_series *series, co
     int n = 0;
     for (int i = 0; i < final->n_stacks; i++) {
         const lb_go_stack *s = &final->stacks[i];
+        if (making_progress(s->state)) continue;
         bool own;
         int at = lb_go_site_frame(s, goroot, own_dir, &own);
         lb_go_frame none = {{0}, {0}, 0};
@@ -444,7 +465,7 @@ int lb_go_leak_report(const lb_go_profile *final, const lb_go_series *series, co
             if (s->has_creator) g->creator = s->creator;
             g->example_wait = -1;
         }
-        if (add_stack(g, s) < 0) {
+        if (add_stack(g, s, site_key(s, goroot, own_dir)) < 0) {
             free_groups(groups, n);
             return -ENOMEM;
         }

@@ -10,6 +10,9 @@
  *
  * What counts as leaked (goleak's IgnoreCurrent, by group): goroutines
  * present at the end of settle beyond the group's count at the baseline.
+ * Only waiting goroutines count: running, runnable and syscall ones are
+ * making progress (the probe's own request is one of them while the
+ * profile is written).
  * A graceful server's pool workers, accept loop and signal handler are
  * there at the baseline and so are not reported; a leaky handler's
  * stranded senders are.  With no baseline every goroutine counts.
@@ -43,7 +46,10 @@
 #include "goprof.h"
 #include "leakreport.h"
 
-/* Counts per stack key over the periodic debug=1 snapshots. */
+/* Counts per site (the site frame's hash, by the rule above) over the
+ * periodic debug=1 snapshots.  By site, not by whole stack: a goroutine
+ * caught mid-step in one snapshot (the accept loop just accepting the
+ * probe's connection) has another stack but the same site. */
 typedef struct lb_go_series {
     int n_snaps, cap_snaps;
     double *t_s; /* snapshot times, seconds, increasing */
@@ -52,8 +58,9 @@ typedef struct lb_go_series {
     int64_t **counts; /* counts[k][snap] */
 } lb_go_series;
 
-/* Adds one debug=1 (or debug=2) profile taken at t_s.  0 or -ENOMEM. */
-int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s);
+/* Adds one debug=1 (or debug=2) profile taken at t_s; own_dir as for
+ * lb_go_leak_report (may be NULL).  0 or -ENOMEM. */
+int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s, const char *own_dir);
 void lb_go_series_free(lb_go_series *s);
 
 /* The op of the runtime a Go wait reason maps to ("chan send" ->

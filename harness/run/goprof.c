@@ -136,6 +136,11 @@ static uint64_t hash_frame(uint64_t h, const lb_go_frame *f)
 
 #define FNV_BASIS 14695981039346656037ull
 
+uint64_t lb_go_frame_hash(const lb_go_frame *f)
+{
+    return hash_frame(FNV_BASIS, f);
+}
+
 /* A record being read: its frames (the kept ones) and running hash. */
 typedef struct record {
     lb_go_stack s;

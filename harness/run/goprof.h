@@ -69,6 +69,9 @@ typedef struct lb_go_profile {
  * lb_go_profile_free, also after an error. */
 int lb_go_profile_parse(const char *text, size_t n, lb_go_profile *out, char *err, size_t errn);
 
+/* A hash of one frame (function, file, line). */
+uint64_t lb_go_frame_hash(const lb_go_frame *f);
+
 /* The stack with key (and state, unless NULL) in p, or NULL. */
 const lb_go_stack *lb_go_profile_find(const lb_go_profile *p, uint64_t key, const char *state);
 

@@ -361,9 +361,13 @@ static void go_hint(const ggroup *g, char *out, size_t n)
                       : "Not blocked on a channel or lock: still running, or in a system call";
         break;
     }
-    snprintf(out, n, "%s%s%s; %lld beyond the baseline of %lld. %s", g->state,
+    char text[1024];
+    snprintf(text, sizeof text, "%s%s%s; %lld beyond the baseline of %lld. %s", g->state,
              g->op == RT_OP_SEND || g->op == RT_OP_RECV ? " outside a select: no way out" : "",
              where, (long long)g->excess, (long long)g->base, pattern);
+    size_t len = strlen(text) < n - 1 ? strlen(text) : n - 1;
+    memcpy(out, text, len);
+    out[len] = 0;
 }
 
 /* Copies s into dst (cap bytes), keeping its end when it is too long:

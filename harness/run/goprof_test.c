@@ -45,14 +45,10 @@ static void parse_fixture(const char *name, lb_go_profile *p)
 /* The line of examples/go-seed/main.go marked "LEAK SITE". */
 static int leak_site_line(void)
 {
-    const char *src = lb_test_slurp("examples/go-seed/main.go");
-    int line = 1;
-    for (const char *p = src; *p; p++) {
-        if (strncmp(p, "LEAK SITE", 9) == 0) return line;
-        if (*p == '\n') line++;
-    }
-    fail_msg("no LEAK SITE marker in examples/go-seed/main.go");
-    return -1;
+    int line = -1;
+    if (lb_test_marker_lines("examples/go-seed/main.go", "LEAK SITE", &line, 1) != 1)
+        fail_msg("no single LEAK SITE marker in examples/go-seed/main.go");
+    return line;
 }
 
 static const lb_go_stack *stack_with(const lb_go_profile *p, const char *func)

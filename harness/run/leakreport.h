@@ -35,7 +35,7 @@ typedef struct lb_leak_group {
      * whether the ages are unknown (written as null).  Empty/false for
      * built-in runs. */
     char op_name[40];
-    char hint[320];
+    char hint[400];
     bool ages_unknown;
     lb_leak_site site;
     char role[LB_LEAK_STR / 2];

@@ -289,13 +289,10 @@ static const char *go_seed(void)
 
 static int leak_site_line(void)
 {
-    const char *src = lb_test_slurp("examples/go-seed/main.go");
-    int line = 1;
-    for (const char *p = src; *p; p++) {
-        if (strncmp(p, "LEAK SITE", 9) == 0) return line;
-        if (*p == '\n') line++;
-    }
-    return -1;
+    int line = -1;
+    if (lb_test_marker_lines("examples/go-seed/main.go", "LEAK SITE", &line, 1) != 1)
+        fail_msg("no single LEAK SITE marker in examples/go-seed/main.go");
+    return line;
 }
 
 static void start_go_seed(lb_target *t, const char *mode)

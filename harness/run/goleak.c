@@ -49,8 +49,23 @@ static uint64_t site_key(const lb_go_stack *st, const char *goroot, const char *
     return lb_go_frame_hash(&st->frames[lb_go_site_frame(st, goroot, own_dir, &own)]);
 }
 
+/* The profile is fetched over HTTP, so it always holds the probe's own
+ * request: its handler (running, left out of the report anyway) and its
+ * connection's background reader, blocked in IO wait under
+ * net/http.(*connReader).backgroundRead.  One such goroutine is the
+ * probe's; the index of the stack it is in, or -1. */
+static int probe_reader_stack(const lb_go_profile *p)
+{
+    for (int i = 0; i < p->n_stacks; i++)
+        for (int f = 0; f < p->stacks[i].n_frames; f++)
+            if (strcmp(p->stacks[i].frames[f].func, "net/http.(*connReader).backgroundRead") == 0)
+                return i;
+    return -1;
+}
+
 int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s, const char *own_dir)
 {
+    int probe_own = probe_reader_stack(p);
     char goroot[256];
     lb_go_profile_goroot(p, goroot, sizeof goroot);
     int cap_keys = s->cap_keys;
@@ -79,7 +94,7 @@ int lb_go_series_add(lb_go_series *s, const lb_go_profile *p, double t_s, const 
             s->keys[k] = key;
             s->counts[k] = c;
         }
-        s->counts[k][snap] += p->stacks[i].count;
+        s->counts[k][snap] += p->stacks[i].count - (i == probe_own);
     }
     s->t_s[snap] = t_s;
     s->n_snaps++;
@@ -230,7 +245,7 @@ static ggroup *find_group(ggroup *g, int n, const char *state, const lb_go_frame
     return NULL;
 }
 
-static int add_stack(ggroup *g, const lb_go_stack *s, uint64_t key)
+static int add_stack(ggroup *g, const lb_go_stack *s, uint64_t key, int discount)
 {
     bool known = false;
     for (int k = 0; k < g->n_keys && !known; k++) known = g->keys[k] == key;
@@ -254,7 +269,7 @@ static int add_stack(ggroup *g, const lb_go_stack *s, uint64_t key)
         g->example_id = s->example_id;
         g->example_wait = oldest;
     }
-    g->count += s->count;
+    g->count += s->count - discount;
     return 0;
 }
 
@@ -449,10 +464,10 @@ int lb_go_leak_report(const lb_go_profile *final, const lb_go_series *series, co
     lb_go_profile_goroot(final, goroot, sizeof goroot);
     ggroup *groups = calloc((size_t) final->n_stacks + 1, sizeof *groups);
     if (!groups) return -ENOMEM;
-    int n = 0;
+    int n = 0, probe_own = probe_reader_stack(final);
     for (int i = 0; i < final->n_stacks; i++) {
         const lb_go_stack *s = &final->stacks[i];
-        if (making_progress(s->state)) continue;
+        if (making_progress(s->state) || (i == probe_own && s->count == 1)) continue;
         bool own;
         int at = lb_go_site_frame(s, goroot, own_dir, &own);
         lb_go_frame none = {{0}, {0}, 0};
@@ -469,7 +484,7 @@ int lb_go_leak_report(const lb_go_profile *final, const lb_go_series *series, co
             if (s->has_creator) g->creator = s->creator;
             g->example_wait = -1;
         }
-        if (add_stack(g, s, site_key(s, goroot, own_dir)) < 0) {
+        if (add_stack(g, s, site_key(s, goroot, own_dir), i == probe_own) < 0) {
             free_groups(groups, n);
             return -ENOMEM;
         }

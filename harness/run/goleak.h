@@ -11,8 +11,10 @@
  * What counts as leaked (goleak's IgnoreCurrent, by group): goroutines
  * present at the end of settle beyond the group's count at the baseline.
  * Only waiting goroutines count: running, runnable and syscall ones are
- * making progress (the probe's own request is one of them while the
- * profile is written).
+ * making progress (the probe's own handler is one of them while the
+ * profile is written).  The probe's connection also has a background
+ * reader in IO wait (net/http.(*connReader).backgroundRead): one such
+ * goroutine is discounted from every profile, snapshots and final alike.
  * A graceful server's pool workers, accept loop and signal handler are
  * there at the baseline and so are not reported; a leaky handler's
  * stranded senders are.  With no baseline every goroutine counts.

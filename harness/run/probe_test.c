@@ -390,7 +390,9 @@ static void go_seed_leaky_grows_and_points_at_the_send(void **state)
     assert_non_null(strstr(g->site.file, "examples/go-seed/main.go"));
     assert_int_equal(g->site.line, leak_site_line());
     assert_true(g->growth_per_s > 0);
-    lb_leak_report_print(stdout, "go-seed leaky", &rep, NULL, 2);
+    json_t *leaks_json = lb_leak_report_to_json(&rep, NULL); /* in the test log */
+    json_dumpf(leaks_json, stdout, JSON_INDENT(2));
+    json_decref(leaks_json);
     lb_go_series_free(&series);
     lb_target_shutdown sd;
     assert_int_equal(lb_target_stop(&t, SIGTERM, 3000, &sd), 0);
@@ -415,7 +417,11 @@ static void go_seed_graceful_returns_to_baseline(void **state)
     assert_true(goroutines(&t, &series, 2.0) <= base);
     lb_leak_report rep;
     final_report(&t, &series, &rep);
-    if (rep.total) lb_leak_report_print(stdout, "go-seed graceful", &rep, NULL, 5);
+    if (rep.total) {
+        json_t *leaks_json = lb_leak_report_to_json(&rep, NULL);
+        json_dumpf(leaks_json, stdout, JSON_INDENT(2));
+        json_decref(leaks_json);
+    }
     assert_int_equal(rep.total, 0);
     lb_go_series_free(&series);
     lb_target_shutdown sd;

@@ -129,7 +129,9 @@ static void go_seed_leaky_run(void **state)
     assert_string_equal(r.leaks.groups[0].op_name, "chan send");
     assert_non_null(strstr(r.leaks.groups[0].site.file, "examples/go-seed/main.go"));
     assert_true(r.leaks.groups[0].growth_per_s > 0);
-    lb_leak_report_print(stdout, "go-seed leaky (target_run)", &r.leaks, NULL, 1);
+    json_t *leaks_json = lb_leak_report_to_json(&r.leaks, NULL); /* in the test log */
+    json_dumpf(leaks_json, stdout, JSON_INDENT(2));
+    json_decref(leaks_json);
     lb_target_run_result_free(&r);
 }
 
@@ -141,6 +143,11 @@ static void go_seed_graceful_run(void **state)
     run_go_seed("graceful", &load, &r);
     assert_false(isnan(r.watch.recovery_candidate_s)); /* back at the baseline, and stayed */
     assert_true(r.has_leaks);
+    if (r.leaks.total) {
+        json_t *leaks_json = lb_leak_report_to_json(&r.leaks, NULL);
+        json_dumpf(leaks_json, stdout, JSON_INDENT(2));
+        json_decref(leaks_json);
+    }
     assert_int_equal(r.leaks.total, 0);
     lb_target_run_result_free(&r);
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,6 +207,7 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
     memset(out, 0, sizeof *out);
     for (int p = 0; p < LB_PHASE_COUNT; p++) out->phases.at_s[p] = NAN;
     out->ready_ms = NAN;
+    out->port = -1;
     out->baseline_tasks = -1;
     out->probe.cost_ms_median = out->probe.cost_ms_max = NAN;
     out->probe.lateness_ms_median = out->probe.lateness_ms_max = NAN;
@@ -219,6 +221,7 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
         return 0;
     }
     st.t0_ms = st.t.started_ms;
+    out->port = st.t.port;
     out->phases.at_s[LB_PHASE_START] = 0;
     out->guard = st.t.guard;
     snprintf(out->guard_note, sizeof out->guard_note, "%s", st.t.guard_note);
@@ -262,4 +265,86 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
 void lb_target_run_result_free(lb_target_run_result *r)
 {
     lb_series_free(&r->series);
+}
+
+/* ------------------------------------------------------------ results -- */
+
+static json_t *num_or_null(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *strv_json(const char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++) json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *exit_json(const lb_target_shutdown *sd)
+{
+    if (!sd->main_exited) return json_null();
+    char text[64];
+    int st = sd->main_status;
+    json_t *code = WIFEXITED(st) ? json_integer(WEXITSTATUS(st)) : json_null();
+    json_t *sig = json_null();
+    if (WIFSIGNALED(st)) {
+        char name[32];
+        snprintf(name, sizeof name, "SIG%s",
+                 sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
+        sig = json_string(name);
+    }
+    return json_pack("{s:s, s:o, s:o}", "status", lb_wait_status_text(st, text, sizeof text),
+                     "code", code, "signal", sig);
+}
+
+json_t *lb_target_run_json(const lb_target_run_config *c, const lb_target_run_result *r)
+{
+    const lb_probe_stats *p = &r->probe;
+    const lb_probe_config *pc = &c->probe;
+    const char *path = pc->path                          ? pc->path
+                       : pc->kind == LB_PROBE_GO_PPROF   ? LB_PROBE_GO_PPROF_PATH
+                       : pc->kind == LB_PROBE_PROMETHEUS ? LB_PROBE_PROMETHEUS_PATH
+                                                         : NULL;
+    int sig = c->shutdown_signal ? c->shutdown_signal : SIGTERM;
+    char signame[32];
+    snprintf(signame, sizeof signame, "SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    json_t *probe =
+        json_pack("{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o}", "kind",
+                  lb_probe_kind_name(pc->kind), "path", str_or_null(path), "metric",
+                  str_or_null(pc->metric), "labels", str_or_null(pc->labels), "interval_ms",
+                  c->probe_ms > 0 ? c->probe_ms : (c->sample_ms > 0 ? c->sample_ms : 10),
+                  "readings", (json_int_t)p->readings, "failed", (json_int_t)p->failed, "cost_ms",
+                  "median", num_or_null(p->cost_ms_median), "max", num_or_null(p->cost_ms_max),
+                  "lateness_ms", "median", num_or_null(p->lateness_ms_median), "max",
+                  num_or_null(p->lateness_ms_max), "last_error", str_or_null(p->last_error));
+    json_t *guard =
+        json_pack("{s:s, s:o, s:b, s:o}", "mechanism", lb_guard_mechanism_name(r->guard), "note",
+                  str_or_null(r->guard_note), "fired", r->end == LB_TARGET_END_GUARD, "reason",
+                  str_or_null(r->guard_reason));
+    json_t *shutdown = json_pack(
+        "{s:s, s:i, s:s, s:o, s:i}", "signal", signame, "grace_ms", c->shutdown_grace_ms, "outcome",
+        lb_shutdown_outcome_name(r->shutdown.outcome), "ms",
+        r->shutdown.outcome == LB_SHUTDOWN_ALREADY_GONE ? json_null()
+                                                        : num_or_null(r->shutdown.shutdown_ms),
+        "leftover", r->shutdown.leftover);
+    if (!probe || !guard || !shutdown) {
+        json_decref(probe);
+        json_decref(guard);
+        json_decref(shutdown);
+        return NULL;
+    }
+    return json_pack(
+        "{s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "argv",
+        strv_json(c->target.argv), "cwd", str_or_null(c->target.cwd), "port",
+        r->port > 0 ? json_integer(r->port) : json_null(), "end", lb_target_end_name(r->end),
+        "error", r->end == LB_TARGET_END_COMPLETE ? json_null() : str_or_null(r->error), "ready_ms",
+        num_or_null(r->ready_ms), "baseline_tasks",
+        r->baseline_tasks >= 0 ? json_integer(r->baseline_tasks) : json_null(), "probe", probe,
+        "guard", guard, "exit", exit_json(&r->shutdown), "shutdown", shutdown);
 }

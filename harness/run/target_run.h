@@ -37,6 +37,8 @@
 #include "sampler.h"
 #include "target.h"
 
+#include <jansson.h>
+
 /* The load, provided by the caller (the HTTP load engine in its own
  * process).  start must not block; done is polled every sample; stop ends
  * the load early (guards, a dead target) and makes done true soon. */
@@ -87,6 +89,7 @@ typedef struct lb_target_run_result {
     lb_guard_mechanism guard;
     char guard_note[320];   /* why no cgroup, under RSS polling */
     char guard_reason[160]; /* when the guard fired */
+    int port;               /* the port the target was given; -1 for none */
     double ready_ms;        /* start to ready; NaN if never */
     int64_t baseline_tasks; /* the ready-phase probe reading; -1 without one */
     lb_series series;
@@ -103,5 +106,16 @@ typedef struct lb_target_run_result {
  * process of the target is alive when it returns. */
 int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out);
 void lb_target_run_result_free(lb_target_run_result *r);
+
+/*
+ * The "target" object of a run in results.json (README "External
+ * targets"): the command (argv, cwd, port), how it ended, readiness, the
+ * probe (kind, path, metric, labels, interval, readings, failures, cost
+ * and lateness medians and maxima, last error), the memory guard
+ * (mechanism, why no cgroup, whether it fired and why), the exit status
+ * of the started process and the shutdown (signal, grace, outcome, time,
+ * processes left).  Unknown numbers are null.  NULL on allocation failure.
+ */
+json_t *lb_target_run_json(const lb_target_run_config *c, const lb_target_run_result *r);
 
 #endif

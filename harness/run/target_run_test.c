@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/test_util.h"
+#include "report/report_internal.h" /* the results JSON path readers */
 #include "http_get.h"
 #include "target_run.h"
 
@@ -114,6 +115,21 @@ static void run_go_seed(const char *mode, test_load *load, lb_target_run_result 
     assert_true(out->probe.cost_ms_median > 0);
     assert_int_equal(out->shutdown.outcome, LB_SHUTDOWN_EXITED);
     for (int p = LB_PHASE_READY; p <= LB_PHASE_EXIT; p++) assert_false(isnan(out->phases.at_s[p]));
+    json_t *j = lb_target_run_json(&c, out);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "end")), "complete");
+    assert_true(json_is_null(json_object_get(j, "error")));
+    assert_int_equal(json_integer_value(json_object_get(j, "port")), out->port);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "argv"), 1)), "-mode");
+    assert_string_equal(lb_jstr_path(j, "probe.kind"), "go_pprof");
+    assert_string_equal(lb_jstr_path(j, "probe.path"), "/debug/pprof/goroutine?debug=1");
+    assert_true(lb_jnum_path(j, "probe.cost_ms.median") > 0);
+    assert_string_equal(lb_jstr_path(j, "guard.mechanism"), "off");
+    assert_string_equal(lb_jstr_path(j, "shutdown.outcome"), "exited");
+    assert_string_equal(lb_jstr_path(j, "shutdown.signal"), "SIGTERM");
+    assert_near(lb_jnum_path(j, "exit.code"), 0, 0);
+    assert_string_equal(lb_jstr_path(j, "exit.status"), "exited with status 0");
+    json_decref(j);
 }
 
 static void go_seed_leaky_run(void **state)
@@ -173,6 +189,14 @@ static void dies_during_load(void **state)
     assert_true(load.done); /* the load was stopped */
     assert_int_equal(r.shutdown.outcome, LB_SHUTDOWN_ALREADY_GONE);
     assert_string_equal(lb_target_end_name(r.end), "died");
+    json_t *j = lb_target_run_json(&c, &r);
+    assert_string_equal(lb_jstr_path(j, "end"), "died");
+    assert_non_null(strstr(lb_jstr_path(j, "error"), "exited during load"));
+    assert_near(lb_jnum_path(j, "exit.code"), 7, 0);
+    assert_string_equal(lb_jstr_path(j, "shutdown.outcome"), "already gone");
+    assert_true(json_is_null(lb_jpath(j, "shutdown.ms")));
+    assert_string_equal(lb_jstr_path(j, "probe.kind"), "threads");
+    json_decref(j);
     lb_target_run_result_free(&r);
 }
 
@@ -197,6 +221,13 @@ static void memory_guard_ends_the_run(void **state)
     assert_true(r.guard != LB_GUARD_OFF);
     assert_non_null(strstr(r.guard_reason, "48.0 MiB"));
     assert_int_equal(r.baseline_tasks, -1); /* probe none: no live-task reading */
+    json_t *j = lb_target_run_json(&c, &r);
+    assert_true(lb_jbool_path(j, "guard.fired") > 0);
+    assert_non_null(strstr(lb_jstr_path(j, "guard.reason"), "48.0 MiB"));
+    assert_string_equal(lb_jstr_path(j, "exit.signal"), "SIGKILL");
+    assert_true(json_is_null(lb_jpath(j, "baseline_tasks")));
+    assert_true(json_is_null(lb_jpath(j, "port")));
+    json_decref(j);
     lb_target_run_result_free(&r);
 }
 

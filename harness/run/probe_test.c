@@ -339,14 +339,14 @@ static double goroutines(lb_target *t, lb_go_series *series, double t_s)
     return n;
 }
 
-/* Ten requests that outlive their 30 ms client deadline. */
+/* n requests that outlive their 50 ms client deadline. */
 static void time_out_requests(lb_target *t, int n)
 {
     for (int i = 0; i < n; i++) {
         lb_http_response resp;
         char err[256];
         assert_int_equal(lb_http_get((struct sockaddr *)&t->addr, t->addr_len, t->host,
-                                     "/work?service_ms=100&payload=65536", 30, 1024, &resp, err,
+                                     "/work?service_ms=300&payload=65536", 50, 1024, &resp, err,
                                      sizeof err),
                          -ETIMEDOUT);
     }
@@ -371,21 +371,23 @@ static void go_seed_leaky_grows_and_points_at_the_send(void **state)
     lb_go_series series = {0};
     double base = goroutines(&t, &series, 0);
     time_out_requests(&t, 10);
-    /* Each stranded goroutine finishes its 100 ms of work, then blocks. */
+    /* Each stranded goroutine finishes its 300 ms of work, then blocks:
+     * about one per timed-out request (on a loaded machine a client may
+     * give up before its request reached the handler). */
     double n = base, end = now_ms() + 10000;
-    while (n < base + 10 && now_ms() < end) {
+    while (n < base + 8 && now_ms() < end) {
         usleep(20 * 1000);
         n = goroutines(&t, NULL, 0);
     }
-    if (n < base + 10) print_error("goroutines %g, baseline %g\n", n, base);
-    assert_true(n >= base + 10);
-    usleep(200 * 1000);
-    assert_true(goroutines(&t, &series, 2.0) >= base + 10); /* and they stay */
+    if (n < base + 8) print_error("goroutines %g, baseline %g\n", n, base);
+    assert_true(n >= base + 8);
+    usleep(500 * 1000);
+    assert_true(goroutines(&t, &series, 2.0) >= base + 8); /* and they stay */
     lb_leak_report rep;
     final_report(&t, &series, &rep);
     assert_true(rep.n_groups >= 1);
     const lb_leak_group *g = &rep.groups[0];
-    assert_int_equal(g->count, 10);
+    assert_true(g->count >= 8 && g->count <= 10);
     assert_string_equal(g->op_name, "chan send");
     assert_non_null(strstr(g->site.file, "examples/go-seed/main.go"));
     assert_int_equal(g->site.line, leak_site_line());

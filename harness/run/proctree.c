@@ -1,6 +1,7 @@
 /*
  * proctree.c — a target's processes by descent, process group and cgroup.
- * (proctree.h has the rules.)
+ * (proctree.h has the rules.)  lb_proctree_scan reads every process's
+ * stat; lb_proctree_quick walks children lists from known pids instead.
  */
 #include "proctree.h"
 
@@ -155,4 +156,97 @@ int lb_proctree_scan(pid_t root, pid_t pgid, const char *cgroup_procs, pid_t *pi
     free(cg);
     if (out) *out = s;
     return s.procs;
+}
+
+/* ------------------------------------------------------------- quick -- */
+
+typedef struct pid_set {
+    pid_t *v;
+    int n, cap;
+} pid_set;
+
+static bool set_has(const pid_set *s, pid_t p)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i] == p) return true;
+    return false;
+}
+
+static int set_add(pid_set *s, pid_t p)
+{
+    if (p <= 0 || set_has(s, p)) return 0;
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 64;
+        pid_t *v = realloc(s->v, (size_t)cap * sizeof *v);
+        if (!v) return -ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = p;
+    return 0;
+}
+
+/* Adds the children of every thread of pid. */
+static int add_children(pid_set *s, pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return 0; /* gone */
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d))) {
+        if (!isdigit((unsigned char)e->d_name[0])) continue;
+        char file[64];
+        snprintf(file, sizeof file, "/proc/%d/task/%d/children", (int)pid, atoi(e->d_name));
+        FILE *f = fopen(file, "re");
+        if (!f) continue;
+        long child;
+        while (rc == 0 && fscanf(f, "%ld", &child) == 1) rc = set_add(s, (pid_t)child);
+        fclose(f);
+    }
+    closedir(d);
+    return rc;
+}
+
+int lb_proctree_quick(pid_t root, pid_t pgid, const pid_t *known, int n_known,
+                      const char *cgroup_procs, pid_t *pids, int cap, lb_proctree_sample *out)
+{
+    pid_set s = {NULL, 0, 0};
+    int rc = set_add(&s, root);
+    if (rc == 0 && cgroup_procs) {
+        pid_t *cg = NULL;
+        int ncg = read_cgroup(cgroup_procs, &cg);
+        for (int i = 0; rc == 0 && i < ncg; i++) rc = set_add(&s, cg[i]);
+        free(cg);
+    }
+    int walked = 0;
+    for (; rc == 0 && walked < s.n; walked++) rc = add_children(&s, s.v[walked]);
+    /* A known pid not reached above counts only while it is still in the
+     * process group: its number may have been reused since. */
+    for (int i = 0; rc == 0 && i < n_known; i++) {
+        proc_row r;
+        if (set_has(&s, known[i]) || !read_stat(known[i], &r) || pgid <= 0 || r.pgrp != pgid)
+            continue;
+        rc = set_add(&s, known[i]);
+        for (; rc == 0 && walked < s.n; walked++) rc = add_children(&s, s.v[walked]);
+    }
+    if (rc < 0) {
+        free(s.v);
+        return rc;
+    }
+    long page = sysconf(_SC_PAGESIZE), hz = sysconf(_SC_CLK_TCK);
+    lb_proctree_sample sum = {0, 0, 0, 0};
+    for (int i = 0; i < s.n; i++) {
+        proc_row r;
+        if (!read_stat(s.v[i], &r) || r.state == 'Z' || r.state == 'X') continue;
+        if (pids && sum.procs < cap) pids[sum.procs] = r.pid;
+        sum.procs++;
+        sum.threads += r.threads;
+        sum.rss_bytes += (int64_t)r.rss_pages * page;
+        sum.cpu_s += (double)(r.utime + r.stime) / (double)hz;
+    }
+    free(s.v);
+    if (out) *out = sum;
+    return sum.procs;
 }

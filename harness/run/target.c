@@ -553,6 +553,31 @@ static int members(lb_target *t, pid_t *pids, int cap, lb_proctree_sample *s)
     return m;
 }
 
+#define FULL_SCAN_EVERY_MS 1000
+
+/* Members for sampling: the cheap walk, with a full scan (that refreshes
+ * the known pids) every FULL_SCAN_EVERY_MS and whenever the walk finds
+ * nothing (so "gone" is always the full scan's word). */
+static int members_quick(lb_target *t, lb_proctree_sample *s)
+{
+    reap_main(t);
+    if (t->pid <= 0) return 0;
+    double now = now_ms();
+    int m = 0;
+    if (now - t->scanned_ms < FULL_SCAN_EVERY_MS) {
+        m = lb_proctree_quick(t->pid, t->pid, t->known, t->n_known, cgroup_procs(t), NULL, 0, s);
+        if (m != 0) return m;
+    }
+    pid_t pids[LB_TARGET_MAX_MEMBERS];
+    m = members(t, pids, LB_TARGET_MAX_MEMBERS, s);
+    if (m >= 0) {
+        t->n_known = m < 64 ? m : 64;
+        memcpy(t->known, pids, (size_t)t->n_known * sizeof *pids);
+        t->scanned_ms = now;
+    }
+    return m;
+}
+
 static void signal_members(lb_target *t, int sig)
 {
     pid_t pids[LB_TARGET_MAX_MEMBERS];
@@ -570,7 +595,7 @@ int lb_target_poll(lb_target *t, lb_proctree_sample *s)
 {
     lb_proctree_sample local;
     if (!s) s = &local;
-    int m = members(t, NULL, 0, s);
+    int m = members_quick(t, s);
     if (m < 0 || t->guard_fired) return m;
     char a[32], b[32];
     format_mib(b, sizeof b, t->memory_limit_bytes);
@@ -663,7 +688,7 @@ int lb_target_wait_ready(lb_target *t, lb_ready_kind kind, const char *path, int
 static double wait_gone(lb_target *t, double start, int ms)
 {
     for (;;) {
-        if (members(t, NULL, 0, NULL) <= 0) return now_ms() - start;
+        if (members_quick(t, NULL) <= 0) return now_ms() - start;
         if (now_ms() - start >= ms) return -1;
         sleep_ms(5);
     }

@@ -90,6 +90,11 @@ typedef struct lb_target {
     char guard_reason[160]; /* "cgroup v1 OOM kill (limit 64.0 MiB)", "rss 70.1 MiB > limit 64.0
                                MiB" */
     double started_ms;      /* CLOCK_MONOTONIC */
+    /* Members as last found by a full /proc scan, and when: samples use
+     * the cheap walk from these (proctree.h) and rescan every second. */
+    pid_t known[64];
+    int n_known;
+    double scanned_ms;
 } lb_target;
 
 /* Starts the target.  0, or a negative errno with the reason in err:

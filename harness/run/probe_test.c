@@ -306,7 +306,7 @@ static void start_go_seed(lb_target *t, const char *mode)
     c.port = LB_TARGET_PORT_AUTO;
     char err[256];
     assert_int_equal(lb_target_start(&c, t, err, sizeof err), 0);
-    int rc = lb_target_wait_ready(t, LB_READY_HTTP, "/healthz", 10000, NULL, err, sizeof err);
+    int rc = lb_target_wait_ready(t, LB_READY_HTTP, "/healthz", 30000, NULL, err, sizeof err);
     if (rc) print_error("%s\n", err);
     assert_int_equal(rc, 0);
 }

@@ -98,10 +98,11 @@ static void run_go_seed(const char *mode, test_load *load, lb_target_run_result 
     c.target.port = LB_TARGET_PORT_AUTO;
     c.ready = LB_READY_HTTP;
     c.ready_path = "/healthz";
+    c.ready_timeout_ms = 30000;
     c.probe.kind = LB_PROBE_GO_PPROF;
     c.probe_ms = 50;
     c.sample_ms = 10;
-    c.settle_ms = 1000;
+    c.settle_ms = 2000;
     c.shutdown_grace_ms = 3000;
     c.own_dir = own;
     c.load = (lb_target_load){load_start, load_done, load_stop, load};

@@ -229,7 +229,10 @@ static void memory_guard_ends_the_run(void **state)
     json_t *j = lb_target_run_json(&c, &r);
     assert_true(lb_jbool_path(j, "guard.fired") > 0);
     assert_non_null(strstr(lb_jstr_path(j, "guard.reason"), "48.0 MiB"));
-    assert_string_equal(lb_jstr_path(j, "exit.signal"), "SIGKILL");
+    /* The kernel kills the biggest process (tail); sh may exit on its own
+     * (128 + 9) before the guard's SIGKILL of the group reaches it. */
+    const char *sig = lb_jstr_path(j, "exit.signal");
+    assert_true((sig && strcmp(sig, "SIGKILL") == 0) || lb_jnum_path(j, "exit.code") == 137);
     assert_true(json_is_null(lb_jpath(j, "baseline_tasks")));
     assert_true(json_is_null(lb_jpath(j, "port")));
     json_decref(j);

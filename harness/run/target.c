@@ -82,13 +82,23 @@ const char *lb_shutdown_outcome_name(lb_shutdown_outcome o)
     }
 }
 
+const char *lb_signal_name(int sig, char *buf, size_t n)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, n, "SIG%s", abbrev);
+    else
+        snprintf(buf, n, "signal %d", sig);
+    return buf;
+}
+
 const char *lb_wait_status_text(int status, char *buf, size_t n)
 {
+    char name[32];
     if (WIFEXITED(status))
         snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))
-        snprintf(buf, n, "killed by SIG%s",
-                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+        snprintf(buf, n, "killed by %s", lb_signal_name(WTERMSIG(status), name, sizeof name));
     else
         snprintf(buf, n, "wait status %#x", status);
     return buf;

@@ -148,6 +148,9 @@ typedef struct lb_target_shutdown {
  */
 int lb_target_stop(lb_target *t, int sig, int grace_ms, lb_target_shutdown *out);
 
+/* "SIGTERM" (or "signal 64" for one without a name) in buf; returns buf. */
+const char *lb_signal_name(int sig, char *buf, size_t n);
+
 /* "exited with status 3", "killed by SIGKILL" (buf, n bytes); returns buf. */
 const char *lb_wait_status_text(int status, char *buf, size_t n);
 

@@ -295,9 +295,7 @@ static json_t *exit_json(const lb_target_shutdown *sd)
     json_t *sig = json_null();
     if (WIFSIGNALED(st)) {
         char name[32];
-        snprintf(name, sizeof name, "SIG%s",
-                 sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?");
-        sig = json_string(name);
+        sig = json_string(lb_signal_name(WTERMSIG(st), name, sizeof name));
     }
     return json_pack("{s:s, s:o, s:o}", "status", lb_wait_status_text(st, text, sizeof text),
                      "code", code, "signal", sig);
@@ -313,7 +311,7 @@ json_t *lb_target_run_json(const lb_target_run_config *c, const lb_target_run_re
                                                          : NULL;
     int sig = c->shutdown_signal ? c->shutdown_signal : SIGTERM;
     char signame[32];
-    snprintf(signame, sizeof signame, "SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+    lb_signal_name(sig, signame, sizeof signame);
     json_t *probe =
         json_pack("{s:s, s:o, s:o, s:o, s:i, s:I, s:I, s:{s:o, s:o}, s:{s:o, s:o}, s:o}", "kind",
                   lb_probe_kind_name(pc->kind), "path", str_or_null(path), "metric",

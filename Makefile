@@ -1,6 +1,7 @@
 # leakbench — build, test and benchmark.
 #
-#   make            build $(BUILD)/leakbench (installs missing Debian packages first)
+#   make            build $(BUILD)/leakbench and the Go example service
+#                   $(BUILD)/go-seed/go-seed (installs missing Debian packages first)
 #   make run        the seed reproduction: leakbench run scenarios/seed.json
 #   make test       every test program: release, ThreadSanitizer and
 #                   AddressSanitizer builds of the runtime suite on both
@@ -48,6 +49,16 @@ LLHTTP_INC ?= /usr/share/include/llhttp
 LLHTTP_NAMES = api http llhttp
 llhttp_objs = $(patsubst %,$(BUILD)/$(1)/llhttp/%.o,$(LLHTTP_NAMES))
 
+# examples/go-seed (rules in "go example" below).
+GO ?= go
+GO_SEED      = $(BUILD)/go-seed/go-seed
+GO_SEED_TEST = $(BUILD)/go-seed/go-seed.test
+GO_SEED_SRC  = examples/go-seed/go.mod $(wildcard examples/go-seed/*.go)
+GO_ENV = GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path GOPROXY=off \
+         GOFLAGS= GO111MODULE=on GOTOOLCHAIN=local
+GO_CHECK = @command -v $(GO) >/dev/null 2>&1 || { echo "make: '$(GO)' not found: examples/go-seed \
+needs Go (Debian package golang-go, which scripts/install-deps installs; or GO=/path/to/go)" >&2; exit 1; }
+
 objs = $(patsubst %,$(BUILD)/$(1)/%.o,$(basename $(2)))
 
 DEPS_STAMP = $(BUILD)/.deps-ok
@@ -56,7 +67,7 @@ DEPS_STAMP = $(BUILD)/.deps-ok
 # Objects are intermediates of the test and bench programs: keep them, or
 # every `make test` would rebuild everything.
 .SECONDARY:
-all: $(BUILD)/leakbench
+all: $(BUILD)/leakbench $(GO_SEED)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps
@@ -107,6 +118,20 @@ $(BUILD)/leakbench: $(call objs,rel,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO
 $(BUILD)/asan/leakbench: $(call objs,asan,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,asan)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) $^ -o $@ $(LDLIBS)
 
+# --------------------------------------------------------- go example --
+# examples/go-seed, the seed as a real Go service (standard library only,
+# a go.mod with no requirements), built offline with Debian's golang-go:
+# its build cache and GOPATH live under $(BUILD), the module proxy is off.
+# Its Go test is compiled into a test binary here and run by `make test`.
+$(GO_SEED): $(filter-out %_test.go,$(GO_SEED_SRC)) | $(DEPS_STAMP)
+	$(GO_CHECK)
+	@mkdir -p $(dir $@)
+	cd examples/go-seed && $(GO_ENV) $(GO) build -o $(abspath $@) .
+$(GO_SEED_TEST): $(GO_SEED_SRC) | $(DEPS_STAMP)
+	$(GO_CHECK)
+	@mkdir -p $(dir $@)
+	cd examples/go-seed && $(GO_ENV) $(GO) vet . && $(GO_ENV) $(GO) test -c -o $(abspath $@) .
+
 # ---------------------------------------------------------------- run --
 run: $(BUILD)/leakbench
 	$(BUILD)/leakbench run scenarios/seed.json
@@ -135,13 +160,14 @@ TEST_RUNS = \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS_threads),\
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach t,$(HARNESS_TESTS),\
-    rel-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(call test_bin,rel,$(t));) \
+    rel-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench LEAKBENCH_GO_SEED=$(GO_SEED) $(call test_bin,rel,$(t));) \
   $(foreach t,$(HARNESS_TESTS),\
-    asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench $(call test_bin,asan,$(t));) \
+    asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench LEAKBENCH_GO_SEED=$(GO_SEED) $(call test_bin,asan,$(t));) \
+  go-seed-test|$(TEST_TIMEOUT)|$(GO_SEED_TEST) -test.count=1; \
   gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
   gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json;
 
-TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench \
+TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
   $(foreach v,rel asan,$(call test_bin,$(v),$(HARNESS_TESTS)))
 

@@ -14,6 +14,7 @@
 #ifndef LEAKBENCH_TEST_UTIL_H
 #define LEAKBENCH_TEST_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -98,6 +100,23 @@ static inline char *lb_test_slurp(const char *path)
     buf[n] = 0;
     fclose(f);
     return buf;
+}
+
+/* The lines of path (1-based, up to max of them) that contain marker,
+ * such as the "LEAK SITE" comments of scenarios and examples: their
+ * count, or -errno when path cannot be read. */
+static inline int lb_test_marker_lines(const char *path, const char *marker, int *lines, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -errno;
+    char buf[512];
+    int n = 0, line = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        line++;
+        if (strstr(buf, marker) && n < max) lines[n++] = line;
+    }
+    fclose(f);
+    return n;
 }
 
 /* Runs xmllint --noout on path: its exit status (0: well-formed), or -1

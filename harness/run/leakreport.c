@@ -191,6 +191,20 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
     return 0;
 }
 
+/* A group has a blocking site when it blocks, or when an external
+ * target's group named one (a Go goroutine in a syscall still has a
+ * frame); built-in running tasks have none. */
+static bool has_site(const lb_leak_group *g)
+{
+    return g->op > 0 || (g->op == 0 && g->site.file[0]);
+}
+
+static const char *op_text(const lb_leak_group *g)
+{
+    if (g->op_name[0]) return g->op_name;
+    return g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op);
+}
+
 static json_t *site_json(const lb_leak_site *s)
 {
     return json_pack("{s:s, s:i, s:s}", "file", s->file, "line", s->line, "func", s->func);
@@ -209,18 +223,21 @@ json_t *lb_leak_report_to_json(const lb_leak_report *r, const lb_scenario *sc)
                              (json_int_t)g->chan_recv_waiters);
         json_t *jg = json_pack(
             "{s:s, s:o, s:s, s:o, s:I, s:{s:f, s:f, s:f}, s:b, s:o, s:I, s:{s:I, s:f}, s:I}", "op",
-            g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op), "site",
-            g->op <= 0 ? json_null() : site_json(&g->site), "role", g->role, "spawn_site",
-            g->op < 0 ? json_null() : site_json(&g->spawn_site), "count", (json_int_t)g->count,
-            "age_ms", "oldest", g->oldest_ms, "median", g->median_ms, "p99", g->p99_ms,
-            "cancellable", g->cancellable, "chan", chan, "held_bytes", (json_int_t)g->held_bytes,
-            "example", "task_id", (json_int_t)g->example_id, "age_ms", g->example_age_ms,
-            "more_like_it", (json_int_t)(g->count > 0 ? g->count - 1 : 0));
+            op_text(g), "site", has_site(g) ? site_json(&g->site) : json_null(), "role", g->role,
+            "spawn_site", g->op < 0 ? json_null() : site_json(&g->spawn_site), "count",
+            (json_int_t)g->count, "age_ms", "oldest", g->oldest_ms, "median", g->median_ms, "p99",
+            g->p99_ms, "cancellable", g->cancellable, "chan", chan, "held_bytes",
+            (json_int_t)g->held_bytes, "example", "task_id", (json_int_t)g->example_id, "age_ms",
+            g->example_age_ms, "more_like_it", (json_int_t)(g->count > 0 ? g->count - 1 : 0));
         char hint[512];
         lb_leak_hint(g, sc, hint, sizeof hint);
         json_object_set_new(jg, "growth_per_s",
                             g->growth_per_s >= 0 ? json_real(g->growth_per_s) : json_null());
         json_object_set_new(jg, "hint", json_string(hint));
+        if (g->ages_unknown) {
+            json_object_set_new(jg, "age_ms", json_null());
+            json_object_set_new(json_object_get(jg, "example"), "age_ms", json_null());
+        }
         json_array_append_new(groups, jg);
     }
     return json_pack("{s:I, s:I, s:o}", "total", (json_int_t)r->total, "grouped",
@@ -327,6 +344,10 @@ static bool site_in_scenario(const lb_leak_group *g, const lb_scenario *sc)
 void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size_t n)
 {
     if (!n) return;
+    if (g->hint[0]) {
+        snprintf(out, n, "%s", g->hint);
+        return;
+    }
     char what[256];
     switch (g->op) {
     case RT_OP_SEND:

@@ -29,6 +29,14 @@ typedef struct lb_leak_site {
 
 typedef struct lb_leak_group {
     int op; /* rt_op */
+    /* Set for groups of an external target (goleak.c): the operation as the
+     * target names it (Go's wait reason, "chan send", "IO wait"), shown
+     * instead of rt_op_name(op); a hint that replaces the computed one; and
+     * whether the ages are unknown (written as null).  Empty/false for
+     * built-in runs. */
+    char op_name[40];
+    char hint[400];
+    bool ages_unknown;
     lb_leak_site site;
     char role[LB_LEAK_STR / 2];
     lb_leak_site spawn_site;
@@ -63,7 +71,8 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
                         rt_time now, lb_leak_report *out);
 
 /*
- * A one-line hint for a group: what the evidence says (operation, channel
+ * A one-line hint for a group (g->hint when the group carries its own):
+ * what the evidence says (operation, channel
  * state, whether the call had a cancellation case) and the likely pattern
  * of the catalogue (README "The leak catalogue") with its fix.  When the group blocks in the
  * scenario's own file (scenarios/<name>.c) the pattern and fix are the

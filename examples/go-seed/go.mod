@@ -1,0 +1,3 @@
+module leakbench/examples/go-seed
+
+go 1.19

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -418,6 +419,91 @@ static int stage_trend_dat(lb_gnuplot_stage *stage, const lb_history_trend *t)
     return lb_gnuplot_stage_stream(stage, "trend.dat", &buf, &len, f);
 }
 
+int lb_history_detect(lb_history_trend *t)
+{
+    double *x = malloc((t->n_points ? t->n_points : 1) * sizeof *x);
+    size_t *at = malloc((t->n_points ? t->n_points : 1) * sizeof *at);
+    if (!x || !at) {
+        free(x);
+        free(at);
+        return -ENOMEM;
+    }
+    lb_changepoint_opts opts = LB_CHANGEPOINT_DEFAULTS;
+    int rc = 0;
+    for (size_t k = 0; k < t->n_series && !rc; k++) {
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_points; i++)
+            if (t->points[i].cell[k] == LB_CELL_NUMBER) {
+                x[n] = t->points[i].value[k];
+                at[n++] = i;
+            }
+        lb_changepoint_result *r = &t->changes[k];
+        rc = lb_changepoints(x, n, &opts, r);
+        /* Indices into the series' numbers become indices into points[]. */
+        for (size_t j = 0; !rc && j < r->n_points; j++) r->points[j].index = at[r->points[j].index];
+    }
+    free(x);
+    free(at);
+    t->detected = rc == 0;
+    return rc;
+}
+
+json_t *lb_history_changes_json(const lb_history_trend *t)
+{
+    json_t *series = json_object();
+    for (size_t k = 0; k < t->n_series; k++) {
+        const lb_changepoint_result *r = &t->changes[k];
+        json_t *steps = json_array();
+        for (size_t j = 0; j < r->n_points; j++) {
+            const lb_changepoint *c = &r->points[j];
+            const lb_history_point *p = &t->points[c->index];
+            json_array_append_new(
+                steps,
+                json_pack("{s:I, s:s, s:f, s:f, s:o, s:f}", "run", (json_int_t)p->run, "commit",
+                          p->commit, "before", c->before, "after", c->after, "change",
+                          isfinite(c->change) ? json_real(c->change) : json_null(), "p", c->p));
+        }
+        json_object_set_new(
+            series, t->series[k],
+            json_pack("{s:o, s:o}", "steps", steps, "drift_per_run",
+                      r->drift ? json_real(r->drift_per_point * (double)t->stride) : json_null()));
+    }
+    return json_pack("{s:s, s:s, s:s, s:o}", "variant", t->variant, "metric", t->metric, "method",
+                     "binary segmentation: two-median L1 split, Bonferroni-corrected Mann-Whitney "
+                     "U at 0.05, >= 5% change, a step must fit at most half a line's residuals "
+                     "nearby; drift by Mann-Kendall and Theil-Sen",
+                     "series", series);
+}
+
+/* Dashed vertical lines where a series steps, between the last run at the
+ * old level and the first at the new one, each labelled with the change. */
+static void mark_changes(FILE *f, const lb_history_trend *t)
+{
+    if (!t->detected) return;
+    for (size_t k = 0; k < t->n_series; k++)
+        for (size_t j = 0; j < t->changes[k].n_points; j++) {
+            const lb_changepoint *c = &t->changes[k].points[j];
+            double x =
+                c->index > 0
+                    ? ((double)t->points[c->index - 1].run + (double)t->points[c->index].run) / 2
+                    : (double)t->points[c->index].run;
+            fprintf(f,
+                    "set arrow from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 1.5 lc rgb "
+                    "'#c0392b'\n",
+                    x, x);
+            char text[96];
+            if (isfinite(c->change))
+                snprintf(text, sizeof text, "step %+.0f%%", c->change * 100);
+            else
+                snprintf(text, sizeof text, "step from 0");
+            char name[32];
+            snprintf(name, sizeof name, "step%zu_%zu", k + 1, j + 1);
+            lb_gnuplot_set_string(f, name, text);
+            fprintf(f, "set label %s at %.1f, graph 0.97 left offset 0.5, 0 tc rgb '#c0392b'\n",
+                    name, x);
+        }
+}
+
 /* trend.gp: every string is a variable set through lb_gnuplot_set_string;
  * both terminals from one process; a series without a number is left out
  * of the plot (gnuplot refuses a plot where no series has a point). */
@@ -445,6 +531,7 @@ static int stage_trend_gp(lb_gnuplot_stage *stage, const lb_history_trend *t, co
     if (!labels) fputs("set autoscale xfix\nset format x '%.0f'\n", f);
     /* Counts, sizes and times start at zero; a slope may be negative. */
     fprintf(f, "set yrange [%s:*]\n", strstr(t->metric, "slope") ? "*" : "0");
+    mark_changes(f, t);
     const char *terms[2][2] = {{"pngcairo size 1000,560 noenhanced", "trend.png"},
                                {"svg size 1000,560 dynamic noenhanced", "trend.svg"}};
     for (int term = 0; term < 2; term++) {

@@ -19,6 +19,8 @@
 #ifndef LEAKBENCH_HISTORY_H
 #define LEAKBENCH_HISTORY_H
 
+#include "changepoint.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +69,10 @@ typedef struct lb_history_trend {
     size_t runs;    /* lines read */
     size_t stride;  /* 1: every run is a point */
     json_t *latest; /* the newest entry (for the exports) */
+    /* Step changes per series, after lb_history_detect (indices are into
+     * points[]); detected is false until then. */
+    bool detected;
+    lb_changepoint_result changes[LB_HISTORY_MAX_SERIES];
 } lb_history_trend;
 
 /* Reads PATH into T, following VARIANT.METRIC for every scenario (or only
@@ -78,6 +84,17 @@ int lb_history_trend_load(lb_history_trend *t, const char *path, const char *var
 void lb_history_trend_free(lb_history_trend *t);
 /* Numbers among the points (0: nothing to plot). */
 size_t lb_history_trend_values(const lb_history_trend *t);
+
+/* Finds the change points of every series of T (ci/changepoint.h: steps,
+ * not single outliers, and a drift when the series only trends), over the
+ * points that hold a number, and sets t->changes and t->detected; the
+ * chart then marks each step.  0, or -ENOMEM. */
+int lb_history_detect(lb_history_trend *t);
+/* The change points of T as JSON, for DIR/changes.json:
+ *   {"variant": V, "metric": M, "method": "...", "series": {NAME: {"steps":
+ *    [{"run": N, "commit": C, "before": x, "after": y, "change": r, "p": p}],
+ *    "drift_per_run": d | null}}} */
+json_t *lb_history_changes_json(const lb_history_trend *t);
 
 /* How lb_history_plot ended. */
 typedef enum lb_history_chart {

@@ -398,6 +398,62 @@ static void bad_history_lines(void **state)
     assert_int_equal(run_history(argv3, 4), LB_EXIT_USAGE);
 }
 
+/* --detect over commits: a history whose graceful peak steps from ~120 to
+ * ~180 at run 13 (with noise and one wild outlier before it) reports one
+ * change point at run 13, writes it to changes.json and marks it on the
+ * chart; a history of noise alone reports none. */
+static void detect_finds_the_step_not_the_outlier(void **state)
+{
+    (void)state;
+    char hist[128], flat[128], out[128], err[512];
+    snprintf(hist, sizeof hist, "%s/step.jsonl", tmpdir);
+    snprintf(flat, sizeof flat, "%s/flat.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/out", tmpdir);
+    static const double noise[] = {2, -3, 1, 0,  -1, 3, -2, 2, 0, -3,
+                                   1, -1, 2, -2, 0,  3, -1, 1, 0, -2};
+    for (int i = 0; i < 20; i++) {
+        char commit[16];
+        snprintf(commit, sizeof commit, "c%02d", i + 1);
+        double step = (i < 12 ? 120 : 180) + noise[i];
+        if (i == 5) step = 400; /* one wild run: not a change point */
+        json_t *doc = fixture(commit, step, NULL);
+        assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+        json_decref(doc);
+        doc = fixture(commit, 120 + noise[i], NULL);
+        assert_int_equal(lb_history_append(flat, doc, err, sizeof err), 0);
+        json_decref(doc);
+    }
+    char *argv[] = {"history", hist, "--detect", "-o", out, NULL};
+    int code = run_history(argv, 5);
+    assert_true(code == LB_EXIT_OK || code == LB_EXIT_NO_GNUPLOT);
+    char path[256];
+    snprintf(path, sizeof path, "%s/changes.json", out);
+    json_t *changes = json_load_file(path, 0, NULL);
+    assert_non_null(changes);
+    json_t *steps = json_object_get(
+        json_object_get(json_object_get(changes, "series"), "timeout_leak"), "steps");
+    assert_int_equal(json_array_size(steps), 1);
+    json_t *step = json_array_get(steps, 0);
+    assert_int_equal(json_integer_value(json_object_get(step, "run")), 13);
+    assert_string_equal(json_string_value(json_object_get(step, "commit")), "c13");
+    assert_true(json_number_value(json_object_get(step, "change")) > 0.4);
+    json_decref(changes);
+    char *gp = slurp(out, "trend.gp");
+    assert_non_null(strstr(gp, "set arrow from 12.5, graph 0 to 12.5, graph 1"));
+
+    char *argv2[] = {"history", flat, "--detect", "-o", out, NULL};
+    code = run_history(argv2, 5);
+    assert_true(code == LB_EXIT_OK || code == LB_EXIT_NO_GNUPLOT);
+    changes = json_load_file(path, 0, NULL);
+    assert_non_null(changes);
+    steps = json_object_get(json_object_get(json_object_get(changes, "series"), "timeout_leak"),
+                            "steps");
+    assert_int_equal(json_array_size(steps), 0);
+    json_decref(changes);
+    gp = slurp(out, "trend.gp");
+    assert_null(strstr(gp, "set arrow"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(directory_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(long_history_is_thinned, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_version_and_string_metric, setup, teardown),
+        cmocka_unit_test_setup_teardown(detect_finds_the_step_not_the_outlier, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

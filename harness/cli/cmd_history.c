@@ -10,6 +10,7 @@
  *   bmf.json                     Bencher Metric Format, latest entry
  *   benchmark-smaller.json       github-action-benchmark customSmallerIsBetter
  *   benchmark-bigger.json        github-action-benchmark customBiggerIsBetter
+ *   changes.json                 with --detect: the change points per series
  * The steps: parse the options, read the history one line at a time into
  * a bounded trend (ci/history.h), print the table, write the exports,
  * draw the chart (lb_history_plot, through report/gnuplot.h: no shell,
@@ -44,6 +45,9 @@ static void usage(FILE *out)
             "  --metric VARIANT.METRIC  what to plot (default graceful.peak_tasks)\n"
             "  --scenario NAME          only this scenario (default: all)\n"
             "  -o, --output DIR         where to write (default reports/history)\n"
+            "  --detect                 find step changes per scenario (not single outliers,\n"
+            "                           not a slow drift), print them, mark them on the\n"
+            "                           chart and write DIR/changes.json\n"
             "  -h, --help               this text\n\n"
             "A long history is thinned to at most 1000 runs (every Nth and the newest).\n\n"
             "exit: 0 ok (also when the metric has nothing to plot), 2 bad usage or history\n"
@@ -77,6 +81,7 @@ static int write_json(const char *dir, const char *name, json_t *doc, char *err,
 typedef struct history_opts {
     const char *file, *only, *dir, *variant;
     const lb_metric_def *metric;
+    bool detect; /* --detect: find step changes, mark them, write changes.json */
 } history_opts;
 
 /* Parses the command line into O.  -1 to go on, else the exit code. */
@@ -84,11 +89,9 @@ static int parse_options(int argc, char **argv, history_opts *o)
 {
     const char *metric_ref = "graceful.peak_tasks";
     static const struct option longopts[] = {
-        {"metric", required_argument, NULL, 'm'},
-        {"scenario", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"metric", required_argument, NULL, 'm'}, {"scenario", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'}, {"detect", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     *o = (history_opts){.dir = "reports/history"};
     optind = 1;
@@ -103,6 +106,9 @@ static int parse_options(int argc, char **argv, history_opts *o)
             break;
         case 'o':
             o->dir = optarg;
+            break;
+        case 'd':
+            o->detect = true;
             break;
         case 'h':
             usage(stdout);
@@ -153,6 +159,38 @@ static void print_table(const lb_history_trend *t, const history_opts *o)
     }
 }
 
+/* The change points found by --detect, one line each; a step in the
+ * metric's worse direction is marked so. */
+static void print_changes(const lb_history_trend *t, const history_opts *o)
+{
+    printf("\nchange points (--detect):\n");
+    for (size_t k = 0; k < t->n_series; k++) {
+        const lb_changepoint_result *r = &t->changes[k];
+        if (!r->n_points) {
+            char d[48];
+            if (r->drift) lb_metric_format(o->metric, r->drift_per_point, d, sizeof d);
+            printf("  %s: no step%s%s%s\n", t->series[k], r->drift ? "; drifting by " : "",
+                   r->drift ? d : "", r->drift ? " per point" : "");
+            continue;
+        }
+        for (size_t j = 0; j < r->n_points; j++) {
+            const lb_changepoint *c = &r->points[j];
+            const lb_history_point *p = &t->points[c->index];
+            char before[48], after[48];
+            lb_metric_format(o->metric, c->before, before, sizeof before);
+            lb_metric_format(o->metric, c->after, after, sizeof after);
+            bool up = c->after > c->before;
+            bool worse = (o->metric->better == LB_BETTER_LOWER && up) ||
+                         (o->metric->better == LB_BETTER_HIGHER && !up);
+            printf("  %s: from run %zu (commit %s): %s -> %s (%+.1f%%, p = %.2g)%s\n", t->series[k],
+                   p->run, p->commit, before, after, c->change * 100, c->p,
+                   o->metric->better == LB_BETTER_NEITHER ? ""
+                   : worse                                ? " WORSE"
+                                                          : " better");
+        }
+    }
+}
+
 /* bmf.json and the two github-action-benchmark files, from the newest run. */
 static int write_exports(const char *dir, const json_t *latest, char *err, size_t errlen)
 {
@@ -173,6 +211,8 @@ static int write_outputs(const lb_history_trend *t, const history_opts *o)
     int rc = lb_mkdir_p(o->dir);
     if (rc) snprintf(err, sizeof err, "%s: %s", o->dir, strerror(-rc));
     if (!rc) rc = write_exports(o->dir, t->latest, err, sizeof err);
+    if (!rc && o->detect)
+        rc = write_json(o->dir, "changes.json", lb_history_changes_json(t), err, sizeof err);
     lb_history_chart chart = LB_HISTORY_CHART_FAILED;
     snprintf(ylabel, sizeof ylabel, "%s (%s)", o->metric->name, o->metric->unit);
     if (!rc) rc = lb_history_plot(t, o->dir, ylabel, &chart, err, sizeof err);
@@ -181,9 +221,9 @@ static int write_outputs(const lb_history_trend *t, const history_opts *o)
         return LB_EXIT_ERROR;
     }
     bool drawn = chart == LB_HISTORY_CHART_DRAWN;
-    printf("wrote %s/{trend.dat%s,bmf.json,benchmark-smaller.json,benchmark-bigger.json}%s\n",
+    printf("wrote %s/{trend.dat%s,bmf.json,benchmark-smaller.json,benchmark-bigger.json%s}%s\n",
            o->dir, chart == LB_HISTORY_CHART_NOTHING ? "" : ",trend.gp",
-           drawn ? " and trend.png, trend.svg" : "");
+           o->detect ? ",changes.json" : "", drawn ? " and trend.png, trend.svg" : "");
     if (drawn) return LB_EXIT_OK;
     fprintf(stderr, "leakbench history: %s\n", err);
     return chart == LB_HISTORY_CHART_NOTHING ? LB_EXIT_OK : LB_EXIT_NO_GNUPLOT;
@@ -204,6 +244,14 @@ static int history_main(int argc, char **argv)
         return rc == -EINVAL || rc == -EISDIR ? LB_EXIT_USAGE : LB_EXIT_ERROR;
     }
     print_table(&trend, &o);
+    if (o.detect) {
+        if (lb_history_detect(&trend)) {
+            fprintf(stderr, "leakbench history: out of memory\n");
+            lb_history_trend_free(&trend);
+            return LB_EXIT_ERROR;
+        }
+        print_changes(&trend, &o);
+    }
     code = write_outputs(&trend, &o);
     lb_history_trend_free(&trend);
     return code;

@@ -7,6 +7,7 @@
  * nothing is written then).
  */
 #include "cli.h"
+#include "core/units.h"
 #include "ci/compare.h"
 #include "ci/junit.h"
 #include "core/outfile.h"
@@ -44,11 +45,8 @@ static void usage(FILE *out)
 /* Parses a number in [lo, hi]; false on junk. */
 static bool parse_fraction(const char *s, double lo, double hi, bool open_lo, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v > hi || v < lo || (open_lo && v == lo))
-        return false;
+    double v;
+    if (!lb_scan_decimal(s, &v) || v > hi || v < lo || (open_lo && v == lo)) return false;
     *out = v;
     return true;
 }

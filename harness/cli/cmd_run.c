@@ -20,6 +20,7 @@
  * that fires is a result, not an error.
  */
 #include "cli.h"
+#include "core/units.h"
 #include "run/host.h"
 #include "core/outfile.h"
 #include "progress.h"
@@ -59,7 +60,7 @@ static void usage(FILE *out)
                  "                         (overrides the specs' \"repetitions\"; 1..1000)\n"
                  "      --sample-ms MS     sampling interval in ms (1..60000, default 10)\n"
                  "      --rate R           arrivals per second for open loads without stages\n"
-                 "      --duration D       load duration: 5000 or 5000ms, 5s, 2m\n"
+                 "      --duration D       load duration with its unit: 5000ms, 5s, 2m\n"
                  "      --scheduler NAME   threads or coroutines\n"
                  "  -q, --quiet            no progress output and no table\n"
                  "      --no-report        do not render report.md, report.html and charts\n"
@@ -80,30 +81,10 @@ static void usage(FILE *out)
                  "written, status \"interrupted\").\n");
 }
 
-/* "5000", "5000ms", "5s", "2m" -> ms; false if malformed. */
-static bool parse_duration_ms(const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || !isfinite(v) || v <= 0) return false;
-    if (!*end || !strcmp(end, "ms"))
-        *out = v;
-    else if (!strcmp(end, "s"))
-        *out = v * 1000;
-    else if (!strcmp(end, "m"))
-        *out = v * 60000;
-    else
-        return false;
-    return *out <= 86400000.0;
-}
-
 static bool parse_number(const char *text, double min, double max, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !isfinite(v) || v < min || v > max) return false;
+    double v;
+    if (!lb_scan_decimal(text, &v) || v < min || v > max) return false;
     *out = v;
     return true;
 }
@@ -155,34 +136,38 @@ enum {
 static int parse_override(int c, const char *arg, lb_spec_overrides *ov)
 {
     double v;
+    char shown[128];
     switch (c) {
     case OPT_REPS:
         if (!parse_number(arg, 1, 1000, &v) || v != floor(v)) {
-            fprintf(stderr, "leakbench run: --reps: '%s' is not an integer in 1..1000\n", arg);
+            fprintf(stderr, "leakbench run: --reps: '%s' is not an integer in 1..1000\n",
+                    lb_escape_controls(shown, sizeof shown, arg));
             return -1;
         }
         ov->repetitions = (int)v;
         return 0;
     case OPT_SAMPLE:
         if (!parse_number(arg, 1, 60000, &v)) {
-            fprintf(stderr, "leakbench run: --sample-ms: '%s' is not a number in 1..60000\n", arg);
+            fprintf(stderr, "leakbench run: --sample-ms: '%s' is not a number in 1..60000\n",
+                    lb_escape_controls(shown, sizeof shown, arg));
             return -1;
         }
         ov->sample_ms = v;
         return 0;
     case OPT_RATE:
         if (!parse_number(arg, 1e-9, 1e6, &v)) {
-            fprintf(stderr, "leakbench run: --rate: '%s' is not a rate in (0, 1e6]\n", arg);
+            fprintf(stderr, "leakbench run: --rate: '%s' is not a rate in (0, 1e6]\n",
+                    lb_escape_controls(shown, sizeof shown, arg));
             return -1;
         }
         ov->rate = v;
         return 0;
     case OPT_DURATION:
-        if (!parse_duration_ms(arg, &v)) {
+        if (!lb_scan_duration_ms(arg, &v) || v <= 0 || v > 86400000.0) {
             fprintf(stderr,
-                    "leakbench run: --duration: '%s' is not a duration (5000, 5000ms, 5s, 2m; at "
-                    "most a day)\n",
-                    arg);
+                    "leakbench run: --duration: '%s' is not a duration with its unit (5000ms, "
+                    "5s, 2m; more than 0, at most a day)\n",
+                    lb_escape_controls(shown, sizeof shown, arg));
             return -1;
         }
         ov->duration_ms = v;
@@ -192,7 +177,7 @@ static int parse_override(int c, const char *arg, lb_spec_overrides *ov)
         if (rt_sched_parse(arg, &k) != 0) {
             fprintf(stderr,
                     "leakbench run: --scheduler: unknown scheduler '%s' (threads or coroutines)\n",
-                    arg);
+                    lb_escape_controls(shown, sizeof shown, arg));
             return -1;
         }
         ov->scheduler = (int)k;

@@ -151,6 +151,19 @@ static void bad_option_values_exit_2(void **state)
     rc = run_cli(line, sizeof line, "-q", "-o", out, "--scheduler", "bogus", spec, NULL);
     expect(2, "leakbench run: --scheduler: unknown scheduler 'bogus' (threads or coroutines)", rc,
            line);
+    /* Plain decimals only: hex, blanks and bare fractions used to be taken. */
+    rc = run_cli(line, sizeof line, "-q", "-o", out, "--reps", "0x10", spec, NULL);
+    expect(2, "--reps: '0x10' is not an integer in 1..1000", rc, line);
+    rc = run_cli(line, sizeof line, "-q", "-o", out, "--reps", " 5", spec, NULL);
+    expect(2, "--reps: ' 5' is not an integer in 1..1000", rc, line);
+    rc = run_cli(line, sizeof line, "-q", "-o", out, "--rate", ".5", spec, NULL);
+    expect(2, "--rate: '.5' is not a rate", rc, line);
+    /* A duration needs its unit: "2" silently meant 2 ms. */
+    rc = run_cli(line, sizeof line, "-q", "-o", out, "--duration", "2", spec, NULL);
+    expect(2, "--duration: '2' is not a duration with its unit (5000ms, 5s, 2m", rc, line);
+    /* What the user typed is quoted with its control bytes escaped. */
+    rc = run_cli(line, sizeof line, "-q", "-o", out, "--scheduler", "th\x1b[31m", spec, NULL);
+    expect(2, "unknown scheduler 'th\\x1b[31m'", rc, line);
 }
 
 static void unknown_option_missing_value_and_no_spec_exit_2(void **state)

@@ -16,6 +16,7 @@
  */
 #include "spec.h"
 #include "infile.h"
+#include "units.h"
 
 /* A spec or suite file larger than this is refused unread. */
 #define LB_SPEC_MAX_BYTES (4u << 20)
@@ -47,7 +48,11 @@ fail(const validator *v, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(v->err->text, sizeof v->err->text, "%s: %s: %s", v->file, path, msg);
+    char text[sizeof v->err->text];
+    snprintf(text, sizeof text, "%s: %s: %s", v->file, path, msg);
+    /* Messages quote names and values from the file: no control byte of
+     * theirs reaches the terminal. */
+    lb_escape_controls(v->err->text, sizeof v->err->text, text);
     return -EINVAL;
 }
 
@@ -56,10 +61,12 @@ fail(const validator *v, const char *path, const char *fmt, ...)
 static void __attribute__((format(printf, 2, 3)))
 set_error(lb_spec_error *err, const char *fmt, ...)
 {
+    char text[sizeof err->text];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    lb_escape_controls(err->text, sizeof err->text, text);
 }
 
 /* out = base + "." + key, truncated to n - 1 characters. */
@@ -509,6 +516,13 @@ static int check_complete(const validator *v, const json_t *j, const char *path,
         break;
     }
 
+    if (s->guards.tasks > 0 && s->pool_size >= s->guards.tasks) {
+        join_path(p, sizeof p, path, "pool_size");
+        return fail(v, p,
+                    "%d is not below guards.tasks (%lld): the graceful twin's workers alone "
+                    "would trip the task guard",
+                    s->pool_size, (long long)s->guards.tasks);
+    }
     if (s->scheduler == RT_SCHED_THREADS && s->guards.tasks > 0) {
         int pid_max = read_pid_max();
         if (pid_max > 0 && s->guards.tasks > (int64_t)pid_max * 9 / 10) {

@@ -431,6 +431,18 @@ static void suite_includes_scenario_files(void **state)
     assert_string_equal(err.text, want);
 }
 
+/* validate checks the spec's own consistency: a pool the task guard would
+ * kill, and control bytes from the file are escaped in the message. */
+static void pool_above_task_guard_and_control_bytes(void **state)
+{
+    (void)state;
+    expect_error_prefix("{\"scenario\": \"timeout_leak\", \"pool_size\": 500, \"guards\": "
+                        "{\"tasks\": 400}}",
+                        "t.json: $.pool_size: 500 is not below guards.tasks (400)");
+    expect_error_prefix("{\"scenario\": \"time\\u001b[31mout\"}",
+                        "t.json: $.scenario: unknown scenario 'time\\x1b[31mout'");
+}
+
 /* The same scenario twice in one suite is refused at load (validate),
  * not later by compare, which matches scenarios by name. */
 static void duplicate_scenario_in_a_suite_is_refused(void **state)
@@ -466,6 +478,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(duplicate_scenario_in_a_suite_is_refused),
+        cmocka_unit_test(pool_above_task_guard_and_control_bytes),
         cmocka_unit_test_setup(syntax_error_has_line_and_column, lb_test_arm_timeout),
         cmocka_unit_test_setup(duplicate_key_is_a_syntax_error, lb_test_arm_timeout),
         cmocka_unit_test_setup(missing_file_is_reported, lb_test_arm_timeout),

@@ -160,7 +160,11 @@ static lb_expr *parse_primary(parser *p)
     skip_ws(p);
     size_t start = p->i;
     char c = p->s[p->i];
-    if (isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)p->s[p->i + 1]))) {
+    if (c == '.' && isdigit((unsigned char)p->s[p->i + 1])) {
+        fail_at(p, p->i, "a number starts with a digit (write 0%.*s)", 8, p->s + p->i);
+        return NULL;
+    }
+    if (isdigit((unsigned char)c)) {
         /* number: digits [. digits] [e [+-] digits] */
         while (isdigit((unsigned char)p->s[p->i])) p->i++;
         if (p->s[p->i] == '.') {
@@ -416,12 +420,21 @@ void lb_threshold_free(lb_threshold *t)
     memset(t, 0, sizeof *t);
 }
 
-/* "key \"K\", character N: why" or "expression \"E\", character N: why". */
+/* "key \"K\", character N: why" or "expression \"E\", character N: why".
+ * A long key or expression is quoted only around the error (up to 30
+ * characters either side, with "..."), so the reason always fits. */
 static void format_error(const lb_threshold_error *err, const char *key, const char *expr,
                          char *msg, size_t len)
 {
-    snprintf(msg, len, "%s \"%s\", character %zu: %s", err->in_key ? "key" : "expression",
-             err->in_key ? key : expr, err->pos, err->msg);
+    const char *text = err->in_key ? key : expr;
+    size_t n = strlen(text), from = 0, to = n;
+    if (n > 64) {
+        from = err->pos > 31 ? err->pos - 31 : 0;
+        to = from + 60 < n ? from + 60 : n;
+    }
+    snprintf(msg, len, "%s \"%s%.*s%s\", character %zu: %s", err->in_key ? "key" : "expression",
+             from ? "..." : "", (int)(to - from), text + from, to < n ? "..." : "", err->pos,
+             err->msg);
 }
 
 int lb_threshold_check(const char *key, const char *expr, lb_threshold *out, char *msg, size_t len)

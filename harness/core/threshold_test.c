@@ -93,7 +93,7 @@ static void arithmetic_and_references(void **state)
     assert_true(passes(doc, "graceful.peak_tasks", "== (leaky.peak_tasks - 4892) / 1"));
     assert_true(passes(doc, "graceful.peak_tasks", "== 2 * 3 + 4 * (10 + 19) - -(-2)"));
     assert_true(passes(doc, "graceful.peak_tasks", "<= 1.2e2"));
-    assert_true(passes(doc, "graceful.peak_rss_mib", "> 143 + .05"));
+    assert_true(passes(doc, "graceful.peak_rss_mib", "> 143 + 0.05"));
     json_t *e = eval_one(doc, "graceful.peak_rss_mib", "< 0.2 * leaky.peak_rss_mib");
     assert_near(json_number_value(json_object_get(e, "value")), 150000000.0 / 1048576.0, 1e-9);
     assert_near(json_number_value(json_object_get(e, "bound")), 0.2 * 330000000.0 / 1048576.0,
@@ -185,6 +185,16 @@ static void syntax_errors_with_positions(void **state)
                      -EINVAL);
     assert_string_equal(msg, "expression \"<= 15x0\", character 6: unexpected 'x' in a number");
     assert_int_equal(lb_threshold_check("graceful.peak_tasks", "<= 150", NULL, msg, sizeof msg), 0);
+
+    /* The grammar: a number starts with a digit. */
+    expect_error("graceful.peak_tasks", "<= .5", false, 4,
+                 "a number starts with a digit (write 0.5)");
+    /* A long expression is quoted around the error only: the reason fits. */
+    char longexpr[400];
+    snprintf(longexpr, sizeof longexpr, "<= 1 + %0300d + x", 0);
+    assert_int_equal(lb_threshold_check("graceful.peak_tasks", longexpr, NULL, msg, sizeof msg),
+                     -EINVAL);
+    assert_non_null(strstr(msg, "...\", character 257: expression longer than 256 characters"));
 }
 
 static void spec_errors_name_file_and_path(void **state)

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Writes "n/a" or "inf" for values that have no magnitude; true if it did. */
@@ -130,5 +131,86 @@ char *lb_fmt_rate(char *buf, size_t n, double per_s, const char *what)
     else
         lb_fmt_num(num, sizeof num, per_s, 3);
     snprintf(buf, n, "%s%s%s/s", num, what ? " " : "", what ? what : "");
+    return buf;
+}
+
+/* ------------------------------------------------------------ scanning -- */
+
+/* Length of the decimal at the start of s (0 if none). */
+static size_t decimal_prefix(const char *s)
+{
+    size_t i = 0;
+    if (s[i] == '-') i++;
+    size_t digits = i;
+    while (s[i] >= '0' && s[i] <= '9') i++;
+    if (i == digits) return 0; /* a number starts with a digit: "0.5", not ".5" */
+    if (s[i] == '.') {
+        size_t frac = ++i;
+        while (s[i] >= '0' && s[i] <= '9') i++;
+        if (i == frac) return 0;
+    }
+    if (s[i] == 'e' || s[i] == 'E') {
+        size_t e = i++;
+        if (s[i] == '+' || s[i] == '-') i++;
+        size_t exp = i;
+        while (s[i] >= '0' && s[i] <= '9') i++;
+        if (i == exp) i = e; /* "5e" is 5 followed by "e" */
+    }
+    return i;
+}
+
+static bool scan_prefix(const char *text, double *out, const char **rest)
+{
+    size_t len = decimal_prefix(text);
+    if (!len || len > 63) return false;
+    char buf[64];
+    memcpy(buf, text, len);
+    buf[len] = 0;
+    double v = strtod(buf, NULL);
+    if (!isfinite(v)) return false;
+    *out = v;
+    *rest = text + len;
+    return true;
+}
+
+bool lb_scan_decimal(const char *text, double *out)
+{
+    const char *rest;
+    double v;
+    if (!scan_prefix(text, &v, &rest) || *rest) return false;
+    *out = v;
+    return true;
+}
+
+bool lb_scan_duration_ms(const char *text, double *out)
+{
+    const char *unit;
+    double v;
+    if (!scan_prefix(text, &v, &unit)) return false;
+    if (!strcmp(unit, "ms"))
+        *out = v;
+    else if (!strcmp(unit, "s"))
+        *out = v * 1000;
+    else if (!strcmp(unit, "m"))
+        *out = v * 60000;
+    else
+        return false;
+    return true;
+}
+
+char *lb_escape_controls(char *buf, size_t n, const char *text)
+{
+    size_t o = 0;
+    if (!n) return buf;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 1 < n; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            if (o + 5 > n) break;
+            snprintf(buf + o, n - o, "\\x%02x", *p);
+            o += 4;
+        } else {
+            buf[o++] = (char)*p;
+        }
+    }
+    buf[o] = 0;
     return buf;
 }

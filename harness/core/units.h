@@ -15,6 +15,7 @@
 #ifndef LEAKBENCH_UNITS_H
 #define LEAKBENCH_UNITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Bytes in one KiB, MiB and GiB. */
@@ -42,5 +43,23 @@ char *lb_fmt_ms(char *buf, size_t n, double ms);
 /* A rate of things per second: (3135.5, "tasks") -> "3,136 tasks/s",
  * (12.25, "req") -> "12.3 req/s", (0.5, NULL) -> "0.5/s". */
 char *lb_fmt_rate(char *buf, size_t n, double per_s, const char *what);
+
+/* ------------------------------------------------------------ scanning --
+ * The other direction, for numbers a user types on the command line: plain
+ * decimals only — an optional '-', digits, an optional '.' with digits,
+ * an optional exponent — so "0x10", " 5", "inf", "5 " and ".5" are
+ * refused instead of meaning something unexpected. */
+
+/* The whole of TEXT as a decimal; false if it is anything else. */
+bool lb_scan_decimal(const char *text, double *out);
+/* A duration with its unit: "250ms", "5s", "2m", "1.5s" -> ms.  A bare
+ * number is refused (is "2" two milliseconds or two seconds?). */
+bool lb_scan_duration_ms(const char *text, double *out);
+
+/* For messages that quote what a user typed or a file held: copies TEXT
+ * into buf (size n, always terminated) with control bytes and DEL written
+ * as \xNN, so no input can move the cursor, ring the bell or colour the
+ * terminal.  Returns buf. */
+char *lb_escape_controls(char *buf, size_t n, const char *text);
 
 #endif

@@ -496,7 +496,7 @@ static void mark_changes(FILE *f, const lb_history_trend *t)
                 snprintf(text, sizeof text, "step %+.0f%%", c->change * 100);
             else
                 snprintf(text, sizeof text, "step from 0");
-            char name[32];
+            char name[48]; /* "step" + two 20-digit numbers */
             snprintf(name, sizeof name, "step%zu_%zu", k + 1, j + 1);
             lb_gnuplot_set_string(f, name, text);
             fprintf(f, "set label %s at %.1f, graph 0.97 left offset 0.5, 0 tc rgb '#c0392b'\n",

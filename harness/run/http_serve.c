@@ -58,6 +58,7 @@
 #define URL_MAX      8192
 #define HEAD_MAX     (64 * 1024)
 #define ACCEPT_PAUSE RT_MS(10) /* back-off when accept runs out of fds */
+#define LINGER_MS    200       /* reading on after an error reply (conn_linger) */
 
 /* ---------------------------------------------------------------- state -- */
 
@@ -310,6 +311,26 @@ static int conn_respond(conn *c, int status, const char *type, const char *body,
 static int conn_respond_text(conn *c, int status, const char *text)
 {
     return conn_respond(c, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* After an error reply to input it could not parse, the client may still
+ * be sending, and closing a socket with unread input makes the kernel
+ * send a reset that can destroy the reply before the client reads it.
+ * So close the writing side (FIN after the reply) and read what comes,
+ * for LINGER_MS at most, before the caller closes (Go's net/http does
+ * the same: closeWriteAndWait). */
+static void conn_linger(conn *c)
+{
+    shutdown(c->fd, SHUT_WR);
+    rt_ctx *until = rt_ctx_with_timeout(c->ctx, RT_MS(LINGER_MS));
+    char sink[4096];
+    for (;;) {
+        ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+        if (n > 0 || (n < 0 && errno == EINTR)) continue;
+        if (n == 0 || errno != EAGAIN || !until) break;
+        if (rt_fd_wait(c->fd, RT_FD_READ, until) < 0) break;
+    }
+    rt_ctx_release(until);
 }
 
 /* Closes with a TCP reset instead of a FIN (SO_LINGER 0). */
@@ -649,7 +670,7 @@ static void conn_serve(conn *c)
                 snprintf(msg, sizeof msg, "malformed request: %s\n", reason);
             else
                 snprintf(msg, sizeof msg, "%s\n", status_text(status));
-            conn_respond_text(c, status, msg);
+            if (conn_respond_text(c, status, msg) == 0) conn_linger(c);
             return;
         }
         if (conn_route(c) < 0 || !c->keep_alive) return;

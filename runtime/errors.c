@@ -41,7 +41,7 @@ const char *rt_strerror(int err)
 static const char *const op_names[RT_OP_COUNT] = {
     [RT_OP_RUNNING] = "running", [RT_OP_SEND] = "send",   [RT_OP_RECV] = "recv",
     [RT_OP_SELECT] = "select",   [RT_OP_SLEEP] = "sleep", [RT_OP_WAITGROUP] = "waitgroup",
-    [RT_OP_LOCK] = "lock",       [RT_OP_JOIN] = "join",
+    [RT_OP_LOCK] = "lock",       [RT_OP_JOIN] = "join",   [RT_OP_IO] = "io",
 };
 
 const char *rt_op_name(rt_op op)

@@ -67,6 +67,7 @@ typedef enum rt_op {
     RT_OP_WAITGROUP,
     RT_OP_LOCK,
     RT_OP_JOIN, /* task group / pool waiting for children */
+    RT_OP_IO,   /* rt_fd_wait: waiting for a file descriptor (network I/O) */
     RT_OP_COUNT
 } rt_op;
 const char *rt_op_name(rt_op op); /* "running", "send", "recv", ... */
@@ -260,6 +261,33 @@ int rt_mutex_unlock(rt_mutex *m); /* -EPERM if not locked */
 /* 0 after the full duration; -ECANCELED/-ETIMEDOUT if ctx ends first. */
 #define rt_sleep(ns, ctx) rt_sleep_at((ns), (ctx), RT_SITE)
 int rt_sleep_at(int64_t ns, rt_ctx *ctx, rt_site site);
+
+/* ------------------------------------------------------------ fd waits -- */
+
+/*
+ * Waiting for a file descriptor without blocking the worker thread (Go's
+ * netpoller, libdill's fdin/fdout): the task parks and a poller thread
+ * wakes it when the fd is ready (runtime/netpoll.c).  Use with
+ * non-blocking fds: try the read or write, and on EAGAIN wait and retry.
+ *
+ * rt_fd_wait returns 0 when fd is ready for one of events (RT_FD_READ,
+ * RT_FD_WRITE or both); an error or hang-up on fd counts as ready, so the
+ * retried call reports it.  A wake-up may be spurious (retry, wait again).
+ * -ECANCELED/-ETIMEDOUT when ctx ends first (NULL: no escape hatch, as
+ * everywhere), -EBADF when fd is not open or rt_fd_close closed it while
+ * the task waited, -EINVAL for bad events, -ENOMEM.  An fd that cannot be
+ * polled (a regular file) is always ready, as with poll(2).  While it
+ * waits the task's operation is RT_OP_IO ("io") at the calling site.
+ */
+#define RT_FD_READ                  1
+#define RT_FD_WRITE                 2
+#define rt_fd_wait(fd, events, ctx) rt_fd_wait_at((fd), (events), (ctx), RT_SITE)
+int rt_fd_wait_at(int fd, int events, rt_ctx *ctx, rt_site site);
+/* Closes fd after waking every task waiting on it (they get -EBADF): the
+ * way to close an fd other tasks may be waiting on (a plain close() leaves
+ * them waiting until their ctx ends).  May be called from any thread.
+ * 0 or -errno from close(2). */
+int rt_fd_close(int fd);
 
 /* ---------------------------------------------------------- task group -- */
 

@@ -188,17 +188,7 @@ static void run_closed_load(child_run *run)
 
 static void snapshot_leaks(child_run *run)
 {
-    size_t cap = (size_t)rt_live_tasks() + 64;
-    rt_task_info *tasks = malloc(cap * sizeof *tasks);
-    if (!tasks) {
-        atomic_store(&run->sh->child_error, LB_CHILD_NO_MEMORY);
-        return;
-    }
-    size_t live = rt_snapshot(tasks, cap);
-    size_t n = live < cap ? live : cap;
-    if (lb_leak_group_tasks(tasks, n, live, rt_task_id(rt_self()), rt_now(), &run->sh->leaks))
-        atomic_store(&run->sh->child_error, LB_CHILD_NO_MEMORY);
-    free(tasks);
+    if (lb_leak_snapshot(&run->sh->leaks)) atomic_store(&run->sh->child_error, LB_CHILD_NO_MEMORY);
 }
 
 static void child_main_task(void *arg)

@@ -117,7 +117,8 @@ static void summarise_group(lb_leak_group *g, const rt_task_info *const *tasks, 
     g->example_id = oldest->id;
     g->example_age_ms =
         oldest->op == RT_OP_RUNNING ? 0 : (double)(now - oldest->blocked_since) / 1e6;
-    g->has_chan = oldest->has_chan;
+    /* An io wait's channel is the poller's private wake-up: nothing to show. */
+    g->has_chan = oldest->has_chan && oldest->op != RT_OP_IO;
     g->chan_cap = oldest->chan_cap;
     g->chan_len = oldest->chan_len;
     g->chan_send_waiters = oldest->chan_send_waiters;
@@ -205,6 +206,18 @@ static const char *op_text(const lb_leak_group *g)
     return g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op);
 }
 
+int lb_leak_snapshot(lb_leak_report *out)
+{
+    size_t cap = (size_t)rt_live_tasks() + 64; /* room for tasks spawned meanwhile */
+    rt_task_info *tasks = malloc(cap * sizeof *tasks);
+    if (!tasks) return -ENOMEM;
+    size_t live = rt_snapshot(tasks, cap);
+    size_t n = live < cap ? live : cap;
+    int rc = lb_leak_group_tasks(tasks, n, live, rt_task_id(rt_self()), rt_now(), out);
+    free(tasks);
+    return rc;
+}
+
 static json_t *site_json(const lb_leak_site *s)
 {
     return json_pack("{s:s, s:i, s:s}", "file", s->file, "line", s->line, "func", s->func);
@@ -270,6 +283,9 @@ static op_advice advice_for(int op)
     case RT_OP_JOIN:
         return (op_advice){NULL, "cancel the group before joining it, and let every child "
                                  "watch its context"};
+    case RT_OP_IO:
+        return (op_advice){NULL, "give the read or write a context that ends when its request "
+                                 "or connection does (a client deadline, the server's shutdown)"};
     default:
         return (op_advice){NULL, "give every blocking call a context that someone cancels"};
     }
@@ -377,6 +393,9 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
         break;
     case RT_OP_JOIN:
         snprintf(what, sizeof what, "Waiting to join children that never end");
+        break;
+    case RT_OP_IO:
+        snprintf(what, sizeof what, "Waiting for a socket or file descriptor to become ready");
         break;
     case RT_OP_SLEEP:
         snprintf(what, sizeof what, "Sleeping in a loop that nobody stops");

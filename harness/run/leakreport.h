@@ -71,6 +71,13 @@ int lb_leak_group_tasks(const rt_task_info *tasks, size_t n, size_t total_live, 
                         rt_time now, lb_leak_report *out);
 
 /*
+ * Snapshots the live tasks of the running runtime (rt_snapshot) and groups
+ * them with lb_leak_group_tasks, leaving out the calling task.  Call from
+ * inside a task.  0 or -ENOMEM.
+ */
+int lb_leak_snapshot(lb_leak_report *out);
+
+/*
  * A one-line hint for a group (g->hint when the group carries its own):
  * what the evidence says (operation, channel
  * state, whether the call had a cancellation case) and the likely pattern

@@ -175,9 +175,10 @@ static json_t *metrics_json(const lb_run_result *r)
 /* ---------------------------------------------------------------- runs -- */
 
 static const char *const sample_columns[] = {
-    "t_s",       "phase",     "tasks",     "rss_bytes", "threads",   "cpu_s",     "running",
-    "send",      "recv",      "select",    "sleep",     "waitgroup", "lock",      "join",
-    "submitted", "completed", "timed_out", "failed",    "rejected",  "cancelled", "lateness_ms"};
+    "t_s",     "phase",    "tasks",     "rss_bytes",  "threads",   "cpu_s",
+    "running", "send",     "recv",      "select",     "sleep",     "waitgroup",
+    "lock",    "join",     "io",        "submitted",  "completed", "timed_out",
+    "failed",  "rejected", "cancelled", "lateness_ms"};
 #define N_SAMPLE_COLUMNS (sizeof sample_columns / sizeof sample_columns[0])
 
 static json_t *sample_row(const lb_sample *s)

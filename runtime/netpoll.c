@@ -1,0 +1,348 @@
+/*
+ * netpoll.c — rt_fd_wait: waiting for a file descriptor parks the task,
+ * not its worker thread (Go's netpoller, libdill's fdin/fdout).
+ *
+ * Design.  One epoll instance per process and one poller thread blocked
+ * in epoll_wait on it, for both schedulers.  A waiting task describes its
+ * wait in an np_waiter on its own stack, links it into the list of its fd
+ * (under np.lock), arms the fd in epoll (EPOLLONESHOT, the union of the
+ * events its waiters want) and then waits in an ordinary select on a
+ * private channel, `ready`, with the caller's context as the implicit
+ * case.  Whoever completes the wait — the poller thread when the fd is
+ * ready, rt_fd_close when the fd is closed under it — unlinks the waiter
+ * under np.lock, records the result and closes `ready`, which wakes the
+ * task through the channel code like any other receiver.  So cancellation
+ * and deadlines need nothing new: the context's done channel wakes the
+ * select as it wakes every blocking call, the task shows up in snapshots
+ * and counters as blocked in RT_OP_IO at its call site, and no scheduler
+ * code changed (the poller only calls the seam's unpark, through
+ * rt_chan_close, from a thread that is not a task — which the seam allows,
+ * as the thread scheduler's timer thread does).
+ *
+ * Why a poller thread and not the coroutine workers' idle path (Go polls
+ * in findrunnable): one mechanism serves both schedulers, the scheduler
+ * seam keeps its shape, and sched_coro.c's hot paths stay untouched.  The
+ * price is one thread hand-off per readiness event (the poller wakes, the
+ * woken task is queued on a worker or its thread is woken): microseconds,
+ * against requests that last milliseconds.  On the thread scheduler a task
+ * thread parks on its futex, exactly as in a channel receive, rather than
+ * sitting in poll(2) with an eventfd for cancellation: same outcome, one
+ * code path.
+ *
+ * Lifetimes.  The waiter lives on the waiting task's stack: after
+ * np.lock is dropped the completer touches only the channel, on which it
+ * holds its own reference (rt__chan_retain).  The waiting task, once its
+ * select returns, takes np.lock and unlinks its waiter unless a completer
+ * already did; after that nobody can reach the waiter.  epoll registrations
+ * are keyed by fd number (data.fd), never by pointer: an event for an fd
+ * whose waiters are gone finds an empty list and is dropped (EPOLLONESHOT
+ * has disarmed it).  A registration is kept across waits (re-armed with
+ * EPOLL_CTL_MOD); an fd closed with plain close() leaves epoll by itself,
+ * and the next wait on a new fd with that number falls back to ADD.
+ *
+ * Fork.  The epoll fd would be shared with the parent, so a forked child
+ * (pthread_atfork, and a pid check as the timer thread does) starts with a
+ * new epoll instance, a new poller thread and no waiters.
+ *
+ * Locks.  np.lock protects everything in `np` and every linked waiter.  It
+ * is a leaf: no channel, context or scheduler lock is taken under it, and
+ * channels are closed only after it is dropped.
+ */
+#include "rt_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#define NP_EVENTS_MAX 128 /* events taken per epoll_wait */
+
+typedef struct np_waiter {
+    struct np_waiter *prev, *next; /* in its fd's list, under np.lock */
+    int fd;
+    int events;     /* RT_FD_READ | RT_FD_WRITE */
+    rt_chan *ready; /* closed by the completer */
+    int result;     /* 0 or -EBADF, set by the completer under np.lock */
+    bool done;      /* completed (unlinked by the completer) */
+} np_waiter;
+
+typedef struct np_fd {
+    np_waiter *head;
+    bool registered; /* np.epfd has this fd number (may be stale after a close()) */
+} np_fd;
+
+static struct {
+    pthread_mutex_t lock;
+    pid_t pid; /* the process the epoll fd and the poller thread belong to */
+    int epfd;
+    np_fd *fds; /* indexed by fd number */
+    size_t nfds;
+} np = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1};
+
+/* ------------------------------------------------------------- fork -- */
+
+static void np_atfork_prepare(void)
+{
+    pthread_mutex_lock(&np.lock);
+}
+static void np_atfork_parent(void)
+{
+    pthread_mutex_unlock(&np.lock);
+}
+static void np_atfork_child(void)
+{
+    /* The waiters belong to the parent's tasks; the epoll fd is the
+     * parent's instance.  np_ensure builds new ones on first use. */
+    if (np.epfd >= 0) close(np.epfd);
+    np.epfd = -1;
+    np.pid = 0;
+    memset(np.fds, 0, np.nfds * sizeof *np.fds);
+    pthread_mutex_unlock(&np.lock);
+}
+static pthread_once_t np_once = PTHREAD_ONCE_INIT;
+static void np_init_once(void)
+{
+    pthread_atfork(np_atfork_prepare, np_atfork_parent, np_atfork_child);
+}
+
+/* --------------------------------------------------------- waiters -- */
+
+static uint32_t epoll_mask(int events)
+{
+    uint32_t m = EPOLLONESHOT;
+    if (events & RT_FD_READ) m |= EPOLLIN | EPOLLRDHUP;
+    if (events & RT_FD_WRITE) m |= EPOLLOUT;
+    return m;
+}
+
+/* What an epoll event makes ready: errors and hang-ups wake everyone. */
+static int ready_events(uint32_t ev)
+{
+    int r = 0;
+    if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) r |= RT_FD_READ;
+    if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) r |= RT_FD_WRITE;
+    return r;
+}
+
+static int wanted_events(const np_fd *e)
+{
+    int want = 0;
+    for (const np_waiter *w = e->head; w; w = w->next) want |= w->events;
+    return want;
+}
+
+static void waiter_unlink(np_fd *e, np_waiter *w)
+{
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        e->head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+}
+
+/* A growable list of channels to close once np.lock is dropped. */
+typedef struct np_wake_list {
+    rt_chan **chans;
+    size_t len, cap;
+} np_wake_list;
+
+/* Completes w (np.lock held): unlinks it, records result and queues its
+ * channel, with a reference of our own, for closing after the unlock.
+ * Without memory for the list the channel is closed right here: a leaf
+ * lock (np.lock) is held, which the channel code never takes. */
+static void waiter_complete(np_fd *e, np_waiter *w, int result, np_wake_list *wl)
+{
+    waiter_unlink(e, w);
+    w->result = result;
+    w->done = true;
+    rt_chan *ch = rt__chan_retain(w->ready);
+    if (wl->len == wl->cap) {
+        size_t ncap = wl->cap ? wl->cap * 2 : 16;
+        rt_chan **n = realloc(wl->chans, ncap * sizeof *n);
+        if (!n) {
+            rt_chan_close(ch);
+            rt__chan_release(ch);
+            return;
+        }
+        wl->chans = n;
+        wl->cap = ncap;
+    }
+    wl->chans[wl->len++] = ch;
+}
+
+/* Closes the queued channels (no lock held) and empties the list. */
+static void wake_list_run(np_wake_list *wl)
+{
+    for (size_t i = 0; i < wl->len; i++) {
+        rt_chan_close(wl->chans[i]);
+        rt__chan_release(wl->chans[i]);
+    }
+    wl->len = 0;
+}
+
+/* (Re-)arms fd for the union of its waiters' events (np.lock held):
+ * 0, -EBADF (not open) or -EPERM (cannot be polled: a regular file). */
+static int arm(int fd, np_fd *e)
+{
+    struct epoll_event ev = {.events = epoll_mask(wanted_events(e)), .data.fd = fd};
+    int op = e->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    int rc = epoll_ctl(np.epfd, op, fd, &ev);
+    if (rc < 0 && errno == ENOENT && op == EPOLL_CTL_MOD) /* closed and reopened */
+        rc = epoll_ctl(np.epfd, op = EPOLL_CTL_ADD, fd, &ev);
+    else if (rc < 0 && errno == EEXIST && op == EPOLL_CTL_ADD)
+        rc = epoll_ctl(np.epfd, op = EPOLL_CTL_MOD, fd, &ev);
+    if (rc < 0) {
+        e->registered = false;
+        return -errno;
+    }
+    e->registered = true;
+    return 0;
+}
+
+/* ---------------------------------------------------------- poller -- */
+
+static void deliver(const struct epoll_event *ev, np_wake_list *wl)
+{
+    int fd = ev->data.fd;
+    if (fd < 0 || (size_t)fd >= np.nfds) return;
+    np_fd *e = &np.fds[fd];
+    int ready = ready_events(ev->events);
+    np_waiter *next;
+    for (np_waiter *w = e->head; w; w = next) {
+        next = w->next;
+        if (w->events & ready) waiter_complete(e, w, 0, wl);
+    }
+    /* EPOLLONESHOT disarmed the fd: re-arm for whoever still waits. */
+    if (e->head && arm(fd, e) < 0)
+        while (e->head) waiter_complete(e, e->head, -EBADF, wl);
+}
+
+static void *poller_main(void *arg)
+{
+    int epfd = (int)(intptr_t)arg;
+    struct epoll_event evs[NP_EVENTS_MAX];
+    np_wake_list wl = {0};
+    for (;;) {
+        int n = epoll_wait(epfd, evs, NP_EVENTS_MAX, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break; /* EBADF: a forked child replaced the instance (never here) */
+        }
+        pthread_mutex_lock(&np.lock);
+        bool current = np.epfd == epfd;
+        for (int i = 0; current && i < n; i++) deliver(&evs[i], &wl);
+        pthread_mutex_unlock(&np.lock);
+        wake_list_run(&wl);
+        if (!current) break;
+    }
+    free(wl.chans);
+    return NULL;
+}
+
+/* Makes sure this process has its epoll fd and poller thread, and that
+ * np.fds covers fd (np.lock held): 0 or -errno. */
+static int np_ensure(int fd)
+{
+    if (np.pid != getpid()) {
+        int epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (epfd < 0) return -errno;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_t th;
+        int rc = pthread_create(&th, &attr, poller_main, (void *)(intptr_t)epfd);
+        pthread_attr_destroy(&attr);
+        if (rc != 0) {
+            close(epfd);
+            return -rc;
+        }
+        np.epfd = epfd;
+        np.pid = getpid();
+        memset(np.fds, 0, np.nfds * sizeof *np.fds);
+    }
+    if ((size_t)fd >= np.nfds) {
+        size_t n = np.nfds ? np.nfds : 64;
+        while (n <= (size_t)fd) n *= 2;
+        np_fd *fds = realloc(np.fds, n * sizeof *fds);
+        if (!fds) return -ENOMEM;
+        memset(fds + np.nfds, 0, (n - np.nfds) * sizeof *fds);
+        np.fds = fds;
+        np.nfds = n;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- API -- */
+
+/* Links w and arms its fd: 0 queued, 1 always ready (cannot be polled),
+ * or -errno. */
+static int waiter_enqueue(np_waiter *w)
+{
+    pthread_once(&np_once, np_init_once);
+    pthread_mutex_lock(&np.lock);
+    int rc = np_ensure(w->fd);
+    if (rc == 0) {
+        np_fd *e = &np.fds[w->fd];
+        w->next = e->head;
+        if (e->head) e->head->prev = w;
+        e->head = w;
+        rc = arm(w->fd, e);
+        if (rc < 0) waiter_unlink(e, w);
+        if (rc == -EPERM) rc = 1;
+    }
+    pthread_mutex_unlock(&np.lock);
+    return rc;
+}
+
+/* Unlinks w unless a completer already did; afterwards nobody can reach
+ * it.  Returns whether it had been completed. */
+static bool waiter_dequeue(np_waiter *w)
+{
+    pthread_mutex_lock(&np.lock);
+    bool done = w->done;
+    if (!done) waiter_unlink(&np.fds[w->fd], w);
+    pthread_mutex_unlock(&np.lock);
+    return done;
+}
+
+int rt_fd_wait_at(int fd, int events, rt_ctx *ctx, rt_site site)
+{
+    if (!rt_self()) return -EDEADLK;
+    if (fd < 0 || events == 0 || (events & ~(RT_FD_READ | RT_FD_WRITE))) return -EINVAL;
+    int err = rt_ctx_err(ctx);
+    if (err) return err;
+    np_waiter w = {.fd = fd, .events = events, .ready = rt_chan_new(0)};
+    if (!w.ready) return -ENOMEM;
+    int rc = waiter_enqueue(&w);
+    if (rc != 0) {
+        rt__chan_release(w.ready);
+        return rc == 1 ? 0 : rc;
+    }
+    rt_case ready = RT_RECV_CASE(w.ready);
+    int r = rt__select(&ready, 1, false, ctx, RT_FOREVER, RT_OP_IO, site);
+    bool done = waiter_dequeue(&w);
+    rt__chan_release(w.ready);
+    if (r < 0) return r; /* the context ended (first, or at the same time) */
+    return done ? w.result : 0;
+}
+
+int rt_fd_close(int fd)
+{
+    if (fd < 0) return -EBADF;
+    np_wake_list wl = {0};
+    pthread_once(&np_once, np_init_once);
+    pthread_mutex_lock(&np.lock);
+    if (np.pid == getpid() && (size_t)fd < np.nfds) {
+        np_fd *e = &np.fds[fd];
+        while (e->head) waiter_complete(e, e->head, -EBADF, &wl);
+        if (e->registered) epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
+        e->registered = false;
+    }
+    pthread_mutex_unlock(&np.lock);
+    wake_list_run(&wl);
+    free(wl.chans);
+    return close(fd) == 0 ? 0 : -errno;
+}

@@ -71,7 +71,8 @@ static void leaky_worker(void *arg)
     void *payload = lb_payload_new(job->payload_bytes);
     rt_sleep(job->service_ns, NULL); /* the work; nothing can interrupt it */
     /* No receiver once the handler has timed out: blocks forever. */
-    rt_chan_send(job->result, job->inject_error ? RESULT_ERROR : RESULT_OK, NULL);
+    void *result = job->inject_error ? RESULT_ERROR : RESULT_OK;
+    rt_chan_send(job->result, result, NULL); /* LEAK SITE: nobody receives after a timeout */
     lb_payload_free(payload, job->payload_bytes);
     leaky_job_unref(job);
 }

@@ -25,6 +25,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,13 @@ static int serve_main(int argc, char **argv)
     json_decref(o.knobs);
     if (rc) return rc < 0 ? LB_EXIT_OK : rc;
 
+    /* Held back until lb_serve_run has its handlers in place, so a stop
+     * sent as soon as the address is printed is a graceful one. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     lb_netaddr bound;
     int fd = bind_listener(o.listen, &bound);
     if (fd < 0) {

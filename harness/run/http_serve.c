@@ -42,6 +42,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -752,23 +753,35 @@ static void on_stop_signal(int sig)
     errno = saved;
 }
 
+/* What signals_install replaced. */
+typedef struct saved_signals {
+    struct sigaction action[2];
+    sigset_t mask;
+} saved_signals;
+
 /* Installs the stop handler for SIGTERM and SIGINT (a signal the process
- * ignores stays ignored) and remembers what was there. */
-static void signals_install(struct sigaction old[2])
+ * ignores stays ignored), then unblocks both: a stop the caller held back
+ * by blocking them (while it announced readiness) is delivered now. */
+static void signals_install(saved_signals *old)
 {
     static const int sigs[2] = {SIGTERM, SIGINT};
     struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
+    sigset_t set;
+    sigemptyset(&set);
     for (int i = 0; i < 2; i++) {
-        sigaction(sigs[i], NULL, &old[i]);
-        if (old[i].sa_handler != SIG_IGN) sigaction(sigs[i], &sa, NULL);
+        sigaction(sigs[i], NULL, &old->action[i]);
+        if (old->action[i].sa_handler != SIG_IGN) sigaction(sigs[i], &sa, NULL);
+        sigaddset(&set, sigs[i]);
     }
+    pthread_sigmask(SIG_UNBLOCK, &set, &old->mask);
 }
 
-static void signals_restore(const struct sigaction old[2])
+static void signals_restore(const saved_signals *old)
 {
-    sigaction(SIGTERM, &old[0], NULL);
-    sigaction(SIGINT, &old[1], NULL);
+    pthread_sigmask(SIG_SETMASK, &old->mask, NULL);
+    sigaction(SIGTERM, &old->action[0], NULL);
+    sigaction(SIGINT, &old->action[1], NULL);
 }
 
 static void env_from_spec(srv *s)
@@ -805,14 +818,14 @@ int lb_serve_run(const lb_serve_config *c)
     s->stop_fd = stop_fd;
     env_from_spec(s);
 
-    struct sigaction old[2];
+    saved_signals old;
     atomic_store(&stop_fd_current, stop_fd);
-    signals_install(old);
+    signals_install(&old);
     rt_config cfg = {.sched = c->spec->scheduler,
                      .counters = c->shared ? &c->shared->rt : NULL,
                      .seed = c->spec->seed};
     int rc = rt_run(&cfg, serve_main, s);
-    signals_restore(old);
+    signals_restore(&old);
     atomic_store(&stop_fd_current, -1);
     close(stop_fd);
     if (!s->accepting) close(s->listen_fd); /* no accept task ever owned it */

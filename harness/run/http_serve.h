@@ -16,15 +16,19 @@
  *
  * Routes (README, "leakbench serve"):
  *   GET /work?service_ms=N&payload=BYTES&error=0|1&seq=N&rep=N[&deadline_ms=N]
- *        every parameter optional: service_ms defaults to the spec's
- *        service time (fixed ms, or the mean/median of its distribution),
- *        payload to its payload_bytes, error to 0; seq and rep seed the
- *        request's random number; deadline_ms, if given, is a server-side
- *        deadline on the handler's context (none by default).  Any method
- *        is accepted and a body is read and ignored.
- *        200 "ok" completed, 500 failed, 503 rejected (backpressure),
- *        504 the server-side deadline passed, 503 + "Connection: close"
- *        when cancelled by shutdown; client gone: no reply.
+ *        every parameter optional: service_ms (the work's duration, ms,
+ *        fractions allowed) defaults to a draw from the spec's
+ *        service_time, payload (bytes the worker holds) to its
+ *        payload_bytes, error (1: the pipeline fails the request) to a draw
+ *        with its error_rate; seq and rep seed the request's random number
+ *        (seq is also its id); deadline_ms, if given, is a server-side
+ *        deadline on the handler's context (none by default, as with Go's
+ *        r.Context()).  Other parameters are ignored; a known one that is
+ *        not a non-negative number (error: 0 or 1) is a 400.  Any method is
+ *        accepted and a body is read and ignored.
+ *        200 "ok" completed, 500 failed, 503 rejected (backpressure), 504
+ *        the server-side deadline passed; the client gone or the server
+ *        stopping: no reply, the connection is closed.
  *   GET /metrics       Prometheus text format: leakbench_live_tasks,
  *                      leakbench_blocked_tasks{op="send"} (one per rt_op),
  *                      leakbench_requests_total{outcome="completed"} (one
@@ -39,9 +43,14 @@
  *   anything else      404; a malformed request gets 400 and the
  *                      connection is closed; a request head over 64 KiB 431.
  *
- * Stopping.  SIGTERM, SIGINT (lb_serve_run installs handlers for both and
- * restores the previous ones before returning) or lb_serve_request_stop():
- * the server stops accepting and closes the listening socket, cancels the
+ * Stopping.  SIGTERM, SIGINT or lb_serve_request_stop().  lb_serve_run
+ * installs handlers for both signals (one the process ignores stays
+ * ignored) and then unblocks them in the calling thread, whose mask the
+ * runtime's threads inherit; it restores handlers and mask before
+ * returning.  So a caller that blocks SIGTERM/SIGINT before it announces
+ * readiness (cmd_serve.c does) loses no stop sent right after: it is
+ * delivered once the handlers are in place.  On a stop the server stops
+ * accepting and closes the listening socket, cancels the
  * root context (every connection and request context descends from it;
  * the variant's env.root is it too), waits until every connection and
  * handler task has ended, calls variant.shutdown, and waits until no task

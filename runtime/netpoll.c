@@ -98,7 +98,7 @@ static void np_atfork_child(void)
     if (np.epfd >= 0) close(np.epfd);
     np.epfd = -1;
     np.pid = 0;
-    memset(np.fds, 0, np.nfds * sizeof *np.fds);
+    if (np.fds) memset(np.fds, 0, np.nfds * sizeof *np.fds);
     pthread_mutex_unlock(&np.lock);
 }
 static pthread_once_t np_once = PTHREAD_ONCE_INIT;
@@ -261,7 +261,6 @@ static int np_ensure(int fd)
         }
         np.epfd = epfd;
         np.pid = getpid();
-        memset(np.fds, 0, np.nfds * sizeof *np.fds);
     }
     if ((size_t)fd >= np.nfds) {
         size_t n = np.nfds ? np.nfds : 64;

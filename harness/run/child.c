@@ -63,6 +63,16 @@ uint64_t lb_rep_seed(const lb_scenario_spec *spec, int rep)
     return spec->seed + (uint64_t)rep * 0x9e3779b97f4a7c15ULL;
 }
 
+void lb_env_from_spec(const lb_scenario_spec *spec, uint64_t seed, lb_env *env)
+{
+    env->scenario = spec->scenario;
+    env->pool_size = spec->pool_size;
+    env->queue_cap = spec->queue_capacity;
+    env->payload_bytes = (size_t)spec->payload_bytes;
+    for (int i = 0; i < LB_MAX_KNOBS; i++) env->knob[i] = spec->knob[i];
+    env->seed = seed;
+}
+
 static void enter_phase(lb_shared *sh, lb_phase p)
 {
     atomic_store_explicit(&sh->phase_at_ns[p], rt_now(), memory_order_relaxed);
@@ -262,12 +272,7 @@ void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep, lb_shared 
     run.variant = leaky ? &spec->scenario->leaky : &spec->scenario->graceful;
     run.sh = sh;
     run.seed = lb_rep_seed(spec, rep);
-    run.env.scenario = spec->scenario;
-    run.env.pool_size = spec->pool_size;
-    run.env.queue_cap = spec->queue_capacity;
-    run.env.payload_bytes = (size_t)spec->payload_bytes;
-    for (int i = 0; i < LB_MAX_KNOBS; i++) run.env.knob[i] = spec->knob[i];
-    run.env.seed = run.seed;
+    lb_env_from_spec(spec, run.seed, &run.env);
 
     rt_config cfg = {0};
     cfg.sched = spec->scheduler;

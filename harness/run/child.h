@@ -20,6 +20,9 @@
 #define LB_CHILD_EXIT_OK     0
 #define LB_CHILD_EXIT_FAILED 3
 
+/* The variant's setup environment from the spec (everything but root). */
+void lb_env_from_spec(const lb_scenario_spec *spec, uint64_t seed, lb_env *env);
+
 /* The seed of repetition rep: the same for both variants of a rep. */
 uint64_t lb_rep_seed(const lb_scenario_spec *spec, int rep);
 

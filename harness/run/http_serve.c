@@ -32,6 +32,7 @@
  */
 #include "http_serve.h"
 
+#include "child.h"
 #include "leakreport.h"
 #include "loadgen.h"
 #include "sampler.h"
@@ -324,37 +325,51 @@ typedef struct work_params {
     bool has_service, has_payload, has_error, has_seq;
 } work_params;
 
-/* Parses the query of /work: 0, or -EINVAL with the offending name. */
+/* Stores one name=value pair of the /work query in w: 0, 1 for a name
+ * that is not a /work parameter (ignored), -EINVAL for a bad value. */
+static int work_param(work_params *w, const char *name, const char *val)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    bool ok = *val && !*end && !errno && isfinite(v) && v >= 0;
+    if (!strcmp(name, "service_ms")) {
+        w->service_ms = v;
+        w->has_service = true;
+    } else if (!strcmp(name, "payload")) {
+        ok = ok && v <= (double)(1 << 30); /* the spec's payload_bytes limit */
+        w->payload = (int64_t)v;
+        w->has_payload = true;
+    } else if (!strcmp(name, "error")) {
+        ok = ok && (v == 0 || v == 1);
+        w->error = v == 1;
+        w->has_error = true;
+    } else if (!strcmp(name, "seq")) {
+        w->seq = (uint64_t)v;
+        w->has_seq = true;
+    } else if (!strcmp(name, "rep")) {
+        w->rep = (uint64_t)v;
+    } else if (!strcmp(name, "deadline_ms")) {
+        w->deadline_ms = v;
+    } else {
+        return 1; /* cache busters, tags: not ours */
+    }
+    return ok ? 0 : -EINVAL;
+}
+
+/* Parses the query of /work (may be NULL): 0, or -EINVAL with the name of
+ * the offending parameter in bad. */
 static int parse_work_query(const char *q, work_params *w, char *bad, size_t badlen)
 {
     *w = (work_params){.deadline_ms = -1};
     while (q && *q) {
         const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
         const char *eq = memchr(q, '=', (size_t)(end - q));
+        const char *name_end = eq ? eq : end;
         char name[32] = "", val[64] = "";
-        size_t nlen = (size_t)((eq ? eq : end) - q);
-        if (nlen < sizeof name) memcpy(name, q, nlen);
+        if ((size_t)(name_end - q) < sizeof name) memcpy(name, q, (size_t)(name_end - q));
         if (eq && (size_t)(end - eq - 1) < sizeof val) memcpy(val, eq + 1, (size_t)(end - eq - 1));
-        char *vend;
-        errno = 0;
-        double v = strtod(val, &vend);
-        bool num = eq && *val && !*vend && !errno && isfinite(v) && v >= 0;
-        bool known = true;
-        if (!strcmp(name, "service_ms"))
-            w->service_ms = v, w->has_service = true;
-        else if (!strcmp(name, "payload"))
-            w->payload = (int64_t)v, w->has_payload = true, num = num && v <= (double)(1 << 30);
-        else if (!strcmp(name, "error"))
-            w->error = v != 0, w->has_error = true, num = num && (v == 0 || v == 1);
-        else if (!strcmp(name, "seq"))
-            w->seq = (uint64_t)v, w->has_seq = true;
-        else if (!strcmp(name, "rep"))
-            w->rep = (uint64_t)v;
-        else if (!strcmp(name, "deadline_ms"))
-            w->deadline_ms = v;
-        else
-            known = false; /* unknown parameters are ignored (cache busters, tags) */
-        if (known && !num) {
+        if (work_param(w, name, val) < 0) {
             snprintf(bad, badlen, "%s", name);
             return -EINVAL;
         }
@@ -784,17 +799,6 @@ static void signals_restore(const saved_signals *old)
     sigaction(SIGINT, &old->action[1], NULL);
 }
 
-static void env_from_spec(srv *s)
-{
-    const lb_scenario_spec *sp = s->spec;
-    s->env.scenario = sp->scenario;
-    s->env.pool_size = sp->pool_size;
-    s->env.queue_cap = sp->queue_capacity;
-    s->env.payload_bytes = (size_t)sp->payload_bytes;
-    for (int i = 0; i < LB_MAX_KNOBS; i++) s->env.knob[i] = sp->knob[i];
-    s->env.seed = sp->seed;
-}
-
 int lb_serve_run(const lb_serve_config *c)
 {
     if (!c || !c->spec || !c->spec->scenario || c->listen_fd < 0) {
@@ -816,7 +820,7 @@ int lb_serve_run(const lb_serve_config *c)
     s->variant = c->leaky ? &c->spec->scenario->leaky : &c->spec->scenario->graceful;
     s->listen_fd = c->listen_fd;
     s->stop_fd = stop_fd;
-    env_from_spec(s);
+    lb_env_from_spec(c->spec, c->spec->seed, &s->env);
 
     saved_signals old;
     atomic_store(&stop_fd_current, stop_fd);

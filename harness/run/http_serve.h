@@ -85,8 +85,12 @@ typedef struct lb_serve_summary {
 } lb_serve_summary;
 
 typedef struct lb_serve_config {
-    const lb_scenario_spec *spec; /* scenario, knobs, scheduler, payload, pool, grace, seed */
-    bool leaky;                   /* which variant of spec->scenario */
+    /* Scenario, knobs, scheduler, pool_size, queue_capacity, payload_bytes,
+     * service_time and error_rate (defaults of /work parameters),
+     * shutdown_grace_ms and seed (the variant's env.seed and the runtime's;
+     * for a repetition pass a copy whose seed is lb_rep_seed's). */
+    const lb_scenario_spec *spec;
+    bool leaky;        /* which variant of spec->scenario */
     int listen_fd;     /* bound, listening socket (TCP or Unix); owned by the server from now
                         * on (made non-blocking, closed on return, also on error) */
     lb_shared *shared; /* the run's shared page (runtime counters, final leak report), or NULL */

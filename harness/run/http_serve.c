@@ -123,6 +123,7 @@ typedef struct conn {
     char url[URL_MAX];
     size_t url_len, head_bytes;
     bool url_too_long, head_too_large, message_done, keep_alive;
+    bool head_method; /* HEAD: answers carry no body */
 } conn;
 
 static int on_message_begin(llhttp_t *p)
@@ -162,6 +163,7 @@ static int on_message_complete(llhttp_t *p)
 {
     conn *c = p->data;
     c->keep_alive = llhttp_should_keep_alive(p);
+    c->head_method = llhttp_get_method(p) == HTTP_HEAD;
     c->message_done = true;
     return HPE_PAUSED; /* one request at a time: resumed after the reply */
 }
@@ -290,8 +292,8 @@ static const char *status_text(int status)
     }
 }
 
-/* Writes one response; c->keep_alive false adds "Connection: close".
- * 0 or -errno. */
+/* Writes one response; c->keep_alive false adds "Connection: close", a
+ * HEAD request gets the head alone.  0 or -errno. */
 static int conn_respond(conn *c, int status, const char *type, const char *body, size_t len)
 {
     char head[256];
@@ -299,7 +301,7 @@ static int conn_respond(conn *c, int status, const char *type, const char *body,
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", status,
                      status_text(status), type, len, c->keep_alive ? "" : "Connection: close\r\n");
     struct iovec iov[2] = {{head, (size_t)h}, {(void *)body, len}};
-    return conn_send(c, iov, len ? 2 : 1);
+    return conn_send(c, iov, len && !c->head_method ? 2 : 1);
 }
 
 static int conn_respond_text(conn *c, int status, const char *text)

@@ -399,6 +399,13 @@ static void routes_answer_as_documented(void **state)
     close(fd);
     const char *second = strstr(resp + 1, "HTTP/1.1 200 OK");
     assert_true(!strncmp(resp, "HTTP/1.1 200 OK", 15) && second);
+    /* HEAD: the head alone, Content-Length as for GET. */
+    fd = connect_server();
+    send_all(fd, "HEAD /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_true(read_all(fd, resp, sizeof resp) > 0);
+    close(fd);
+    assert_non_null(strstr(resp, "Content-Length: 2\r\n"));
+    assert_string_equal(strstr(resp, "\r\n\r\n"), "\r\n\r\n");
     /* Garbage is a 400 and a closed connection. */
     fd = connect_server();
     send_all(fd, "NOT HTTP AT ALL\r\n\r\n");
@@ -419,6 +426,18 @@ static void sigterm_stops_within_the_grace(void **state)
     close(idle);
     assert_int_equal(code, 0);
     if (took > WAIT_MS) fail_msg("took %.0f ms", took);
+}
+
+/* A listening socket on a free loopback port, its address in bound. */
+static int listen_on_free_port(lb_netaddr *bound)
+{
+    lb_netaddr a;
+    char why[128];
+    assert_int_equal(lb_netaddr_parse("127.0.0.1:0", &a, why, sizeof why), 0);
+    int fd = lb_netaddr_listen(&a, 16);
+    assert_true(fd >= 0);
+    assert_int_equal(lb_netaddr_local(fd, bound), 0);
+    return fd;
 }
 
 /* `leakbench serve ARGS...`: the exit code, its stderr in err. */
@@ -470,13 +489,8 @@ static void bad_command_lines_exit_2(void **state)
     assert_non_null(strstr(err, "has no knob 'width'"));
 
     /* A port in use. */
-    lb_netaddr a;
-    char why[128];
-    assert_int_equal(lb_netaddr_parse("127.0.0.1:0", &a, why, sizeof why), 0);
-    int busy = lb_netaddr_listen(&a, 1);
-    assert_true(busy >= 0);
     lb_netaddr bound;
-    assert_int_equal(lb_netaddr_local(busy, &bound), 0);
+    int busy = listen_on_free_port(&bound);
     char where[LB_NETADDR_TEXT_MAX];
     lb_netaddr_format(&bound, where, sizeof where);
     const char *in_use[] = {"timeout_leak", "--variant", "leaky", "--listen", where, NULL};
@@ -499,13 +513,8 @@ static void library_api_fills_the_shared_page(void **state)
                                          "\"shutdown_grace_ms\": 200}",
                                          &spec, &e),
                      0);
-    lb_netaddr a;
-    char why[128];
-    assert_int_equal(lb_netaddr_parse("127.0.0.1:0", &a, why, sizeof why), 0);
-    int lfd = lb_netaddr_listen(&a, 16);
-    assert_true(lfd >= 0);
     lb_netaddr bound;
-    assert_int_equal(lb_netaddr_local(lfd, &bound), 0);
+    int lfd = listen_on_free_port(&bound);
     srv.port = ntohs(((struct sockaddr_in *)&bound.ss)->sin_port);
     srv.pid = fork();
     assert_true(srv.pid >= 0);

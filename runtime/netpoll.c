@@ -23,8 +23,16 @@
  * in findrunnable): one mechanism serves both schedulers, the scheduler
  * seam keeps its shape, and sched_coro.c's hot paths stay untouched.  The
  * price is one thread hand-off per readiness event (the poller wakes, the
- * woken task is queued on a worker or its thread is woken): microseconds,
- * against requests that last milliseconds.  On the thread scheduler a task
+ * woken task is queued on a worker or its thread is woken): netpoll_bench
+ * measures a socket ping-pong at about 2-3x two threads blocking in
+ * read(2) — tens of microseconds, against requests that last
+ * milliseconds.  The poller needs a CPU to run, so the coroutine
+ * scheduler does not let idle workers spin-wait while fd waiters exist
+ * (rt__netpoll_waiting, the one hook in sched_coro.c): with two workers
+ * spinning on two cores the round trip was three times longer.  Moving
+ * the epoll_wait into idle workers (Go's findrunnable) would save the
+ * hand-off; it means changes to the scheduler's idle path and wake-up
+ * protocol, left for later.  On the thread scheduler a task
  * thread parks on its futex, exactly as in a channel receive, rather than
  * sitting in poll(2) with an eventfd for cancellation: same outcome, one
  * code path.
@@ -81,6 +89,14 @@ static struct {
     size_t nfds;
 } np = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1};
 
+/* Waiters linked in np.fds, readable without np.lock (rt__netpoll_waiting). */
+static _Atomic int64_t np_waiting;
+
+bool rt__netpoll_waiting(void)
+{
+    return atomic_load_explicit(&np_waiting, memory_order_relaxed) > 0;
+}
+
 /* ------------------------------------------------------------- fork -- */
 
 static void np_atfork_prepare(void)
@@ -99,6 +115,7 @@ static void np_atfork_child(void)
     np.epfd = -1;
     np.pid = 0;
     if (np.fds) memset(np.fds, 0, np.nfds * sizeof *np.fds);
+    atomic_store(&np_waiting, 0);
     pthread_mutex_unlock(&np.lock);
 }
 static pthread_once_t np_once = PTHREAD_ONCE_INIT;
@@ -135,6 +152,7 @@ static int wanted_events(const np_fd *e)
 
 static void waiter_unlink(np_fd *e, np_waiter *w)
 {
+    atomic_fetch_sub_explicit(&np_waiting, 1, memory_order_relaxed);
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -285,6 +303,7 @@ static int waiter_enqueue(np_waiter *w)
     int rc = np_ensure(w->fd);
     if (rc == 0) {
         np_fd *e = &np.fds[w->fd];
+        atomic_fetch_add_explicit(&np_waiting, 1, memory_order_relaxed);
         w->next = e->head;
         if (e->head) e->head->prev = w;
         e->head = w;

@@ -119,6 +119,13 @@ extern const rt_sched_ops *rt__sched;
  * already return t.  The scheduler frees the task afterwards. */
 void rt__task_body(rt_task *t);
 
+/* True while tasks wait in rt_fd_wait (netpoll.c).  Their wake-ups come
+ * from the poller thread, which needs a CPU to run: a scheduler should
+ * let an idle worker sleep rather than spin-wait for work meanwhile (on
+ * two cores, two spinning workers kept the poller off the CPU and
+ * tripled a socket ping-pong's round trip).  A relaxed read: a hint. */
+bool rt__netpoll_waiting(void);
+
 /* Marks the current task blocked in op at site (and back to running). */
 void rt__block_begin(rt_op op, rt_site site, bool cancellable, void *chan);
 void rt__block_end(void);

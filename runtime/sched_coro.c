@@ -1151,7 +1151,7 @@ static coro_task *find_runnable(worker *w)
         /* Nothing: keep looking for a short while as the spinning worker
          * (producers do not wake anyone meanwhile), since going to sleep and
          * being woken costs two system calls and microseconds of latency. */
-        if (w->spinning && S.nworkers > 1) {
+        if (w->spinning && S.nworkers > 1 && !rt__netpoll_waiting()) {
             rt_time now = mono_now();
             if (spin_until == 0) spin_until = now + IDLE_SPIN_NS;
             if (now < spin_until) {

@@ -161,34 +161,25 @@ static void waiter_unlink(np_fd *e, np_waiter *w)
     w->prev = w->next = NULL;
 }
 
-/* A growable list of channels to close once np.lock is dropped. */
+/* Channels to close once np.lock is dropped: a fixed number per round,
+ * so completing a wait never allocates. */
+#define NP_WAKE_MAX 64
 typedef struct np_wake_list {
-    rt_chan **chans;
-    size_t len, cap;
+    rt_chan *chans[NP_WAKE_MAX];
+    size_t len;
 } np_wake_list;
 
-/* Completes w (np.lock held): unlinks it, records result and queues its
- * channel, with a reference of our own, for closing after the unlock.
- * Without memory for the list the channel is closed right here: a leaf
- * lock (np.lock) is held, which the channel code never takes. */
-static void waiter_complete(np_fd *e, np_waiter *w, int result, np_wake_list *wl)
+/* Completes w (np.lock held) if the list has room: unlinks it, records
+ * result and queues its channel, with a reference of our own, for closing
+ * after the unlock.  false (w untouched) when the list is full. */
+static bool waiter_complete(np_fd *e, np_waiter *w, int result, np_wake_list *wl)
 {
+    if (wl->len == NP_WAKE_MAX) return false;
     waiter_unlink(e, w);
     w->result = result;
     w->done = true;
-    rt_chan *ch = rt__chan_retain(w->ready);
-    if (wl->len == wl->cap) {
-        size_t ncap = wl->cap ? wl->cap * 2 : 16;
-        rt_chan **n = realloc(wl->chans, ncap * sizeof *n);
-        if (!n) {
-            rt_chan_close(ch);
-            rt__chan_release(ch);
-            return;
-        }
-        wl->chans = n;
-        wl->cap = ncap;
-    }
-    wl->chans[wl->len++] = ch;
+    wl->chans[wl->len++] = rt__chan_retain(w->ready);
+    return true;
 }
 
 /* Closes the queued channels (no lock held) and empties the list. */
@@ -222,27 +213,33 @@ static int arm(int fd, np_fd *e)
 
 /* ---------------------------------------------------------- poller -- */
 
-static void deliver(const struct epoll_event *ev, np_wake_list *wl)
+/* Completes the waiters an event made ready and re-arms the fd for the
+ * others (np.lock held).  false when the wake list filled first: call
+ * again after running it. */
+static bool deliver(const struct epoll_event *ev, np_wake_list *wl)
 {
     int fd = ev->data.fd;
-    if (fd < 0 || (size_t)fd >= np.nfds) return;
+    if (fd < 0 || (size_t)fd >= np.nfds) return true;
     np_fd *e = &np.fds[fd];
     int ready = ready_events(ev->events);
     np_waiter *next;
     for (np_waiter *w = e->head; w; w = next) {
         next = w->next;
-        if (w->events & ready) waiter_complete(e, w, 0, wl);
+        if ((w->events & ready) && !waiter_complete(e, w, 0, wl)) return false;
     }
     /* EPOLLONESHOT disarmed the fd: re-arm for whoever still waits. */
-    if (e->head && arm(fd, e) < 0)
-        while (e->head) waiter_complete(e, e->head, -EBADF, wl);
+    if (e->head && arm(fd, e) < 0) {
+        while (e->head)
+            if (!waiter_complete(e, e->head, -EBADF, wl)) return false;
+    }
+    return true;
 }
 
 static void *poller_main(void *arg)
 {
     int epfd = (int)(intptr_t)arg;
     struct epoll_event evs[NP_EVENTS_MAX];
-    np_wake_list wl = {0};
+    np_wake_list wl = {.len = 0};
     for (;;) {
         int n = epoll_wait(epfd, evs, NP_EVENTS_MAX, -1);
         if (n < 0) {
@@ -251,12 +248,19 @@ static void *poller_main(void *arg)
         }
         pthread_mutex_lock(&np.lock);
         bool current = np.epfd == epfd;
-        for (int i = 0; current && i < n; i++) deliver(&evs[i], &wl);
+        for (int i = 0; current && i < n;) {
+            if (deliver(&evs[i], &wl)) i++;
+            if (wl.len == NP_WAKE_MAX) { /* a full round: wake them, go on */
+                pthread_mutex_unlock(&np.lock);
+                wake_list_run(&wl);
+                pthread_mutex_lock(&np.lock);
+                current = np.epfd == epfd;
+            }
+        }
         pthread_mutex_unlock(&np.lock);
         wake_list_run(&wl);
         if (!current) break;
     }
-    free(wl.chans);
     return NULL;
 }
 
@@ -350,17 +354,22 @@ int rt_fd_wait_at(int fd, int events, rt_ctx *ctx, rt_site site)
 int rt_fd_close(int fd)
 {
     if (fd < 0) return -EBADF;
-    np_wake_list wl = {0};
     pthread_once(&np_once, np_init_once);
-    pthread_mutex_lock(&np.lock);
-    if (np.pid == getpid() && (size_t)fd < np.nfds) {
-        np_fd *e = &np.fds[fd];
-        while (e->head) waiter_complete(e, e->head, -EBADF, &wl);
-        if (e->registered) epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
-        e->registered = false;
-    }
-    pthread_mutex_unlock(&np.lock);
-    wake_list_run(&wl);
-    free(wl.chans);
+    np_wake_list wl = {.len = 0};
+    bool more;
+    do { /* rounds of at most NP_WAKE_MAX waiters */
+        pthread_mutex_lock(&np.lock);
+        more = false;
+        if (np.pid == getpid() && (size_t)fd < np.nfds) {
+            np_fd *e = &np.fds[fd];
+            while (e->head && waiter_complete(e, e->head, -EBADF, &wl)) {
+            }
+            more = e->head != NULL;
+            if (!more && e->registered) epoll_ctl(np.epfd, EPOLL_CTL_DEL, fd, NULL);
+            if (!more) e->registered = false;
+        }
+        pthread_mutex_unlock(&np.lock);
+        wake_list_run(&wl);
+    } while (more);
     return close(fd) == 0 ? 0 : -errno;
 }

@@ -186,6 +186,34 @@ RT_TEST(fd_closed_while_waiting)
     close(sv[1]);
 }
 
+/* More waiters on one fd than the poller completes in one round. */
+RT_TEST(crowd_on_one_fd)
+{
+    enum { N = 150 };
+    static fd_waiter w[N];
+    int sv[2];
+    socket_pair(sv);
+    for (int i = 0; i < N; i++) {
+        w[i] = (fd_waiter){.fd = sv[0], .events = RT_FD_WRITE | RT_FD_READ};
+        CHECK_ERR(rt_go("crowd", wait_task, &w[i]), 0);
+    }
+    /* Writable at once: every one of them wakes. */
+    for (int i = 0; i < N; i++) CHECK(RT_WAIT_UNTIL(atomic_load(&w[i].finished), 10000));
+    for (int i = 0; i < N; i++) CHECK_ERR(w[i].rc, 0);
+    /* Now all waiting for input that never comes, until rt_fd_close. */
+    for (int i = 0; i < N; i++) {
+        w[i] = (fd_waiter){.fd = sv[0], .events = RT_FD_READ};
+        CHECK_ERR(rt_go("crowd", wait_task, &w[i]), 0);
+    }
+    CHECK(RT_WAIT_UNTIL(rt_test_blocked(RT_OP_IO) == N, 10000));
+    CHECK_ERR(rt_fd_close(sv[0]), 0);
+    for (int i = 0; i < N; i++) {
+        CHECK(RT_WAIT_UNTIL(atomic_load(&w[i].finished), 10000));
+        CHECK_ERR(w[i].rc, -EBADF);
+    }
+    close(sv[1]);
+}
+
 RT_TEST(peer_hang_up_counts_as_ready)
 {
     int sv[2];
@@ -272,6 +300,7 @@ int main(void)
         cmocka_unit_test(many_tasks_on_many_sockets),
         cmocka_unit_test(reader_and_writer_on_one_fd),
         cmocka_unit_test(fd_closed_while_waiting),
+        cmocka_unit_test(crowd_on_one_fd),
         cmocka_unit_test(peer_hang_up_counts_as_ready),
         cmocka_unit_test(snapshot_shows_io_at_the_call_site),
         cmocka_unit_test(misuse_returns_errors),

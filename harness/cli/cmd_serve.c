@@ -186,16 +186,18 @@ static int bind_listener(const char *text, lb_netaddr *bound)
 
 static void print_summary(const lb_serve_summary *s, double grace_ms)
 {
-    fprintf(stderr, "leakbench serve: stopped after %lld connections, %lld requests (",
-            (long long)s->connections, (long long)s->requests);
+    fprintf(stderr, "leakbench serve: stopped; /work requests: %lld (", (long long)s->requests);
     for (int o = 0; o < LB_OUTCOME_COUNT; o++)
         fprintf(stderr, "%s%lld %s", o ? ", " : "", (long long)s->outcome[o],
                 lb_outcome_name((lb_outcome)o));
     if (s->drained)
-        fprintf(stderr, "); every task ended %.1f ms after the stop\n", s->shutdown_ms);
+        fprintf(stderr, "), connections: %lld; every task ended %.1f ms after the stop\n",
+                (long long)s->connections, s->shutdown_ms);
     else
-        fprintf(stderr, "); %lld tasks still live after the %.0f ms grace (leaked)\n",
-                (long long)s->tasks_left, grace_ms);
+        fprintf(stderr,
+                "), connections: %lld; %lld tasks still live after the %.0f ms grace "
+                "(leaked)\n",
+                (long long)s->connections, (long long)s->tasks_left, grace_ms);
 }
 
 static int serve_main(int argc, char **argv)

@@ -74,6 +74,7 @@ typedef struct srv {
      * (counted before rt_go, so one not yet running counts too). */
     _Atomic int64_t serving;
     _Atomic int64_t conns_open, conns_total, in_flight, requests;
+    _Atomic int64_t client_gone; /* /work requests whose client left mid-handler */
     _Atomic int64_t outcome[LB_OUTCOME_COUNT];
     lb_serve_summary summary;
 } srv;
@@ -514,6 +515,7 @@ static int serve_work(conn *c, const char *query)
         rc = conn_respond_text(c, status, body) ? -1 : 0;
     } else if (end == WATCH_CLIENT_GONE) {
         rt_ctx_cancel(j->req.ctx); /* r.Context() is done: the client went away */
+        count(&s->client_gone, 1);
     }
     job_unref(j);
     return rc;
@@ -555,6 +557,11 @@ static char *metrics_text(srv *s, size_t *len)
     metric_header(f, "leakbench_requests_in_flight", "gauge",
                   "/work requests whose handler has not returned yet.");
     fprintf(f, "leakbench_requests_in_flight %lld\n", (long long)atomic_load(&s->in_flight));
+    metric_header(f, "leakbench_client_disconnects_total", "counter",
+                  "/work requests whose client closed its connection while the handler ran "
+                  "(their context was cancelled).");
+    fprintf(f, "leakbench_client_disconnects_total %lld\n",
+            (long long)atomic_load(&s->client_gone));
     metric_header(f, "leakbench_connections_open", "gauge", "Open client connections.");
     fprintf(f, "leakbench_connections_open %lld\n", (long long)atomic_load(&s->conns_open));
     metric_header(f, "leakbench_connections_total", "counter", "Connections accepted.");

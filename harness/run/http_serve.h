@@ -33,7 +33,10 @@
  *                      leakbench_blocked_tasks{op="send"} (one per rt_op),
  *                      leakbench_requests_total{outcome="completed"} (one
  *                      per lb_outcome), leakbench_requests_in_flight,
- *                      leakbench_connections_open, leakbench_rss_bytes.
+ *                      leakbench_client_disconnects_total,
+ *                      leakbench_connections_open, leakbench_connections_total,
+ *                      leakbench_tasks_spawned_total, leakbench_rss_bytes,
+ *                      leakbench_os_threads, leakbench_info.
  *   GET /debug/leaks   the runtime's task snapshot grouped by blocking
  *                      operation and site (leakreport.c), as the "leaks"
  *                      object of results.json.

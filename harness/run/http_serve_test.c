@@ -313,6 +313,7 @@ static void leaky_variant_keeps_a_task_per_abandoned_request(const char *sched)
      * linger for a moment, so poll for the exact count). */
     assert_true(metric_becomes("leakbench_live_tasks", base + 3));
     assert_true(metric("leakbench_requests_total{outcome=\"cancelled\"}") == 3);
+    assert_true(metric("leakbench_client_disconnects_total") == 3);
 
     static char leaks[1 << 16];
     assert_int_equal(http_get("/debug/leaks", leaks, sizeof leaks), 200);

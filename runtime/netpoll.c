@@ -14,10 +14,10 @@
  * task through the channel code like any other receiver.  So cancellation
  * and deadlines need nothing new: the context's done channel wakes the
  * select as it wakes every blocking call, the task shows up in snapshots
- * and counters as blocked in RT_OP_IO at its call site, and no scheduler
- * code changed (the poller only calls the seam's unpark, through
- * rt_chan_close, from a thread that is not a task — which the seam allows,
- * as the thread scheduler's timer thread does).
+ * and counters as blocked in RT_OP_IO at its call site, and the scheduler
+ * seam needs no new operation (the poller only calls the seam's unpark,
+ * through rt_chan_close, from a thread that is not a task — which the
+ * seam allows, as the thread scheduler's timer thread does).
  *
  * Why a poller thread and not the coroutine workers' idle path (Go polls
  * in findrunnable): one mechanism serves both schedulers, the scheduler
@@ -32,10 +32,14 @@
  * spinning on two cores the round trip was three times longer.  Moving
  * the epoll_wait into idle workers (Go's findrunnable) would save the
  * hand-off; it means changes to the scheduler's idle path and wake-up
- * protocol, left for later.  On the thread scheduler a task
- * thread parks on its futex, exactly as in a channel receive, rather than
- * sitting in poll(2) with an eventfd for cancellation: same outcome, one
- * code path.
+ * protocol, left for later.  On the thread scheduler a task thread parks
+ * on its futex, exactly as in a channel receive, rather than sitting in
+ * poll(2) with an eventfd for cancellation: same outcome, one code path.
+ *
+ * Completing.  The poller and rt_fd_close complete at most NP_WAKE_MAX
+ * waiters per round under np.lock, then close their channels with no lock
+ * held (an unpark may switch tasks on coroutines), and go on: completing
+ * a wait never allocates.
  *
  * Lifetimes.  The waiter lives on the waiting task's stack: after
  * np.lock is dropped the completer touches only the channel, on which it

@@ -209,8 +209,8 @@ static int serve_main(int argc, char **argv)
     json_decref(o.knobs);
     if (rc) return rc < 0 ? LB_EXIT_OK : rc;
 
-    /* Held back until lb_serve_run has its handlers in place, so a stop
-     * sent as soon as the address is printed is a graceful one. */
+    /* Blocked from here on (lb_serve_run reads them from a signalfd), so a
+     * stop sent as soon as the address is printed is a graceful one. */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);

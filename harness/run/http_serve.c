@@ -3,12 +3,12 @@
  * leakbench's runtime (the contract is in http_serve.h).
  *
  * Tasks.  The main task (rt_run's) builds the pipeline, starts the accept
- * task and waits, in rt_fd_wait, on an eventfd that SIGTERM/SIGINT or
- * lb_serve_request_stop() write to.  The accept task accepts non-blocking
- * sockets and starts one connection task per connection.  A connection
- * task reads into its buffer, feeds llhttp (paused at every message end,
- * so pipelined requests are handled one at a time, in order), routes the
- * request and writes the response; every wait on the socket is an
+ * task and waits, in rt_fd_wait, on an eventfd that lb_serve_request_stop()
+ * writes to; a signal task reads SIGTERM/SIGINT from a signalfd (the
+ * signals are blocked in every thread) and requests the stop the same way.  The accept task accepts
+ * non-blocking sockets and starts one connection task per connection.  A connection task reads into
+ * its buffer, feeds llhttp (paused at every message end, so pipelined requests are handled one at a
+ * time, in order), routes the request and writes the response; every wait on the socket is an
  * rt_fd_wait under the connection's context, a child of the root.
  *
  * A /work request runs variant.handle in a handler task of its own, so
@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ typedef struct srv {
     int listen_fd;
     bool accepting; /* the accept task started: it closes listen_fd */
     int stop_fd;    /* eventfd: written to request a stop */
+    int signal_fd;  /* signalfd for SIGTERM/SIGINT, or -1 */
     int rc;
     /* Accept, connection and handler tasks started and not yet ended
      * (counted before rt_go, so one not yet running counts too). */
@@ -716,6 +718,70 @@ static void accept_task(void *arg)
 
 /* ------------------------------------------------------------ lifecycle -- */
 
+/* Turns SIGTERM/SIGINT into stop requests: read from the signalfd. */
+static void signal_task(void *arg)
+{
+    srv *s = arg;
+    for (;;) {
+        struct signalfd_siginfo si;
+        ssize_t n = read(s->signal_fd, &si, sizeof si);
+        if (n == (ssize_t)sizeof si) {
+            lb_serve_request_stop();
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n >= 0 || errno != EAGAIN) break;
+        if (rt_fd_wait(s->signal_fd, RT_FD_READ, s->env.root) < 0) break; /* stopping */
+    }
+    serving_ended(s);
+}
+
+/* The stop signals, blocked in every thread and read through a signalfd. */
+typedef struct stop_signals {
+    sigset_t set;  /* SIGTERM, SIGINT, less any the process ignores */
+    sigset_t mask; /* the caller's mask, restored on return */
+    int fd;        /* signalfd, or -1 when both are ignored */
+} stop_signals;
+
+/* Blocks SIGTERM and SIGINT (a signal the process ignores stays ignored)
+ * in the calling thread before the runtime starts, so every runtime
+ * thread inherits the block and none can take the default action, and
+ * opens a signalfd for them: 0 or -errno. */
+static int stop_signals_open(stop_signals *ss)
+{
+    static const int sigs[2] = {SIGTERM, SIGINT};
+    sigemptyset(&ss->set);
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        struct sigaction cur;
+        sigaction(sigs[i], NULL, &cur);
+        if (cur.sa_handler == SIG_IGN) continue;
+        sigaddset(&ss->set, sigs[i]);
+        n++;
+    }
+    pthread_sigmask(SIG_BLOCK, &ss->set, &ss->mask);
+    ss->fd = n ? signalfd(-1, &ss->set, SFD_NONBLOCK | SFD_CLOEXEC) : -1;
+    if (n && ss->fd < 0) {
+        int e = errno;
+        pthread_sigmask(SIG_SETMASK, &ss->mask, NULL);
+        return -e;
+    }
+    return 0;
+}
+
+/* Consumes the stop signals still pending (the stop they ask for has
+ * happened), closes the signalfd and restores the caller's mask. */
+static void stop_signals_close(stop_signals *ss)
+{
+    if (ss->fd >= 0) {
+        struct signalfd_siginfo si;
+        while (read(ss->fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        }
+        close(ss->fd);
+    }
+    pthread_sigmask(SIG_SETMASK, &ss->mask, NULL);
+}
+
 /* Waits for a stop request on the eventfd. */
 static void wait_for_stop(srv *s)
 {
@@ -759,7 +825,9 @@ static void serve_main(void *arg)
         rt_ctx_release(s->env.root);
         return;
     }
-    if (serving_go(s, "http-accept", accept_task, s)) {
+    if (s->signal_fd >= 0 && serving_go(s, "http-signals", signal_task, s)) {
+        s->rc = -ENOMEM;
+    } else if (serving_go(s, "http-accept", accept_task, s)) {
         s->rc = -ENOMEM;
     } else {
         s->accepting = true; /* the accept task owns the listening socket now */
@@ -767,45 +835,6 @@ static void serve_main(void *arg)
     }
     shut_down(s);
     rt_ctx_release(s->env.root);
-}
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    lb_serve_request_stop();
-    errno = saved;
-}
-
-/* What signals_install replaced. */
-typedef struct saved_signals {
-    struct sigaction action[2];
-    sigset_t mask;
-} saved_signals;
-
-/* Installs the stop handler for SIGTERM and SIGINT (a signal the process
- * ignores stays ignored), then unblocks both: a stop the caller held back
- * by blocking them (while it announced readiness) is delivered now. */
-static void signals_install(saved_signals *old)
-{
-    static const int sigs[2] = {SIGTERM, SIGINT};
-    struct sigaction sa = {.sa_handler = on_stop_signal, .sa_flags = SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    sigset_t set;
-    sigemptyset(&set);
-    for (int i = 0; i < 2; i++) {
-        sigaction(sigs[i], NULL, &old->action[i]);
-        if (old->action[i].sa_handler != SIG_IGN) sigaction(sigs[i], &sa, NULL);
-        sigaddset(&set, sigs[i]);
-    }
-    pthread_sigmask(SIG_UNBLOCK, &set, &old->mask);
-}
-
-static void signals_restore(const saved_signals *old)
-{
-    pthread_sigmask(SIG_SETMASK, &old->mask, NULL);
-    sigaction(SIGTERM, &old->action[0], NULL);
-    sigaction(SIGINT, &old->action[1], NULL);
 }
 
 int lb_serve_run(const lb_serve_config *c)
@@ -831,15 +860,22 @@ int lb_serve_run(const lb_serve_config *c)
     s->stop_fd = stop_fd;
     lb_env_from_spec(c->spec, c->spec->seed, &s->env);
 
-    saved_signals old;
+    stop_signals sigs;
+    int rc = stop_signals_open(&sigs);
+    if (rc) {
+        free(s);
+        close(stop_fd);
+        close(c->listen_fd);
+        return rc;
+    }
+    s->signal_fd = sigs.fd;
     atomic_store(&stop_fd_current, stop_fd);
-    signals_install(&old);
     rt_config cfg = {.sched = c->spec->scheduler,
                      .counters = c->shared ? &c->shared->rt : NULL,
                      .seed = c->spec->seed};
-    int rc = rt_run(&cfg, serve_main, s);
-    signals_restore(&old);
+    rc = rt_run(&cfg, serve_main, s);
     atomic_store(&stop_fd_current, -1);
+    stop_signals_close(&sigs);
     close(stop_fd);
     if (!s->accepting) close(s->listen_fd); /* no accept task ever owned it */
     if (rc == 0) rc = s->rc;

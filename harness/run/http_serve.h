@@ -47,13 +47,16 @@
  *                      connection is closed; a request head over 64 KiB 431.
  *
  * Stopping.  SIGTERM, SIGINT or lb_serve_request_stop().  lb_serve_run
- * installs handlers for both signals (one the process ignores stays
- * ignored) and then unblocks them in the calling thread, whose mask the
- * runtime's threads inherit; it restores handlers and mask before
- * returning.  So a caller that blocks SIGTERM/SIGINT before it announces
- * readiness (cmd_serve.c does) loses no stop sent right after: it is
- * delivered once the handlers are in place.  On a stop the server stops
- * accepting and closes the listening socket, cancels the
+ * blocks both signals in the calling thread before it starts the runtime
+ * (every runtime thread inherits the block) and reads them from a
+ * signalfd in a task of its own, so no signal handler runs and no thread
+ * can take a signal's default action; a signal the process ignores stays
+ * ignored.  Call it before the process starts other threads, or with both
+ * signals blocked in them.  Signals still pending when it returns are
+ * consumed, and the caller's mask is restored.  A caller that blocks
+ * SIGTERM/SIGINT before it announces readiness (cmd_serve.c does) loses
+ * no stop sent right after: it waits in the signalfd.  On a stop the
+ * server stops accepting and closes the listening socket, cancels the
  * root context (every connection and request context descends from it;
  * the variant's env.root is it too), waits until every connection and
  * handler task has ended, calls variant.shutdown, and waits until no task

@@ -478,14 +478,14 @@ static int outcome_status(lb_outcome o)
         return 503;
     case LB_TIMED_OUT:
         return 504;
-    case LB_CANCELLED:
-        return 503;
     default:
         return 500;
     }
 }
 
-/* Runs one /work request: 0 to go on with the connection, -1 to close. */
+/* Runs one /work request: 0 to go on with the connection, -1 to close.
+ * A handler cancelled with the client still there means the server is
+ * stopping: like a client gone, that gets no reply. */
 static int serve_work(conn *c, const char *query)
 {
     srv *s = c->s;
@@ -510,10 +510,9 @@ static int serve_work(conn *c, const char *query)
     }
     enum watch_end end = conn_watch(c, j);
     int rc = -1;
-    if (end == WATCH_FINISHED) {
+    if (end == WATCH_FINISHED && j->outcome != LB_CANCELLED) {
         int status = outcome_status(j->outcome);
         const char *body = status == 200 ? "ok" : lb_outcome_name(j->outcome);
-        if (j->outcome == LB_CANCELLED) c->keep_alive = false;
         rc = conn_respond_text(c, status, body) ? -1 : 0;
     } else if (end == WATCH_CLIENT_GONE) {
         rt_ctx_cancel(j->req.ctx); /* r.Context() is done: the client went away */

@@ -87,14 +87,16 @@ static void count(_Atomic int64_t *c)
 static void draw_request(child_run *run, lb_rng *rng, rt_time arrival, lb_request *req)
 {
     const lb_scenario_spec *s = run->spec;
+    lb_request_draw d;
+    lb_request_draw_next(s, rng, &d);
     req->id = atomic_fetch_add(&run->next_id, 1);
     req->ctx = NULL;
     req->arrival = arrival;
-    req->service_ns = (int64_t)(lb_dist_draw_ms(&s->service, rng) * 1e6);
+    req->service_ns = d.service_ns;
     req->timeout_ns = (int64_t)(s->timeout_ms * 1e6);
-    req->inject_error = lb_rng_uniform(rng) < s->error_rate;
-    req->payload_bytes = (size_t)s->payload_bytes;
-    req->rand = lb_rng_next(rng);
+    req->inject_error = d.inject_error;
+    req->payload_bytes = d.payload_bytes;
+    req->rand = d.rand;
 }
 
 /* Serves one request in the calling (client) task and records it. */
@@ -133,7 +135,7 @@ static void run_open_load(child_run *run)
     lb_arrivals arrivals;
     lb_arrivals_init(&arrivals, run->spec, run->seed);
     lb_rng rng;
-    lb_rng_seed(&rng, run->seed ^ 0x72657175657374ULL); /* request draws */
+    lb_rng_seed(&rng, lb_request_draw_seed(run->seed));
     double at_ms;
     while (lb_arrivals_next(&arrivals, &at_ms)) {
         rt_time when = run->load_start + (rt_time)(at_ms * 1e6);

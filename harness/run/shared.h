@@ -18,6 +18,7 @@
 #include "runtime/rt.h"
 #include "scenarios/scenario.h"
 #include "histogram.h"
+#include "http_load.h"
 #include "leakreport.h"
 
 #include <stdatomic.h>
@@ -56,6 +57,7 @@ typedef struct lb_shared {
     _Atomic int64_t spawn_failures; /* client tasks that could not be started */
 
     lb_histogram latency;
+    lb_http_stats http; /* written by the HTTP load engine's process (http_load.h) */
 
     _Atomic int child_error;    /* lb_child_error */
     _Atomic int child_rt_error; /* negative errno from rt_run */

@@ -1,12 +1,12 @@
 /*
  * http_url.h — where an HTTP target listens, as a spec names it.
  *
- * Accepted forms: "HOST:PORT" or "http://HOST:PORT" (an optional trailing
- * "/"; HOST a name, an IPv4 address or a bracketed IPv6 address such as
- * "[::1]:8080") and "unix:PATH" or an absolute PATH for a Unix socket.
- * This is syntax only: the name is resolved when a run connects
- * (harness/run/http_load.c), so `leakbench validate` never touches the
- * network.
+ * The syntax of harness/run/netaddr.h, which parses (and resolves) the
+ * same text when a run connects: "HOST:PORT" (a name or an IPv4 address),
+ * "[IPV6]:PORT" and "unix:PATH".  This is the syntax alone, for the spec
+ * loader: core/ cannot call run/, and `leakbench validate` must not wait
+ * for DNS.  A target's port is 1-65535 (0 means "any" only when
+ * listening).
  */
 #ifndef LEAKBENCH_HTTP_URL_H
 #define LEAKBENCH_HTTP_URL_H

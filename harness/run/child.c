@@ -30,6 +30,7 @@
  */
 #include "child.h"
 
+#include "http_serve.h"
 #include "loadgen.h"
 
 #include <errno.h>
@@ -73,10 +74,12 @@ void lb_env_from_spec(const lb_scenario_spec *spec, uint64_t seed, lb_env *env)
     env->seed = seed;
 }
 
-static void enter_phase(lb_shared *sh, lb_phase p)
+double lb_ready_hold_ms(const lb_scenario_spec *s)
 {
-    atomic_store_explicit(&sh->phase_at_ns[p], rt_now(), memory_order_relaxed);
-    atomic_store_explicit(&sh->phase, p, memory_order_release);
+    double hold_ms = 5 * s->sample_ms;
+    if (hold_ms < 50) hold_ms = 50;
+    if (hold_ms > 2000) hold_ms = 2000;
+    return hold_ms;
 }
 
 static void count(_Atomic int64_t *c)
@@ -215,15 +218,11 @@ static void child_main_task(void *arg)
         atomic_store(&sh->child_error, LB_CHILD_SETUP);
         return;
     }
-    enter_phase(sh, LB_PHASE_READY);
-    /* Hold still long enough for a few baseline samples. */
-    double hold_ms = 5 * s->sample_ms;
-    if (hold_ms < 50) hold_ms = 50;
-    if (hold_ms > 2000) hold_ms = 2000;
-    rt_sleep((int64_t)(hold_ms * 1e6), NULL);
+    lb_shared_enter_phase(sh, LB_PHASE_READY);
+    rt_sleep((int64_t)(lb_ready_hold_ms(s) * 1e6), NULL);
     atomic_store(&sh->ready_tasks, rt_live_tasks());
 
-    enter_phase(sh, LB_PHASE_LOAD);
+    lb_shared_enter_phase(sh, LB_PHASE_LOAD);
     run->load_start = atomic_load(&sh->phase_at_ns[LB_PHASE_LOAD]);
     run->load_end = run->load_start + (rt_time)(s->duration_ms * 1e6);
     if (s->model == LB_LOAD_CLOSED)
@@ -231,10 +230,10 @@ static void child_main_task(void *arg)
     else
         run_open_load(run);
 
-    enter_phase(sh, LB_PHASE_SETTLE);
+    lb_shared_enter_phase(sh, LB_PHASE_SETTLE);
     if (s->settle_ms > 0) rt_sleep((int64_t)(s->settle_ms * 1e6), NULL);
 
-    enter_phase(sh, LB_PHASE_SHUTDOWN);
+    lb_shared_enter_phase(sh, LB_PHASE_SHUTDOWN);
     rt_time cancel_at = rt_now();
     rt_ctx_cancel(run->env.root);
     rt_time give_up = cancel_at + (rt_time)(s->shutdown_grace_ms * 1e6);
@@ -254,20 +253,45 @@ static void child_main_task(void *arg)
     }
 
     snapshot_leaks(run);
-    enter_phase(sh, LB_PHASE_EXIT);
+    lb_shared_enter_phase(sh, LB_PHASE_EXIT);
     /* Let the parent take its final sample while the leaked tasks live. */
     rt_time wait_until = rt_now() + RT_MS(2000);
     while (!atomic_load_explicit(&sh->final_sampled, memory_order_acquire) && rt_now() < wait_until)
         rt_sleep(RT_MS(1), NULL);
 }
 
-void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep, lb_shared *sh)
+/*
+ * The child of an HTTP run: the pair's variant served on listen_fd by
+ * lb_serve_run (http_serve.h) until the load process's SIGTERM at the
+ * shutdown phase.  The load process owns the phases before that; this
+ * side records when the server drained and publishes the exit phase.
+ */
+static void serve_over_http(const lb_scenario_spec *spec, bool leaky, int listen_fd, lb_shared *sh)
+{
+    lb_serve_summary summary;
+    lb_serve_config c = {spec, leaky, listen_fd, sh, &summary};
+    int rc = lb_serve_run(&c);
+    if (rc < 0) {
+        atomic_store(&sh->child_rt_error, rc);
+        atomic_store(&sh->child_error, rc == -EIO ? LB_CHILD_SETUP : LB_CHILD_RT_START);
+        _exit(LB_CHILD_EXIT_FAILED);
+    }
+    int64_t cancel = atomic_load(&sh->phase_at_ns[LB_PHASE_SHUTDOWN]);
+    if (summary.drained && cancel > 0)
+        atomic_store(&sh->shutdown_done_ns, cancel + (int64_t)(summary.shutdown_ms * 1e6));
+    lb_shared_enter_phase(sh, LB_PHASE_EXIT);
+    lb_shared_wait_final_sample(sh);
+    _exit(LB_CHILD_EXIT_OK);
+}
+
+void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep, int listen_fd, lb_shared *sh)
 {
     /* The parent handles Ctrl-C and kills us; die with it if it dies. */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(LB_CHILD_EXIT_FAILED);
+    if (listen_fd >= 0) serve_over_http(spec, leaky, listen_fd, sh);
 
     static child_run run;
     run.spec = spec;

@@ -46,9 +46,9 @@
 #include <errno.h>
 #include <llhttp.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,6 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,47 +69,13 @@ const char *lb_http_cause_name(lb_http_cause c)
 
 /* ------------------------------------------------------------ targets -- */
 
-int lb_http_target_resolve(const lb_http_url *url, lb_http_target *t, char *err, size_t n)
+void lb_http_target_init(lb_http_target *t, const lb_netaddr *addr)
 {
-    memset(t, 0, sizeof *t);
-    if (url->is_unix) {
-        struct sockaddr_un *sun = (struct sockaddr_un *)&t->addr;
-        sun->sun_family = AF_UNIX;
-        snprintf(sun->sun_path, sizeof sun->sun_path, "%s", url->unix_path);
-        t->addr_len = sizeof *sun;
+    t->addr = *addr;
+    if (lb_netaddr_is_unix(addr))
         snprintf(t->host, sizeof t->host, "localhost");
-        return 0;
-    }
-    char port[8];
-    snprintf(port, sizeof port, "%d", url->port);
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(url->host, port, &hints, &res);
-    if (rc != 0 || !res) {
-        snprintf(err, n, "cannot resolve '%s': %s", url->host, gai_strerror(rc));
-        if (res) freeaddrinfo(res);
-        return -ENOENT;
-    }
-    memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-    t->addr_len = res->ai_addrlen;
-    freeaddrinfo(res);
-    bool v6 = strchr(url->host, ':') != NULL;
-    snprintf(t->host, sizeof t->host, v6 ? "[%s]:%d" : "%s:%d", url->host, url->port);
-    return 0;
-}
-
-int lb_http_target_of_listener(int fd, lb_http_target *t)
-{
-    memset(t, 0, sizeof *t);
-    t->addr_len = sizeof t->addr;
-    if (getsockname(fd, (struct sockaddr *)&t->addr, &t->addr_len) < 0) return -errno;
-    if (t->addr.ss_family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&t->addr;
-        snprintf(t->host, sizeof t->host, "127.0.0.1:%d", ntohs(in->sin_port));
-    } else {
-        snprintf(t->host, sizeof t->host, "localhost");
-    }
-    return 0;
+    else
+        lb_netaddr_format(addr, t->host, sizeof t->host);
 }
 
 /* ------------------------------------------------------------- engine -- */
@@ -158,6 +123,7 @@ struct lb_http_load {
     int ep, timer_fd, stop_fd;
     int64_t armed_ns;
     bool stopping;
+    bool load_over; /* on_load_end was called */
 
     conn *conns;
     int cap, open;
@@ -219,10 +185,9 @@ static int head_text(const lb_request_spec *r, const char *host, char **out)
         n += strlen(r->header_name[i]) + strlen(r->header_value[i]) + 4;
     char *s = malloc(n);
     if (!s) return -ENOMEM;
-    /* The host is literal text: double any brace so it stays literal. */
-    size_t used = (size_t)snprintf(s, n, "%s %s HTTP/1.1\r\nHost: ", r->method, r->path);
-    for (const char *h = host; *h; h++) s[used++] = *h; /* hosts hold no braces (http_url.c) */
-    used += (size_t)snprintf(s + used, n - used, "\r\n");
+    /* The host goes in as template text: a formatted address has no braces. */
+    size_t used =
+        (size_t)snprintf(s, n, "%s %s HTTP/1.1\r\nHost: %s\r\n", r->method, r->path, host);
     for (int i = 0; i < r->n_headers; i++)
         used += (size_t)snprintf(s + used, n - used, "%s: %s\r\n", r->header_name[i],
                                  r->header_value[i]);
@@ -400,7 +365,7 @@ static void open_for(lb_http_load *l, uint64_t seq)
     c->state = C_CONNECTING;
     c->gen++;
     l->open++;
-    c->fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(t->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     c->seq = seq;
     c->answered = false;
     if (c->fd < 0) {
@@ -410,7 +375,7 @@ static void open_for(lb_http_load *l, uint64_t seq)
         return;
     }
     add(&l->sh->http.connections_opened, 1);
-    if (t->addr.ss_family != AF_UNIX) {
+    if (t->addr.ss.ss_family != AF_UNIX) {
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
@@ -422,7 +387,7 @@ static void open_for(lb_http_load *l, uint64_t seq)
         fail_conn(l, c, cause_of_errno(e, true));
         return;
     }
-    int rc = connect(c->fd, (const struct sockaddr *)&t->addr, t->addr_len);
+    int rc = connect(c->fd, (const struct sockaddr *)&t->addr.ss, t->addr.len);
     if (rc < 0 && errno != EINPROGRESS) {
         int e = errno;
         RING(l, seq)->state = R_ACTIVE;
@@ -747,14 +712,19 @@ int lb_http_load_run(lb_http_load *l, lb_shared *sh)
         if ((rc = send_due(l, now))) break;
         expire(l, now);
         serve_waiters(l);
+        if (!l->load_over && now >= l->load_end_ns) {
+            l->load_over = true;
+            if (l->cfg.on_load_end) l->cfg.on_load_end(l->cfg.arg);
+        }
         if (l->stopping || (l->cfg.stop_ns > 0 && now >= l->cfg.stop_ns)) {
             cancel_all(l);
             break;
         }
         int64_t arrival = next_arrival(l);
-        if (arrival < 0 && l->unfinished == 0) break;
+        if (arrival < 0 && l->unfinished == 0 && l->load_over) break;
         int64_t deadline = l->head < l->issued ? RING(l, l->head)->deadline_ns : 0;
         int64_t wake = earliest(earliest(arrival, deadline), l->cfg.stop_ns);
+        if (!l->load_over) wake = earliest(wake, l->load_end_ns);
         int timeout = -1;
         if (wake > 0 && wake <= now)
             timeout = 0;
@@ -889,4 +859,116 @@ void lb_http_load_free(lb_http_load *l)
     free(l->ring);
     free(l->due);
     free(l);
+}
+
+/* ----------------------------------------------------------- one GET -- */
+
+typedef struct get_state {
+    char *body;
+    size_t cap, len;
+    bool done;
+} get_state;
+
+static int get_on_body(llhttp_t *p, const char *at, size_t n)
+{
+    get_state *g = p->data;
+    if (g->body && g->len + 1 < g->cap) {
+        size_t room = g->cap - 1 - g->len;
+        memcpy(g->body + g->len, at, n < room ? n : room);
+        g->len += n < room ? n : room;
+        g->body[g->len] = 0;
+    }
+    return 0;
+}
+
+static int get_on_complete(llhttp_t *p)
+{
+    ((get_state *)p->data)->done = true;
+    return HPE_PAUSED;
+}
+
+/* Waits until fd is ready for events or the deadline: 0 or -ETIMEDOUT. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = (deadline - mono_ns()) / 1000000;
+        if (left <= 0) return -ETIMEDOUT;
+        struct pollfd p = {fd, events, 0};
+        int n = poll(&p, 1, (int)left);
+        if (n > 0) return 0;
+        if (n < 0 && errno != EINTR) return -errno;
+    }
+}
+
+int lb_http_get(const lb_http_target *t, const char *path, int timeout_ms, int *status, char *body,
+                size_t cap)
+{
+    int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+    if (body && cap) body[0] = 0;
+    int fd = socket(t->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    int rc = 0;
+    if (connect(fd, (const struct sockaddr *)&t->addr.ss, t->addr.len) < 0) {
+        if (errno != EINPROGRESS) {
+            rc = -errno;
+            goto out;
+        }
+        int err = 0;
+        socklen_t len = sizeof err;
+        if ((rc = wait_fd(fd, POLLOUT, deadline))) goto out;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err) {
+            rc = -err;
+            goto out;
+        }
+    }
+    char text[512];
+    int n = snprintf(text, sizeof text, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                     path, t->host);
+    if (n < 0 || (size_t)n >= sizeof text) {
+        rc = -EINVAL;
+        goto out;
+    }
+    for (int off = 0; off < n;) {
+        ssize_t w = send(fd, text + off, (size_t)(n - off), MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (int)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if ((rc = wait_fd(fd, POLLOUT, deadline))) goto out;
+        } else {
+            rc = -errno;
+            goto out;
+        }
+    }
+    llhttp_settings_t settings;
+    llhttp_settings_init(&settings);
+    settings.on_body = get_on_body;
+    settings.on_message_complete = get_on_complete;
+    llhttp_t parser;
+    llhttp_init(&parser, HTTP_RESPONSE, &settings);
+    get_state g = {body, cap, 0, false};
+    parser.data = &g;
+    char buf[4096];
+    while (!g.done) {
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+            if ((rc = wait_fd(fd, POLLIN, deadline))) goto out;
+            continue;
+        }
+        if (r < 0) {
+            rc = -errno;
+            goto out;
+        }
+        llhttp_errno_t e =
+            r == 0 ? llhttp_finish(&parser) : llhttp_execute(&parser, buf, (size_t)r);
+        if (g.done) break;
+        if ((e != HPE_OK && e != HPE_PAUSED) || r == 0) {
+            rc = -EPROTO;
+            goto out;
+        }
+    }
+    *status = llhttp_get_status_code(&parser);
+out:
+    close(fd);
+    return rc;
 }

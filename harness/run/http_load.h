@@ -35,7 +35,7 @@
 #define LEAKBENCH_HTTP_LOAD_H
 
 #include "histogram.h"
-#include "core/http_url.h"
+#include "netaddr.h"
 #include "core/spec.h"
 
 #include <stdatomic.h>
@@ -67,18 +67,12 @@ typedef struct lb_http_stats {
     lb_histogram send_lateness;      /* us, first byte written - scheduled arrival */
 } lb_http_stats;
 
-/* A resolved target address. */
+/* Where the requests go, and the Host header they carry. */
 typedef struct lb_http_target {
-    struct sockaddr_storage addr;
-    socklen_t addr_len;
-    char host[300]; /* the Host header */
+    lb_netaddr addr;
+    char host[LB_NETADDR_TEXT_MAX]; /* "127.0.0.1:8080", "[::1]:80", "localhost" for Unix */
 } lb_http_target;
-
-/* Resolves url (core/http_url.h; names through getaddrinfo).  0, or a
- * negative errno with a message in err. */
-int lb_http_target_resolve(const lb_http_url *url, lb_http_target *t, char *err, size_t n);
-/* The address a listening socket is bound to. 0 or a negative errno. */
-int lb_http_target_of_listener(int fd, lb_http_target *t);
+void lb_http_target_init(lb_http_target *t, const lb_netaddr *addr);
 
 typedef struct lb_http_load_config {
     const lb_scenario_spec *spec; /* load, service_time, timeout_ms, error_rate, payload, http */
@@ -87,6 +81,10 @@ typedef struct lb_http_load_config {
     lb_http_target target;
     int64_t start_ns; /* CLOCK_MONOTONIC start of the load; arrivals are offsets from it */
     int64_t stop_ns;  /* cancel what is unanswered then; 0 = let every request end (<= timeout) */
+    /* Called once, from lb_http_load_run, when the load's duration is over
+     * (requests may still be in flight); NULL = none. */
+    void (*on_load_end)(void *arg);
+    void *arg;
 } lb_http_load_config;
 
 typedef struct lb_http_load lb_http_load;
@@ -102,5 +100,14 @@ int lb_http_load_run(lb_http_load *l, struct lb_shared *sh);
  * signal handler or another thread. */
 void lb_http_load_request_stop(lb_http_load *l);
 void lb_http_load_free(lb_http_load *l);
+
+/*
+ * One blocking GET of path on its own connection, for probes and tests:
+ * the status goes to *status and up to cap - 1 bytes of the body, NUL-
+ * terminated, to body (may be NULL).  0, -ETIMEDOUT after timeout_ms, or
+ * another negative errno (-EPROTO for a response llhttp rejects).
+ */
+int lb_http_get(const lb_http_target *t, const char *path, int timeout_ms, int *status, char *body,
+                size_t cap);
 
 #endif

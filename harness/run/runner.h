@@ -45,6 +45,16 @@ typedef struct lb_sampler_stats {
     double cpu_s;          /* the parent's CPU time while sampling this run */
 } lb_sampler_stats;
 
+/* What the HTTP load engine reported (results.json "http"). */
+typedef struct lb_http_run_result {
+    bool active; /* an HTTP run */
+    int connections;
+    int64_t failed_by[LB_HTTP_CAUSE_COUNT];
+    int64_t connections_opened, deadline_closes, waited;
+    lb_latency send_lateness; /* ms */
+    double engine_cpu_s;      /* user + system CPU of the load process; NaN if not reaped */
+} lb_http_run_result;
+
 typedef struct lb_run_result {
     const lb_scenario_spec *spec;
     bool leaky;
@@ -62,6 +72,7 @@ typedef struct lb_run_result {
     lb_leak_report leaks;
     lb_sampler_stats sampler;
     lb_series series;
+    lb_http_run_result http;
 } lb_run_result;
 
 /* Called after each sample (from the parent's sampling loop). */

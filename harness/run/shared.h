@@ -41,6 +41,7 @@ typedef enum lb_child_error {
     LB_CHILD_RT_START, /* rt_run failed (error in child_rt_error) */
     LB_CHILD_SETUP,    /* variant.setup returned NULL */
     LB_CHILD_NO_MEMORY,
+    LB_CHILD_LOAD, /* the HTTP load process failed (why in load_error) */
 } lb_child_error;
 
 typedef struct lb_shared {
@@ -62,7 +63,14 @@ typedef struct lb_shared {
     _Atomic int child_error;    /* lb_child_error */
     _Atomic int child_rt_error; /* negative errno from rt_run */
     lb_leak_report leaks;       /* valid once phase == EXIT */
+    char load_error[256];       /* the HTTP load process's failure, written before it exits */
 } lb_shared;
+
+/* Publishes phase p, stamped now (CLOCK_MONOTONIC), with release order. */
+void lb_shared_enter_phase(lb_shared *sh, lb_phase p);
+/* Outside the runtime: waits up to 2 s for the parent's final sample
+ * (final_sampled), so it sees the process as it ends. */
+void lb_shared_wait_final_sample(lb_shared *sh);
 
 lb_shared *lb_shared_map(void); /* NULL on failure (errno-free: logs nothing) */
 void lb_shared_unmap(lb_shared *s);

@@ -320,11 +320,6 @@ static bool flush(lb_http_load *l, conn *c)
     while (c->out_off < c->out_len) {
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
-            if (c->out_off == 0) {
-                int64_t now = mono_ns(), at = RING(l, c->seq)->at_ns;
-                lb_hist_record_us(&l->sh->http.send_lateness,
-                                  now > at ? (uint64_t)(now - at) / 1000 : 0);
-            }
             c->out_off += (size_t)n;
             continue;
         }
@@ -487,6 +482,8 @@ static int submit(lb_http_load *l, int64_t at_ns, bool from_client)
     r->vals.v[LB_TPL_TIMEOUT_MS] = llround(l->spec->timeout_ms);
     l->unfinished++;
     add(&l->sh->submitted, 1);
+    int64_t now = mono_ns();
+    lb_hist_record_us(&l->sh->http.send_lateness, now > at_ns ? (uint64_t)(now - at_ns) / 1000 : 0);
     if (l->n_idle > 0) {
         r->state = R_ACTIVE;
         start_on(l, &l->conns[l->idle[--l->n_idle]], seq);

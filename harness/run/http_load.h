@@ -12,8 +12,13 @@
  * arrival; when it passes the engine closes that request's connection, as
  * an HTTP client with a timeout does, so the server sees the disconnect.
  * Latency is measured from the scheduled arrival (no coordinated
- * omission) and the lateness of each send against its schedule is
- * recorded.  Responses are parsed with llhttp.
+ * omission).  The lateness of each send against its schedule is recorded
+ * as the engine's own: the time from the scheduled arrival to when the
+ * engine sent the request — wrote it to an idle connection, started a
+ * connection for it, or queued it because the cap was reached — so it
+ * measures how well the engine keeps its schedule, while waits for the
+ * server (connections, answers) are in the latency.  Responses are
+ * parsed with llhttp.
  *
  * Outcomes (every submitted request ends in exactly one):
  *   completed  a 2xx response;
@@ -64,7 +69,7 @@ typedef struct lb_http_stats {
     _Atomic int64_t connections_opened;
     _Atomic int64_t deadline_closes; /* connections closed because a deadline passed */
     _Atomic int64_t waited;          /* requests that waited for a free connection */
-    lb_histogram send_lateness;      /* us, first byte written - scheduled arrival */
+    lb_histogram send_lateness;      /* us, sent (see above) - scheduled arrival */
 } lb_http_stats;
 
 /* Where the requests go, and the Host header they carry. */

@@ -20,7 +20,7 @@
  * `requests` counts requests parsed, `connections` accepted connections,
  * `max_seq` the largest seq=N query value seen (-1 if none).
  *
- * Header-only (static functions), for *_test.c and *_bench.c programs.
+ * Header-only (static inline functions), for *_test.c and *_bench.c programs.
  */
 #ifndef LEAKBENCH_HTTP_TEST_SERVER_H
 #define LEAKBENCH_HTTP_TEST_SERVER_H
@@ -65,7 +65,7 @@ typedef struct lb_ts_conn {
     bool complete;
 } lb_ts_conn;
 
-static int lb_ts_on_url(llhttp_t *p, const char *at, size_t len)
+static inline int lb_ts_on_url(llhttp_t *p, const char *at, size_t len)
 {
     lb_ts_conn *c = p->data;
     size_t room = sizeof c->url - 1 - c->url_len;
@@ -76,13 +76,13 @@ static int lb_ts_on_url(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
-static int lb_ts_on_complete(llhttp_t *p)
+static inline int lb_ts_on_complete(llhttp_t *p)
 {
     ((lb_ts_conn *)p->data)->complete = true;
     return HPE_PAUSED;
 }
 
-static void lb_ts_write_all(int fd, const char *buf, size_t n)
+static inline void lb_ts_write_all(int fd, const char *buf, size_t n)
 {
     while (n > 0) {
         ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
@@ -94,7 +94,7 @@ static void lb_ts_write_all(int fd, const char *buf, size_t n)
 
 /* Waits up to ms (-1 = forever) for input on fd; false when the client
  * closed (or the server stops), true when the time passed. */
-static bool lb_ts_wait_quiet(lb_ts_conn *c, int ms)
+static inline bool lb_ts_wait_quiet(lb_ts_conn *c, int ms)
 {
     struct pollfd p[2] = {{c->fd, POLLIN, 0}, {c->srv->stop_pipe[0], POLLIN, 0}};
     for (;;) {
@@ -108,7 +108,7 @@ static bool lb_ts_wait_quiet(lb_ts_conn *c, int ms)
     }
 }
 
-static int64_t lb_ts_query_int(const char *url, const char *key, int64_t def)
+static inline int64_t lb_ts_query_int(const char *url, const char *key, int64_t def)
 {
     char pat[64];
     snprintf(pat, sizeof pat, "%s=", key);
@@ -121,7 +121,7 @@ static int64_t lb_ts_query_int(const char *url, const char *key, int64_t def)
 }
 
 /* Answers one request; false when the connection is done. */
-static bool lb_ts_answer(lb_ts_conn *c)
+static inline bool lb_ts_answer(lb_ts_conn *c)
 {
     const char *u = c->url;
     atomic_fetch_add(&c->srv->requests, 1);
@@ -180,7 +180,7 @@ static bool lb_ts_answer(lb_ts_conn *c)
     return true;
 }
 
-static void *lb_ts_conn_main(void *arg)
+static inline void *lb_ts_conn_main(void *arg)
 {
     lb_ts_conn *c = arg;
     char buf[16384];
@@ -213,7 +213,7 @@ static void *lb_ts_conn_main(void *arg)
     return NULL;
 }
 
-static void *lb_ts_accept_main(void *arg)
+static inline void *lb_ts_accept_main(void *arg)
 {
     lb_test_server *s = arg;
     for (;;) {
@@ -247,7 +247,7 @@ static void *lb_ts_accept_main(void *arg)
  * unix_path is given, on that Unix socket.  0 or -errno.  With
  * backlog_only, nothing accepts: connections queue in the backlog and are
  * never answered. */
-static int lb_ts_start(lb_test_server *s, const char *unix_path, bool backlog_only)
+static inline int lb_ts_start(lb_test_server *s, const char *unix_path, bool backlog_only)
 {
     memset(s, 0, sizeof *s);
     atomic_store(&s->max_seq, -1);
@@ -282,7 +282,7 @@ static int lb_ts_start(lb_test_server *s, const char *unix_path, bool backlog_on
 }
 
 /* Stops every thread and closes the listener. */
-static void lb_ts_stop(lb_test_server *s, bool backlog_only)
+static inline void lb_ts_stop(lb_test_server *s, bool backlog_only)
 {
     ssize_t w = write(s->stop_pipe[1], "x", 1);
     (void)w;

@@ -27,6 +27,12 @@
  * late generator cannot hide queueing: no coordinated omission), calls
  * variant.handle, records the outcome and the latency from the scheduled
  * arrival, and releases the context.
+ *
+ * In a run over HTTP the child has no clients: it serves the variant on the
+ * listening socket it inherited with lb_serve_run (http_serve.h) until the
+ * load process's SIGTERM, while that process (http_load_run.c) owns the
+ * phases up to shutdown; the child then records when its tasks drained and
+ * publishes the exit phase (serve_over_http below).
  */
 #include "child.h"
 

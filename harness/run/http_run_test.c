@@ -190,11 +190,13 @@ static void server_sees_every_deadline_close(void **state)
     }
     cancelled = metric(body, "leakbench_requests_total{outcome=\"cancelled\"} ");
     completed = metric(body, "leakbench_requests_total{outcome=\"completed\"} ");
+    long long disconnects = metric(body, "leakbench_client_disconnects_total ");
     if (!(cancelled > timed_out / 2 && cancelled <= timed_out && completed == 0))
         print_error("%lld timed out; the server says:\n%s\n", (long long)timed_out, body);
     assert_int_equal(in_flight, 0);
     assert_int_equal(completed, 0);
     assert_true(cancelled > timed_out / 2 && cancelled <= timed_out);
+    assert_int_equal(disconnects, cancelled); /* the server's own count of those closes */
     kill(server, SIGTERM);
     int ws;
     waitpid(server, &ws, 0);

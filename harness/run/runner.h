@@ -11,6 +11,13 @@
  * SIGKILLed and is recorded as the run's result, like a container OOM
  * kill.  SIGINT or SIGTERM (lb_runner_install_signals) stops the run the
  * same way and marks it interrupted.
+ *
+ * A run over HTTP (spec "transport": "http") has a second process: the
+ * child serves the variant on a socket the parent bound before forking,
+ * and a load process (http_load_run.h) sends the requests and drives the
+ * phases; the parent samples the server child and reaps both.  With a
+ * url target the load process is the only child and nothing of the target
+ * is sampled.
  */
 #ifndef LEAKBENCH_RUNNER_H
 #define LEAKBENCH_RUNNER_H

@@ -58,12 +58,7 @@ static void assert_balanced(lb_shared *sh)
 /* A spec from JSON text (timeout_leak over HTTP unless it says otherwise). */
 static lb_spec load_spec(const char *json)
 {
-    lb_spec spec;
-    lb_spec_error err;
-    int rc = lb_spec_load_string("test.json", json, &spec, &err);
-    if (rc) print_error("%s\n", err.text);
-    assert_int_equal(rc, 0);
-    return spec;
+    return lb_test_load_spec("test.json", json);
 }
 
 /* Runs the first scenario of json against url to the end (stop_after_ms

@@ -32,12 +32,7 @@
 
 static lb_spec load_spec(const char *json)
 {
-    lb_spec spec;
-    lb_spec_error err;
-    int rc = lb_spec_load_string("test.json", json, &spec, &err);
-    if (rc) print_error("%s\n", err.text);
-    assert_int_equal(rc, 0);
-    return spec;
+    return lb_test_load_spec("test.json", json);
 }
 
 static void run(const lb_scenario_spec *s, bool leaky, lb_run_result *out)

@@ -707,7 +707,9 @@ int lb_http_load_run(lb_http_load *l, lb_shared *sh)
     for (;;) {
         int64_t now = mono_ns();
         if ((rc = send_due(l, now))) break;
-        expire(l, now);
+        /* A loop that wakes late must not time out what the stop, which
+         * came first, cancels: deadlines count only up to stop_ns. */
+        expire(l, l->cfg.stop_ns > 0 && l->cfg.stop_ns < now ? l->cfg.stop_ns : now);
         serve_waiters(l);
         if (!l->load_over && now >= l->load_end_ns) {
             l->load_over = true;

@@ -325,10 +325,13 @@ static void deadline_closes_the_connection(void **state)
     int64_t n = atomic_load(&sh->submitted);
     assert_int_equal(outcome(sh, LB_TIMED_OUT), n);
     assert_int_equal(atomic_load(&sh->http.deadline_closes), n);
-    /* The server noticed every one of those closes while it was working. */
-    for (int i = 0; i < 500 && atomic_load(&srv.disconnects) < n; i++) usleep(10000);
-    assert_int_equal(atomic_load(&srv.disconnects), n);
+    /* The server noticed the close of every request it was working on (a
+     * request closed before the server read it is not one of them). */
+    for (int i = 0; i < 500 && atomic_load(&srv.disconnects) < atomic_load(&srv.requests); i++)
+        usleep(10000);
     lb_ts_stop(&srv, false);
+    assert_true(atomic_load(&srv.requests) > 0);
+    assert_int_equal(atomic_load(&srv.disconnects), atomic_load(&srv.requests));
     lb_shared_unmap(sh);
 }
 
@@ -409,15 +412,22 @@ static void stop_from_another_thread_cancels(void **state)
 static void refused_connections_fail_as_refused(void **state)
 {
     (void)state;
-    /* A port that was just free: nothing listens there. */
-    lb_test_server srv;
-    assert_int_equal(lb_ts_start(&srv, NULL, true), 0);
-    char url[300];
-    snprintf(url, sizeof url, "%s", tcp_url(&srv));
-    lb_ts_stop(&srv, true);
+    /* A port bound but not listening: connections are refused, and nobody
+     * else can take the port while the socket is held. */
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char url[64];
+    snprintf(url, sizeof url, "127.0.0.1:%d", ntohs(a.sin_port));
     lb_shared *sh = run_against("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
                                 "\"load\": {\"rate\": 200, \"duration_ms\": 200}}",
                                 url, 0);
+    close(fd);
     assert_true(atomic_load(&sh->submitted) > 0);
     assert_int_equal(failed_by(sh, LB_HTTP_REFUSED), atomic_load(&sh->submitted));
     lb_shared_unmap(sh);

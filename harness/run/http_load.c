@@ -595,7 +595,7 @@ static void answered(lb_http_load *l, conn *c)
 
 /* Reads c until it would block.  Input on a connection without a request
  * (an idle one, or one whose response is done) closes it quietly. */
-static void read_conn(lb_http_load *l, conn *c)
+static void read_conn(lb_http_load *l, conn *c, uint32_t events)
 {
     uint32_t gen = c->gen;
     for (;;) {
@@ -636,7 +636,14 @@ static void read_conn(lb_http_load *l, conn *c)
             answered(l, c);
             if (used < (size_t)n) c->reusable = false; /* something followed the response */
             if (c->gen != gen) return;
-            continue; /* drain: see whether the server closed behind it */
+            /* A short read whose event did not say the peer closed has
+             * emptied the socket, and anything arriving later (a close
+             * included) raises a new edge: no read to EAGAIN needed.
+             * Otherwise drain, to see a close that came with the reply. */
+            if (c->reusable && (size_t)n < sizeof l->rbuf &&
+                !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                break;
+            continue;
         }
         if (e != HPE_OK) {
             fail_conn(l, c, LB_HTTP_MALFORMED);
@@ -669,7 +676,7 @@ static void on_conn_event(lb_http_load *l, conn *c, uint32_t events)
     }
     if (c->gen == gen && c->state != C_CONNECTING &&
         (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-        read_conn(l, c);
+        read_conn(l, c, events);
 }
 
 /* --------------------------------------------------------------- loop -- */
@@ -677,11 +684,14 @@ static void on_conn_event(lb_http_load *l, conn *c, uint32_t events)
 #define ID_TIMER UINT64_MAX
 #define ID_STOP  (UINT64_MAX - 1)
 
+/* Makes sure the timer fires by at_ns (0: nothing to wait for).  A timer
+ * armed earlier than needed is left alone: it wakes the loop early, which
+ * then re-arms it, so the common case (the head's deadline moving later as
+ * requests end) costs no system call. */
 static int arm_timer(lb_http_load *l, int64_t at_ns)
 {
-    if (at_ns == l->armed_ns) return 0;
+    if (at_ns <= 0 || (l->armed_ns > 0 && l->armed_ns <= at_ns)) return 0;
     struct itimerspec its = {{0, 0}, {at_ns / 1000000000LL, at_ns % 1000000000LL}};
-    if (at_ns <= 0) its.it_value.tv_nsec = 0; /* disarm */
     if (timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) return -errno;
     l->armed_ns = at_ns;
     return 0;

@@ -5,8 +5,9 @@
  * 1. max_rps: the engine (closed model: as many clients as connections,
  *    no think time) and wrk (-t1, the same connections and duration)
  *    against one trivial keep-alive target on loopback (http_test_server.h
- *    in a process of its own, answering "/" with 200 "ok"), one after the
- *    other in the same run; requests/s of each and engine / wrk.
+ *    in a process of its own, answering "/" with 200 "ok"), alternating
+ *    for --rounds rounds in the same run; the medians of requests/s and
+ *    their ratio, engine / wrk.
  * 2. open_5000: two runs of `timeout_leak` graceful served over HTTP
  *    through lb_run_one (server child, load process, the parent's 10 ms
  *    sampler), one at a constant 5,000 requests/s and one with almost no
@@ -16,7 +17,8 @@
  * The machine's load average is printed beside the figures: the machines
  * are shared, and every figure moves with it.
  *
- * Options: --duration-s N (part 1, default 5), --open-s N (part 2,
+ * Options: --duration-s N (part 1, per round, default 5), --rounds N
+ * (default 3), --open-s N (part 2,
  * default 10), --connections N (default 8), --rate R (default 5000),
  * --scheduler threads|coroutines (the server's in part 2; default
  * coroutines: on threads every request costs a thread and the server, not
@@ -24,6 +26,7 @@
  */
 #include "http_load.h"
 #include "http_test_server.h"
+#include "metrics.h"
 #include "runner.h"
 
 #include <getopt.h>
@@ -43,6 +46,13 @@ static double mono_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define LB_BENCH_MAX_ROUNDS 15
+
+static json_t *num(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
 }
 
 static json_t *load_average(void)
@@ -199,12 +209,15 @@ static json_t *open_part(double rate, int duration_s)
 
 int main(int argc, char **argv)
 {
-    int duration_s = 5, open_s = 10, connections = 8;
+    int duration_s = 5, open_s = 10, connections = 8, rounds = 3;
     double rate = 5000;
-    static const struct option opts[] = {
-        {"duration-s", required_argument, 0, 'd'},  {"open-s", required_argument, 0, 'o'},
-        {"connections", required_argument, 0, 'c'}, {"rate", required_argument, 0, 'r'},
-        {"scheduler", required_argument, 0, 's'},   {0, 0, 0, 0}};
+    static const struct option opts[] = {{"duration-s", required_argument, 0, 'd'},
+                                         {"open-s", required_argument, 0, 'o'},
+                                         {"connections", required_argument, 0, 'c'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"scheduler", required_argument, 0, 's'},
+                                         {"rounds", required_argument, 0, 'n'},
+                                         {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 'd')
             duration_s = atoi(optarg);
@@ -216,10 +229,17 @@ int main(int argc, char **argv)
             rate = atof(optarg);
         else if (c == 's')
             scheduler = optarg;
+        else if (c == 'n')
+            rounds = atoi(optarg);
         else
             return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (rounds < 1 || rounds > LB_BENCH_MAX_ROUNDS || duration_s < 1 || open_s < 1) {
+        fprintf(stderr, "http_load_bench: --rounds 1-%d, durations of at least 1 s\n",
+                LB_BENCH_MAX_ROUNDS);
+        return 2;
+    }
 
     int port;
     pid_t target = start_target(&port);
@@ -227,19 +247,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "http_load_bench: cannot start the target\n");
         return 1;
     }
+    /* Alternating rounds, so both see the same share of whatever else the
+     * machine does; the medians are the figures. */
     json_t *before = load_average();
-    double ours = engine_max_rps(port, connections, duration_s);
-    double theirs = wrk_max_rps(port, connections, duration_s);
+    double ours[LB_BENCH_MAX_ROUNDS], theirs[LB_BENCH_MAX_ROUNDS];
+    json_t *rounds_json = json_array();
+    for (int i = 0; i < rounds; i++) {
+        ours[i] = engine_max_rps(port, connections, duration_s);
+        theirs[i] = wrk_max_rps(port, connections, duration_s);
+        json_array_append_new(rounds_json, json_pack("{s:o, s:o}", "leakbench_rps", num(ours[i]),
+                                                     "wrk_rps", num(theirs[i])));
+    }
     kill(target, SIGKILL);
     waitpid(target, NULL, 0);
-    json_t *max_rps =
-        json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o}", "target",
-                  "http_test_server.h on 127.0.0.1, GET / -> 200 ok, keep-alive", "connections",
-                  connections, "duration_s", duration_s, "load_average_before", before,
-                  "leakbench_rps", isnan(ours) ? json_null() : json_real(ours), "wrk_rps",
-                  isnan(theirs) ? json_null() : json_real(theirs), "ratio",
-                  isnan(ours) || isnan(theirs) ? json_null() : json_real(ours / theirs),
-                  "load_average_after", load_average());
+    double our_median = lb_median(ours, (size_t)rounds),
+           their_median = lb_median(theirs, (size_t)rounds);
+    json_t *max_rps = json_pack(
+        "{s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "target",
+        "http_test_server.h on 127.0.0.1, GET / -> 200 ok, keep-alive", "connections", connections,
+        "duration_s", duration_s, "rounds", rounds, "load_average_before", before, "leakbench_rps",
+        num(our_median), "wrk_rps", num(their_median), "ratio", num(our_median / their_median),
+        "each_round", rounds_json, "load_average_after", load_average());
 
     json_t *open = open_part(rate, open_s);
     json_t *out =

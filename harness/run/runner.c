@@ -371,6 +371,14 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
             kill(pid, SIGKILL);
             killed = true;
             out->status = LB_RUN_CRASHED;
+            if (atomic_load(&sh->child_error) != LB_CHILD_LOAD) {
+                int st = procs.load_status;
+                snprintf(sh->load_error, sizeof sh->load_error,
+                         WIFSIGNALED(st) ? "the HTTP load process was killed by signal %d"
+                                         : "the HTTP load process exited with status %d",
+                         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                atomic_store(&sh->child_error, LB_CHILD_LOAD);
+            }
             break;
         }
         lb_sample s;

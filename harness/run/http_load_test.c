@@ -424,15 +424,16 @@ static void refused_connections_fail_as_refused(void **state)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     char url[64];
     snprintf(url, sizeof url, "127.0.0.1:%d", ntohs(a.sin_port));
-    lb_shared *sh = run_against("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
-                                "\"load\": {\"rate\": 200, \"duration_ms\": 200}}",
-                                url, 0);
+    lb_shared *sh =
+        run_against("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
+                    "\"load\": {\"rate\": 200, \"duration_ms\": 200}, \"timeout_ms\": 5000}",
+                    url, 0);
     close(fd);
     assert_true(atomic_load(&sh->submitted) > 0);
     assert_int_equal(failed_by(sh, LB_HTTP_REFUSED), atomic_load(&sh->submitted));
     lb_shared_unmap(sh);
     sh = run_against("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
-                     "\"load\": {\"rate\": 200, \"duration_ms\": 200}}",
+                     "\"load\": {\"rate\": 200, \"duration_ms\": 200}, \"timeout_ms\": 5000}",
                      "unix:/nonexistent/leakbench.sock", 0);
     assert_int_equal(failed_by(sh, LB_HTTP_REFUSED), atomic_load(&sh->submitted));
     lb_shared_unmap(sh);

@@ -257,7 +257,8 @@ static void url_targets_that_refuse_or_never_answer(void **state)
     lb_netaddr_format(&addr, text, sizeof text);
     snprintf(json, sizeof json,
              "{\"scenario\": \"timeout_leak\", \"transport\": \"http\", \"url\": \"%s\", "
-             "\"load\": {\"rate\": 100, \"duration_ms\": 300}, \"settle_ms\": 100}",
+             "\"load\": {\"rate\": 100, \"duration_ms\": 300}, \"timeout_ms\": 5000, "
+             "\"settle_ms\": 1000}",
              text);
     lb_spec spec = load_spec(json);
     lb_run_result r;

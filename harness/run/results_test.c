@@ -139,10 +139,10 @@ static void samples_csv_from_the_document(void **state)
     snprintf(path, sizeof path, "%s/samples.csv", tmpdir);
     const char *csv = lb_test_slurp(path);
     assert_non_null(strstr(csv, "scenario,variant,rep,t_s,phase,tasks,rss_bytes,threads,cpu_s,"
-                                "running,send,recv,select,sleep,waitgroup,lock,join,submitted,"
+                                "running,send,recv,select,sleep,waitgroup,lock,join,io,submitted,"
                                 "completed,timed_out,failed,rejected,cancelled,lateness_ms\n"));
     assert_non_null(strstr(csv, "\ntimeout_leak,leaky,0,0.010000,load,6,4096,2,0.3333,0,0,0,0,0,"
-                                "0,0,0,0,0,0,0,0,0,0.0125\n"));
+                                "0,0,0,0,0,0,0,0,0,0,0.0125\n"));
     int lines = 0;
     for (const char *c = csv; *c; c++) lines += *c == '\n';
     assert_int_equal(lines, 1 + 2 * 3);

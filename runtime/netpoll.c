@@ -348,7 +348,7 @@ int rt_fd_wait_at(int fd, int events, rt_ctx *ctx, rt_site site)
         return rc == 1 ? 0 : rc;
     }
     rt_case ready = RT_RECV_CASE(w.ready);
-    int r = rt__select(&ready, 1, false, ctx, RT_FOREVER, RT_OP_IO, site);
+    int r = rt__select(&ready, 1, false, ctx, RT_FOREVER, RT_OP_IO, &site);
     bool done = waiter_dequeue(&w);
     rt__chan_release(w.ready);
     if (r < 0) return r; /* the context ended (first, or at the same time) */

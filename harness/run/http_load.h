@@ -106,13 +106,4 @@ int lb_http_load_run(lb_http_load *l, struct lb_shared *sh);
 void lb_http_load_request_stop(lb_http_load *l);
 void lb_http_load_free(lb_http_load *l);
 
-/*
- * One blocking GET of path on its own connection, for probes and tests:
- * the status goes to *status and up to cap - 1 bytes of the body, NUL-
- * terminated, to body (may be NULL).  0, -ETIMEDOUT after timeout_ms, or
- * another negative errno (-EPROTO for a response llhttp rejects).
- */
-int lb_http_get(const lb_http_target *t, const char *path, int timeout_ms, int *status, char *body,
-                size_t cap);
-
 #endif

@@ -6,6 +6,7 @@
 #include "http_load_run.h"
 
 #include "child.h"
+#include "http_get.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -48,8 +49,15 @@ static void wait_for_server(const lb_http_run *r)
     int last = 0, status = 0;
     while (mono_ns() < until) {
         if (atomic_load(&r->sh->child_error) != LB_CHILD_OK) _exit(LB_CHILD_EXIT_OK);
-        last = lb_http_get(&r->target, "/healthz", 1000, &status, NULL, 0);
-        if (last == 0 && status == 200) return;
+        lb_http_response resp;
+        char why[128];
+        last = lb_http_get((const struct sockaddr *)&r->target.addr.ss, r->target.addr.len,
+                           r->target.host, "/healthz", 1000, 0, &resp, why, sizeof why);
+        if (last == 0) {
+            status = resp.status;
+            lb_http_response_free(&resp);
+            if (status == 200) return;
+        }
         sleep_until(mono_ns() + 10000000);
     }
     give_up(r->sh, "the server on %s did not answer GET /healthz within %d ms (last: %s)",

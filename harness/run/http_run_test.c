@@ -17,6 +17,7 @@
  * The threads scheduler is used throughout (the server on coroutines is
  * covered by its own tests).
  */
+#include "http_get.h"
 #include "http_load.h"
 #include "http_serve.h"
 #include "netaddr.h"
@@ -119,6 +120,21 @@ static void graceful_service_returns_to_its_baseline(void **state)
 /* ------------------------------------------ the server sees the close -- */
 
 /* The value of a Prometheus sample line "name value" in text, or -1. */
+/* GET path from t (http_get.h): its status and up to cap - 1 bytes of its
+ * body; 0 or -errno. */
+static int get(const lb_http_target *t, const char *path, int *status, char *body, size_t cap)
+{
+    lb_http_response r;
+    char why[128];
+    int rc = lb_http_get((const struct sockaddr *)&t->addr.ss, t->addr.len, t->host, path, 2000,
+                         1 << 20, &r, why, sizeof why);
+    if (rc) return rc;
+    *status = r.status;
+    if (body) snprintf(body, cap, "%s", r.body ? r.body : "");
+    lb_http_response_free(&r);
+    return 0;
+}
+
 static pid_t test_server; /* a server this test forked, killed in teardown */
 
 static int kill_test_server(void **state)
@@ -165,8 +181,7 @@ static void server_sees_every_deadline_close(void **state)
     cfg.spec = &spec.items[0];
     lb_http_target_init(&cfg.target, &addr);
     int status = 0;
-    while (lb_http_get(&cfg.target, "/healthz", 1000, &status, NULL, 0) != 0 || status != 200)
-        usleep(10000);
+    while (get(&cfg.target, "/healthz", &status, NULL, 0) != 0 || status != 200) usleep(10000);
     lb_http_load *l;
     assert_int_equal(lb_http_load_new(&cfg, &l, err, sizeof err), 0);
     lb_shared *sh = lb_shared_map();
@@ -183,7 +198,7 @@ static void server_sees_every_deadline_close(void **state)
     long long cancelled = -1, completed = -1, in_flight = -1;
     for (int i = 0; i < 500 && in_flight != 0; i++) {
         usleep(10000);
-        assert_int_equal(lb_http_get(&cfg.target, "/metrics", 2000, &status, body, sizeof body), 0);
+        assert_int_equal(get(&cfg.target, "/metrics", &status, body, sizeof body), 0);
         in_flight = metric(body, "leakbench_requests_in_flight ");
     }
     cancelled = metric(body, "leakbench_requests_total{outcome=\"cancelled\"} ");

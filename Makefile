@@ -6,10 +6,11 @@
 #   make test       every test program: release, ThreadSanitizer and
 #                   AddressSanitizer builds of the runtime suite on both
 #                   schedulers (plus a one-worker, fixed-seed coroutine run),
-#                   harness tests, and the quick.json and catalog.json
-#                   threshold gates
+#                   harness tests, and the quick.json, catalog.json and
+#                   http_quick.json threshold gates
 #   make bench      runtime benchmarks and their Go twins, interleaved over
-#                   BENCH_ROUNDS rounds, summed up as JSON (bench/run)
+#                   BENCH_ROUNDS rounds, summed up as JSON (bench/run); then
+#                   harness/*/*_bench.c (the HTTP load engine's), JSON each
 #   make format     clang-format every C file in place
 #   make install    binary, plot templates, man page, bash/zsh completion
 #                   under PREFIX (default /usr/local; DESTDIR for staging)
@@ -39,6 +40,7 @@ SCENARIO_SRC = $(filter-out %_test.c %_bench.c,$(wildcard scenarios/*.c))
 RUNTIME_TESTS  = $(wildcard runtime/*_test.c)
 HARNESS_TESTS  = $(wildcard harness/*/*_test.c scenarios/*_test.c)
 RUNTIME_BENCHES = $(wildcard runtime/*_bench.c)
+HARNESS_BENCHES = $(wildcard harness/*/*_bench.c)
 
 # llhttp, the HTTP/1.1 parser of Node.js, from Debian's node-llhttp package
 # (C sources in /usr/share/llhttp): compiled into the harness, never copied
@@ -97,6 +99,8 @@ $(BUILD)/$(1)/harness/%_test: $(BUILD)/$(1)/harness/%_test.o $(call objs,$(1),$(
 $(BUILD)/$(1)/scenarios/%_test: $(BUILD)/$(1)/scenarios/%_test.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,$(1))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ -lcmocka $$(LDLIBS)
 $(BUILD)/$(1)/runtime/%_bench: $(BUILD)/$(1)/runtime/%_bench.o $(call objs,$(1),$(RUNTIME_SRC))
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
+$(BUILD)/$(1)/harness/%_bench: $(BUILD)/$(1)/harness/%_bench.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,$(1))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach v,rel tsan asan,$(eval $(call variant_rules,$(v))))
@@ -165,7 +169,8 @@ TEST_RUNS = \
     asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench LEAKBENCH_GO_SEED=$(GO_SEED) $(call test_bin,asan,$(t));) \
   go-seed-test|$(TEST_TIMEOUT)|$(GO_SEED_TEST) -test.count=1; \
   gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
-  gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json;
+  gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
+  gate-http-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
@@ -182,7 +187,8 @@ test: $(TEST_PROGRAMS)
 # rounds, and prints bench/compare's JSON summary (per figure both medians
 # and the ratio leakbench / Go).  Without Go the twins are skipped and the
 # summary says so.  Go's caches stay under $(BUILD)/go, and GOPROXY=off:
-# the twins need nothing but the standard library.
+# the twins need nothing but the standard library.  The harness benchmarks
+# (harness/*/*_bench.c) run after it, each printing its own JSON.
 BENCH_ROUNDS ?= 3
 GO ?= $(shell command -v go 2>/dev/null)
 GO_TWINS = $(if $(GO),$(BUILD)/go/rt_bench $(BUILD)/go/sched_coro_bench)
@@ -193,8 +199,10 @@ $(BUILD)/go/%: bench/go/%/main.go bench/go/go.mod
 	cd bench/go && $(GO_ENV) $(GO) build -o $(abspath $(BUILD))/go/$* ./$*
 $(BUILD)/rel/bench/compare: $(BUILD)/rel/bench/compare.o
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_rel) $^ -o $@ $(LDLIBS)
-bench: $(call test_bin,rel,$(RUNTIME_BENCHES)) $(BUILD)/rel/bench/compare $(GO_TWINS)
+bench: $(call test_bin,rel,$(RUNTIME_BENCHES)) $(BUILD)/rel/bench/compare $(GO_TWINS) \
+       $(call test_bin,rel,$(HARNESS_BENCHES))
 	@BENCH_WITH_GO=$(if $(GO),1,0) bench/run $(BUILD) $(BENCH_ROUNDS)
+	@for b in $(call test_bin,rel,$(HARNESS_BENCHES)); do $$b || exit 1; done
 
 # ------------------------------------------------------------ install --
 # make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the gnuplot

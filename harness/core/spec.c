@@ -22,7 +22,10 @@
 #define LB_SPEC_MAX_BYTES (4u << 20)
 #include "threshold.h"
 #include "jsonutil.h"
+#include "http_url.h"
+#include "request_template.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* ----------------------------------------------------------- messages -- */
@@ -172,10 +176,319 @@ static int check_keys(const validator *v, const json_t *obj, const char *path,
 
 static const double LB_MAX_MS = 86400000.0; /* one day */
 
+/* --------------------------------------------------------------- http -- */
+
+/*
+ * The HTTP transport's fields: "transport", "listen", "url", "request",
+ * "max_response_bytes" and "load.connections".  Kept together here so the
+ * rest of the loader only calls in: parse_http (types, values, template
+ * syntax), check_http (what needs the whole scenario) and store_http (the
+ * request strings, copied only for a complete scenario, like thresholds).
+ */
+
+static void set_http_defaults(lb_http_spec *h)
+{
+    memset(h, 0, sizeof *h);
+    h->transport = LB_TRANSPORT_INPROC;
+    h->listen = LB_LISTEN_TCP;
+    h->max_response_bytes = LB_HTTP_DEFAULT_MAX_RESPONSE;
+}
+
+const char *lb_transport_name(lb_transport t)
+{
+    return t == LB_TRANSPORT_HTTP ? "http" : "inproc";
+}
+
+const char *lb_listen_name(lb_listen_kind k)
+{
+    return k == LB_LISTEN_UNIX ? "unix" : "tcp";
+}
+
+int lb_http_connections(const lb_scenario_spec *s)
+{
+    if (s->http.connections > 0) return s->http.connections;
+    if (s->model == LB_LOAD_CLOSED) return s->clients;
+    return LB_HTTP_DEFAULT_CONNECTIONS;
+}
+
+static int parse_load_connections(const validator *v, const json_t *load, const char *path,
+                                  lb_scenario_spec *s)
+{
+    const json_t *f = FIELD(load, "connections");
+    if (!f) return 0;
+    char p[512];
+    int64_t x;
+    join_path(p, sizeof p, path, "connections");
+    int rc = get_integer(v, f, p, 1, 100000, &x);
+    if (!rc) s->http.connections = (int)x;
+    return rc;
+}
+
+/* A template string: placeholders known, and no byte that would break
+ * the request (CR, LF, NUL) unless it is a body. */
+static int check_template_text(const validator *v, const char *text, const char *path, bool body,
+                               bool spaces_ok)
+{
+    for (const char *c = text; *c && !body; c++)
+        if (*c == '\r' || *c == '\n' || (!spaces_ok && (*c == ' ' || *c == '\t')))
+            return fail(v, path, "character %zu: %s not allowed here", (size_t)(c - text) + 1,
+                        *c == ' '    ? "a space is"
+                        : *c == '\t' ? "a tab is"
+                                     : "a line break is");
+    lb_template t;
+    lb_tpl_error te;
+    int rc = lb_template_compile(text, &t, &te);
+    if (rc == -EINVAL) return fail(v, path, "character %zu: %s", te.pos, te.text);
+    if (rc) return fail(v, path, "out of memory");
+    lb_template_free(&t);
+    return 0;
+}
+
+static bool is_token(const char *s)
+{
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || strchr("!#$%&'*+-.^_`|~", *s))) return false;
+    return true;
+}
+
+static int parse_request_headers(const validator *v, const json_t *j, const char *path)
+{
+    int rc;
+    if ((rc = get_object(v, j, path))) return rc;
+    if (json_object_size(j) > LB_MAX_REQUEST_HEADERS)
+        return fail(v, path, "%zu headers, at most %d", json_object_size(j),
+                    LB_MAX_REQUEST_HEADERS);
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)j, key, val)
+    {
+        char p[600];
+        const char *text = NULL;
+        join_path(p, sizeof p, path, key);
+        if (!is_token(key)) return fail(v, p, "not a valid header name");
+        if (!strcasecmp(key, "Host") || !strcasecmp(key, "Content-Length") ||
+            !strcasecmp(key, "Transfer-Encoding"))
+            return fail(v, p, "set by the load engine, not by the template");
+        if ((rc = get_string(v, val, p, &text)) ||
+            (rc = check_template_text(v, text, p, false, true)))
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_one_request(const validator *v, const json_t *j, const char *path)
+{
+    static const char *const keys[] = {"method", "path", "headers", "body", "weight", NULL};
+    char p[600];
+    int rc;
+    if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, keys))) return rc;
+    const json_t *f;
+    const char *text = NULL;
+    if ((f = FIELD(j, "method"))) {
+        join_path(p, sizeof p, path, "method");
+        if ((rc = get_string(v, f, p, &text))) return rc;
+        if (!is_token(text) || strlen(text) > 32)
+            return fail(v, p, "'%.40s' is not an HTTP method (a token such as GET or POST)", text);
+    }
+    if ((f = FIELD(j, "path"))) {
+        join_path(p, sizeof p, path, "path");
+        if ((rc = get_string(v, f, p, &text))) return rc;
+        if (text[0] != '/') return fail(v, p, "must start with '/'");
+        if ((rc = check_template_text(v, text, p, false, false))) return rc;
+    }
+    if ((f = FIELD(j, "headers"))) {
+        join_path(p, sizeof p, path, "headers");
+        if ((rc = parse_request_headers(v, f, p))) return rc;
+    }
+    if ((f = FIELD(j, "body"))) {
+        join_path(p, sizeof p, path, "body");
+        if ((rc = get_string(v, f, p, &text)) || (rc = check_template_text(v, text, p, true, true)))
+            return rc;
+    }
+    if ((f = FIELD(j, "weight"))) {
+        double w;
+        join_path(p, sizeof p, path, "weight");
+        if ((rc = get_positive(v, f, p, 1e6, &w))) return rc;
+    }
+    return 0;
+}
+
+static int parse_request(const validator *v, const json_t *j, const char *path)
+{
+    if (json_is_object(j)) return parse_one_request(v, j, path);
+    if (!json_is_array(j))
+        return fail(v, path, "expected an object or an array of objects, got %s",
+                    lb_json_type_name(j));
+    size_t n = json_array_size(j);
+    if (n == 0 || n > LB_MAX_REQUEST_TEMPLATES)
+        return fail(v, path, "expected 1 to %d request templates, got %zu",
+                    LB_MAX_REQUEST_TEMPLATES, n);
+    for (size_t i = 0; i < n; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%.500s[%zu]", path, i);
+        int rc = parse_one_request(v, json_array_get(j, i), p);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int parse_http(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
+{
+    char p[512];
+    int rc;
+    const json_t *f;
+    const char *text = NULL;
+    if ((f = FIELD(j, "transport"))) {
+        join_path(p, sizeof p, path, "transport");
+        if ((rc = get_string(v, f, p, &text))) return rc;
+        if (!strcmp(text, "http"))
+            s->http.transport = LB_TRANSPORT_HTTP;
+        else if (!strcmp(text, "inproc"))
+            s->http.transport = LB_TRANSPORT_INPROC;
+        else
+            return fail(v, p, "unknown transport '%s' (expected inproc or http)", text);
+    }
+    if ((f = FIELD(j, "listen"))) {
+        join_path(p, sizeof p, path, "listen");
+        if ((rc = get_string(v, f, p, &text))) return rc;
+        if (!strcmp(text, "tcp"))
+            s->http.listen = LB_LISTEN_TCP;
+        else if (!strcmp(text, "unix"))
+            s->http.listen = LB_LISTEN_UNIX;
+        else
+            return fail(v, p, "unknown listener '%s' (expected tcp or unix)", text);
+    }
+    if ((f = FIELD(j, "url"))) {
+        join_path(p, sizeof p, path, "url");
+        if ((rc = get_string(v, f, p, &text))) return rc;
+        lb_http_url url;
+        char msg[400];
+        if (lb_http_url_parse(text, &url, msg, sizeof msg)) return fail(v, p, "%s", msg);
+        snprintf(s->http.url, sizeof s->http.url, "%s", text);
+    }
+    if ((f = FIELD(j, "request"))) {
+        join_path(p, sizeof p, path, "request");
+        if ((rc = parse_request(v, f, p))) return rc;
+    }
+    if ((f = FIELD(j, "max_response_bytes"))) {
+        join_path(p, sizeof p, path, "max_response_bytes");
+        if ((rc = get_integer(v, f, p, 256, INT64_C(1) << 30, &s->http.max_response_bytes)))
+            return rc;
+    }
+    return 0;
+}
+
+/* What only makes sense with the HTTP transport, or not together. */
+static int check_http(const validator *v, const json_t *j, const char *path,
+                      const lb_scenario_spec *s)
+{
+    char p[512];
+    const json_t *load = FIELD(j, "load");
+    if (s->http.transport != LB_TRANSPORT_HTTP) {
+        static const char *const http_only[] = {"listen", "url", "request", "max_response_bytes",
+                                                NULL};
+        for (const char *const *k = http_only; *k; k++)
+            if (FIELD(j, *k)) {
+                join_path(p, sizeof p, path, *k);
+                return fail(v, p, "only allowed with \"transport\": \"http\"");
+            }
+        if (load && FIELD(load, "connections")) {
+            join_path(p, sizeof p, path, "load.connections");
+            return fail(v, p, "only allowed with \"transport\": \"http\"");
+        }
+        return 0;
+    }
+    if (FIELD(j, "url") && FIELD(j, "listen")) {
+        join_path(p, sizeof p, path, "listen");
+        return fail(v, p, "not allowed with url (the target already listens there)");
+    }
+    return 0;
+}
+
+static char *dup_or_null(const json_t *j)
+{
+    return j ? strdup(json_string_value(j)) : NULL;
+}
+
+static void free_http(lb_http_spec *h)
+{
+    for (int i = 0; i < h->n_requests; i++) {
+        lb_request_spec *r = &h->requests[i];
+        free(r->method);
+        free(r->path);
+        free(r->body);
+        for (int k = 0; k < r->n_headers; k++) {
+            free(r->header_name[k]);
+            free(r->header_value[k]);
+        }
+    }
+    h->n_requests = 0;
+}
+
+/* Copies the (validated) request templates into s: 0 or -ENOMEM. */
+static int store_http(const json_t *j, lb_scenario_spec *s)
+{
+    const json_t *req = FIELD(j, "request");
+    if (!req) return 0;
+    size_t n = json_is_array(req) ? json_array_size(req) : 1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_is_array(req) ? json_array_get(req, i) : req;
+        lb_request_spec *r = &s->http.requests[s->http.n_requests++];
+        memset(r, 0, sizeof *r);
+        const json_t *m = FIELD(o, "method"), *pa = FIELD(o, "path"), *w = FIELD(o, "weight");
+        r->method = m ? strdup(json_string_value(m)) : strdup(LB_HTTP_DEFAULT_METHOD);
+        r->path = pa ? strdup(json_string_value(pa)) : strdup(LB_HTTP_DEFAULT_PATH);
+        r->body = dup_or_null(FIELD(o, "body"));
+        r->weight = w ? json_number_value(w) : 1;
+        if (!r->method || !r->path || (FIELD(o, "body") && !r->body)) return -ENOMEM;
+        const char *key;
+        json_t *val;
+        json_object_foreach(FIELD(o, "headers"), key, val)
+        {
+            r->header_name[r->n_headers] = strdup(key);
+            r->header_value[r->n_headers] = strdup(json_string_value(val));
+            r->n_headers++;
+            if (!r->header_name[r->n_headers - 1] || !r->header_value[r->n_headers - 1])
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* The HTTP fields as run (only for the HTTP transport). */
+static void add_http_json(json_t *o, const lb_scenario_spec *s)
+{
+    const lb_http_spec *h = &s->http;
+    json_object_set_new(o, "transport", json_string(lb_transport_name(h->transport)));
+    if (h->transport != LB_TRANSPORT_HTTP) return;
+    if (h->url[0])
+        json_object_set_new(o, "url", json_string(h->url));
+    else
+        json_object_set_new(o, "listen", json_string(lb_listen_name(h->listen)));
+    json_object_set_new(o, "max_response_bytes", json_integer(h->max_response_bytes));
+    json_object_set_new(json_object_get(o, "load"), "connections",
+                        json_integer(lb_http_connections(s)));
+    json_t *reqs = json_array();
+    for (int i = 0; i < (h->n_requests ? h->n_requests : 1); i++) {
+        const lb_request_spec *r = h->n_requests ? &h->requests[i] : NULL;
+        json_t *ro = json_pack("{s:s, s:s}", "method", r ? r->method : LB_HTTP_DEFAULT_METHOD,
+                               "path", r ? r->path : LB_HTTP_DEFAULT_PATH);
+        json_t *hdrs = json_object();
+        for (int k = 0; r && k < r->n_headers; k++)
+            json_object_set_new(hdrs, r->header_name[k], json_string(r->header_value[k]));
+        json_object_set_new(ro, "headers", hdrs);
+        if (r && r->body) json_object_set_new(ro, "body", json_string(r->body));
+        json_object_set_new(ro, "weight", json_real(r ? r->weight : 1));
+        json_array_append_new(reqs, ro);
+    }
+    json_object_set_new(o, "request", reqs);
+}
+
 static int parse_load(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
 {
-    static const char *const keys[] = {"model",       "rate",   "clients", "think_ms",
-                                       "duration_ms", "stages", NULL};
+    static const char *const keys[] = {"model",       "rate",   "clients",     "think_ms",
+                                       "duration_ms", "stages", "connections", NULL};
     char p[512];
     int rc;
     if ((rc = get_object(v, j, path)) || (rc = check_keys(v, j, path, keys))) return rc;
@@ -233,7 +546,7 @@ static int parse_load(const validator *v, const json_t *j, const char *path, lb_
             if ((rc = get_number(v, r, fp, 0, 1e6, &s->stages[i].rate))) return rc;
         }
     }
-    return 0;
+    return parse_load_connections(v, j, path, s);
 }
 
 static int parse_service(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
@@ -417,6 +730,7 @@ static void set_defaults(lb_scenario_spec *s)
     s->scheduler = RT_SCHED_THREADS;
     s->seed = 1;
     s->repetitions = 1;
+    set_http_defaults(&s->http);
 }
 
 static const char *const scenario_keys[] = {
@@ -424,7 +738,9 @@ static const char *const scenario_keys[] = {
     "service_time", "timeout_ms",     "error_rate",  "payload_bytes",
     "pool_size",    "queue_capacity", "settle_ms",   "shutdown_grace_ms",
     "sample_ms",    "guards",         "scheduler",   "seed",
-    "repetitions",  "knobs",          "thresholds",  NULL};
+    "repetitions",  "knobs",          "thresholds",  "transport",
+    "listen",       "url",            "request",     "max_response_bytes",
+    NULL};
 
 static int read_pid_max(void)
 {
@@ -654,8 +970,14 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         join_path(p, sizeof p, path, "thresholds");
         if ((rc = parse_thresholds(v, f, p, s))) return rc;
     }
+    if ((rc = parse_http(v, j, path, s))) return rc;
     if (v->partial) return 0;
-    return check_complete(v, j, path, s);
+    if ((rc = check_complete(v, j, path, s)) || (rc = check_http(v, j, path, s))) return rc;
+    if ((rc = store_http(j, s))) {
+        set_error(v->err, "%s: out of memory", v->file);
+        return rc;
+    }
+    return 0;
 }
 
 /* --------------------------------------------------------------- files -- */
@@ -708,12 +1030,14 @@ static int add_scenario(lb_spec *spec, const char *file, const char *path, const
     int rc = parse_scenario(&v, merged, path, &s);
     if (rc) {
         free_thresholds(&s);
+        free_http(&s.http);
         return rc;
     }
     snprintf(s.file, sizeof s.file, "%s", file);
     snprintf(s.path, sizeof s.path, "%s", path);
     if ((rc = append_item(spec, &s))) {
         free_thresholds(&s);
+        free_http(&s.http);
         set_error(err, "%s: out of memory", file);
         return rc;
     }
@@ -883,7 +1207,10 @@ int lb_spec_load_string(const char *name, const char *text, lb_spec *out, lb_spe
 
 void lb_spec_free(lb_spec *s)
 {
-    for (int i = 0; i < s->n; i++) free_thresholds(&s->items[i]);
+    for (int i = 0; i < s->n; i++) {
+        free_thresholds(&s->items[i]);
+        free_http(&s->items[i].http);
+    }
     free(s->items);
     s->items = NULL;
     s->n = 0;
@@ -953,7 +1280,7 @@ void lb_guards_resolve(const lb_scenario_spec *s, int64_t mem_available_bytes, l
     if (out->wall_ms == 0) out->wall_ms = lb_spec_expected_ms(s) + 30000;
 }
 
-json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
+static json_t *scenario_fields_json(const lb_scenario_spec *s)
 {
     json_t *load = json_pack("{s:s, s:f}", "model", lb_load_model_name(s->model), "duration_ms",
                              s->duration_ms);
@@ -1021,4 +1348,11 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
     if (spec && s->scenario && strcmp(s->name, s->scenario->name))
         json_object_set_new(spec, "name", json_string(s->name));
     return spec;
+}
+
+json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
+{
+    json_t *o = scenario_fields_json(s);
+    if (o) add_http_json(o, s);
+    return o;
 }

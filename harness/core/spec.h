@@ -52,6 +52,48 @@ typedef struct lb_stage {
 #define LB_MAX_THRESHOLDS 32
 #define LB_SPEC_NAME_MAX  64
 
+/* How the load reaches the pair: the in-process clients (a client task
+ * per request calls the variant's handle), or HTTP/1.1 requests from the
+ * load engine (harness/run/http_load.c), to the pair served by
+ * `leakbench serve`'s server inside the run's child or to a target that
+ * is already listening (url). */
+typedef enum lb_transport { LB_TRANSPORT_INPROC = 0, LB_TRANSPORT_HTTP } lb_transport;
+const char *lb_transport_name(lb_transport t);
+typedef enum lb_listen_kind { LB_LISTEN_TCP = 0, LB_LISTEN_UNIX } lb_listen_kind;
+const char *lb_listen_name(lb_listen_kind k);
+
+#define LB_MAX_REQUEST_TEMPLATES     8
+#define LB_MAX_REQUEST_HEADERS       16
+#define LB_HTTP_DEFAULT_CONNECTIONS  64
+#define LB_HTTP_DEFAULT_MAX_RESPONSE (1 << 20)
+#define LB_HTTP_DEFAULT_METHOD       "GET"
+#define LB_HTTP_DEFAULT_PATH                                                                       \
+    "/work?service_ms={service_ms}&payload={payload_bytes}&error={error}&seq={seq}&rep={rep}"
+
+/* One request template (core/request_template.h): validated when the spec
+ * is loaded; strings owned by the spec (freed by lb_spec_free). */
+typedef struct lb_request_spec {
+    char *method, *path, *body; /* body NULL = none */
+    int n_headers;
+    char *header_name[LB_MAX_REQUEST_HEADERS], *header_value[LB_MAX_REQUEST_HEADERS];
+    double weight; /* share of the requests, relative to the other templates */
+} lb_request_spec;
+
+typedef struct lb_http_spec {
+    lb_transport transport;
+    lb_listen_kind listen; /* where the run's own server listens (no url) */
+    char url[512];         /* "" = serve the pair in the run's child */
+    int connections;       /* keep-alive connection cap; 0 = default (see README) */
+    int64_t max_response_bytes;
+    int n_requests; /* 0 = the default template (GET LB_HTTP_DEFAULT_PATH) */
+    lb_request_spec requests[LB_MAX_REQUEST_TEMPLATES];
+} lb_http_spec;
+
+/* The connection cap a run uses: load.connections, else the closed model's
+ * client count, else LB_HTTP_DEFAULT_CONNECTIONS. */
+struct lb_scenario_spec;
+int lb_http_connections(const struct lb_scenario_spec *s);
+
 typedef struct lb_guards {
     bool memory_auto;         /* derive from MemAvailable at run time */
     double memory_auto_share; /* share of MemAvailable used when auto (0.5) */
@@ -93,6 +135,7 @@ typedef struct lb_scenario_spec {
      * expression as written, and the AST that evaluation walks. */
     int n_thresholds;
     lb_threshold thresholds[LB_MAX_THRESHOLDS];
+    lb_http_spec http;
 } lb_scenario_spec;
 
 typedef struct lb_spec {

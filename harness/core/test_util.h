@@ -6,7 +6,8 @@
  * out of the test log, a file read whole, an XML file checked with
  * xmllint when it is installed, and a way for a child process to give up
  * root's power to ignore file permissions (so permission tests mean the
- * same as root, which is how CI runs them).
+ * same as root, which is how CI runs them), and a spec loaded from JSON
+ * text.
  *
  * Header-only (static functions): every test program is one .c file
  * linked with the harness, and these are not part of the harness.
@@ -30,6 +31,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "core/spec.h"
 
 #define assert_near(a, b, eps)                                                                     \
     do {                                                                                           \
@@ -154,6 +157,18 @@ static inline int lb_test_obey_file_modes(void)
     if (prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0) return -1;
     if (prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0) != 0) return -1;
     return 0;
+}
+
+/* A spec loaded from JSON text (named name in messages); fails the test,
+ * printing the loader's message, when it does not load. */
+static inline lb_spec lb_test_load_spec(const char *name, const char *json)
+{
+    lb_spec spec;
+    lb_spec_error err;
+    int rc = lb_spec_load_string(name, json, &spec, &err);
+    if (rc) print_error("%s\n", err.text);
+    assert_int_equal(rc, 0);
+    return spec;
 }
 
 #endif

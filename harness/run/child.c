@@ -27,9 +27,16 @@
  * late generator cannot hide queueing: no coordinated omission), calls
  * variant.handle, records the outcome and the latency from the scheduled
  * arrival, and releases the context.
+ *
+ * In a run over HTTP the child has no clients: it serves the variant on the
+ * listening socket it inherited with lb_serve_run (http_serve.h) until the
+ * load process's SIGTERM, while that process (http_load_run.c) owns the
+ * phases up to shutdown; the child then records when its tasks drained and
+ * publishes the exit phase (serve_over_http below).
  */
 #include "child.h"
 
+#include "http_serve.h"
 #include "loadgen.h"
 
 #include <errno.h>
@@ -73,10 +80,12 @@ void lb_env_from_spec(const lb_scenario_spec *spec, uint64_t seed, lb_env *env)
     env->seed = seed;
 }
 
-static void enter_phase(lb_shared *sh, lb_phase p)
+double lb_ready_hold_ms(const lb_scenario_spec *s)
 {
-    atomic_store_explicit(&sh->phase_at_ns[p], rt_now(), memory_order_relaxed);
-    atomic_store_explicit(&sh->phase, p, memory_order_release);
+    double hold_ms = 5 * s->sample_ms;
+    if (hold_ms < 50) hold_ms = 50;
+    if (hold_ms > 2000) hold_ms = 2000;
+    return hold_ms;
 }
 
 static void count(_Atomic int64_t *c)
@@ -87,14 +96,16 @@ static void count(_Atomic int64_t *c)
 static void draw_request(child_run *run, lb_rng *rng, rt_time arrival, lb_request *req)
 {
     const lb_scenario_spec *s = run->spec;
+    lb_request_draw d;
+    lb_request_draw_next(s, rng, &d);
     req->id = atomic_fetch_add(&run->next_id, 1);
     req->ctx = NULL;
     req->arrival = arrival;
-    req->service_ns = (int64_t)(lb_dist_draw_ms(&s->service, rng) * 1e6);
+    req->service_ns = d.service_ns;
     req->timeout_ns = (int64_t)(s->timeout_ms * 1e6);
-    req->inject_error = lb_rng_uniform(rng) < s->error_rate;
-    req->payload_bytes = (size_t)s->payload_bytes;
-    req->rand = lb_rng_next(rng);
+    req->inject_error = d.inject_error;
+    req->payload_bytes = d.payload_bytes;
+    req->rand = d.rand;
 }
 
 /* Serves one request in the calling (client) task and records it. */
@@ -133,7 +144,7 @@ static void run_open_load(child_run *run)
     lb_arrivals arrivals;
     lb_arrivals_init(&arrivals, run->spec, run->seed);
     lb_rng rng;
-    lb_rng_seed(&rng, run->seed ^ 0x72657175657374ULL); /* request draws */
+    lb_rng_seed(&rng, lb_request_draw_seed(run->seed));
     double at_ms;
     while (lb_arrivals_next(&arrivals, &at_ms)) {
         rt_time when = run->load_start + (rt_time)(at_ms * 1e6);
@@ -213,15 +224,11 @@ static void child_main_task(void *arg)
         atomic_store(&sh->child_error, LB_CHILD_SETUP);
         return;
     }
-    enter_phase(sh, LB_PHASE_READY);
-    /* Hold still long enough for a few baseline samples. */
-    double hold_ms = 5 * s->sample_ms;
-    if (hold_ms < 50) hold_ms = 50;
-    if (hold_ms > 2000) hold_ms = 2000;
-    rt_sleep((int64_t)(hold_ms * 1e6), NULL);
+    lb_shared_enter_phase(sh, LB_PHASE_READY);
+    rt_sleep((int64_t)(lb_ready_hold_ms(s) * 1e6), NULL);
     atomic_store(&sh->ready_tasks, rt_live_tasks());
 
-    enter_phase(sh, LB_PHASE_LOAD);
+    lb_shared_enter_phase(sh, LB_PHASE_LOAD);
     run->load_start = atomic_load(&sh->phase_at_ns[LB_PHASE_LOAD]);
     run->load_end = run->load_start + (rt_time)(s->duration_ms * 1e6);
     if (s->model == LB_LOAD_CLOSED)
@@ -229,10 +236,10 @@ static void child_main_task(void *arg)
     else
         run_open_load(run);
 
-    enter_phase(sh, LB_PHASE_SETTLE);
+    lb_shared_enter_phase(sh, LB_PHASE_SETTLE);
     if (s->settle_ms > 0) rt_sleep((int64_t)(s->settle_ms * 1e6), NULL);
 
-    enter_phase(sh, LB_PHASE_SHUTDOWN);
+    lb_shared_enter_phase(sh, LB_PHASE_SHUTDOWN);
     rt_time cancel_at = rt_now();
     rt_ctx_cancel(run->env.root);
     rt_time give_up = cancel_at + (rt_time)(s->shutdown_grace_ms * 1e6);
@@ -252,20 +259,45 @@ static void child_main_task(void *arg)
     }
 
     snapshot_leaks(run);
-    enter_phase(sh, LB_PHASE_EXIT);
+    lb_shared_enter_phase(sh, LB_PHASE_EXIT);
     /* Let the parent take its final sample while the leaked tasks live. */
     rt_time wait_until = rt_now() + RT_MS(2000);
     while (!atomic_load_explicit(&sh->final_sampled, memory_order_acquire) && rt_now() < wait_until)
         rt_sleep(RT_MS(1), NULL);
 }
 
-void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep, lb_shared *sh)
+/*
+ * The child of an HTTP run: the pair's variant served on listen_fd by
+ * lb_serve_run (http_serve.h) until the load process's SIGTERM at the
+ * shutdown phase.  The load process owns the phases before that; this
+ * side records when the server drained and publishes the exit phase.
+ */
+static void serve_over_http(const lb_scenario_spec *spec, bool leaky, int listen_fd, lb_shared *sh)
+{
+    lb_serve_summary summary;
+    lb_serve_config c = {spec, leaky, listen_fd, sh, &summary};
+    int rc = lb_serve_run(&c);
+    if (rc < 0) {
+        atomic_store(&sh->child_rt_error, rc);
+        atomic_store(&sh->child_error, rc == -EIO ? LB_CHILD_SETUP : LB_CHILD_RT_START);
+        _exit(LB_CHILD_EXIT_FAILED);
+    }
+    int64_t cancel = atomic_load(&sh->phase_at_ns[LB_PHASE_SHUTDOWN]);
+    if (summary.drained && cancel > 0)
+        atomic_store(&sh->shutdown_done_ns, cancel + (int64_t)(summary.shutdown_ms * 1e6));
+    lb_shared_enter_phase(sh, LB_PHASE_EXIT);
+    lb_shared_wait_final_sample(sh);
+    _exit(LB_CHILD_EXIT_OK);
+}
+
+void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep, int listen_fd, lb_shared *sh)
 {
     /* The parent handles Ctrl-C and kills us; die with it if it dies. */
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1) _exit(LB_CHILD_EXIT_FAILED);
+    if (listen_fd >= 0) serve_over_http(spec, leaky, listen_fd, sh);
 
     static child_run run;
     run.spec = spec;

@@ -26,7 +26,14 @@ void lb_env_from_spec(const lb_scenario_spec *spec, uint64_t seed, lb_env *env);
 /* The seed of repetition rep: the same for both variants of a rep. */
 uint64_t lb_rep_seed(const lb_scenario_spec *spec, int rep);
 
+/* How long the ready phase holds still for baseline samples:
+ * 5 x sample_ms, within 50 ms - 2 s. */
+double lb_ready_hold_ms(const lb_scenario_spec *s);
+
+/* listen_fd >= 0: an HTTP run (spec->http.transport), whose child serves
+ * the variant on that listening socket (see child.c) while a load
+ * process (http_load_run.h) sends the requests. */
 __attribute__((noreturn)) void lb_child_main(const lb_scenario_spec *spec, bool leaky, int rep,
-                                             lb_shared *sh);
+                                             int listen_fd, lb_shared *sh);
 
 #endif

@@ -218,6 +218,7 @@ static const char *op_text(const lb_leak_group *g)
     return g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op);
 }
 
+
 static json_t *site_json(const lb_leak_site *s)
 {
     return json_pack("{s:s, s:i, s:s}", "file", s->file, "line", s->line, "func", s->func);

@@ -78,6 +78,19 @@ double lb_dist_draw_ms(const lb_dist *d, lb_rng *r)
     return x < 0 ? 0 : x;
 }
 
+void lb_request_draw_next(const lb_scenario_spec *s, lb_rng *r, lb_request_draw *out)
+{
+    out->service_ns = (int64_t)(lb_dist_draw_ms(&s->service, r) * 1e6);
+    out->inject_error = lb_rng_uniform(r) < s->error_rate;
+    out->payload_bytes = (size_t)s->payload_bytes;
+    out->rand = lb_rng_next(r);
+}
+
+uint64_t lb_request_draw_seed(uint64_t seed)
+{
+    return seed ^ 0x72657175657374ULL; /* "request" */
+}
+
 double lb_rate_at(const lb_scenario_spec *s, double t_ms)
 {
     if (s->n_stages == 0) return s->rate;

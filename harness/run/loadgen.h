@@ -26,6 +26,21 @@ double lb_rng_uniform(lb_rng *r); /* [0, 1) */
 /* A service time in ms drawn from d (never negative, capped at max_ms). */
 double lb_dist_draw_ms(const lb_dist *d, lb_rng *r);
 
+/* What one request asks for, drawn from the spec: its service time, whether
+ * it takes the error path, its payload and a random number for the
+ * scenario.  The in-process clients (child.c) and the HTTP engine
+ * (http_load.c) draw in this order from the same stream, so both transports
+ * send the same workload for one seed. */
+typedef struct lb_request_draw {
+    int64_t service_ns;
+    bool inject_error;
+    size_t payload_bytes;
+    uint64_t rand;
+} lb_request_draw;
+void lb_request_draw_next(const lb_scenario_spec *s, lb_rng *r, lb_request_draw *out);
+/* The seed of the request draws of a run whose repetition seed is seed. */
+uint64_t lb_request_draw_seed(uint64_t seed);
+
 /* The arrival rate (per second) at t_ms after the start of the load. */
 double lb_rate_at(const lb_scenario_spec *s, double t_ms);
 

@@ -220,6 +220,20 @@ static json_t *accounting_json(const lb_accounting *a)
     return o;
 }
 
+/* The HTTP load engine's side of a run (README "results.json", "http"). */
+static json_t *http_json(const lb_http_run_result *h)
+{
+    json_t *causes = json_object();
+    for (int c = 0; c < LB_HTTP_CAUSE_COUNT; c++)
+        json_object_set_new(causes, lb_http_cause_name((lb_http_cause)c),
+                            json_integer(h->failed_by[c]));
+    return json_pack("{s:i, s:I, s:I, s:I, s:o, s:o, s:o}", "connections", h->connections,
+                     "connections_opened", (json_int_t)h->connections_opened, "deadline_closes",
+                     (json_int_t)h->deadline_closes, "waited_for_connection", (json_int_t)h->waited,
+                     "failed_by", causes, "send_lateness_ms", latency_json(&h->send_lateness),
+                     "engine_cpu_s", num(h->engine_cpu_s));
+}
+
 static json_t *run_json(const lb_run_result *r)
 {
     const lb_phase_times *ph = &r->phases;
@@ -257,6 +271,7 @@ static json_t *run_json(const lb_run_result *r)
                           "metrics", metrics_json(r), "accounting", accounting_json(&r->accounting),
                           "leaks", leaks, "sampler", sampler, "samples", samples_json(&r->series));
     if (r->error[0]) json_object_set_new(o, "error", json_string(r->error));
+    if (r->http.active) json_object_set_new(o, "http", http_json(&r->http));
     return o;
 }
 

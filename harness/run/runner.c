@@ -15,8 +15,11 @@
 #include "runner.h"
 
 #include "child.h"
+#include "http_load_run.h"
+#include "netaddr.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +128,9 @@ static void describe_child_failure(lb_run_result *r, const lb_shared *sh)
     case LB_CHILD_NO_MEMORY:
         snprintf(r->error, sizeof r->error, "out of memory");
         break;
+    case LB_CHILD_LOAD:
+        snprintf(r->error, sizeof r->error, "%s", sh->load_error);
+        break;
     default:
         if (r->exit_signal)
             snprintf(r->error, sizeof r->error, "child killed by signal %d (%s)", r->exit_signal,
@@ -132,6 +138,153 @@ static void describe_child_failure(lb_run_result *r, const lb_shared *sh)
         else
             snprintf(r->error, sizeof r->error, "child exited with status %d", r->exit_code);
     }
+}
+
+/* ------------------------------------------------------- HTTP runs -- */
+
+/*
+ * The processes of one run.  `child` is the one the loop samples and
+ * reaps: the variant with its in-process clients, the variant's HTTP
+ * server, or — for a url target — the load process itself (nothing of the
+ * target's is sampled then).  `load` is the HTTP load process beside a
+ * server child, 0 otherwise.
+ */
+typedef struct run_procs {
+    pid_t child, load;
+    bool sample_child; /* /proc of child is the measured process */
+    int listen_fd;
+    char sock_dir[64]; /* a Unix listener's temporary directory, or "" */
+    lb_http_target target;
+    struct rusage load_usage;
+    int load_status;
+    bool load_reaped;
+} run_procs;
+
+/* Where an HTTP run's requests go: the spec's url, or a listening socket
+ * made here for the run's own server (loopback TCP on a free port, or a
+ * Unix socket in a fresh directory).  0, or -errno with err filled. */
+static int http_target(const lb_scenario_spec *s, run_procs *p, char *err, size_t n)
+{
+    lb_netaddr addr;
+    char why[256], text[128];
+    if (s->http.url[0]) {
+        if (lb_netaddr_parse(s->http.url, &addr, why, sizeof why)) {
+            snprintf(err, n, "url '%.100s': %.140s", s->http.url, why);
+            return -EINVAL;
+        }
+        lb_http_target_init(&p->target, &addr);
+        return 0;
+    }
+    if (s->http.listen == LB_LISTEN_UNIX) {
+        snprintf(p->sock_dir, sizeof p->sock_dir, "/tmp/leakbench-run-XXXXXX");
+        if (!mkdtemp(p->sock_dir)) {
+            int e = errno;
+            p->sock_dir[0] = 0;
+            snprintf(err, n, "cannot make a directory for the Unix socket: %s", strerror(e));
+            return -e;
+        }
+        snprintf(text, sizeof text, "unix:%s/http.sock", p->sock_dir);
+    } else {
+        snprintf(text, sizeof text, "127.0.0.1:0");
+    }
+    int rc = lb_netaddr_parse(text, &addr, why, sizeof why);
+    if (rc == 0) rc = p->listen_fd = lb_netaddr_listen(&addr, 4096);
+    if (rc >= 0) rc = lb_netaddr_local(p->listen_fd, &addr);
+    if (rc < 0) {
+        snprintf(err, n, "cannot listen on %s: %s", text, strerror(-rc));
+        return rc;
+    }
+    lb_http_target_init(&p->target, &addr);
+    return 0;
+}
+
+static void remove_socket_dir(run_procs *p)
+{
+    if (!p->sock_dir[0]) return;
+    char path[128];
+    snprintf(path, sizeof path, "%s/http.sock", p->sock_dir);
+    unlink(path);
+    rmdir(p->sock_dir);
+    p->sock_dir[0] = 0;
+}
+
+/* Forks the run's processes.  0, or -errno (nothing left running). */
+static int start_processes(const lb_scenario_spec *spec, bool leaky, int rep, lb_shared *sh,
+                           run_procs *p)
+{
+    bool http = spec->http.transport == LB_TRANSPORT_HTTP, url = spec->http.url[0] != 0;
+    lb_http_run load = {spec, rep, sh, p->target, 0};
+    p->sample_child = !(http && url);
+    fflush(stdout);
+    fflush(stderr);
+    p->child = fork();
+    if (p->child < 0) return -errno;
+    if (p->child == 0) {
+        if (http && url) lb_http_load_process_main(&load);
+        lb_child_main(spec, leaky, rep, http ? p->listen_fd : -1, sh);
+    }
+    if (p->listen_fd >= 0) {
+        close(p->listen_fd); /* the server child has it now */
+        p->listen_fd = -1;
+    }
+    if (!http || url) return 0;
+    load.server = p->child;
+    p->load = fork();
+    if (p->load < 0) {
+        int e = errno;
+        kill(p->child, SIGKILL);
+        while (waitpid(p->child, NULL, 0) < 0 && errno == EINTR) {
+        }
+        return -e;
+    }
+    if (p->load == 0) lb_http_load_process_main(&load);
+    return 0;
+}
+
+/* Reaps the load process (blocking when wait), keeping its CPU time. */
+static bool reap_load(run_procs *p, bool wait)
+{
+    if (!p->load || p->load_reaped) return true;
+    pid_t w;
+    while ((w = wait4(p->load, &p->load_status, wait ? 0 : WNOHANG, &p->load_usage)) < 0 &&
+           errno == EINTR) {
+    }
+    p->load_reaped = w == p->load;
+    return p->load_reaped;
+}
+
+/* What the HTTP engine reported, for results.json. */
+static void http_result(const lb_shared *sh, const run_procs *p, lb_run_result *out)
+{
+    lb_http_stats *h = (lb_http_stats *)&sh->http;
+    if (!atomic_load(&h->active)) return;
+    lb_http_run_result *r = &out->http;
+    r->active = true;
+    for (int c = 0; c < LB_HTTP_CAUSE_COUNT; c++) r->failed_by[c] = atomic_load(&h->failed_by[c]);
+    r->connections_opened = atomic_load(&h->connections_opened);
+    r->deadline_closes = atomic_load(&h->deadline_closes);
+    r->waited = atomic_load(&h->waited);
+    r->send_lateness = lb_latency_of(&h->send_lateness);
+    r->connections = lb_http_connections(out->spec);
+    const struct rusage *u = &p->load_usage;
+    r->engine_cpu_s = p->load_reaped
+                          ? (double)u->ru_utime.tv_sec + (double)u->ru_utime.tv_usec / 1e6 +
+                                (double)u->ru_stime.tv_sec + (double)u->ru_stime.tv_usec / 1e6
+                          : NAN;
+}
+
+/* A url target's tasks and memory are not observed (no probe yet): its
+ * task and RSS metrics are unmeasured, not the zeros of an empty page. */
+static void forget_unobserved(lb_run_result *out)
+{
+    lb_metrics *m = &out->metrics;
+    m->baseline_tasks = m->peak_tasks = m->final_tasks = m->leaked_tasks = NAN;
+    m->baseline_rss = m->peak_rss = m->final_rss = m->peak_threads = m->rss_slope = NAN;
+    m->trend = NULL;
+    m->recovered = false;
+    m->recovery_ms = m->shutdown_ms = NAN;
+    m->cpu_user_s = m->cpu_sys_s = NAN;
+    out->has_leaks = false;
 }
 
 int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guards *limits,
@@ -153,22 +306,33 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         lb_series_free(&out->series);
         return -ENOMEM;
     }
+    run_procs procs;
+    memset(&procs, 0, sizeof procs);
+    procs.listen_fd = -1;
+    if (spec->http.transport == LB_TRANSPORT_HTTP &&
+        http_target(spec, &procs, out->error, sizeof out->error)) {
+        /* Recorded as the run's result, like a child that cannot start. */
+        if (procs.listen_fd >= 0) close(procs.listen_fd);
+        remove_socket_dir(&procs);
+        out->status = LB_RUN_CRASHED;
+        lb_shared_unmap(sh);
+        return 0;
+    }
 
-    fflush(stdout);
-    fflush(stderr);
     int64_t start_ns = mono_ns();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
+    rc = start_processes(spec, leaky, rep, sh, &procs);
+    if (rc) {
+        if (procs.listen_fd >= 0) close(procs.listen_fd);
+        remove_socket_dir(&procs);
         lb_shared_unmap(sh);
         lb_series_free(&out->series);
-        return -e;
+        return rc;
     }
-    if (pid == 0) lb_child_main(spec, leaky, rep, sh);
+    pid_t pid = procs.child;
 
     double cpu_before = process_cpu_s();
     lb_proc proc = {-1, -1, -1, 0, 0, 0};
-    int proc_rc = lb_proc_open(&proc, pid);
+    int proc_rc = procs.sample_child ? lb_proc_open(&proc, pid) : -ENOENT;
     lb_watch watch;
     lb_watch_init(&watch);
     int64_t interval_ns = (int64_t)(spec->sample_ms * 1e6);
@@ -187,6 +351,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         }
         if (lb_interrupted) {
             kill(pid, SIGKILL);
+            if (procs.load) kill(procs.load, SIGKILL);
             killed = true;
             out->status = LB_RUN_INTERRUPTED;
             break;
@@ -198,6 +363,22 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         pid_t w = wait4(pid, &wstatus, WNOHANG, &usage);
         if (w == pid) {
             reaped = true;
+            break;
+        }
+        if (procs.load && !procs.load_reaped && reap_load(&procs, false) &&
+            !(WIFEXITED(procs.load_status) && WEXITSTATUS(procs.load_status) == 0)) {
+            /* The load process failed: the server would wait forever. */
+            kill(pid, SIGKILL);
+            killed = true;
+            out->status = LB_RUN_CRASHED;
+            if (atomic_load(&sh->child_error) != LB_CHILD_LOAD) {
+                int st = procs.load_status;
+                snprintf(sh->load_error, sizeof sh->load_error,
+                         WIFSIGNALED(st) ? "the HTTP load process was killed by signal %d"
+                                         : "the HTTP load process exited with status %d",
+                         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+                atomic_store(&sh->child_error, LB_CHILD_LOAD);
+            }
             break;
         }
         lb_sample s;
@@ -227,6 +408,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
             out->guard_fired = true;
             out->status = LB_RUN_GUARD_KILLED;
             kill(pid, SIGKILL);
+            if (procs.load) kill(procs.load, SIGKILL);
             killed = true;
             break;
         }
@@ -237,6 +419,13 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         while (wait4(pid, &wstatus, 0, &usage) < 0 && errno == EINTR) {
         }
     }
+    /* A load process still running now lost its server: it has no more
+     * work (after a normal exit phase it is about to exit by itself). */
+    if (procs.load && !procs.load_reaped &&
+        atomic_load_explicit(&sh->phase, memory_order_acquire) != LB_PHASE_EXIT)
+        kill(procs.load, SIGKILL);
+    reap_load(&procs, true);
+    remove_socket_dir(&procs);
     out->sampler.cpu_s = process_cpu_s() - cpu_before;
     lb_proc_close(&proc);
 
@@ -244,7 +433,8 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
     if (WIFSIGNALED(wstatus)) out->exit_signal = WTERMSIG(wstatus);
     phase_times(sh, start_ns, &out->phases);
     bool reported = atomic_load_explicit(&sh->phase, memory_order_acquire) == LB_PHASE_EXIT;
-    if (!killed && (out->exit_code != LB_CHILD_EXIT_OK || out->exit_signal || !reported)) {
+    if (out->status == LB_RUN_CRASHED ||
+        (!killed && (out->exit_code != LB_CHILD_EXIT_OK || out->exit_signal || !reported))) {
         out->status = LB_RUN_CRASHED;
         describe_child_failure(out, sh);
     }
@@ -260,6 +450,8 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         out->has_leaks = true;
         out->leaks = sh->leaks;
     }
+    http_result(sh, &procs, out);
+    if (!procs.sample_child) forget_unobserved(out);
     lb_shared_unmap(sh);
     return 0;
 }

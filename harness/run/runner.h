@@ -11,6 +11,13 @@
  * SIGKILLed and is recorded as the run's result, like a container OOM
  * kill.  SIGINT or SIGTERM (lb_runner_install_signals) stops the run the
  * same way and marks it interrupted.
+ *
+ * A run over HTTP (spec "transport": "http") has a second process: the
+ * child serves the variant on a socket the parent bound before forking,
+ * and a load process (http_load_run.h) sends the requests and drives the
+ * phases; the parent samples the server child and reaps both.  With a
+ * url target the load process is the only child and nothing of the target
+ * is sampled.
  */
 #ifndef LEAKBENCH_RUNNER_H
 #define LEAKBENCH_RUNNER_H
@@ -45,6 +52,16 @@ typedef struct lb_sampler_stats {
     double cpu_s;          /* the parent's CPU time while sampling this run */
 } lb_sampler_stats;
 
+/* What the HTTP load engine reported (results.json "http"). */
+typedef struct lb_http_run_result {
+    bool active; /* an HTTP run */
+    int connections;
+    int64_t failed_by[LB_HTTP_CAUSE_COUNT];
+    int64_t connections_opened, deadline_closes, waited;
+    lb_latency send_lateness; /* ms */
+    double engine_cpu_s;      /* user + system CPU of the load process; NaN if not reaped */
+} lb_http_run_result;
+
 typedef struct lb_run_result {
     const lb_scenario_spec *spec;
     bool leaky;
@@ -62,6 +79,7 @@ typedef struct lb_run_result {
     lb_leak_report leaks;
     lb_sampler_stats sampler;
     lb_series series;
+    lb_http_run_result http;
 } lb_run_result;
 
 /* Called after each sample (from the parent's sampling loop). */

@@ -5,6 +5,7 @@
 #include "shared.h"
 
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 
 lb_shared *lb_shared_map(void)
@@ -26,4 +27,21 @@ const char *lb_phase_name(lb_phase p)
     static const char *const names[LB_PHASE_COUNT] = {"start",  "ready",    "load",
                                                       "settle", "shutdown", "exit"};
     return (unsigned)p < LB_PHASE_COUNT ? names[p] : "unknown";
+}
+
+void lb_shared_enter_phase(lb_shared *sh, lb_phase p)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    atomic_store_explicit(&sh->phase_at_ns[p], (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec,
+                          memory_order_relaxed);
+    atomic_store_explicit(&sh->phase, p, memory_order_release);
+}
+
+void lb_shared_wait_final_sample(lb_shared *sh)
+{
+    struct timespec ms = {0, 1000000};
+    for (int i = 0; i < 2000 && !atomic_load_explicit(&sh->final_sampled, memory_order_acquire);
+         i++)
+        nanosleep(&ms, NULL);
 }

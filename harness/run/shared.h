@@ -18,6 +18,7 @@
 #include "runtime/rt.h"
 #include "scenarios/scenario.h"
 #include "histogram.h"
+#include "http_load.h"
 #include "leakreport.h"
 
 #include <stdatomic.h>
@@ -40,6 +41,7 @@ typedef enum lb_child_error {
     LB_CHILD_RT_START, /* rt_run failed (error in child_rt_error) */
     LB_CHILD_SETUP,    /* variant.setup returned NULL */
     LB_CHILD_NO_MEMORY,
+    LB_CHILD_LOAD, /* the HTTP load process failed (why in load_error) */
 } lb_child_error;
 
 typedef struct lb_shared {
@@ -56,11 +58,19 @@ typedef struct lb_shared {
     _Atomic int64_t spawn_failures; /* client tasks that could not be started */
 
     lb_histogram latency;
+    lb_http_stats http; /* written by the HTTP load engine's process (http_load.h) */
 
     _Atomic int child_error;    /* lb_child_error */
     _Atomic int child_rt_error; /* negative errno from rt_run */
     lb_leak_report leaks;       /* valid once phase == EXIT */
+    char load_error[256];       /* the HTTP load process's failure, written before it exits */
 } lb_shared;
+
+/* Publishes phase p, stamped now (CLOCK_MONOTONIC), with release order. */
+void lb_shared_enter_phase(lb_shared *sh, lb_phase p);
+/* Outside the runtime: waits up to 2 s for the parent's final sample
+ * (final_sampled), so it sees the process as it ends. */
+void lb_shared_wait_final_sample(lb_shared *sh);
 
 lb_shared *lb_shared_map(void); /* NULL on failure (errno-free: logs nothing) */
 void lb_shared_unmap(lb_shared *s);

@@ -1,0 +1,280 @@
+/*
+ * http_load_bench.c — how fast the HTTP load engine goes and how well it
+ * keeps its schedule; prints one JSON object.
+ *
+ * 1. max_rps: the engine (closed model: as many clients as connections,
+ *    no think time) and wrk (-t1, the same connections and duration)
+ *    against one trivial keep-alive target on loopback (http_test_server.h
+ *    in a process of its own, answering "/" with 200 "ok"), alternating
+ *    for --rounds rounds in the same run; the medians of requests/s and
+ *    their ratio, engine / wrk.
+ * 2. open_5000: two runs of `timeout_leak` graceful served over HTTP
+ *    through lb_run_one (server child, load process, the parent's 10 ms
+ *    sampler), one at a constant 5,000 requests/s and one with almost no
+ *    load (1 request/s) for the same time: send lateness p50/p99/max and
+ *    the load process's CPU from the loaded run, the sampler's lateness
+ *    from both.
+ * The machine's load average is printed beside the figures: the machines
+ * are shared, and every figure moves with it.
+ *
+ * Options: --duration-s N (part 1, per round, default 5), --rounds N
+ * (default 3), --open-s N (part 2,
+ * default 10), --connections N (default 8), --rate R (default 5000),
+ * --scheduler threads|coroutines (the server's in part 2; default
+ * coroutines: on threads every request costs a thread and the server, not
+ * the engine, sets the pace).
+ */
+#include "http_load.h"
+#include "http_test_server.h"
+#include "metrics.h"
+#include "runner.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define LB_BENCH_MAX_ROUNDS 15
+
+static json_t *num(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static json_t *load_average(void)
+{
+    double l[3] = {NAN, NAN, NAN};
+    if (getloadavg(l, 3) != 3) return json_null();
+    return json_pack("[f, f, f]", l[0], l[1], l[2]);
+}
+
+static lb_spec spec_of(const char *json)
+{
+    lb_spec spec;
+    lb_spec_error err;
+    if (lb_spec_load_string("http_load_bench", json, &spec, &err)) {
+        fprintf(stderr, "http_load_bench: %s\n", err.text);
+        exit(1);
+    }
+    return spec;
+}
+
+/* ------------------------------------------------------ 1. max rps -- */
+
+/* The trivial target, in a process of its own: its pid, port in *port. */
+static pid_t start_target(int *port)
+{
+    int pipefd[2];
+    if (pipe(pipefd) < 0) return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(pipefd[0]);
+        static lb_test_server srv;
+        int p = lb_ts_start(&srv, NULL, false) == 0 ? srv.port : -1;
+        ssize_t w = write(pipefd[1], &p, sizeof p);
+        (void)w;
+        pause(); /* until SIGKILL */
+        _exit(0);
+    }
+    close(pipefd[1]);
+    *port = -1;
+    if (pid < 0 || read(pipefd[0], port, sizeof *port) != sizeof *port || *port < 0) {
+        close(pipefd[0]);
+        return -1;
+    }
+    close(pipefd[0]);
+    return pid;
+}
+
+static double engine_max_rps(int port, int connections, int duration_s)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"scenario\": \"timeout_leak\", \"transport\": \"http\", \"url\": "
+             "\"127.0.0.1:%d\", \"load\": {\"model\": \"closed\", \"clients\": %d, "
+             "\"duration_ms\": %d}, \"timeout_ms\": 10000, \"request\": {\"path\": \"/\"}}",
+             port, connections, duration_s * 1000);
+    lb_spec spec = spec_of(json);
+    char addr_text[64], err[256];
+    snprintf(addr_text, sizeof addr_text, "127.0.0.1:%d", port);
+    lb_netaddr addr;
+    lb_http_load_config cfg = {0};
+    cfg.spec = &spec.items[0];
+    if (lb_netaddr_parse(addr_text, &addr, err, sizeof err)) return NAN;
+    lb_http_target_init(&cfg.target, &addr);
+    lb_http_load *l;
+    lb_shared *sh = lb_shared_map();
+    if (!sh || lb_http_load_new(&cfg, &l, err, sizeof err)) return NAN;
+    double t0 = mono_s();
+    int rc = lb_http_load_run(l, sh);
+    double elapsed = mono_s() - t0;
+    lb_http_load_free(l);
+    double completed = (double)atomic_load(&sh->outcome[LB_COMPLETED]);
+    lb_shared_unmap(sh);
+    lb_spec_free(&spec);
+    return rc == 0 ? completed / elapsed : NAN;
+}
+
+/* wrk's Requests/sec, or NaN when wrk is missing or says nothing. */
+static double wrk_max_rps(int port, int connections, int duration_s)
+{
+    if (access("/usr/bin/wrk", X_OK) != 0) return NAN;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "/usr/bin/wrk -t1 -c%d -d%ds http://127.0.0.1:%d/ 2>&1", connections,
+             duration_s, port);
+    FILE *p = popen(cmd, "r");
+    if (!p) return NAN;
+    char line[512];
+    double rps = NAN;
+    while (fgets(line, sizeof line, p))
+        if (!strncmp(line, "Requests/sec:", 13)) rps = atof(line + 13);
+    pclose(p);
+    return rps;
+}
+
+/* ------------------------------------------------ 2. open at 5,000/s -- */
+
+static json_t *ms_percentiles(const lb_histogram *h)
+{
+    lb_latency l = lb_latency_of(h);
+    return json_pack("{s:f, s:f, s:f, s:f}", "p50", l.p50, "p99", l.p99, "max", l.max, "count",
+                     l.count);
+}
+
+static json_t *latency_json(const lb_latency *l)
+{
+    return json_pack("{s:f, s:f, s:f, s:f}", "p50", l->p50, "p99", l->p99, "max", l->max, "count",
+                     l->count);
+}
+
+static const char *scheduler = "coroutines";
+
+static int open_run(double rate, int duration_s, lb_spec *spec, lb_run_result *out)
+{
+    char json[768];
+    snprintf(json, sizeof json,
+             "{\"scenario\": \"timeout_leak\", \"transport\": \"http\", \"load\": {\"rate\": %g, "
+             "\"duration_ms\": %d}, \"service_time\": {\"ms\": 1}, \"timeout_ms\": 100, "
+             "\"payload_bytes\": 4096, \"settle_ms\": 500, \"scheduler\": \"%s\", "
+             "\"guards\": {\"tasks\": 20000}}",
+             rate, duration_s * 1000, scheduler);
+    *spec = spec_of(json);
+    lb_guards limits;
+    lb_guards_resolve(&spec->items[0], 1LL << 32, &limits);
+    lb_run_options opt = {0};
+    return lb_run_one(&spec->items[0], false, 0, &limits, &opt, out);
+}
+
+static json_t *open_part(double rate, int duration_s)
+{
+    lb_run_result loaded, idle;
+    lb_spec loaded_spec, idle_spec;
+    json_t *before = load_average();
+    if (open_run(rate, duration_s, &loaded_spec, &loaded) ||
+        open_run(1, duration_s, &idle_spec, &idle))
+        return json_null();
+    const lb_accounting *a = &loaded.accounting;
+    json_t *o = json_pack(
+        "{s:f, s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:o, s:f, s:f, s:{s:o, s:o}, s:o}", "rate", rate,
+        "duration_s", duration_s, "server_scheduler", scheduler, "load_average_before", before,
+        "status", lb_run_status_name(loaded.status), "submitted", (json_int_t)a->submitted,
+        "completed", (json_int_t)a->outcome[LB_COMPLETED], "timed_out",
+        (json_int_t)a->outcome[LB_TIMED_OUT], "send_lateness_ms",
+        latency_json(&loaded.http.send_lateness), "engine_cpu_s", loaded.http.engine_cpu_s,
+        "engine_cpu_share_of_one_core", loaded.http.engine_cpu_s / duration_s,
+        "sampler_lateness_ms", "with_engine", ms_percentiles(&loaded.sampler.lateness),
+        "without_engine", ms_percentiles(&idle.sampler.lateness), "load_average_after",
+        load_average());
+    lb_run_result_free(&loaded);
+    lb_run_result_free(&idle);
+    lb_spec_free(&loaded_spec);
+    lb_spec_free(&idle_spec);
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    int duration_s = 5, open_s = 10, connections = 8, rounds = 3;
+    double rate = 5000;
+    static const struct option opts[] = {{"duration-s", required_argument, 0, 'd'},
+                                         {"open-s", required_argument, 0, 'o'},
+                                         {"connections", required_argument, 0, 'c'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"scheduler", required_argument, 0, 's'},
+                                         {"rounds", required_argument, 0, 'n'},
+                                         {0, 0, 0, 0}};
+    for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+        if (c == 'd')
+            duration_s = atoi(optarg);
+        else if (c == 'o')
+            open_s = atoi(optarg);
+        else if (c == 'c')
+            connections = atoi(optarg);
+        else if (c == 'r')
+            rate = atof(optarg);
+        else if (c == 's')
+            scheduler = optarg;
+        else if (c == 'n')
+            rounds = atoi(optarg);
+        else
+            return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (rounds < 1 || rounds > LB_BENCH_MAX_ROUNDS || duration_s < 1 || open_s < 1) {
+        fprintf(stderr, "http_load_bench: --rounds 1-%d, durations of at least 1 s\n",
+                LB_BENCH_MAX_ROUNDS);
+        return 2;
+    }
+
+    int port;
+    pid_t target = start_target(&port);
+    if (target < 0) {
+        fprintf(stderr, "http_load_bench: cannot start the target\n");
+        return 1;
+    }
+    /* Alternating rounds, so both see the same share of whatever else the
+     * machine does; the medians are the figures. */
+    json_t *before = load_average();
+    double ours[LB_BENCH_MAX_ROUNDS], theirs[LB_BENCH_MAX_ROUNDS];
+    json_t *rounds_json = json_array();
+    for (int i = 0; i < rounds; i++) {
+        ours[i] = engine_max_rps(port, connections, duration_s);
+        theirs[i] = wrk_max_rps(port, connections, duration_s);
+        json_array_append_new(rounds_json, json_pack("{s:o, s:o}", "leakbench_rps", num(ours[i]),
+                                                     "wrk_rps", num(theirs[i])));
+    }
+    kill(target, SIGKILL);
+    waitpid(target, NULL, 0);
+    double our_median = lb_median(ours, (size_t)rounds),
+           their_median = lb_median(theirs, (size_t)rounds);
+    json_t *max_rps = json_pack(
+        "{s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}", "target",
+        "http_test_server.h on 127.0.0.1, GET / -> 200 ok, keep-alive", "connections", connections,
+        "duration_s", duration_s, "rounds", rounds, "load_average_before", before, "leakbench_rps",
+        num(our_median), "wrk_rps", num(their_median), "ratio", num(our_median / their_median),
+        "each_round", rounds_json, "load_average_after", load_average());
+
+    json_t *open = open_part(rate, open_s);
+    json_t *out =
+        json_pack("{s:s, s:o, s:o}", "bench", "http_load", "max_rps", max_rps, "open_model", open);
+    char *text = json_dumps(out, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(out);
+    return 0;
+}

@@ -132,24 +132,32 @@ static int write_through(const char *path, const char *data, size_t len, char *e
     return 0;
 }
 
-int lb_write_user_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+/* Where a user-named PATH leads and what is there: 0 for a new or
+ * regular file at target (written atomically), 1 for a character device
+ * or FIFO (written in place), or -errno when it is refused (err set). */
+static int classify_user_path(const char *path, char *target, size_t n, char *err, size_t errlen)
 {
-    char target[PATH_MAX];
-    int rc = resolve_link(path, target, sizeof target);
+    int rc = resolve_link(path, target, n);
     if (rc) {
         snprintf(err, errlen, "%s: cannot follow the link: %s", path, strerror(-rc));
         return rc;
     }
     struct stat st;
-    if (stat(target, &st) == 0) {
-        const char *kind = refused_kind(st.st_mode);
-        if (kind) {
-            snprintf(err, errlen, "%s: %s, not a file to write", path, kind);
-            return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-        }
-        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
-            return write_through(path, data, len, err, errlen);
+    if (stat(target, &st) != 0) return 0;
+    const char *kind = refused_kind(st.st_mode);
+    if (kind) {
+        snprintf(err, errlen, "%s: %s, not a file to write", path, kind);
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     }
+    return S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode);
+}
+
+int lb_write_user_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char target[PATH_MAX];
+    int rc = classify_user_path(path, target, sizeof target, err, errlen);
+    if (rc < 0) return rc;
+    if (rc == 1) return write_through(path, data, len, err, errlen);
     rc = lb_write_atomic(target, data, len, err, errlen);
     if (rc && strcmp(target, path)) {
         /* Say which link the failing target came from. */
@@ -163,27 +171,17 @@ int lb_write_user_file(const char *path, const char *data, size_t len, char *err
 int lb_check_user_file(const char *path, char *err, size_t errlen)
 {
     char target[PATH_MAX];
-    int rc = resolve_link(path, target, sizeof target);
-    if (rc) {
-        snprintf(err, errlen, "%s: cannot follow the link: %s", path, strerror(-rc));
-        return rc;
+    int rc = classify_user_path(path, target, sizeof target, err, errlen);
+    if (rc < 0) return rc;
+    if (rc == 1) {
+        if (access(target, W_OK) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
+            return -e;
+        }
+        return 0;
     }
     struct stat st;
-    if (stat(target, &st) == 0) {
-        const char *kind = refused_kind(st.st_mode);
-        if (kind) {
-            snprintf(err, errlen, "%s: %s, not a file to write", path, kind);
-            return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-        }
-        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
-            if (access(target, W_OK) < 0) {
-                int e = errno;
-                snprintf(err, errlen, "%s: cannot write: %s", path, strerror(e));
-                return -e;
-            }
-            return 0;
-        }
-    }
     /* A new or regular file: its directory must take a new file, because
      * the write goes to a temporary file beside it.  Missing parents are
      * created by the writers, so the nearest existing ancestor is what

@@ -194,7 +194,7 @@ GO ?= $(shell command -v go 2>/dev/null)
 GO_TWINS = $(if $(GO),$(BUILD)/go/rt_bench $(BUILD)/go/sched_coro_bench)
 GO_ENV = GOCACHE=$(abspath $(BUILD))/go/cache GOPATH=$(abspath $(BUILD))/go/path \
          GOPROXY=off GOFLAGS= GO111MODULE=on GOTELEMETRY=off
-$(BUILD)/go/%: bench/go/%/main.go bench/go/go.mod
+$(BUILD)/go/%: bench/go/%/main.go bench/go/benchutil/benchutil.go bench/go/go.mod
 	@mkdir -p $(BUILD)/go
 	cd bench/go && $(GO_ENV) $(GO) build -o $(abspath $(BUILD))/go/$* ./$*
 $(BUILD)/rel/bench/compare: $(BUILD)/rel/bench/compare.o

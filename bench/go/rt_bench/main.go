@@ -29,51 +29,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"leakbench/bench/go/benchutil"
 	"os"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-func envLong(name string, def int64) int64 {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	x, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || x <= 0 {
-		fmt.Fprintf(os.Stderr, "rt_bench (Go): %s=%s: expected a positive integer\n", name, v)
-		os.Exit(2)
-	}
-	return x
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func residentBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return -1
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return -1
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
-}
 
 func pingpong(rounds int64) float64 {
 	ping, pong := make(chan *int), make(chan *int)
@@ -190,7 +153,7 @@ func blockedCrowd(k int) crowdResult {
 	ctx, cancel := context.WithCancel(context.Background())
 	var exited sync.WaitGroup
 	var reached int64
-	rss0 := residentBytes()
+	rss0 := benchutil.ResidentBytes()
 	t0 := time.Now()
 	for i := 0; i < k; i++ {
 		exited.Add(1)
@@ -207,7 +170,7 @@ func blockedCrowd(k int) crowdResult {
 		time.Sleep(200 * time.Microsecond)
 	}
 	r := crowdResult{createMs: float64(time.Since(t0).Nanoseconds()) / 1e6}
-	r.rssPerTask = float64(residentBytes()-rss0) / float64(k)
+	r.rssPerTask = float64(benchutil.ResidentBytes()-rss0) / float64(k)
 	t1 := time.Now()
 	cancel()
 	exited.Wait()
@@ -216,7 +179,7 @@ func blockedCrowd(k int) crowdResult {
 }
 
 func metric(b *strings.Builder, name, unit string, v []float64) {
-	fmt.Fprintf(b, ",\n  %q: {\"median\": %.6g, \"unit\": %q, \"samples\": [", name, median(v), unit)
+	fmt.Fprintf(b, ",\n  %q: {\"median\": %.6g, \"unit\": %q, \"samples\": [", name, benchutil.Median(v), unit)
 	for i, x := range v {
 		if i > 0 {
 			b.WriteString(", ")
@@ -227,12 +190,12 @@ func metric(b *strings.Builder, name, unit string, v []float64) {
 }
 
 func main() {
-	reps := int(envLong("LEAKBENCH_BENCH_REPS", 5))
+	reps := int(benchutil.EnvLong("rt_bench", "LEAKBENCH_BENCH_REPS", 5))
 	if reps > 64 {
 		reps = 64
 	}
-	scale := envLong("LEAKBENCH_BENCH_SCALE", 1)
-	big := int(envLong("LEAKBENCH_BENCH_BIG", 10000))
+	scale := benchutil.EnvLong("rt_bench", "LEAKBENCH_BENCH_SCALE", 1)
+	big := int(benchutil.EnvLong("rt_bench", "LEAKBENCH_BENCH_BIG", 10000))
 	ppRounds, bufN, poolN, spawnN := 20000*scale, 500000*scale, 200000*scale, 2000*scale
 	bigReps := reps
 	if bigReps > 3 {

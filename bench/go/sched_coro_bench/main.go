@@ -17,51 +17,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"leakbench/bench/go/benchutil"
 	"runtime"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-func envLong(name string, def int64) int64 {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	x, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || x <= 0 {
-		fmt.Fprintf(os.Stderr, "sched_coro_bench (Go): %s=%s: expected a positive integer\n", name, v)
-		os.Exit(2)
-	}
-	return x
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func residentBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return -1
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return -1
-	}
-	pages, _ := strconv.ParseInt(f[1], 10, 64)
-	return pages * int64(os.Getpagesize())
-}
 
 func tokenPass(rounds int64) float64 {
 	a, b := make(chan struct{}, 1), make(chan struct{}, 1)
@@ -92,7 +53,7 @@ func blockedCrowd(k int) crowdResult {
 	ctx, cancel := context.WithCancel(context.Background())
 	var exited sync.WaitGroup
 	var reached int64
-	rss0 := residentBytes()
+	rss0 := benchutil.ResidentBytes()
 	t0 := time.Now()
 	for i := 0; i < k; i++ {
 		exited.Add(1)
@@ -109,7 +70,7 @@ func blockedCrowd(k int) crowdResult {
 		time.Sleep(200 * time.Microsecond)
 	}
 	r := crowdResult{createMs: float64(time.Since(t0).Nanoseconds()) / 1e6}
-	r.rssPerTask = float64(residentBytes()-rss0) / float64(k)
+	r.rssPerTask = float64(benchutil.ResidentBytes()-rss0) / float64(k)
 	t1 := time.Now()
 	cancel()
 	exited.Wait()
@@ -118,11 +79,11 @@ func blockedCrowd(k int) crowdResult {
 }
 
 func main() {
-	reps := int(envLong("LEAKBENCH_BENCH_REPS", 3))
+	reps := int(benchutil.EnvLong("sched_coro_bench", "LEAKBENCH_BENCH_REPS", 3))
 	if reps > 32 {
 		reps = 32
 	}
-	crowd := int(envLong("LEAKBENCH_BENCH_CROWD", 50000))
+	crowd := int(benchutil.EnvLong("sched_coro_bench", "LEAKBENCH_BENCH_CROWD", 50000))
 	const rounds = 1000000
 	var create, cancel, pu []float64
 	var first crowdResult
@@ -142,10 +103,10 @@ func main() {
 		runtime.Version(), runtime.GOMAXPROCS(0), reps, runtime.NumCPU())
 	fmt.Printf("  \"park_unpark_round_trip_ns\": {\"median\": %.1f, \"unit\": \"ns\", \"rounds\": %d, "+
 		"\"note\": \"token over two chan struct{} of capacity 1 (Go has no user-level park)\"},\n",
-		median(pu), rounds)
+		benchutil.Median(pu), rounds)
 	fmt.Printf("  \"crowd_tasks\": %d,\n", crowd)
-	fmt.Printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", median(create))
-	fmt.Printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", median(cancel))
+	fmt.Printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", benchutil.Median(create))
+	fmt.Printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", benchutil.Median(cancel))
 	fmt.Printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "+
 		"\"note\": \"first crowd, fresh stacks\"}\n}\n", first.rssPerTask)
 }

@@ -34,7 +34,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -143,41 +142,6 @@ func spawn(n int64) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(n)
 }
 
-type crowdResult struct {
-	createMs, cancelMs, rssPerTask float64
-}
-
-// blockedCrowd is bench_util.h's bench_blocked_crowd in Go.
-func blockedCrowd(k int) crowdResult {
-	jobs := make(chan uintptr) // nobody ever sends
-	ctx, cancel := context.WithCancel(context.Background())
-	var exited sync.WaitGroup
-	var reached int64
-	rss0 := benchutil.ResidentBytes()
-	t0 := time.Now()
-	for i := 0; i < k; i++ {
-		exited.Add(1)
-		go func() {
-			defer exited.Done()
-			atomic.AddInt64(&reached, 1)
-			select {
-			case <-jobs:
-			case <-ctx.Done():
-			}
-		}()
-	}
-	for atomic.LoadInt64(&reached) < int64(k) {
-		time.Sleep(200 * time.Microsecond)
-	}
-	r := crowdResult{createMs: float64(time.Since(t0).Nanoseconds()) / 1e6}
-	r.rssPerTask = float64(benchutil.ResidentBytes()-rss0) / float64(k)
-	t1 := time.Now()
-	cancel()
-	exited.Wait()
-	r.cancelMs = float64(time.Since(t1).Nanoseconds()) / 1e6
-	return r
-}
-
 func metric(b *strings.Builder, name, unit string, v []float64) {
 	fmt.Fprintf(b, ",\n  %q: {\"median\": %.6g, \"unit\": %q, \"samples\": [", name, benchutil.Median(v), unit)
 	for i, x := range v {
@@ -207,14 +171,14 @@ func main() {
 		buf = append(buf, buffered(bufN))
 		pool = append(pool, seedPool(poolN, 2))
 		sp = append(sp, spawn(spawnN))
-		c120 = append(c120, blockedCrowd(120).cancelMs)
+		c120 = append(c120, benchutil.BlockedCrowd(120).CancelMs)
 	}
 	var bigc, bigcreate, rss []float64
 	for i := 0; i < bigReps; i++ {
-		r := blockedCrowd(big)
-		bigc = append(bigc, r.cancelMs)
-		bigcreate = append(bigcreate, r.createMs)
-		rss = append(rss, r.rssPerTask)
+		r := benchutil.BlockedCrowd(big)
+		bigc = append(bigc, r.CancelMs)
+		bigcreate = append(bigcreate, r.CreateMs)
+		rss = append(rss, r.RSSPerTask)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "{\n  \"benchmark\": \"rt_bench\",\n  \"scheduler\": \"go\",\n  \"go_version\": %q,\n"+

@@ -15,12 +15,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"leakbench/bench/go/benchutil"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -44,40 +41,6 @@ func tokenPass(rounds int64) float64 {
 	return ns
 }
 
-type crowdResult struct {
-	createMs, cancelMs, rssPerTask float64
-}
-
-func blockedCrowd(k int) crowdResult {
-	jobs := make(chan uintptr)
-	ctx, cancel := context.WithCancel(context.Background())
-	var exited sync.WaitGroup
-	var reached int64
-	rss0 := benchutil.ResidentBytes()
-	t0 := time.Now()
-	for i := 0; i < k; i++ {
-		exited.Add(1)
-		go func() {
-			defer exited.Done()
-			atomic.AddInt64(&reached, 1)
-			select {
-			case <-jobs:
-			case <-ctx.Done():
-			}
-		}()
-	}
-	for atomic.LoadInt64(&reached) < int64(k) {
-		time.Sleep(200 * time.Microsecond)
-	}
-	r := crowdResult{createMs: float64(time.Since(t0).Nanoseconds()) / 1e6}
-	r.rssPerTask = float64(benchutil.ResidentBytes()-rss0) / float64(k)
-	t1 := time.Now()
-	cancel()
-	exited.Wait()
-	r.cancelMs = float64(time.Since(t1).Nanoseconds()) / 1e6
-	return r
-}
-
 func main() {
 	reps := int(benchutil.EnvLong("sched_coro_bench", "LEAKBENCH_BENCH_REPS", 3))
 	if reps > 32 {
@@ -86,14 +49,14 @@ func main() {
 	crowd := int(benchutil.EnvLong("sched_coro_bench", "LEAKBENCH_BENCH_CROWD", 50000))
 	const rounds = 1000000
 	var create, cancel, pu []float64
-	var first crowdResult
+	var first benchutil.CrowdResult
 	for i := 0; i < reps; i++ { // the crowd first: fresh stacks, as in C
-		r := blockedCrowd(crowd)
+		r := benchutil.BlockedCrowd(crowd)
 		if i == 0 {
 			first = r
 		}
-		create = append(create, r.createMs)
-		cancel = append(cancel, r.cancelMs)
+		create = append(create, r.CreateMs)
+		cancel = append(cancel, r.CancelMs)
 	}
 	for i := 0; i < reps; i++ {
 		pu = append(pu, tokenPass(rounds))
@@ -108,5 +71,5 @@ func main() {
 	fmt.Printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", benchutil.Median(create))
 	fmt.Printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", benchutil.Median(cancel))
 	fmt.Printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "+
-		"\"note\": \"first crowd, fresh stacks\"}\n}\n", first.rssPerTask)
+		"\"note\": \"first crowd, fresh stacks\"}\n}\n", first.RSSPerTask)
 }

@@ -155,7 +155,7 @@ static void urls_in_every_form(void **state)
     assert_int_equal(lb_http_url_parse("[::1]:9", &u, err, sizeof err), 0);
     assert_string_equal(u.host, "::1");
     assert_int_equal(lb_http_url_parse("localhost", &u, err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "missing :PORT"));
+    assert_non_null(strstr(err, "expected HOST:PORT, [IPV6]:PORT or unix:PATH"));
 }
 
 /* --------------------------------------------------------------- spec -- */
@@ -198,7 +198,7 @@ static void spec_fields_are_validated_with_positions(void **state)
                "\"127.0.0.1:1\", \"listen\": \"unix\"}",
                "$.listen: not allowed with url");
     spec_error("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", \"url\": \"nohost\"}",
-               "$.url: 'nohost': missing :PORT");
+               "$.url: 'nohost': expected HOST:PORT, [IPV6]:PORT or unix:PATH");
     spec_error("{\"scenario\": \"timeout_leak\", \"transport\": \"smtp\"}",
                "$.transport: unknown transport 'smtp'");
     spec_error("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", \"load\": "

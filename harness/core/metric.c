@@ -48,6 +48,8 @@ static const lb_metric_def metrics[] = {
      "metrics.rss_slope_bytes_per_s", LB_SRC_NUMBER, 1, true, "RSS growth rate during load"},
     {"rss_slope_mib_per_s", "MiB/s", LB_BETTER_LOWER, 0.0625, "rss_slope_bytes_per_s",
      "metrics.rss_slope_bytes_per_s", LB_SRC_NUMBER, MIB, false, "RSS growth rate in MiB/s"},
+    {"task_slope_per_s", "tasks/s", LB_BETTER_LOWER, 1, "task_slope_per_s",
+     "metrics.task_slope_per_s", LB_SRC_NUMBER, 1, true, "live-task growth rate during load"},
     {"rss_rising", "0/1", LB_BETTER_LOWER, 0, NULL, "metrics.rss_trend", LB_SRC_RISING, 1, true,
      "1 when the RSS trend during load is rising"},
     {"recovered", "0/1", LB_BETTER_HIGHER, 0, NULL, "metrics.recovered", LB_SRC_BOOL, 1, true,

@@ -21,6 +21,7 @@ set style line 15 lc rgb '#8c564b'
 set style line 16 lc rgb '#e377c2'
 set style line 17 lc rgb '#7f7f7f'
 set style line 18 lc rgb '#17becf'
+set style line 19 lc rgb '#bcbd22'
 set grid ytics xtics lc rgb '#d0d0d0' lw 0.5 dt 1
 set border 3
 set tics nomirror out

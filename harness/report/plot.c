@@ -54,8 +54,8 @@ static const char *const templates[] = {"style.gp",  "phases.gp",  "tasks.gp",  
 
 enum { LEAKY, GRACEFUL, N_VARIANTS };
 
-static const char *const state_columns[] = {"running", "send",      "recv", "select",
-                                            "sleep",   "waitgroup", "lock", "join"};
+static const char *const state_columns[] = {"running",   "send", "recv", "select", "sleep",
+                                            "waitgroup", "lock", "join", "io"};
 #define N_STATES (sizeof state_columns / sizeof state_columns[0])
 
 /* -------------------------------------------------------- file names -- */
@@ -108,7 +108,7 @@ static int phase_index(const char *p)
     return -1;
 }
 
-/* One run's samples: t, phase (0 start .. 5 exit), tasks, RSS MB, the eight states, threads.
+/* One run's samples: t, phase (0 start .. 5 exit), tasks, RSS MB, the nine states, threads.
  * Runs longer than MAX_PLOT_ROWS keep, per bucket of rows, the row with
  * the most live tasks, so peaks survive decimation. */
 static int write_run_dat(lb_gnuplot_stage *s, const char *rel, const json_t *run, int *rows_out)
@@ -407,7 +407,7 @@ static void emit_scales(scenario_plot *p)
 }
 
 /* The time charts: live tasks, RSS and (when any state ever occurs) the
- * stacked task states, whose `active` lists the state numbers (1..8) that
+ * stacked task states, whose `active` lists the state numbers (1..9) that
  * are ever non-zero. */
 static void emit_time_charts(scenario_plot *p)
 {

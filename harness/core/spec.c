@@ -15,6 +15,7 @@
  * every scenario of every file is valid.
  */
 #include "spec.h"
+#include "spec_internal.h"
 #include "infile.h"
 #include "units.h"
 
@@ -38,11 +39,7 @@
 
 /* ----------------------------------------------------------- messages -- */
 
-typedef struct validator {
-    const char *file;
-    lb_spec_error *err;
-    bool partial; /* a fragment (defaults, suite entry): no required keys or cross checks */
-} validator;
+typedef lb_spec_validator validator;
 
 static int __attribute__((format(printf, 3, 4)))
 fail(const validator *v, const char *path, const char *fmt, ...)
@@ -171,6 +168,40 @@ static int check_keys(const validator *v, const json_t *obj, const char *path,
 }
 
 #define FIELD(obj, key) json_object_get((obj), (key))
+
+/* The helpers above, for the parts of the spec in their own files
+ * (spec_internal.h). */
+int lb_spec_fail(const validator *v, const char *path, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fail(v, path, "%s", msg);
+}
+void lb_spec_join_path(char *out, size_t n, const char *base, const char *key)
+{
+    join_path(out, n, base, key);
+}
+int lb_spec_get_integer(const validator *v, const json_t *j, const char *path, int64_t min,
+                        int64_t max, int64_t *out)
+{
+    return get_integer(v, j, path, min, max, out);
+}
+int lb_spec_get_string(const validator *v, const json_t *j, const char *path, const char **out)
+{
+    return get_string(v, j, path, out);
+}
+int lb_spec_get_object(const validator *v, const json_t *j, const char *path)
+{
+    return get_object(v, j, path);
+}
+int lb_spec_check_keys(const validator *v, const json_t *obj, const char *path,
+                       const char *const *known)
+{
+    return check_keys(v, obj, path, known);
+}
 
 /* --------------------------------------------------------- sub-objects -- */
 
@@ -740,7 +771,7 @@ static const char *const scenario_keys[] = {
     "sample_ms",    "guards",         "scheduler",   "seed",
     "repetitions",  "knobs",          "thresholds",  "transport",
     "listen",       "url",            "request",     "max_response_bytes",
-    NULL};
+    "target",       NULL};
 
 static int read_pid_max(void)
 {
@@ -832,6 +863,7 @@ static int check_complete(const validator *v, const json_t *j, const char *path,
         break;
     }
 
+    if (s->target.active) return 0; /* the rest is about leakbench's own runtime */
     if (s->guards.tasks > 0 && s->pool_size >= s->guards.tasks) {
         join_path(p, sizeof p, path, "pool_size");
         return fail(v, p,
@@ -849,6 +881,44 @@ static int check_complete(const validator *v, const json_t *j, const char *path,
                         (long long)s->guards.tasks, pid_max);
         }
     }
+    return 0;
+}
+
+/* A target pair: the fields of built-in pairs are errors, a name is
+ * required, and the transport is HTTP (the only way to reach a program). */
+static int check_target(const validator *v, const json_t *j, const char *path,
+                        lb_scenario_spec *s)
+{
+    if (!s->target.active) return 0;
+    static const struct {
+        const char *key, *why;
+    } builtin_only[] = {
+        {"scenario", "names a built-in pair; a scenario runs either a built-in pair or a target"},
+        {"scheduler", "is leakbench's own runtime's; a target has its own"},
+        {"knobs", "are a built-in pair's parameters; pass a target's in its command"},
+        {"pool_size", "sizes a built-in pair's worker pool; a target sizes its own"},
+        {"queue_capacity", "sizes a built-in pair's queue; a target sizes its own"},
+        {"listen", "is where leakbench's own server listens; a target listens on its port"},
+        {"url", "names a server already running; a target is started on its port"},
+        {"shutdown_grace_ms", "is a built-in pair's; use target.shutdown.grace_ms"},
+    };
+    char p[512];
+    for (size_t i = 0; i < sizeof builtin_only / sizeof builtin_only[0]; i++)
+        if (FIELD(j, builtin_only[i].key)) {
+            join_path(p, sizeof p, path, builtin_only[i].key);
+            return fail(v, p, "not allowed with a target: %s", builtin_only[i].why);
+        }
+    if (FIELD(j, "transport") && s->http.transport != LB_TRANSPORT_HTTP) {
+        join_path(p, sizeof p, path, "transport");
+        return fail(v, p, "a target is driven over HTTP: leave it out or say \"http\"");
+    }
+    if (!FIELD(j, "name")) {
+        join_path(p, sizeof p, path, "name");
+        return fail(v, p, "missing (a target pair needs a name for results and compare)");
+    }
+    s->http.transport = LB_TRANSPORT_HTTP;
+    int g1 = s->target.leaky.shutdown_grace_ms, g2 = s->target.graceful.shutdown_grace_ms;
+    s->shutdown_grace_ms = g1 > g2 ? g1 : g2;
     return 0;
 }
 
@@ -873,9 +943,13 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         s->scenario = sc;
         snprintf(s->name, sizeof s->name, "%s", sc->name);
         for (int i = 0; i < sc->n_knobs && i < LB_MAX_KNOBS; i++) s->knob[i] = sc->knobs[i].def;
-    } else if (!v->partial) {
+    } else if (!v->partial && !FIELD(j, "target")) {
         join_path(p, sizeof p, path, "scenario");
         return fail(v, p, "missing (the name of a scenario pair, see `leakbench list`)");
+    }
+    if ((f = FIELD(j, "target"))) {
+        join_path(p, sizeof p, path, "target");
+        if ((rc = lb_target_spec_parse(v, f, p, &s->target))) return rc;
     }
     if ((f = FIELD(j, "name"))) {
         /* What results, compare, baselines and history call this entry;
@@ -972,7 +1046,9 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
     }
     if ((rc = parse_http(v, j, path, s))) return rc;
     if (v->partial) return 0;
-    if ((rc = check_complete(v, j, path, s)) || (rc = check_http(v, j, path, s))) return rc;
+    if ((rc = check_target(v, j, path, s)) || (rc = check_complete(v, j, path, s)) ||
+        (rc = check_http(v, j, path, s)))
+        return rc;
     if ((rc = store_http(j, s))) {
         set_error(v->err, "%s: out of memory", v->file);
         return rc;
@@ -1275,8 +1351,9 @@ void lb_guards_resolve(const lb_scenario_spec *s, int64_t mem_available_bytes, l
     if (out->memory_auto)
         out->memory_bytes = (int64_t)((double)mem_available_bytes * out->memory_auto_share);
     if (out->tasks == 0)
-        out->tasks = s->scheduler == RT_SCHED_THREADS ? LB_TASKS_DEFAULT_THREADS
-                                                      : LB_TASKS_DEFAULT_COROUTINES;
+        out->tasks = s->scheduler == RT_SCHED_THREADS && !s->target.active
+                         ? LB_TASKS_DEFAULT_THREADS
+                         : LB_TASKS_DEFAULT_COROUTINES;
     if (out->wall_ms == 0) out->wall_ms = lb_spec_expected_ms(s) + 30000;
 }
 
@@ -1354,5 +1431,6 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
 {
     json_t *o = scenario_fields_json(s);
     if (o) add_http_json(o, s);
+    if (o && s->target.active) lb_target_spec_as_run(o, s->name, &s->target);
     return o;
 }

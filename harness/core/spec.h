@@ -11,6 +11,7 @@
 #ifndef LEAKBENCH_SPEC_H
 #define LEAKBENCH_SPEC_H
 
+#include "target_spec.h"
 #include "threshold.h"
 #include "scenarios/scenario.h"
 
@@ -136,6 +137,7 @@ typedef struct lb_scenario_spec {
     int n_thresholds;
     lb_threshold thresholds[LB_MAX_THRESHOLDS];
     lb_http_spec http;
+    lb_target_spec target; /* a pair of the user's programs instead of `scenario` */
 } lb_scenario_spec;
 
 typedef struct lb_spec {

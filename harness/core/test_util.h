@@ -171,4 +171,18 @@ static inline lb_spec lb_test_load_spec(const char *name, const char *json)
     return spec;
 }
 
+/* Expects json (named name) to be refused as invalid with exactly the
+ * message want; prints both when not. */
+static inline void lb_test_spec_refused(const char *name, const char *json, const char *want)
+{
+    lb_spec spec;
+    lb_spec_error err;
+    int rc = lb_spec_load_string(name, json, &spec, &err);
+    if (rc == 0) lb_spec_free(&spec);
+    if (rc != -EINVAL || strcmp(err.text, want) != 0) {
+        print_error("rc %d\n got:  %s\n want: %s\n", rc, rc ? err.text : "(loaded)", want);
+        fail();
+    }
+}
+
 #endif

@@ -18,23 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const kind_names[] = {"none", "go_pprof", "prometheus", "threads"};
-
-const char *lb_probe_kind_name(lb_probe_kind k)
-{
-    return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "unknown";
-}
-
-int lb_probe_kind_parse(const char *name, lb_probe_kind *out)
-{
-    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-        if (name && strcmp(name, kind_names[i]) == 0) {
-            *out = (lb_probe_kind)i;
-            return 0;
-        }
-    return -EINVAL;
-}
-
 static double now_ms(void)
 {
     struct timespec ts;

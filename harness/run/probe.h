@@ -23,6 +23,7 @@
 #define LEAKBENCH_PROBE_H
 
 #include "goprof.h"
+#include "core/target_spec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,16 +31,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-typedef enum lb_probe_kind {
-    LB_PROBE_NONE = 0,
-    LB_PROBE_GO_PPROF,
-    LB_PROBE_PROMETHEUS,
-    LB_PROBE_THREADS,
-} lb_probe_kind;
-
-const char *lb_probe_kind_name(lb_probe_kind k); /* "go_pprof", ... */
-/* 0, or -EINVAL for a name that is none of the four. */
-int lb_probe_kind_parse(const char *name, lb_probe_kind *out);
+/* lb_probe_kind, lb_probe_kind_name and lb_probe_kind_parse live with
+ * the spec that names them (core/target_spec.h). */
 
 #define LB_PROBE_DEFAULT_TIMEOUT_MS 1000
 #define LB_PROBE_DEFAULT_MAX_BYTES  (64u << 20)

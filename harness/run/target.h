@@ -39,6 +39,7 @@
 
 #include "cgroup.h"
 #include "proctree.h"
+#include "core/target_spec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,8 +47,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#define LB_TARGET_PORT_AUTO   0  /* lb_target_config.port: pick a free loopback port */
-#define LB_TARGET_PORT_NONE   -1 /* no port: no $PORT, no {port} */
 #define LB_TARGET_LOG_CAP     (1u << 20)
 #define LB_TARGET_MAX_MEMBERS 4096
 
@@ -103,7 +102,8 @@ typedef struct lb_target {
  * after an error. */
 int lb_target_start(const lb_target_config *c, lb_target *t, char *err, size_t n);
 
-typedef enum lb_ready_kind { LB_READY_NONE = 0, LB_READY_HTTP, LB_READY_TCP } lb_ready_kind;
+/* lb_ready_kind and the port sentinels LB_TARGET_PORT_AUTO / _NONE live
+ * with the spec that names them (core/target_spec.h). */
 
 /*
  * Waits until the target answers: LB_READY_HTTP a GET of path with a 2xx

@@ -312,7 +312,7 @@ static int check_inputs(run_state *st, int argc, char **argv)
 static bool run_is_sound(const lb_scenario_spec *s, const lb_run_result *run)
 {
     const char *variant = run->leaky ? "leaky" : "graceful";
-    if (run->status == LB_RUN_CRASHED) {
+    if (run->status == LB_RUN_CRASHED || run->status == LB_RUN_TARGET_FAILED) {
         fprintf(stderr, "leakbench run: %s %s rep %d: %s\n", s->name, variant, run->rep,
                 run->error);
         return false;
@@ -336,7 +336,7 @@ static void run_scenario(run_state *st, lb_scenario_result *sr, int64_t mem_avai
                          lb_progress *progress)
 {
     const lb_scenario_spec *s = sr->spec;
-    lb_run_options ropt = {0, lb_progress_sample, progress};
+    lb_run_options ropt = {0, lb_progress_sample, progress, st->opt.out_dir};
     lb_guards limits;
     lb_guards_resolve(s, mem_available > 0 ? mem_available : 0, &limits);
     for (int rep = 0; rep < s->repetitions && !lb_interrupted; rep++) {

@@ -272,6 +272,7 @@ static json_t *run_json(const lb_run_result *r)
                           "leaks", leaks, "sampler", sampler, "samples", samples_json(&r->series));
     if (r->error[0]) json_object_set_new(o, "error", json_string(r->error));
     if (r->http.active) json_object_set_new(o, "http", http_json(&r->http));
+    if (r->target) json_object_set(o, "target", r->target);
     return o;
 }
 
@@ -304,10 +305,16 @@ static json_t *scenario_json(const lb_scenario_result *s)
     const lb_scenario *sc = s->spec->scenario;
     json_t *runs = json_array();
     for (int i = 0; i < s->n_runs; i++) json_array_append_new(runs, run_json(&s->runs[i]));
+    if (!sc) /* a target pair: the user's programs, not a pattern of the catalogue */
+        return json_pack("{s:s, s:n, s:s, s:n, s:n, s:n, s:n, s:n, s:o, s:o, s:{s:o, s:o}}", "name",
+                         s->spec->name, "pattern", "title", "external target pair", "trigger",
+                         "source", "description", "fix", "scheduler", "spec",
+                         lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",
+                         summary_json(s, true), "graceful", summary_json(s, false));
     return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}}", "name",
-                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger", sc->trigger,
-                     "source", sc->source, "description", sc->description, "fix", sc->fix,
-                     "scheduler", rt_sched_name(s->spec->scheduler), "spec",
+                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger",
+                     sc->trigger, "source", sc->source, "description", sc->description, "fix",
+                     sc->fix, "scheduler", rt_sched_name(s->spec->scheduler), "spec",
                      lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",
                      summary_json(s, true), "graceful", summary_json(s, false));
 }

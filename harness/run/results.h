@@ -22,7 +22,7 @@
 #define LB_RESULTS_SCHEMA "leakbench-results"
 /* Version 2 renamed the MiB metrics (peak_rss_mb -> peak_rss_mib, ...);
  * readers refuse version 1 with LB_RESULTS_V1_NOTE rather than guess. */
-#define LB_RESULTS_SCHEMA_VERSION 2
+#define LB_RESULTS_SCHEMA_VERSION 3
 #define LB_RESULTS_V1_NOTE                                                                         \
     "version 1 was written by an older leakbench; version 2 renamed the *_rss_mb metrics "         \
     "*_rss_mib (MiB) and rss_slope_mb_per_s rss_slope_mib_per_s: run it again with this "          \

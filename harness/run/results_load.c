@@ -159,6 +159,7 @@ static const lb_jschema run_fields[] = {{"variant", J_STR | J_REQ, NULL, NULL, r
                                         {"leaks", J_OBJ | J_NULL, leak_fields},
                                         {"sampler", J_OBJ | J_NULL, sampler_fields},
                                         {"samples", J_OBJ | J_NULL, samples_fields},
+                                        {"target", J_OBJ | J_NULL}, /* version 3 */
                                         END};
 static const lb_jschema run_item = {NULL, J_OBJ, run_fields};
 static const lb_jschema scenario_fields[] = {{"name", J_STR | J_REQ},
@@ -468,7 +469,10 @@ static int check_version(vctx *v, const json_t *root)
         return fail(v, "expected an integer, got %s (this leakbench reads version %d)",
                     version ? lb_json_type_name(version) : "nothing", LB_RESULTS_SCHEMA_VERSION);
     if (json_integer_value(version) == 1) return fail(v, "%s", LB_RESULTS_V1_NOTE);
-    if (json_integer_value(version) != LB_RESULTS_SCHEMA_VERSION)
+    /* Version 3 added the runs' "target" object (README "results.json"):
+     * version 2 files read the same. */
+    if (json_integer_value(version) != LB_RESULTS_SCHEMA_VERSION &&
+        json_integer_value(version) != 2)
         return fail(v, "version %lld is not supported (this leakbench reads version %d)",
                     (long long)json_integer_value(version), LB_RESULTS_SCHEMA_VERSION);
     v->path[0] = 0;

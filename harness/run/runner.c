@@ -17,6 +17,7 @@
 #include "child.h"
 #include "http_load_run.h"
 #include "netaddr.h"
+#include "target_runner.h"
 
 #include <errno.h>
 #include <math.h>
@@ -51,8 +52,9 @@ void lb_runner_install_signals(void)
 
 const char *lb_run_status_name(lb_run_status s)
 {
-    static const char *const names[] = {"completed", "guard_killed", "crashed", "interrupted"};
-    return (unsigned)s < 4 ? names[s] : "unknown";
+    static const char *const names[] = {"completed", "guard_killed", "crashed", "interrupted",
+                                        "target_failed"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
 static int64_t mono_ns(void)
@@ -256,6 +258,11 @@ static bool reap_load(run_procs *p, bool wait)
 /* What the HTTP engine reported, for results.json. */
 static void http_result(const lb_shared *sh, const run_procs *p, lb_run_result *out)
 {
+    lb_run_http_result(sh, p->load_reaped ? &p->load_usage : NULL, out);
+}
+
+void lb_run_http_result(const lb_shared *sh, const struct rusage *u, lb_run_result *out)
+{
     lb_http_stats *h = (lb_http_stats *)&sh->http;
     if (!atomic_load(&h->active)) return;
     lb_http_run_result *r = &out->http;
@@ -266,11 +273,9 @@ static void http_result(const lb_shared *sh, const run_procs *p, lb_run_result *
     r->waited = atomic_load(&h->waited);
     r->send_lateness = lb_latency_of(&h->send_lateness);
     r->connections = lb_http_connections(out->spec);
-    const struct rusage *u = &p->load_usage;
-    r->engine_cpu_s = p->load_reaped
-                          ? (double)u->ru_utime.tv_sec + (double)u->ru_utime.tv_usec / 1e6 +
-                                (double)u->ru_stime.tv_sec + (double)u->ru_stime.tv_usec / 1e6
-                          : NAN;
+    r->engine_cpu_s = u ? (double)u->ru_utime.tv_sec + (double)u->ru_utime.tv_usec / 1e6 +
+                              (double)u->ru_stime.tv_sec + (double)u->ru_stime.tv_usec / 1e6
+                        : NAN;
 }
 
 /* A url target's tasks and memory are not observed (no probe yet): its
@@ -290,6 +295,7 @@ static void forget_unobserved(lb_run_result *out)
 int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guards *limits,
                const lb_run_options *opt, lb_run_result *out)
 {
+    if (spec->target.active) return lb_run_target(spec, leaky, rep, limits, opt, out);
     memset(out, 0, sizeof *out);
     out->spec = spec;
     out->leaky = leaky;
@@ -459,4 +465,6 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
 void lb_run_result_free(lb_run_result *r)
 {
     lb_series_free(&r->series);
+    json_decref(r->target);
+    r->target = NULL;
 }

@@ -28,6 +28,7 @@
 #include "shared.h"
 #include "core/spec.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 
@@ -35,7 +36,8 @@ typedef enum lb_run_status {
     LB_RUN_COMPLETED = 0,
     LB_RUN_GUARD_KILLED,
     LB_RUN_CRASHED, /* the child died or failed on its own */
-    LB_RUN_INTERRUPTED
+    LB_RUN_INTERRUPTED,
+    LB_RUN_TARGET_FAILED, /* a target that could not start, never got ready or exited */
 } lb_run_status;
 const char *lb_run_status_name(lb_run_status s); /* "completed", "guard_killed", ... */
 
@@ -68,7 +70,7 @@ typedef struct lb_run_result {
     int rep;
     lb_run_status status;
     int exit_code, exit_signal;
-    char error[256]; /* why a crashed run failed, "" otherwise */
+    char error[768]; /* why a crashed or failed run failed, "" otherwise */
     bool guard_fired;
     lb_guard_event guard;
     lb_guards limits; /* the guards as resolved for this run */
@@ -80,6 +82,7 @@ typedef struct lb_run_result {
     lb_sampler_stats sampler;
     lb_series series;
     lb_http_run_result http;
+    json_t *target; /* a target run: its "target" object (target_runner.h), owned; else NULL */
 } lb_run_result;
 
 /* Called after each sample (from the parent's sampling loop). */
@@ -89,6 +92,7 @@ typedef struct lb_run_options {
     size_t series_cap; /* 0 = LB_SERIES_DEFAULT_CAP */
     lb_progress_fn progress;
     void *progress_arg;
+    const char *log_dir; /* target runs: where their stdout and stderr go (NULL: discarded) */
 } lb_run_options;
 
 /* The signal that interrupted the runs, 0 if none. */
@@ -106,5 +110,10 @@ void lb_runner_install_signals(void);
 int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guards *limits,
                const lb_run_options *opt, lb_run_result *out);
 void lb_run_result_free(lb_run_result *r);
+
+/* What the HTTP load engine reported into sh (out->http), with the load
+ * process's CPU from usage (NULL: not reaped, NaN). */
+struct rusage;
+void lb_run_http_result(const lb_shared *sh, const struct rusage *usage, lb_run_result *out);
 
 #endif

@@ -97,7 +97,8 @@ static json_t *load_results(void)
     }
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "schema")), "leakbench-results");
-    assert_int_equal(json_integer_value(json_object_get(j, "schema_version")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "schema_version")),
+                     LB_RESULTS_SCHEMA_VERSION);
     return j;
 }
 

@@ -23,8 +23,9 @@
 
 const char *lb_target_end_name(lb_target_end e)
 {
-    static const char *const names[] = {"complete", "start failed", "not ready",
-                                        "died",     "memory guard", "wall guard"};
+    static const char *const names[] = {"complete",   "start failed", "not ready",
+                                        "died",       "memory guard", "wall guard",
+                                        "task guard", "interrupted"};
     return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "unknown";
 }
 
@@ -160,10 +161,24 @@ static lb_target_end run_loop(run_state *st)
             while (next_probe <= mono_ms()) next_probe += probe_ms;
         }
         record(st, phase, due, &ps);
-        if (st->t.guard_fired || alive <= 0 ||
+        bool over_tasks = c->tasks_limit > 0 && st->tasks > c->tasks_limit;
+        bool interrupted = c->interrupted && *c->interrupted;
+        if (st->t.guard_fired || alive <= 0 || over_tasks || interrupted ||
             (c->wall_ms > 0 && mono_ms() - st->t0_ms > c->wall_ms)) {
             if (c->load.stop && phase == LB_PHASE_LOAD) c->load.stop(c->load.arg);
             if (st->t.guard_fired) return LB_TARGET_END_GUARD;
+            if (interrupted) {
+                snprintf(st->out->error, sizeof st->out->error, "interrupted");
+                return LB_TARGET_END_INTERRUPTED;
+            }
+            if (over_tasks && alive > 0) {
+                snprintf(st->out->guard_reason, sizeof st->out->guard_reason,
+                         "tasks %lld > limit %lld", (long long)st->tasks,
+                         (long long)c->tasks_limit);
+                snprintf(st->out->error, sizeof st->out->error, "task guard: %s",
+                         st->out->guard_reason);
+                return LB_TARGET_END_TASK_GUARD;
+            }
             if (alive <= 0) {
                 char status[64] = "status unknown";
                 if (st->t.main_exited)
@@ -244,10 +259,18 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
         if (out->end == LB_TARGET_END_COMPLETE && c->probe.kind == LB_PROBE_GO_PPROF)
             final_snapshot(&st);
     }
-    snprintf(out->guard_reason, sizeof out->guard_reason, "%s", st.t.guard_reason);
+    if (out->end != LB_TARGET_END_TASK_GUARD)
+        snprintf(out->guard_reason, sizeof out->guard_reason, "%s", st.t.guard_reason);
     mark_phase(&st, LB_PHASE_SHUTDOWN);
-    lb_target_stop(&st.t, c->shutdown_signal ? c->shutdown_signal : SIGTERM, c->shutdown_grace_ms,
-                   &out->shutdown);
+    /* A guard or an interrupt kills, as for built-in pairs; otherwise the
+     * target's own shutdown is measured. */
+    bool kill_now = out->end == LB_TARGET_END_TASK_GUARD || out->end == LB_TARGET_END_WALL ||
+                    out->end == LB_TARGET_END_INTERRUPTED;
+    lb_target_stop(&st.t,
+                   kill_now             ? SIGKILL
+                   : c->shutdown_signal ? c->shutdown_signal
+                                        : SIGTERM,
+                   kill_now ? 0 : c->shutdown_grace_ms, &out->shutdown);
     mark_phase(&st, LB_PHASE_EXIT);
     lb_probe_stats *p = &out->probe;
     if (st.plog.n) {
@@ -309,7 +332,9 @@ json_t *lb_target_run_json(const lb_target_run_config *c, const lb_target_run_re
                        : pc->kind == LB_PROBE_GO_PPROF   ? LB_PROBE_GO_PPROF_PATH
                        : pc->kind == LB_PROBE_PROMETHEUS ? LB_PROBE_PROMETHEUS_PATH
                                                          : NULL;
-    int sig = c->shutdown_signal ? c->shutdown_signal : SIGTERM;
+    bool killed = r->end == LB_TARGET_END_TASK_GUARD || r->end == LB_TARGET_END_WALL ||
+                  r->end == LB_TARGET_END_INTERRUPTED;
+    int sig = killed ? SIGKILL : c->shutdown_signal ? c->shutdown_signal : SIGTERM;
     char signame[32];
     lb_signal_name(sig, signame, sizeof signame);
     json_t *probe =
@@ -323,14 +348,16 @@ json_t *lb_target_run_json(const lb_target_run_config *c, const lb_target_run_re
                   num_or_null(p->lateness_ms_max), "last_error", str_or_null(p->last_error));
     json_t *guard =
         json_pack("{s:s, s:o, s:b, s:o}", "mechanism", lb_guard_mechanism_name(r->guard), "note",
-                  str_or_null(r->guard_note), "fired", r->end == LB_TARGET_END_GUARD, "reason",
+                  str_or_null(r->guard_note), "fired",
+                  r->end == LB_TARGET_END_GUARD || r->end == LB_TARGET_END_TASK_GUARD, "reason",
                   str_or_null(r->guard_reason));
-    json_t *shutdown = json_pack(
-        "{s:s, s:i, s:s, s:o, s:i}", "signal", signame, "grace_ms", c->shutdown_grace_ms, "outcome",
-        lb_shutdown_outcome_name(r->shutdown.outcome), "ms",
-        r->shutdown.outcome == LB_SHUTDOWN_ALREADY_GONE ? json_null()
-                                                        : num_or_null(r->shutdown.shutdown_ms),
-        "leftover", r->shutdown.leftover);
+    json_t *shutdown = json_pack("{s:s, s:i, s:s, s:o, s:i}", "signal", signame, "grace_ms",
+                                 killed ? 0 : c->shutdown_grace_ms, "outcome",
+                                 lb_shutdown_outcome_name(r->shutdown.outcome), "ms",
+                                 r->shutdown.outcome == LB_SHUTDOWN_ALREADY_GONE
+                                     ? json_null()
+                                     : num_or_null(r->shutdown.shutdown_ms),
+                                 "leftover", r->shutdown.leftover);
     if (!probe || !guard || !shutdown) {
         json_decref(probe);
         json_decref(guard);

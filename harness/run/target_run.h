@@ -20,7 +20,9 @@
  * Every sample holds RSS, threads and CPU of the whole process tree and
  * the last probe reading as its tasks (probes run on their own interval,
  * probe_ms; each reading's cost and lateness are recorded).  The memory
- * guard is enforced on every sample, the wall guard over the whole run;
+ * guard is enforced on every sample, the task guard on every probe
+ * reading, the wall guard over the whole run (the three SIGKILL the
+ * target, as does an interrupt);
  * a target that dies, fails to start or never gets ready ends the run
  * early with a reason, never a hang.
  *
@@ -38,6 +40,7 @@
 #include "target.h"
 
 #include <jansson.h>
+#include <signal.h>
 
 /* The load, provided by the caller (the HTTP load engine in its own
  * process).  start must not block; done is polled every sample; stop ends
@@ -61,6 +64,8 @@ typedef struct lb_target_run_config {
     int shutdown_signal; /* 0: SIGTERM */
     int shutdown_grace_ms;
     int wall_ms;         /* 0: no wall guard */
+    int64_t tasks_limit; /* 0: no task guard; a probe reading above it SIGKILLs the target */
+    volatile sig_atomic_t *interrupted; /* NULL, or non-zero to end the run (SIGINT, ...) */
     const char *own_dir; /* goleak's own-code directory; NULL: target.cwd, else leakbench's cwd */
     lb_target_load load; /* start NULL: no load phase */
 } lb_target_run_config;
@@ -73,6 +78,8 @@ typedef enum lb_target_end {
     LB_TARGET_END_DIED,         /* every member exited during load or settle */
     LB_TARGET_END_GUARD,        /* the memory guard killed it */
     LB_TARGET_END_WALL,         /* the wall guard */
+    LB_TARGET_END_TASK_GUARD,   /* the task guard: the probe read more than tasks_limit */
+    LB_TARGET_END_INTERRUPTED,  /* *interrupted was set */
 } lb_target_end;
 const char *lb_target_end_name(lb_target_end e); /* "complete", "start failed", ... */
 

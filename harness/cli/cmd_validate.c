@@ -2,7 +2,9 @@
  * cmd_validate.c — `leakbench validate SPEC...`: loads and validates
  * scenario and suite files without running anything.  Prints one line per
  * file ("ok" with its scenarios, or the error with file and position/JSON
- * path); exit 0 when all are valid, 2 otherwise.
+ * path); exit 0 when all are valid, 2 otherwise.  A scenario with a target
+ * pair is shown whole: each program's command, directory, environment,
+ * port, readiness check, probe and shutdown, defaults filled in.
  */
 #include "cli.h"
 #include "core/spec.h"
@@ -36,6 +38,9 @@ static int validate_main(int argc, char **argv)
         printf("%s: ok (", argv[i]);
         for (int k = 0; k < spec.n; k++) printf("%s%s", k ? ", " : "", spec.items[k].name);
         printf(")\n");
+        for (int k = 0; k < spec.n; k++)
+            if (spec.items[k].target.active)
+                lb_target_spec_describe(stdout, spec.items[k].name, &spec.items[k].target);
         lb_spec_free(&spec);
     }
     return bad ? LB_EXIT_USAGE : LB_EXIT_OK;

@@ -585,3 +585,44 @@ int lb_target_variant_from_cmdline(const char *cmd, const char *probe, const cha
     }
     return 0;
 }
+
+/* ------------------------------------------------------------ validate -- */
+
+static void describe_variant(FILE *out, const char *label, const lb_target_variant_spec *v)
+{
+    char word[512];
+    fprintf(out, "  %-9s", label);
+    for (int i = 0; i < v->argc; i++)
+        fprintf(out, " %s", lb_quote_word(v->text + v->arg_at[i], word, sizeof word));
+    fprintf(out, "\n            cwd %s", v->cwd[0] ? v->cwd : "(current directory)");
+    for (int i = 0; i < v->n_env; i++)
+        fprintf(out, "%s%s", i ? " " : "; env ",
+                lb_quote_word(v->text + v->env_at[i], word, sizeof word));
+    if (v->port == LB_TARGET_PORT_AUTO)
+        fprintf(out, "; port auto\n");
+    else
+        fprintf(out, "; port %d\n", v->port);
+    if (v->ready == LB_READY_HTTP)
+        fprintf(out, "            ready: GET %s answers 2xx within %d ms\n", v->ready_path,
+                v->ready_timeout_ms);
+    else
+        fprintf(out, "            ready: a TCP connect within %d ms\n", v->ready_timeout_ms);
+    fprintf(out, "            probe: %s", lb_probe_kind_name(v->probe));
+    if (v->probe != LB_PROBE_NONE) {
+        if (v->probe_path[0]) fprintf(out, " GET %s", v->probe_path);
+        if (v->probe_metric[0]) fprintf(out, ", gauge %s", v->probe_metric);
+        char labels[1024];
+        if (v->n_labels && !lb_target_variant_labels(v, labels, sizeof labels))
+            fprintf(out, "{%s}", labels);
+        fprintf(out, " every %d ms (timeout %d ms)", v->probe_interval_ms, v->probe_timeout_ms);
+    }
+    fprintf(out, "\n            shutdown: %s, grace %d ms\n",
+            lb_target_signal_spec_name(v->shutdown_signal), v->shutdown_grace_ms);
+}
+
+void lb_target_spec_describe(FILE *out, const char *name, const lb_target_spec *t)
+{
+    fprintf(out, "%s: target pair\n", name);
+    describe_variant(out, "leaky:", &t->leaky);
+    describe_variant(out, "graceful:", &t->graceful);
+}

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum lb_probe_kind {
     LB_PROBE_NONE = 0,
@@ -103,6 +104,11 @@ json_t *lb_target_variant_json(const lb_target_variant_spec *v);
  * built-in pair's fields out, "name" and "target" (both variants whole)
  * in, so it loads back as the same spec. */
 void lb_target_spec_as_run(json_t *spec, const char *name, const lb_target_spec *t);
+
+/* The pair as `leakbench validate` shows it: each variant's argv (quoted
+ * so it can be pasted back into --leaky-cmd), cwd, env, port, readiness,
+ * probe and shutdown. */
+void lb_target_spec_describe(FILE *out, const char *name, const lb_target_spec *t);
 
 /* Sets the defaults of a whole variant (no command yet). */
 void lb_target_variant_defaults(lb_target_variant_spec *v);

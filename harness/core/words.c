@@ -98,3 +98,30 @@ int lb_split_words(const char *text, char **words, int max, int *n, char *err, s
     }
     return rc;
 }
+
+const char *lb_quote_word(const char *word, char *out, size_t n)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "-_./:=,+@%{}";
+    if (*word && strspn(word, safe) == strlen(word)) {
+        snprintf(out, n, "%s", word);
+        return out;
+    }
+    if (n < 3) {
+        if (n) out[0] = 0;
+        return out;
+    }
+    size_t used = 0;
+    out[used++] = '\'';
+    for (const char *c = word; *c && used + 5 < n; c++) {
+        if (*c == '\'') {
+            memcpy(out + used, "'\\''", 4);
+            used += 4;
+        } else {
+            out[used++] = *c;
+        }
+    }
+    out[used++] = '\''; /* the loop left room for it and the NUL */
+    out[used] = 0;
+    return out;
+}

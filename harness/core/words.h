@@ -23,4 +23,10 @@
 int lb_split_words(const char *text, char **words, int max, int *n, char *err, size_t errn);
 void lb_split_words_free(char **words, int n);
 
+/* word quoted so that lb_split_words reads it back as one word: as is
+ * when it has only safe characters (letters, digits, and -_./:=,+@%{}),
+ * else in single quotes (a quote inside as '\'').  Into out (n bytes,
+ * truncated); returns out. */
+const char *lb_quote_word(const char *word, char *out, size_t n);
+
 #endif

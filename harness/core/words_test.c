@@ -63,12 +63,27 @@ static void errors_name_the_position(void **state)
     expect_refused("a b c", 2, "more than 2 words");
 }
 
+/* What lb_quote_word writes, lb_split_words reads back as the same word. */
+static void quoted_words_split_back(void **state)
+{
+    (void)state;
+    const char *words[] = {"plain-word_1.2:{port}", "a b", "it's", "", "$HOME", "\"q\"", "t\tab"};
+    char quoted[64];
+    assert_string_equal(lb_quote_word(words[0], quoted, sizeof quoted), words[0]);
+    assert_string_equal(lb_quote_word(words[2], quoted, sizeof quoted), "'it'\\''s'");
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        lb_quote_word(words[i], quoted, sizeof quoted);
+        expect_words(quoted, &words[i], 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(splits_like_a_shell),
         cmocka_unit_test(expands_nothing),
         cmocka_unit_test(errors_name_the_position),
+        cmocka_unit_test(quoted_words_split_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "report/report.h"
 #include "run/results.h"
+#include "cmdline_target.h"
 #include "run_gate.h"
 #include "run/runner.h"
 #include "core/spec.h"
@@ -43,13 +44,17 @@ typedef struct run_options {
     const char *out_dir;
     lb_spec_overrides overrides;
     bool quiet;
-    bool no_report;       /* skip report rendering (report.md/html, charts) after the run */
-    lb_gate_options gate; /* --junit, --history, --save-baseline, --baseline */
+    bool no_report;           /* skip report rendering (report.md/html, charts) after the run */
+    lb_gate_options gate;     /* --junit, --history, --save-baseline, --baseline */
+    lb_cmdline_target target; /* --leaky-cmd ...: a target pair instead of SPEC files */
 } run_options;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: leakbench run [options] SPEC...\n\n"
+    fprintf(out, "usage: leakbench run [options] SPEC...\n"
+                 "       leakbench run [options] --leaky-cmd CMD --graceful-cmd CMD --rate R\n"
+                 "                     --duration D [--probe KIND] [--ready PATH|tcp]\n"
+                 "                     [--path TEMPLATE] [--timeout D] [--settle D]\n\n"
                  "Runs every scenario of the given scenario or suite files: the leaky and the\n"
                  "graceful twin under the same load, each in its own child process, sampled\n"
                  "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
@@ -63,6 +68,14 @@ static void usage(FILE *out)
                  "      --duration D       load duration with its unit: 5000ms, 5s, 2m\n"
                  "      --scheduler NAME   threads or coroutines\n"
                  "  -q, --quiet            no progress output and no table\n"
+                 "      --leaky-cmd CMD    without SPEC: run your own programs as the pair\n"
+                 "      --graceful-cmd CMD (split into words like a shell, no expansion;\n"
+                 "                         {port} is the port they must listen on, also $PORT)\n"
+                 "      --probe KIND       their live tasks: go_pprof, threads or none (default)\n"
+                 "      --ready PATH|tcp   ready when GET PATH answers 2xx, or tcp (default)\n"
+                 "      --path TEMPLATE    the request path template (README \"Runs over HTTP\")\n"
+                 "      --timeout D        client timeout with its unit (default 100ms)\n"
+                 "      --settle D         settle window after the load (default 2s)\n"
                  "      --no-report        do not render report.md, report.html and charts\n"
                  "      --junit FILE       JUnit XML: a test case per threshold (and per\n"
                  "                         compared metric with --baseline)\n"
@@ -128,8 +141,30 @@ enum {
     OPT_JUNIT,
     OPT_HISTORY,
     OPT_SAVE_BASELINE,
-    OPT_BASELINE
+    OPT_BASELINE,
+    OPT_LEAKY_CMD,
+    OPT_GRACEFUL_CMD,
+    OPT_PROBE,
+    OPT_READY,
+    OPT_PATH,
+    OPT_TIMEOUT,
+    OPT_SETTLE
 };
+
+/* --timeout, --settle: a duration with its unit, into *ms.  0 or -1 with
+ * the message on stderr. */
+static int parse_target_duration(const char *option, const char *arg, double max, double *ms)
+{
+    char shown[128];
+    if (!lb_scan_duration_ms(arg, ms) || *ms < 0 || *ms > max) {
+        fprintf(stderr,
+                "leakbench run: %s: '%s' is not a duration with its unit (80ms, 2s; at most "
+                "%g ms)\n",
+                option, lb_escape_controls(shown, sizeof shown, arg), max);
+        return -1;
+    }
+    return 0;
+}
 
 /* --reps, --sample-ms, --rate, --duration, --scheduler: checks ARG and
  * sets the override.  0, or -1 with the message on stderr. */
@@ -202,10 +237,19 @@ static int parse_options(int argc, char **argv, run_options *o)
         {"history", required_argument, NULL, OPT_HISTORY},
         {"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
         {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"leaky-cmd", required_argument, NULL, OPT_LEAKY_CMD},
+        {"graceful-cmd", required_argument, NULL, OPT_GRACEFUL_CMD},
+        {"probe", required_argument, NULL, OPT_PROBE},
+        {"ready", required_argument, NULL, OPT_READY},
+        {"path", required_argument, NULL, OPT_PATH},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"settle", required_argument, NULL, OPT_SETTLE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (run_options){.out_dir = "reports/latest", .overrides = LB_SPEC_NO_OVERRIDES};
+    *o = (run_options){.out_dir = "reports/latest",
+                       .overrides = LB_SPEC_NO_OVERRIDES,
+                       .target = LB_CMDLINE_TARGET_NONE};
     optind = 1;
     opterr = 0;
     int c;
@@ -242,6 +286,29 @@ static int parse_options(int argc, char **argv, run_options *o)
         case OPT_SCHED:
             if (parse_override(c, optarg, &o->overrides)) return -1;
             break;
+        case OPT_LEAKY_CMD:
+            o->target.leaky_cmd = optarg;
+            break;
+        case OPT_GRACEFUL_CMD:
+            o->target.graceful_cmd = optarg;
+            break;
+        case OPT_PROBE:
+            o->target.probe = optarg;
+            break;
+        case OPT_READY:
+            o->target.ready = optarg;
+            break;
+        case OPT_PATH:
+            o->target.path = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_target_duration("--timeout", optarg, 86400000.0, &o->target.timeout_ms))
+                return -1;
+            break;
+        case OPT_SETTLE:
+            if (parse_target_duration("--settle", optarg, 86400000.0, &o->target.settle_ms))
+                return -1;
+            break;
         case ':':
             fprintf(stderr, "leakbench run: option '%s' needs a value\n", argv[optind - 1]);
             return -1;
@@ -249,6 +316,18 @@ static int parse_options(int argc, char **argv, run_options *o)
             fprintf(stderr, "leakbench run: unknown option '%s'\n", argv[optind - 1]);
             return -1;
         }
+    }
+    if (lb_cmdline_target_given(&o->target)) {
+        if (optind < argc) {
+            fprintf(stderr, "leakbench run: --leaky-cmd and its options build the scenario: give "
+                            "them or SPEC files, not both\n");
+            return -1;
+        }
+        if (o->overrides.rate < 0 || o->overrides.duration_ms < 0) {
+            fprintf(stderr, "leakbench run: --leaky-cmd needs --rate and --duration (the load)\n");
+            return -1;
+        }
+        return 0;
     }
     if (optind >= argc) {
         fprintf(stderr, "leakbench run: no SPEC given\n");
@@ -276,8 +355,10 @@ typedef struct run_state {
  * LB_EXIT_OK, LB_EXIT_USAGE or LB_EXIT_ERROR (message on stderr). */
 static int check_inputs(run_state *st, int argc, char **argv)
 {
-    st->n_specs = argc - optind;
-    st->paths = argv + optind;
+    static char *cmdline_path[] = {"the command line"};
+    bool cmdline = lb_cmdline_target_given(&st->opt.target);
+    st->n_specs = cmdline ? 1 : argc - optind;
+    st->paths = cmdline ? cmdline_path : argv + optind;
     st->specs = calloc((size_t)st->n_specs, sizeof *st->specs);
     st->command = calloc((size_t)argc + 2, sizeof *st->command);
     if (!st->specs || !st->command) return LB_EXIT_ERROR;
@@ -286,7 +367,12 @@ static int check_inputs(run_state *st, int argc, char **argv)
     st->n_command = argc + 1;
     lb_spec_error err;
     for (int i = 0; i < st->n_specs; i++) {
-        if (lb_spec_load(st->paths[i], &st->specs[i], &err) != 0) {
+        if (cmdline && lb_cmdline_target_load(&st->opt.target, &st->specs[i], err.text,
+                                              sizeof err.text) != 0) {
+            fprintf(stderr, "leakbench run: %s\n", err.text);
+            return LB_EXIT_USAGE;
+        }
+        if (!cmdline && lb_spec_load(st->paths[i], &st->specs[i], &err) != 0) {
             fprintf(stderr, "leakbench run: %s\n", err.text);
             return LB_EXIT_USAGE;
         }

@@ -544,21 +544,25 @@ void lb_target_spec_as_run(json_t *spec, const char *name, const lb_target_spec 
 
 /* ------------------------------------------------------- command line -- */
 
-int lb_target_variant_from_cmdline(const char *cmd, const char *probe, const char *ready,
-                                   lb_target_variant_spec *v, char *err, size_t n)
+int lb_target_variant_from_cmdline(const char *cmd_option, const char *cmd, const char *probe,
+                                   const char *ready, lb_target_variant_spec *v, char *err,
+                                   size_t n)
 {
     lb_target_variant_defaults(v);
-    char *words[LB_TARGET_MAX_ARGS];
+    char *words[LB_TARGET_MAX_ARGS], why[256];
     int nw = 0;
-    int rc = lb_split_words(cmd, words, LB_TARGET_MAX_ARGS, &nw, err, n);
-    if (rc) return rc;
+    int rc = lb_split_words(cmd, words, LB_TARGET_MAX_ARGS, &nw, why, sizeof why);
+    if (rc) {
+        snprintf(err, n, "%s: %s", cmd_option, why);
+        return rc;
+    }
     if (nw == 0) {
-        snprintf(err, n, "empty command");
+        snprintf(err, n, "%s: empty command", cmd_option);
         return -EINVAL;
     }
     for (int i = 0; i < nw && !rc; i++) {
         if (add_text(v, words[i], NULL, &v->arg_at[i])) {
-            snprintf(err, n, "the command is longer than %d characters", LB_TARGET_TEXT_MAX);
+            snprintf(err, n, "%s: longer than %d characters", cmd_option, LB_TARGET_TEXT_MAX);
             rc = -EINVAL;
         }
         v->argc = i + 1;
@@ -566,18 +570,20 @@ int lb_target_variant_from_cmdline(const char *cmd, const char *probe, const cha
     lb_split_words_free(words, nw);
     if (rc) return rc;
     if (probe && lb_probe_kind_parse(probe, &v->probe)) {
-        snprintf(err, n, "unknown probe '%.60s' (expected go_pprof, threads or none)", probe);
+        snprintf(err, n, "--probe: unknown probe '%.60s' (expected go_pprof, threads or none)",
+                 probe);
         return -EINVAL;
     }
     if (v->probe == LB_PROBE_PROMETHEUS) {
-        snprintf(err, n, "the prometheus probe needs a metric: use a spec file");
+        snprintf(err, n, "--probe: prometheus needs a metric name: use a spec file");
         return -EINVAL;
     }
     if (ready && !strcmp(ready, "tcp")) {
         v->ready = LB_READY_TCP;
     } else if (ready) {
         if (ready[0] != '/' || strpbrk(ready, " \t\r\n") || strlen(ready) >= sizeof v->ready_path) {
-            snprintf(err, n, "'%.60s' is neither tcp nor an HTTP path starting with '/'", ready);
+            snprintf(err, n, "--ready: '%.60s' is neither tcp nor an HTTP path starting with '/'",
+                     ready);
             return -EINVAL;
         }
         v->ready = LB_READY_HTTP;

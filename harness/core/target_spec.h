@@ -115,10 +115,13 @@ void lb_target_variant_defaults(lb_target_variant_spec *v);
 
 /*
  * Builds a variant from a command line ("--leaky-cmd CMD"): CMD split by
- * lb_split_words, the probe kind, the readiness ("tcp" or an HTTP path,
- * NULL for the default).  0, or -EINVAL with a message in err.
+ * lb_split_words, the probe kind (--probe; NULL: none), the readiness
+ * (--ready: "tcp" or an HTTP path; NULL: tcp).  0, or -EINVAL with a
+ * message in err that starts with the option at fault (cmd_option for the
+ * command's own errors).
  */
-int lb_target_variant_from_cmdline(const char *cmd, const char *probe, const char *ready,
-                                   lb_target_variant_spec *v, char *err, size_t n);
+int lb_target_variant_from_cmdline(const char *cmd_option, const char *cmd, const char *probe,
+                                   const char *ready, lb_target_variant_spec *v, char *err,
+                                   size_t n);
 
 #endif

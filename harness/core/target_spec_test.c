@@ -335,7 +335,8 @@ static void command_line_variant(void **state)
     (void)state;
     lb_target_variant_spec v;
     char err[256];
-    assert_int_equal(lb_target_variant_from_cmdline("./srv -listen '127.0.0.1:{port}' a\\ b",
+    assert_int_equal(lb_target_variant_from_cmdline("--leaky-cmd",
+                                                    "./srv -listen '127.0.0.1:{port}' a\\ b",
                                                     "go_pprof", "/healthz", &v, err, sizeof err),
                      0);
     const char *argv[LB_TARGET_MAX_ARGS + 1];
@@ -347,24 +348,32 @@ static void command_line_variant(void **state)
     assert_int_equal(v.probe, LB_PROBE_GO_PPROF);
     assert_int_equal(v.ready, LB_READY_HTTP);
     assert_string_equal(v.ready_path, "/healthz");
-    assert_int_equal(lb_target_variant_from_cmdline("./srv", NULL, "tcp", &v, err, sizeof err), 0);
+    assert_int_equal(
+        lb_target_variant_from_cmdline("--leaky-cmd", "./srv", NULL, "tcp", &v, err, sizeof err),
+        0);
     assert_int_equal(v.ready, LB_READY_TCP);
     assert_int_equal(v.probe, LB_PROBE_NONE);
-    assert_int_equal(lb_target_variant_from_cmdline("  ", NULL, NULL, &v, err, sizeof err),
-                     -EINVAL);
-    assert_string_equal(err, "empty command");
-    assert_int_equal(lb_target_variant_from_cmdline("a 'b", NULL, NULL, &v, err, sizeof err),
-                     -EINVAL);
-    assert_string_equal(err, "character 3: the single quote is never closed");
-    assert_int_equal(lb_target_variant_from_cmdline("a", "pprof", NULL, &v, err, sizeof err),
-                     -EINVAL);
-    assert_string_equal(err, "unknown probe 'pprof' (expected go_pprof, threads or none)");
-    assert_int_equal(lb_target_variant_from_cmdline("a", "prometheus", NULL, &v, err, sizeof err),
-                     -EINVAL);
-    assert_string_equal(err, "the prometheus probe needs a metric: use a spec file");
-    assert_int_equal(lb_target_variant_from_cmdline("a", NULL, "healthz", &v, err, sizeof err),
-                     -EINVAL);
-    assert_string_equal(err, "'healthz' is neither tcp nor an HTTP path starting with '/'");
+    assert_int_equal(
+        lb_target_variant_from_cmdline("--leaky-cmd", "  ", NULL, NULL, &v, err, sizeof err),
+        -EINVAL);
+    assert_string_equal(err, "--leaky-cmd: empty command");
+    assert_int_equal(
+        lb_target_variant_from_cmdline("--leaky-cmd", "a 'b", NULL, NULL, &v, err, sizeof err),
+        -EINVAL);
+    assert_string_equal(err, "--leaky-cmd: character 3: the single quote is never closed");
+    assert_int_equal(
+        lb_target_variant_from_cmdline("--leaky-cmd", "a", "pprof", NULL, &v, err, sizeof err),
+        -EINVAL);
+    assert_string_equal(err, "--probe: unknown probe 'pprof' (expected go_pprof, threads or none)");
+    assert_int_equal(
+        lb_target_variant_from_cmdline("--leaky-cmd", "a", "prometheus", NULL, &v, err, sizeof err),
+        -EINVAL);
+    assert_string_equal(err, "--probe: prometheus needs a metric name: use a spec file");
+    assert_int_equal(
+        lb_target_variant_from_cmdline("--leaky-cmd", "a", NULL, "healthz", &v, err, sizeof err),
+        -EINVAL);
+    assert_string_equal(err,
+                        "--ready: 'healthz' is neither tcp nor an HTTP path starting with '/'");
 }
 
 int main(void)

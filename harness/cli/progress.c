@@ -64,9 +64,17 @@ void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
     char peak[LB_UNITS_LEN], rss[LB_UNITS_LEN], at[LB_UNITS_LEN];
     lb_fmt_count(peak, sizeof peak, run->metrics.peak_tasks);
     lb_fmt_bytes(rss, sizeof rss, run->metrics.peak_rss);
-    fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak tasks %s, peak RSS %s", p->run_index,
-            p->run_total, run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
-            lb_run_status_name(run->status), peak, rss);
+    const lb_target_spec *t = &run->spec->target;
+    lb_probe_kind probe = !t->active   ? LB_PROBE_NONE
+                          : run->leaky ? t->leaky.probe
+                                       : t->graceful.probe;
+    fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak %s %s, peak RSS %s", p->run_index, p->run_total,
+            run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
+            lb_run_status_name(run->status),
+            probe == LB_PROBE_GO_PPROF  ? "goroutines"
+            : probe == LB_PROBE_THREADS ? "threads"
+                                        : "tasks",
+            peak, rss);
     if (run->guard_fired)
         fprintf(p->out, ", %s guard fired at %s", run->guard.kind,
                 lb_fmt_ms(at, sizeof at, run->guard.at_s * 1000));

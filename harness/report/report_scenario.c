@@ -154,6 +154,26 @@ static const char *site_text(char *buf, size_t n, const json_t *site)
 
 /* -------------------------------------------------- before / after -- */
 
+/* What a scenario's live tasks are: goroutines for a target pair read by
+ * the go_pprof probe, OS threads under the threads probe, else tasks. */
+static const char *task_noun(const json_t *scenario)
+{
+    const char *kind = lb_jstr_path(lb_scenario_run(scenario, variants[0]), "target.probe.kind");
+    if (!kind) kind = lb_jstr_path(lb_scenario_run(scenario, variants[1]), "target.probe.kind");
+    if (kind && !strcmp(kind, "go_pprof")) return "goroutines";
+    if (kind && !strcmp(kind, "threads")) return "threads";
+    return "tasks";
+}
+
+/* label ("Peak tasks") with its last word "tasks" in the scenario's noun. */
+static const char *task_label(char *buf, size_t n, const char *label, const json_t *scenario)
+{
+    size_t len = strlen(label);
+    if (len < 5 || strcmp(label + len - 5, "tasks")) return label;
+    snprintf(buf, n, "%.*s%s", (int)(len - 5), label, task_noun(scenario));
+    return buf;
+}
+
 /* One cell of the before/after table for one variant. */
 typedef void (*cell_fn)(char *cell, const json_t *scenario, int v);
 
@@ -174,7 +194,8 @@ static void cell_peak_tasks(char *cell, const json_t *scenario, int v)
     else if (total && yes == total)
         snprintf(cell, CELL, "%s (controlled)", a);
     else if (total && yes == 0 && growth > 0)
-        snprintf(cell, CELL, "%s (unbounded: +%s)", a, lb_fmt_rate(b, sizeof b, growth, "tasks"));
+        snprintf(cell, CELL, "%s (unbounded: +%s)", a,
+                 lb_fmt_rate(b, sizeof b, growth, task_noun(scenario)));
     else if (total && yes == 0)
         snprintf(cell, CELL, "%s (not back to baseline)", a);
     else if (total)
@@ -263,7 +284,11 @@ static void cell_guard(char *cell, const json_t *scenario, int v)
     const json_t *run = first_guard_kill(scenario, variants[v], &kills);
     if (!run) {
         int crashed = runs_with_status(scenario, variants[v], "crashed");
-        if (crashed)
+        int failed = runs_with_status(scenario, variants[v], "target_failed");
+        if (failed)
+            snprintf(cell, CELL, "none fired; the target failed in %d run%s", failed,
+                     failed == 1 ? "" : "s");
+        else if (crashed)
             snprintf(cell, CELL, "none fired; %d run%s crashed", crashed, crashed == 1 ? "" : "s");
         else
             snprintf(cell, CELL, "none fired");
@@ -344,7 +369,8 @@ void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too)
                 headline[r].fn(cell[v], scenario, v);
             else
                 snprintf(cell[v], CELL, "not run");
-        row(d, headline[r].label, cell);
+        char label[64];
+        row(d, task_label(label, sizeof label, headline[r].label, scenario), cell);
     }
     for (size_t r = 0; details_too && r < sizeof details / sizeof details[0]; r++) {
         bool any = false;
@@ -533,10 +559,12 @@ static void leak_summary(lb_doc *d, const json_t *scenario, int v, const json_t 
         snprintf(where + len, sizeof where - len, " (%s not in the snapshot)",
                  lb_fmt_count(missing, sizeof missing, n_total - grouped));
     }
-    snprintf(line, sizeof line, "%s, repetition %lld%s: %s task%s still blocked at the end%s.",
+    const char *noun = task_noun(scenario);
+    snprintf(line, sizeof line, "%s, repetition %lld%s: %s %.*s still blocked at the end%s.",
              variants[v], (long long)json_integer_value(json_object_get(run, "rep")),
              lb_scenario_reps(scenario, variants[v]) > 1 ? " (the first)" : "",
-             lb_fmt_count(total, sizeof total, n_total), n_total == 1 ? "" : "s", where);
+             lb_fmt_count(total, sizeof total, n_total), (int)strlen(noun) - (n_total == 1 ? 1 : 0),
+             noun, where);
     d->ops->para(d, line);
 }
 

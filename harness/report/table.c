@@ -24,9 +24,10 @@ static void heading(lb_doc *d, const json_t *scenario)
     double number = lb_jnum(scenario, "pattern");
     if (!isnan(number)) snprintf(pattern, sizeof pattern, " — pattern %.0f", number);
     const char *title = lb_jstr(scenario, "title"), *sched = lb_jstr(scenario, "scheduler");
-    snprintf(text, sizeof text, "%s%s%s%s; %s scheduler, %d repetition%s",
-             lb_jstr(scenario, "name"), pattern, title ? ", " : "", title ? title : "",
-             sched ? sched : "unknown", reps, reps == 1 ? "" : "s");
+    char runtime[64] = "";
+    if (sched) snprintf(runtime, sizeof runtime, "%s scheduler, ", sched);
+    snprintf(text, sizeof text, "%s%s%s%s; %s%d repetition%s", lb_jstr(scenario, "name"), pattern,
+             title ? ", " : "", title ? title : "", runtime, reps, reps == 1 ? "" : "s");
     d->ops->heading(d, 2, text, NULL);
 }
 

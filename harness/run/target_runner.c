@@ -215,9 +215,9 @@ static void fill_metrics(const lb_target_run_config *c, const lb_target_run_resu
         double above = (double)(r->watch.last.tasks - r->baseline_tasks);
         m->leaked_tasks = above > 0 ? above : 0;
     }
-    const lb_sample *last = r->watch.have_last ? &r->watch.last : NULL;
-    m->cpu_user_s = last ? last->cpu_s : NAN; /* user + system of the whole tree */
-    m->cpu_sys_s = NAN;
+    /* The tree's CPU is sampled as user + system together (the samples'
+     * cpu_s); the split is not known, so neither metric is made up. */
+    m->cpu_user_s = m->cpu_sys_s = NAN;
 }
 
 static void fill_sampler(const lb_target_run_result *r, double interval_ms, lb_run_result *out)

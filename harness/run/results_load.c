@@ -473,7 +473,7 @@ static int check_version(vctx *v, const json_t *root)
      * version 2 files read the same. */
     if (json_integer_value(version) != LB_RESULTS_SCHEMA_VERSION &&
         json_integer_value(version) != 2)
-        return fail(v, "version %lld is not supported (this leakbench reads version %d)",
+        return fail(v, "version %lld is not supported (this leakbench reads versions 2 and %d)",
                     (long long)json_integer_value(version), LB_RESULTS_SCHEMA_VERSION);
     v->path[0] = 0;
     return 0;

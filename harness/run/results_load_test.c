@@ -156,7 +156,8 @@ static void unknown_version_names_both_versions(void **state)
     snprintf(path, sizeof path, "%s/v99.json", tmpdir);
     write_text(path, "{\"schema\": \"leakbench-results\", \"schema_version\": 99, \"runs\": 3}");
     snprintf(expect, sizeof expect,
-             "%s: schema_version: version 99 is not supported (this leakbench reads version %d)",
+             "%s: schema_version: version 99 is not supported (this leakbench reads versions 2 and "
+             "%d)",
              path, LB_RESULTS_SCHEMA_VERSION);
     expect_bad(path, -EINVAL, expect);
     write_text(path, "{\"schema\": \"leakbench-results\", \"schema_version\": 1}");

@@ -4,6 +4,9 @@
  * over the repetitions) in child processes, writes results.json and
  * samples.csv into the run directory and prints the before/after table.
  *
+ * With --leaky-cmd and --graceful-cmd instead of SPEC files the options
+ * build one target scenario (cmdline_target.h).
+ *
  * run_main is four steps: check_inputs (specs, gate options, output
  * directory: before anything runs), run_specs, write_and_gate (builds the
  * results document once; thresholds, results files, table and gate read
@@ -12,7 +15,8 @@
  * Exit codes (harness/cli/cli.h): 0 runs carried out; 2 bad command line or
  * invalid or unreadable spec (nothing ran); 3 the output directory cannot
  * be created or written (checked before anything runs), a run could not be
- * carried out (fork failed, a child crashed, the scheduler is unavailable)
+ * carried out (fork failed, a child crashed, the scheduler is unavailable,
+ * an external target did not start, never got ready or exited)
  * or a completed run's request accounting did not balance — results are
  * still written; 130 interrupted by SIGINT/SIGTERM/SIGHUP/SIGPIPE — children killed,
  * results so far written with status "interrupted"; 5 gnuplot is missing

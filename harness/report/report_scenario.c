@@ -360,12 +360,20 @@ void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too)
     static const lb_align align[3] = {LB_LEFT, LB_LEFT, LB_LEFT};
     bool ran[2] = {lb_scenario_run(scenario, variants[0]) != NULL,
                    lb_scenario_run(scenario, variants[1]) != NULL};
+    /* A target that failed in every run measured nothing: said so, not
+     * "restart required" or "not back to baseline". */
+    bool failed[2];
+    for (int v = 0; v < 2; v++)
+        failed[v] = ran[v] && runs_with_status(scenario, variants[v], "target_failed") ==
+                                  lb_scenario_reps(scenario, variants[v]);
     char cell[2][CELL];
     repetitions_note(d, scenario);
     d->ops->table_begin(d, 3, head, align);
     for (size_t r = 0; r < sizeof headline / sizeof headline[0]; r++) {
         for (int v = 0; v < 2; v++)
-            if (ran[v])
+            if (failed[v] && headline[r].fn != cell_guard)
+                snprintf(cell[v], CELL, "n/a (the target failed)");
+            else if (ran[v])
                 headline[r].fn(cell[v], scenario, v);
             else
                 snprintf(cell[v], CELL, "not run");

@@ -217,6 +217,33 @@ static void final_snapshot(run_state *st)
     lb_probe_reading_free(&r);
 }
 
+/* lb_target_wait_ready in slices of at most 250 ms, so an interrupt ends
+ * the wait within one: 0, -EINTR, or its error (with the whole timeout in
+ * the message). */
+static int wait_ready(run_state *st)
+{
+    const lb_target_run_config *c = st->c;
+    int timeout = c->ready_timeout_ms > 0 ? c->ready_timeout_ms : 10000;
+    double deadline = mono_ms() + timeout;
+    for (;;) {
+        if (c->interrupted && *c->interrupted) return -EINTR;
+        double left = deadline - mono_ms();
+        int slice = left > 250 ? 250 : left > 1 ? (int)left : 1;
+        int rc = lb_target_wait_ready(&st->t, c->ready, c->ready_path, slice, &st->out->ready_ms,
+                                      st->out->error, sizeof st->out->error);
+        if (rc != -ETIMEDOUT) return rc;
+        if (mono_ms() >= deadline) {
+            /* "not ready after 250 ms: why" -> the whole timeout */
+            const char *why = strstr(st->out->error, " ms: ");
+            char last[sizeof st->out->error];
+            snprintf(last, sizeof last, "%s", why ? why + 5 : st->out->error);
+            snprintf(st->out->error, sizeof st->out->error, "not ready after %d ms: %.400s",
+                     timeout, last);
+            return rc;
+        }
+    }
+}
+
 int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -240,10 +267,11 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
     out->phases.at_s[LB_PHASE_START] = 0;
     out->guard = st.t.guard;
     snprintf(out->guard_note, sizeof out->guard_note, "%s", st.t.guard_note);
-    int rc = lb_target_wait_ready(&st.t, c->ready, c->ready_path,
-                                  c->ready_timeout_ms > 0 ? c->ready_timeout_ms : 10000,
-                                  &out->ready_ms, out->error, sizeof out->error);
-    if (rc < 0) {
+    int rc = wait_ready(&st);
+    if (rc == -EINTR) {
+        out->end = LB_TARGET_END_INTERRUPTED;
+        snprintf(out->error, sizeof out->error, "interrupted before the target was ready");
+    } else if (rc < 0) {
         out->end = LB_TARGET_END_NOT_READY;
     } else {
         mark_phase(&st, LB_PHASE_READY);

@@ -194,8 +194,11 @@ static void fill_status(const lb_target_run_result *r, const lb_guards *limits,
     out->status = LB_RUN_TARGET_FAILED;
     char tail[400];
     log_tail(stderr_path, tail, sizeof tail);
-    snprintf(out->error, sizeof out->error, "the target %s: %s%s%s", lb_target_end_name(r->end),
-             r->error, tail[0] ? "; its stderr ends: " : "", tail);
+    const char *what = r->end == LB_TARGET_END_START_FAILED ? "the target did not start"
+                       : r->end == LB_TARGET_END_NOT_READY  ? "the target never got ready"
+                                                            : "the target exited during the run";
+    snprintf(out->error, sizeof out->error, "%s: %s%s%s", what, r->error,
+             tail[0] ? "; its stderr ends: " : "", tail);
 }
 
 static void fill_metrics(const lb_target_run_config *c, const lb_target_run_result *r,

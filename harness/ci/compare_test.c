@@ -376,10 +376,10 @@ static void bad_input(void **state)
     json_decref(d);
 
     d = load(REPS5);
-    json_object_set_new(d, "schema_version", json_integer(3));
+    json_object_set_new(d, "schema_version", json_integer(4));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
-    assert_string_equal(err, "x.json: schema_version: version 3 is not supported (this leakbench "
-                             "reads version 2)");
+    assert_string_equal(err, "x.json: schema_version: version 4 is not supported (this leakbench "
+                             "reads versions 2 and 3)");
     json_object_set_new(d, "schema_version", json_integer(1));
     assert_int_equal(lb_results_validate(d, "x.json", err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "x.json: schema_version: version 1 was written by an older "

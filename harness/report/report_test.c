@@ -558,7 +558,7 @@ static void test_invalid_results(void **state)
         {"truncated", "{\"schema\": \"leakbench-results\",\n  \"schema_version\": ", ":2:"},
         {"not json", "hello", ":1:"},
         {"schema", NULL, "schema: \"not-leakbench\" is not a leakbench results file"},
-        {"version", NULL, "schema_version: version 3 is not supported"},
+        {"version", NULL, "schema_version: version 4 is not supported"},
         {"version 1", NULL,
          "schema_version: version 1 was written by an older leakbench; version 2 renamed the "
          "*_rss_mb metrics *_rss_mib (MiB)"},
@@ -594,7 +594,7 @@ static void test_invalid_results(void **state)
             if (!strcmp(w, "schema"))
                 json_object_set_new(doc, "schema", json_string("not-leakbench"));
             else if (!strcmp(w, "version"))
-                json_object_set_new(doc, "schema_version", json_integer(3));
+                json_object_set_new(doc, "schema_version", json_integer(4));
             else if (!strcmp(w, "version 1"))
                 json_object_set_new(doc, "schema_version", json_integer(1));
             else if (!strcmp(w, "peak string"))

@@ -8,6 +8,7 @@
  * play; an invalid spec runs nothing and writes nothing.
  */
 #include "core/test_util.h"
+#include "results.h"
 
 #include <errno.h>
 #include <fcntl.h>

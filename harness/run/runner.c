@@ -71,6 +71,11 @@ static double process_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double lb_parent_cpu_s(void)
+{
+    return process_cpu_s();
+}
+
 static void read_shared(const lb_shared *sh, lb_sample *s)
 {
     lb_shared *w = (lb_shared *)sh; /* atomics are read through non-const pointers */

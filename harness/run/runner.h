@@ -111,6 +111,9 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
                const lb_run_options *opt, lb_run_result *out);
 void lb_run_result_free(lb_run_result *r);
 
+/* leakbench's own CPU time so far (user + system), for sampler.cpu_s. */
+double lb_parent_cpu_s(void);
+
 /* What the HTTP load engine reported into sh (out->http), with the load
  * process's CPU from usage (NULL: not reaped, NaN). */
 struct rusage;

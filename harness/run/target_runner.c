@@ -17,6 +17,7 @@
 #include "http_load.h"
 #include "target_run.h"
 #include "core/infile.h"
+#include "runtime/rt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -35,20 +36,6 @@ void lb_target_log_path(char *buf, size_t n, const char *dir, const lb_scenario_
 {
     snprintf(buf, n, "%s/%s-%s-rep%d-%s.log", dir, spec->name, leaky ? "leaky" : "graceful", rep,
              stream);
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static double process_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------------------ the load -- */
@@ -79,7 +66,7 @@ static __attribute__((noreturn)) void load_process(engine_load *l, const lb_targ
     lb_http_target target;
     lb_http_target_init(&target, &addr);
     lb_shared_enter_phase(sh, LB_PHASE_LOAD);
-    lb_http_load_config cfg = {l->spec, l->rep, lb_rep_seed(l->spec, l->rep), target, mono_ns(), 0,
+    lb_http_load_config cfg = {l->spec, l->rep, lb_rep_seed(l->spec, l->rep), target, rt_now(), 0,
                                NULL,    NULL};
     lb_http_load *engine;
     int rc = lb_http_load_new(&cfg, &engine, err, sizeof err);
@@ -278,7 +265,7 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
         .interrupted = &lb_interrupted,
         .load = {load_start, load_done, load_stop, &load},
     };
-    double cpu_before = process_cpu_s();
+    double cpu_before = lb_parent_cpu_s();
     lb_target_run_result r;
     int rc = lb_target_run(&c, &r);
     load_stop(&load); /* whatever ended the run, the load process is gone now */
@@ -286,7 +273,7 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
         lb_shared_unmap(sh);
         return rc;
     }
-    out->sampler.cpu_s = process_cpu_s() - cpu_before;
+    out->sampler.cpu_s = lb_parent_cpu_s() - cpu_before;
     out->phases = r.phases;
     fill_status(&r, limits, dir ? err_path : NULL, out);
     if (out->status == LB_RUN_COMPLETED && load.reaped &&

@@ -184,7 +184,7 @@ static void fill_status(const lb_target_run_result *r, const lb_guards *limits,
     const char *what = r->end == LB_TARGET_END_START_FAILED ? "the target did not start"
                        : r->end == LB_TARGET_END_NOT_READY  ? "the target never got ready"
                                                             : "the target exited during the run";
-    snprintf(out->error, sizeof out->error, "%s: %s%s%s", what, r->error,
+    snprintf(out->error, sizeof out->error, "%s: %.300s%s%s", what, r->error,
              tail[0] ? "; its stderr ends: " : "", tail);
 }
 

@@ -7,7 +7,8 @@
  * not, the logs in the run directory, and that no process of either
  * target is left afterwards (found by a marker in their environment).
  * The same pair from the command line (--leaky-cmd) gives the same
- * target objects' shape.
+ * target objects' shape; a `leakbench serve` pair under the prometheus
+ * probe gets its leak report from the server's /debug/leaks.
  */
 #include "core/jsonutil.h"
 #include "core/test_util.h"
@@ -232,11 +233,57 @@ static void go_seed_pair_from_the_command_line(void **state)
     json_decref(doc);
 }
 
+/* A `leakbench serve` pair under the prometheus probe: live tasks from
+ * its /metrics, the leak report from its /debug/leaks (what grew since
+ * ready), pointing into the built-in pair's own source. */
+static void leakbench_serve_pair(void **state)
+{
+    (void)state;
+    char spec[256], text[3 * PATH_MAX], out[128], bin[PATH_MAX];
+    assert_non_null(realpath(lb_test_leakbench(), bin));
+    snprintf(spec, sizeof spec, "%s/serve.json", tmpdir);
+    snprintf(out, sizeof out, "%s/serve", tmpdir);
+    snprintf(text, sizeof text,
+             "{\"name\": \"serve\", \"target\": {"
+             "\"leaky\": {\"command\": [\"%s\", \"serve\", \"timeout_leak\", \"--variant\","
+             "  \"leaky\", \"--listen\", \"127.0.0.1:{port}\"]},"
+             "\"graceful\": {\"command\": [\"%s\", \"serve\", \"timeout_leak\", \"--variant\","
+             "  \"graceful\", \"--listen\", \"127.0.0.1:{port}\"]},"
+             "\"ready\": {\"http\": \"/healthz\"},"
+             "\"probe\": {\"kind\": \"prometheus\", \"metric\": \"leakbench_live_tasks\"}},"
+             "\"load\": {\"rate\": 100, \"duration_ms\": 1000},"
+             "\"service_time\": {\"dist\": \"uniform\", \"min_ms\": 20, \"max_ms\": 180},"
+             "\"timeout_ms\": 80, \"settle_ms\": 500}",
+             bin, bin);
+    FILE *f = fopen(spec, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(
+        run_leakbench((const char *[]){"run", "-q", "--no-report", "-o", out, spec, NULL}), 0);
+    json_t *doc = load_results(out);
+    const json_t *sc = json_array_get(json_object_get(doc, "scenarios"), 0);
+    const json_t *leaky = lb_scenario_run(sc, "leaky"), *graceful = lb_scenario_run(sc, "graceful");
+    assert_string_equal(lb_jstr_path(leaky, "target.probe.kind"), "prometheus");
+    double leaked = lb_jnum_path(leaky, "metrics.leaked_tasks");
+    double total = lb_jnum_path(leaky, "leaks.total");
+    assert_true(leaked > 20);
+    assert_true(fabs(total - leaked) <= 3); /* one snapshot, one probe reading: the same tasks */
+    const json_t *top = json_array_get(lb_jpath(leaky, "leaks.groups"), 0);
+    assert_string_equal(lb_jstr(top, "op"), "send");
+    assert_string_equal(lb_jstr_path(top, "site.file"), "scenarios/timeout_leak.c");
+    /* the server's own tasks were there at ready: not in the report */
+    assert_near(lb_jnum_path(graceful, "leaks.total"), 0, 0);
+    assert_int_equal(json_array_size(lb_jpath(graceful, "leaks.groups")), 0);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(go_seed_pair_from_a_spec, setup, teardown),
         cmocka_unit_test_setup_teardown(go_seed_pair_from_the_command_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(leakbench_serve_pair, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

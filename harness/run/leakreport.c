@@ -218,7 +218,6 @@ static const char *op_text(const lb_leak_group *g)
     return g->op < 0 ? "mixed" : rt_op_name((rt_op)g->op);
 }
 
-
 static json_t *site_json(const lb_leak_site *s)
 {
     return json_pack("{s:s, s:i, s:s}", "file", s->file, "line", s->line, "func", s->func);
@@ -419,4 +418,99 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
         pattern_by_op(g, likely, sizeof likely);
         snprintf(out, n, "%s%s. Likely %s", what, escape, likely);
     }
+}
+
+/* --------------------------------------------------------- from JSON -- */
+
+static void site_from_json(const json_t *j, lb_leak_site *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *file = json_string_value(json_object_get(j, "file"));
+    const char *func = json_string_value(json_object_get(j, "func"));
+    snprintf(s->file, sizeof s->file, "%s", file ? file : "");
+    snprintf(s->func, sizeof s->func, "%s", func ? func : "");
+    s->line = (int)json_integer_value(json_object_get(j, "line"));
+}
+
+static double real_or(const json_t *j, double unknown)
+{
+    return json_is_number(j) ? json_number_value(j) : unknown;
+}
+
+int lb_leak_report_from_json(const json_t *j, lb_leak_report *out)
+{
+    memset(out, 0, sizeof *out);
+    const json_t *groups = json_object_get(j, "groups");
+    if (!json_is_object(j) || !json_is_array(groups) ||
+        !json_is_integer(json_object_get(j, "total")))
+        return -EBADMSG;
+    out->total = json_integer_value(json_object_get(j, "total"));
+    out->grouped = json_is_integer(json_object_get(j, "grouped"))
+                       ? json_integer_value(json_object_get(j, "grouped"))
+                       : out->total;
+    size_t i;
+    const json_t *jg;
+    json_array_foreach(groups, i, jg)
+    {
+        if (out->n_groups == LB_LEAK_MAX_GROUPS) break;
+        const char *op = json_string_value(json_object_get(jg, "op"));
+        if (!json_is_object(jg) || !op || !json_is_integer(json_object_get(jg, "count")))
+            return -EBADMSG;
+        lb_leak_group *g = &out->groups[out->n_groups++];
+        memset(g, 0, sizeof *g);
+        g->op = -1;
+        for (int k = 0; k < RT_OP_COUNT; k++)
+            if (!strcmp(op, rt_op_name((rt_op)k))) g->op = k;
+        if (g->op < 0) snprintf(g->op_name, sizeof g->op_name, "%s", op);
+        const char *hint = json_string_value(json_object_get(jg, "hint"));
+        const char *role = json_string_value(json_object_get(jg, "role"));
+        snprintf(g->hint, sizeof g->hint, "%s", hint ? hint : "");
+        snprintf(g->role, sizeof g->role, "%s", role ? role : "");
+        site_from_json(json_object_get(jg, "site"), &g->site);
+        site_from_json(json_object_get(jg, "spawn_site"), &g->spawn_site);
+        g->count = json_integer_value(json_object_get(jg, "count"));
+        g->growth_per_s = real_or(json_object_get(jg, "growth_per_s"), -1);
+        const json_t *age = json_object_get(jg, "age_ms");
+        g->ages_unknown = !json_is_object(age);
+        g->oldest_ms = real_or(json_object_get(age, "oldest"), 0);
+        g->median_ms = real_or(json_object_get(age, "median"), 0);
+        g->p99_ms = real_or(json_object_get(age, "p99"), 0);
+        g->cancellable = json_is_true(json_object_get(jg, "cancellable"));
+        const json_t *chan = json_object_get(jg, "chan");
+        if ((g->has_chan = json_is_object(chan))) {
+            g->chan_cap = json_integer_value(json_object_get(chan, "cap"));
+            g->chan_len = json_integer_value(json_object_get(chan, "len"));
+            g->chan_closed = json_is_true(json_object_get(chan, "closed"));
+            g->chan_send_waiters = json_integer_value(json_object_get(chan, "send_waiters"));
+            g->chan_recv_waiters = json_integer_value(json_object_get(chan, "recv_waiters"));
+        }
+        g->held_bytes = json_integer_value(json_object_get(jg, "held_bytes"));
+        const json_t *ex = json_object_get(jg, "example");
+        g->example_id = (uint64_t)json_integer_value(json_object_get(ex, "task_id"));
+        g->example_age_ms = real_or(json_object_get(ex, "age_ms"), 0);
+    }
+    return 0;
+}
+
+static bool same_group(const lb_leak_group *a, const lb_leak_group *b)
+{
+    return a->op == b->op && !strcmp(a->op_name, b->op_name) && a->site.line == b->site.line &&
+           !strcmp(a->site.file, b->site.file) && !strcmp(a->site.func, b->site.func) &&
+           !strcmp(a->role, b->role);
+}
+
+void lb_leak_report_subtract(lb_leak_report *r, const lb_leak_report *base)
+{
+    int kept = 0;
+    r->total = r->grouped = 0;
+    for (int i = 0; i < r->n_groups; i++) {
+        lb_leak_group g = r->groups[i];
+        for (int k = 0; k < base->n_groups; k++)
+            if (same_group(&g, &base->groups[k])) g.count -= base->groups[k].count;
+        if (g.count <= 0) continue;
+        r->groups[kept++] = g;
+        r->total += g.count;
+        r->grouped += g.count;
+    }
+    r->n_groups = kept;
 }

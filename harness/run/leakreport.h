@@ -91,4 +91,20 @@ void lb_leak_hint(const lb_leak_group *g, const lb_scenario *sc, char *out, size
 /* The "leaks" object of results.json; sc (may be NULL) feeds the hints. */
 json_t *lb_leak_report_to_json(const lb_leak_report *r, const lb_scenario *sc);
 
+/*
+ * The other way: a "leaks" object (results.json's, or what `leakbench
+ * serve` answers on GET /debug/leaks) into out.  Each group keeps its hint
+ * as written (g->hint), and an operation that is not one of the runtime's
+ * as its name (g->op_name).  0, or -EBADMSG when j is not that shape.
+ */
+int lb_leak_report_from_json(const json_t *j, lb_leak_report *out);
+
+/*
+ * What r holds beyond base: each group's count less the count of base's
+ * group with the same operation, site and role (a server's own tasks,
+ * there from the start, are not leaks); groups left with nothing are
+ * dropped, total and grouped become the sums of what is left.
+ */
+void lb_leak_report_subtract(lb_leak_report *r, const lb_leak_report *base);
+
 #endif

@@ -283,9 +283,12 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
             out->baseline_tasks = st.tasks;
         }
         record(&st, LB_PHASE_READY, due, &ps);
+        if (rc == 0 && c->snapshot) c->snapshot(c->snapshot_arg, &st.t, LB_PHASE_READY);
         out->end = rc < 0 ? LB_TARGET_END_DIED : run_loop(&st);
         if (out->end == LB_TARGET_END_COMPLETE && c->probe.kind == LB_PROBE_GO_PPROF)
             final_snapshot(&st);
+        if (out->end == LB_TARGET_END_COMPLETE && c->snapshot)
+            c->snapshot(c->snapshot_arg, &st.t, LB_PHASE_SETTLE);
     }
     if (out->end != LB_TARGET_END_TASK_GUARD)
         snprintf(out->guard_reason, sizeof out->guard_reason, "%s", st.t.guard_reason);

@@ -68,6 +68,11 @@ typedef struct lb_target_run_config {
     volatile sig_atomic_t *interrupted; /* NULL, or non-zero to end the run (SIGINT, ...) */
     const char *own_dir; /* goleak's own-code directory; NULL: target.cwd, else leakbench's cwd */
     lb_target_load load; /* start NULL: no load phase */
+    /* Optional (NULL: none): called with the running target after the
+     * baseline reading (at = LB_PHASE_READY) and, when the run got that
+     * far, at the end of settle before the shutdown (LB_PHASE_SETTLE). */
+    void (*snapshot)(void *arg, const lb_target *t, lb_phase at);
+    void *snapshot_arg;
 } lb_target_run_config;
 
 /* Why a run ended before its phases were through. */

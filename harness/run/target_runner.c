@@ -14,6 +14,7 @@
 #include "target_runner.h"
 
 #include "child.h"
+#include "http_get.h"
 #include "http_load.h"
 #include "target_run.h"
 #include "core/infile.h"
@@ -116,6 +117,44 @@ static void load_stop(void *arg)
     if (!l->pid || l->reaped) return;
     kill(l->pid, SIGKILL);
     load_reap(l, true);
+}
+
+/* ------------------------------------- a leakbench serve target's leaks -- */
+
+/*
+ * A target read by the prometheus probe on leakbench_live_tasks is
+ * `leakbench serve` (or speaks its protocol): its leak report is its own
+ * GET /debug/leaks, taken when the target is ready and at the end of
+ * settle; what the second holds beyond the first (the server's own tasks)
+ * is the report.
+ */
+typedef struct serve_leaks {
+    bool wanted;
+    int timeout_ms;
+    lb_leak_report at[2]; /* ready, end of settle */
+    bool have[2];
+    char error[256];
+} serve_leaks;
+
+static void serve_snapshot(void *arg, const lb_target *t, lb_phase at)
+{
+    serve_leaks *s = arg;
+    int k = at == LB_PHASE_READY ? 0 : 1;
+    lb_http_response resp;
+    int rc = lb_http_get((const struct sockaddr *)&t->addr, t->addr_len, t->host, "/debug/leaks",
+                         s->timeout_ms, 16u << 20, &resp, s->error, sizeof s->error);
+    if (rc) return;
+    json_error_t je;
+    json_t *j = resp.status == 200 ? json_loadb(resp.body, resp.body_len, 0, &je) : NULL;
+    if (j && lb_leak_report_from_json(j, &s->at[k]) == 0)
+        s->have[k] = true;
+    else
+        snprintf(s->error, sizeof s->error, "GET /debug/leaks: %s",
+                 resp.status != 200 ? "not 200"
+                 : j                ? "not a leak report"
+                                    : je.text);
+    json_decref(j);
+    lb_http_response_free(&resp);
 }
 
 /* ---------------------------------------------------------- the result -- */
@@ -265,6 +304,15 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
         .interrupted = &lb_interrupted,
         .load = {load_start, load_done, load_stop, &load},
     };
+    static serve_leaks serve; /* two reports of 32 groups: not on the stack */
+    memset(&serve, 0, sizeof serve);
+    serve.wanted =
+        v->probe == LB_PROBE_PROMETHEUS && !strcmp(v->probe_metric, "leakbench_live_tasks");
+    serve.timeout_ms = v->probe_timeout_ms;
+    if (serve.wanted) {
+        c.snapshot = serve_snapshot;
+        c.snapshot_arg = &serve;
+    }
     double cpu_before = lb_parent_cpu_s();
     lb_target_run_result r;
     int rc = lb_target_run(&c, &r);
@@ -293,6 +341,10 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
     if (r.has_leaks) {
         out->has_leaks = true;
         out->leaks = r.leaks;
+    } else if (serve.have[0] && serve.have[1]) {
+        out->has_leaks = true;
+        out->leaks = serve.at[1];
+        lb_leak_report_subtract(&out->leaks, &serve.at[0]);
     }
     lb_run_http_result(sh, load.reaped ? &load.usage : NULL, out);
     out->target = lb_target_run_json(&c, &r);

@@ -129,6 +129,7 @@ static void record(run_state *st, lb_phase phase, double due_ms, const lb_proctr
     s.lateness_ms = now - due_ms > 0 ? now - due_ms : 0;
     lb_series_add(&st->out->series, &s);
     lb_watch_observe(&st->out->watch, &s, st->out->baseline_tasks);
+    if (st->c->on_sample) st->c->on_sample(st->c->on_sample_arg, &s);
 }
 
 static void mark_phase(run_state *st, lb_phase p)

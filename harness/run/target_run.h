@@ -73,6 +73,9 @@ typedef struct lb_target_run_config {
      * far, at the end of settle before the shutdown (LB_PHASE_SETTLE). */
     void (*snapshot)(void *arg, const lb_target *t, lb_phase at);
     void *snapshot_arg;
+    /* Optional: called after each sample is recorded (progress). */
+    void (*on_sample)(void *arg, const lb_sample *s);
+    void *on_sample_arg;
 } lb_target_run_config;
 
 /* Why a run ended before its phases were through. */

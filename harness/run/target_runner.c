@@ -157,6 +157,18 @@ static void serve_snapshot(void *arg, const lb_target *t, lb_phase at)
     lb_http_response_free(&resp);
 }
 
+/* The run's progress callback, per sample (lb_run_options.progress). */
+typedef struct progress_hook {
+    const lb_run_options *opt;
+    const lb_run_result *run;
+} progress_hook;
+
+static void on_sample(void *arg, const lb_sample *s)
+{
+    const progress_hook *h = arg;
+    h->opt->progress(h->opt->progress_arg, h->run, s);
+}
+
 /* ---------------------------------------------------------- the result -- */
 
 /* The last lines of a log file (at most n - 1 bytes, on one line with
@@ -312,6 +324,11 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
     if (serve.wanted) {
         c.snapshot = serve_snapshot;
         c.snapshot_arg = &serve;
+    }
+    progress_hook progress = {opt, out};
+    if (opt->progress) {
+        c.on_sample = on_sample;
+        c.on_sample_arg = &progress;
     }
     double cpu_before = lb_parent_cpu_s();
     lb_target_run_result r;

@@ -886,8 +886,7 @@ static int check_complete(const validator *v, const json_t *j, const char *path,
 
 /* A target pair: the fields of built-in pairs are errors, a name is
  * required, and the transport is HTTP (the only way to reach a program). */
-static int check_target(const validator *v, const json_t *j, const char *path,
-                        lb_scenario_spec *s)
+static int check_target(const validator *v, const json_t *j, const char *path, lb_scenario_spec *s)
 {
     if (!s->target.active) return 0;
     static const struct {
@@ -1321,6 +1320,11 @@ int lb_spec_apply_overrides(lb_spec *spec, const lb_spec_overrides *o, lb_spec_e
         }
         if (o->sample_ms >= 0) s->sample_ms = o->sample_ms;
         if (o->repetitions >= 0) s->repetitions = o->repetitions;
+        if (o->scheduler >= 0 && s->target.active) {
+            set_error(err, "--scheduler: %s (%s %s) is a target pair: its programs have their own",
+                      s->name, s->file, s->path);
+            return -EINVAL;
+        }
         if (o->scheduler >= 0) s->scheduler = (rt_sched_kind)o->scheduler;
     }
     return 0;
@@ -1354,7 +1358,8 @@ void lb_guards_resolve(const lb_scenario_spec *s, int64_t mem_available_bytes, l
         out->tasks = s->scheduler == RT_SCHED_THREADS && !s->target.active
                          ? LB_TASKS_DEFAULT_THREADS
                          : LB_TASKS_DEFAULT_COROUTINES;
-    if (out->wall_ms == 0) out->wall_ms = lb_spec_expected_ms(s) + 30000;
+    if (out->wall_ms == 0)
+        out->wall_ms = lb_spec_expected_ms(s) + 30000 + lb_target_ready_ms(&s->target);
 }
 
 static json_t *scenario_fields_json(const lb_scenario_spec *s)

@@ -64,6 +64,13 @@ const char *lb_target_signal_spec_name(int sig)
     return "?";
 }
 
+int lb_target_ready_ms(const lb_target_spec *t)
+{
+    if (!t->active) return 0;
+    int a = t->leaky.ready_timeout_ms, b = t->graceful.ready_timeout_ms;
+    return a > b ? a : b;
+}
+
 void lb_target_variant_defaults(lb_target_variant_spec *v)
 {
     memset(v, 0, sizeof *v);

@@ -110,6 +110,10 @@ void lb_target_spec_as_run(json_t *spec, const char *name, const lb_target_spec 
  * probe and shutdown. */
 void lb_target_spec_describe(FILE *out, const char *name, const lb_target_spec *t);
 
+/* The longer of the two variants' readiness timeouts (0 when t is not
+ * active): the derived wall guard makes room for it. */
+int lb_target_ready_ms(const lb_target_spec *t);
+
 /* Sets the defaults of a whole variant (no command yet). */
 void lb_target_variant_defaults(lb_target_variant_spec *v);
 

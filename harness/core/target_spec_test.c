@@ -66,6 +66,15 @@ static void defaults_are_filled_in(void **state)
     lb_guards g2;
     lb_guards_resolve(s, 0, &g2);
     assert_int_equal(g2.tasks, LB_TASKS_DEFAULT_COROUTINES);
+    /* the wall guard: load + settle + the longer grace + 30 s + the longer readiness wait */
+    assert_near(g2.wall_ms, 5000 + 2000 + 2000 + 30000 + 10000, 0);
+    /* a target pair has no scheduler to override */
+    lb_spec_overrides o = LB_SPEC_NO_OVERRIDES;
+    o.scheduler = RT_SCHED_COROUTINES;
+    lb_spec_error err;
+    assert_int_equal(lb_spec_apply_overrides(&spec, &o, &err), -EINVAL);
+    assert_string_equal(err.text, "--scheduler: pair (t.json $) is a target pair: its programs "
+                                  "have their own");
     lb_spec_free(&spec);
 }
 

@@ -48,9 +48,10 @@ typedef struct run_options {
     const char *out_dir;
     lb_spec_overrides overrides;
     bool quiet;
-    bool no_report;           /* skip report rendering (report.md/html, charts) after the run */
-    lb_gate_options gate;     /* --junit, --history, --save-baseline, --baseline */
-    lb_cmdline_target target; /* --leaky-cmd ...: a target pair instead of SPEC files */
+    bool no_report;       /* skip report rendering (report.md/html, charts) after the run */
+    lb_gate_options gate; /* --junit, --history, --save-baseline, --baseline */
+    /* --leaky-cmd ...: a target pair instead of SPEC files */
+    lb_cmdline_target target;
 } run_options;
 
 static void usage(FILE *out)

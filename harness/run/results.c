@@ -312,9 +312,9 @@ static json_t *scenario_json(const lb_scenario_result *s)
                          lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",
                          summary_json(s, true), "graceful", summary_json(s, false));
     return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}}", "name",
-                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger",
-                     sc->trigger, "source", sc->source, "description", sc->description, "fix",
-                     sc->fix, "scheduler", rt_sched_name(s->spec->scheduler), "spec",
+                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger", sc->trigger,
+                     "source", sc->source, "description", sc->description, "fix", sc->fix,
+                     "scheduler", rt_sched_name(s->spec->scheduler), "spec",
                      lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",
                      summary_json(s, true), "graceful", summary_json(s, false));
 }

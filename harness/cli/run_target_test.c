@@ -69,6 +69,14 @@ static int run_leakbench(const char *const *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Processes whose environment holds marker. */
 static int processes_with(const char *marker)
 {
@@ -167,10 +175,7 @@ static void go_seed_pair_from_a_spec(void **state)
              "\"service_time\": {\"dist\": \"uniform\", \"min_ms\": 20, \"max_ms\": 180},"
              "\"timeout_ms\": 80, \"settle_ms\": 1000}",
              seed, tmpdir, seed, tmpdir);
-    FILE *f = fopen(spec, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    write_text(spec, text);
 
     marker_is_found(marker);
     assert_int_equal(
@@ -255,10 +260,7 @@ static void leakbench_serve_pair(void **state)
              "\"service_time\": {\"dist\": \"uniform\", \"min_ms\": 20, \"max_ms\": 180},"
              "\"timeout_ms\": 80, \"settle_ms\": 500}",
              bin, bin);
-    FILE *f = fopen(spec, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    write_text(spec, text);
     assert_int_equal(
         run_leakbench((const char *[]){"run", "-q", "--no-report", "-o", out, spec, NULL}), 0);
     json_t *doc = load_results(out);

@@ -7,6 +7,7 @@
  * still load and other versions are refused with the versions read.
  */
 #include "results.h"
+#include "results_fixture.h"
 #include "results_load.h"
 #include "target_run.h"
 #include "core/jsonutil.h"
@@ -93,23 +94,7 @@ static void fake_target_run(lb_run_result *run, const lb_scenario_spec *spec, bo
 
 static json_t *build_doc(lb_results *r, lb_spec *spec)
 {
-    *spec = lb_test_load_spec("t.json", spec_text);
-    memset(r, 0, sizeof *r);
-    static char *argv[] = {"leakbench", "run", "t.json"};
-    static const char *const paths[] = {"t.json"};
-    r->argc = 3;
-    r->argv = argv;
-    r->n_paths = 1;
-    r->spec_paths = paths;
-    r->n_scenarios = 1;
-    r->scenarios = calloc(1, sizeof *r->scenarios);
-    assert_non_null(r->scenarios);
-    r->scenarios[0].spec = &spec->items[0];
-    for (int v = 0; v < 2; v++) {
-        lb_run_result run;
-        fake_target_run(&run, &spec->items[0], v == 0);
-        assert_int_equal(lb_scenario_result_add(&r->scenarios[0], &run), 0);
-    }
+    lb_test_results_of(r, spec, spec_text, fake_target_run);
     json_t *doc = lb_results_build(r);
     assert_non_null(doc);
     return doc;

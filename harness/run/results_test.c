@@ -7,6 +7,7 @@
  * threshold verdicts walk the ASTs the loaded spec keeps.
  */
 #include "results.h"
+#include "results_fixture.h"
 #include "results_load.h"
 #include "core/jsonutil.h"
 #include "core/test_util.h"
@@ -72,24 +73,7 @@ static void fake_run(lb_run_result *run, const lb_scenario_spec *spec, bool leak
 
 static void build_results(lb_results *r, lb_spec *spec)
 {
-    lb_spec_error err;
-    assert_int_equal(lb_spec_load_string("t.json", spec_text, spec, &err), 0);
-    memset(r, 0, sizeof *r);
-    static char *argv[] = {"leakbench", "run", "t.json"};
-    static const char *const paths[] = {"t.json"};
-    r->argc = 3;
-    r->argv = argv;
-    r->n_paths = 1;
-    r->spec_paths = paths;
-    r->n_scenarios = 1;
-    r->scenarios = calloc(1, sizeof *r->scenarios);
-    assert_non_null(r->scenarios);
-    r->scenarios[0].spec = &spec->items[0];
-    for (int v = 0; v < 2; v++) {
-        lb_run_result run;
-        fake_run(&run, &spec->items[0], v == 0);
-        assert_int_equal(lb_scenario_result_add(&r->scenarios[0], &run), 0);
-    }
+    lb_test_results_of(r, spec, spec_text, fake_run);
 }
 
 static void document_reads_back_equal(void **state)

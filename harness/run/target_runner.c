@@ -287,6 +287,13 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
     const char *argv[LB_TARGET_MAX_ARGS + 1], *env[LB_TARGET_MAX_ENV + 1];
     lb_target_variant_argv(v, argv);
     lb_target_variant_env(v, env);
+    /* A program named by a relative path is found from leakbench's own
+     * directory, as typed in its shell, even when the target runs in cwd. */
+    char program[4200], here[4096];
+    if (v->cwd[0] && argv[0][0] != '/' && strchr(argv[0], '/') && getcwd(here, sizeof here)) {
+        snprintf(program, sizeof program, "%s/%s", here, argv[0]);
+        argv[0] = program;
+    }
     char labels[1024], out_path[4200], err_path[4200];
     lb_target_variant_labels(v, labels, sizeof labels); /* validated to fit when loaded */
     const char *dir = opt->log_dir;

@@ -27,6 +27,8 @@
  */
 #include "goprof.h"
 
+#include "core/hash.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,25 +122,16 @@ static bool parse_file_line(const char *s, size_t n, lb_go_frame *f)
 
 /* --------------------------------------------------------- profiles -- */
 
-static uint64_t fnv(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
 static uint64_t hash_frame(uint64_t h, const lb_go_frame *f)
 {
-    h = fnv(h, f->func, strlen(f->func) + 1);
-    h = fnv(h, f->file, strlen(f->file) + 1);
-    return fnv(h, &f->line, sizeof f->line);
+    h = lb_fnv1a64(h, f->func, strlen(f->func) + 1);
+    h = lb_fnv1a64(h, f->file, strlen(f->file) + 1);
+    return lb_fnv1a64(h, &f->line, sizeof f->line);
 }
-
-#define FNV_BASIS 14695981039346656037ull
 
 uint64_t lb_go_frame_hash(const lb_go_frame *f)
 {
-    return hash_frame(FNV_BASIS, f);
+    return hash_frame(LB_FNV1A64_BASIS, f);
 }
 
 /* A record being read: its frames (the kept ones) and running hash. */
@@ -150,7 +143,7 @@ typedef struct record {
 static void record_start(record *rec)
 {
     memset(&rec->s, 0, sizeof rec->s);
-    rec->h = FNV_BASIS;
+    rec->h = LB_FNV1A64_BASIS;
 }
 
 /* The two formats elide the runtime's own frames differently (debug=1

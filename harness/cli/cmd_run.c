@@ -24,6 +24,7 @@
  * that fires is a result, not an error.
  */
 #include "cli.h"
+#include "ci/aa_noise.h"
 #include "core/units.h"
 #include "run/host.h"
 #include "core/outfile.h"
@@ -31,6 +32,7 @@
 #include "report/report.h"
 #include "run/results.h"
 #include "cmdline_target.h"
+#include "run_ci.h"
 #include "run_gate.h"
 #include "run/runner.h"
 #include "core/spec.h"
@@ -52,6 +54,7 @@ typedef struct run_options {
     lb_gate_options gate; /* --junit, --history, --save-baseline, --baseline */
     /* --leaky-cmd ...: a target pair instead of SPEC files */
     lb_cmdline_target target;
+    lb_run_ci ci; /* --shard, --aa; the results' suite and commit */
 } run_options;
 
 static void usage(FILE *out)
@@ -89,6 +92,10 @@ static void usage(FILE *out)
                  "      --baseline NAME    compare with baseline NAME (like `leakbench compare`)\n"
                  "                         baselines live in $LEAKBENCH_BASELINE_DIR or\n"
                  "                         reports/baselines, as NAME.json\n"
+                 "      --shard I/N        run only shard I of N (split by scenario name; put\n"
+                 "                         the shards back together with `leakbench merge`)\n"
+                 "      --aa VARIANT       A/A run: VARIANT (leaky or graceful) on both sides,\n"
+                 "                         reports the noise between identical runs\n"
                  "  -h, --help             this help\n\n"
                  "exit codes: 0 done (a fired guard is a result), 1 a threshold failed or\n"
                  "--baseline found a regression, 2 bad usage or invalid or unreadable spec\n"
@@ -105,34 +112,6 @@ static bool parse_number(const char *text, double min, double max, double *out)
     if (!lb_scan_decimal(text, &v) || v < min || v > max) return false;
     *out = v;
     return true;
-}
-
-/* Makes sure the results can be written into dir before anything runs:
- * creates it if missing and creates (and removes) a file in it, so a path
- * that is a file or a directory that cannot be written is an error now,
- * not after minutes of runs.  0 or -errno, with a message naming dir. */
-static int check_output_dir(const char *dir, char *err, size_t errlen)
-{
-    int rc = lb_mkdir_p(dir);
-    if (rc) {
-        snprintf(err, errlen, "-o %s: cannot create the output directory: %s", dir, strerror(-rc));
-        return rc;
-    }
-    char probe[4200];
-    if (snprintf(probe, sizeof probe, "%s/.leakbench-probe.XXXXXX", dir) >= (int)sizeof probe) {
-        snprintf(err, errlen, "-o %s: path too long", dir);
-        return -ENAMETOOLONG;
-    }
-    int fd = mkstemp(probe);
-    if (fd < 0) {
-        rc = -errno;
-        snprintf(err, errlen, "-o %s: cannot write in the output directory: %s", dir,
-                 strerror(-rc));
-        return rc;
-    }
-    close(fd);
-    unlink(probe);
-    return 0;
 }
 
 /* Long options without a short form. */
@@ -153,7 +132,9 @@ enum {
     OPT_READY,
     OPT_PATH,
     OPT_TIMEOUT,
-    OPT_SETTLE
+    OPT_SETTLE,
+    OPT_SHARD,
+    OPT_AA
 };
 
 /* --timeout, --settle: a duration with its unit, into *ms.  0 or -1 with
@@ -249,6 +230,8 @@ static int parse_options(int argc, char **argv, run_options *o)
         {"path", required_argument, NULL, OPT_PATH},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"settle", required_argument, NULL, OPT_SETTLE},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        {"aa", required_argument, NULL, OPT_AA},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -283,6 +266,10 @@ static int parse_options(int argc, char **argv, run_options *o)
             break;
         case OPT_BASELINE:
             o->gate.baseline = optarg;
+            break;
+        case OPT_SHARD:
+        case OPT_AA:
+            if (lb_run_ci_option(&o->ci, c == OPT_AA ? "aa" : "shard", optarg)) return -1;
             break;
         case OPT_REPS:
         case OPT_SAMPLE:
@@ -390,11 +377,11 @@ static int check_inputs(run_state *st, int argc, char **argv)
     int code = lb_gate_check_options(&st->opt.gate);
     if (code != LB_EXIT_OK) return code;
     char derr[4400];
-    if (check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
+    if (lb_check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
         fprintf(stderr, "leakbench run: %s\n", derr);
         return LB_EXIT_ERROR;
     }
-    return LB_EXIT_OK;
+    return lb_run_ci_prepare(&st->opt.ci, st->specs, st->n_specs, st->opt.quiet);
 }
 
 /* Says what is wrong with a run that is not a measurement to trust: it
@@ -466,10 +453,11 @@ static int run_specs(run_state *st)
     int total_items = 0, total_runs = 0;
     for (int i = 0; i < st->n_specs; i++)
         for (int k = 0; k < st->specs[i].n; k++) {
+            if (!lb_run_ci_selected(&st->opt.ci, &st->specs[i].items[k])) continue;
             total_items++;
             total_runs += 2 * st->specs[i].items[k].repetitions;
         }
-    r->scenarios = calloc((size_t)total_items, sizeof *r->scenarios);
+    r->scenarios = calloc(total_items ? (size_t)total_items : 1, sizeof *r->scenarios);
     if (!r->scenarios) return LB_EXIT_ERROR;
     lb_progress progress;
     lb_progress_init(&progress, stderr, st->opt.quiet, total_runs);
@@ -477,6 +465,7 @@ static int run_specs(run_state *st)
     int64_t mem_available = lb_mem_available();
     for (int i = 0; i < st->n_specs && !lb_interrupted; i++)
         for (int k = 0; k < st->specs[i].n && !lb_interrupted; k++) {
+            if (!lb_run_ci_selected(&st->opt.ci, &st->specs[i].items[k])) continue;
             lb_scenario_result *sr = &r->scenarios[r->n_scenarios++];
             sr->spec = &st->specs[i].items[k];
             run_scenario(st, sr, mem_available, &progress);
@@ -495,12 +484,18 @@ static int write_and_gate(run_state *st, int *write_code)
 {
     lb_results *r = &st->results;
     st->doc = lb_results_build(r);
+    if (st->doc && lb_run_ci_mark(&st->opt.ci, st->doc, st->specs, st->n_specs)) {
+        json_decref(st->doc);
+        st->doc = NULL;
+    }
     if (!st->doc) {
         fprintf(stderr, "leakbench run: out of memory building the results\n");
         *write_code = LB_EXIT_ERROR;
         return LB_EXIT_ERROR;
     }
-    int gate_code = lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios);
+    int gate_code = lb_run_ci_thresholds(&st->opt.ci)
+                        ? lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios)
+                        : LB_EXIT_OK;
     char werr[512];
     *write_code = LB_EXIT_OK;
     if (lb_results_write(st->opt.out_dir, st->doc, werr, sizeof werr) != 0) {
@@ -510,8 +505,9 @@ static int write_and_gate(run_state *st, int *write_code)
     if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
-        for (size_t i = 0; i < json_array_size(scenarios); i++)
+        for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
             lb_table_print(stdout, json_array_get(scenarios, i));
+        if (st->opt.ci.aa) lb_aa_noise_print(stdout, st->doc);
         if (*write_code == LB_EXIT_OK)
             printf("\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,
                    st->opt.out_dir);
@@ -548,6 +544,7 @@ static void free_state(run_state *st)
     for (int i = 0; i < st->n_loaded; i++) lb_spec_free(&st->specs[i]);
     free(st->specs);
     free(st->command);
+    lb_run_ci_free(&st->opt.ci);
 }
 
 static int run_main(int argc, char **argv)

@@ -32,6 +32,12 @@ int lb_gate_combine(int a, int b)
     return ra >= rb ? a : b;
 }
 
+/* The command whose messages these are: "run" unless the options say. */
+static const char *who(const lb_gate_options *o)
+{
+    return o->command ? o->command : "run";
+}
+
 int lb_gate_check_options(const lb_gate_options *o)
 {
     char path[4096], err[1024];
@@ -40,7 +46,7 @@ int lb_gate_check_options(const lb_gate_options *o)
     const char *outputs[2][2] = {{"--junit", o->junit}, {"--history", o->history}};
     for (int i = 0; i < 2; i++)
         if (outputs[i][1] && lb_check_user_file(outputs[i][1], err, sizeof err)) {
-            fprintf(stderr, "leakbench run: %s %s\n", outputs[i][0], err);
+            fprintf(stderr, "leakbench %s: %s %s\n", who(o), outputs[i][0], err);
             return LB_EXIT_ERROR;
         }
     const char *names[2] = {o->save_baseline, o->baseline};
@@ -88,7 +94,7 @@ int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n)
     return failed ? LB_EXIT_FAIL : LB_EXIT_OK;
 }
 
-static void print_thresholds(const json_t *list, bool quiet, FILE *out)
+static void print_thresholds(const lb_gate_options *o, const json_t *list, bool quiet, FILE *out)
 {
     size_t n = json_array_size(list), failed = 0;
     for (size_t i = 0; i < n; i++)
@@ -104,7 +110,7 @@ static void print_thresholds(const json_t *list, bool quiet, FILE *out)
         lb_metric_format_ref(json_string_value(json_object_get(t, "metric")),
                              json_is_number(value) ? json_number_value(value) : NAN, v, sizeof v);
         if (!pass)
-            fprintf(stderr, "leakbench run: threshold failed: %s %s %s: %s\n",
+            fprintf(stderr, "leakbench %s: threshold failed: %s %s %s: %s\n", who(o),
                     json_string_value(json_object_get(t, "scenario")),
                     json_string_value(json_object_get(t, "metric")),
                     json_string_value(json_object_get(t, "expr")),
@@ -144,20 +150,20 @@ static int compare_with_baseline(const lb_gate_options *o, const json_t *doc, bo
 }
 
 /* --junit: the thresholds and, with --baseline, the comparison. */
-static int write_junit(const char *path, const json_t *thresholds, const lb_comparison *cmp)
+static int write_junit(const lb_gate_options *o, const json_t *thresholds, const lb_comparison *cmp)
 {
     char err[1024];
     lb_junit *j = lb_junit_new();
     int rc = j ? lb_junit_add_thresholds(j, thresholds) : -ENOMEM;
     if (!rc && cmp) rc = lb_junit_add_comparison(j, cmp);
-    if (!rc) rc = lb_mkdir_parent(path);
+    if (!rc) rc = lb_mkdir_parent(o->junit);
     if (!rc)
-        rc = lb_junit_write(j, path, err, sizeof err);
+        rc = lb_junit_write(j, o->junit, err, sizeof err);
     else
-        snprintf(err, sizeof err, "%s: cannot create its directory or out of memory", path);
+        snprintf(err, sizeof err, "%s: cannot create its directory or out of memory", o->junit);
     lb_junit_free(j);
     if (!rc) return LB_EXIT_OK;
-    fprintf(stderr, "leakbench run: --junit: %s\n", err);
+    fprintf(stderr, "leakbench %s: --junit: %s\n", who(o), err);
     return LB_EXIT_ERROR;
 }
 
@@ -174,7 +180,7 @@ static int record_run(const lb_gate_options *o, const json_t *doc, bool complete
         return code;
     }
     if (o->history && lb_history_append(o->history, doc, err, sizeof err)) {
-        fprintf(stderr, "leakbench run: --history: %s\n", err);
+        fprintf(stderr, "leakbench %s: --history: %s\n", who(o), err);
         code = LB_EXIT_ERROR;
     }
     if (!o->save_baseline) return code;
@@ -195,7 +201,7 @@ int lb_gate_finish(const lb_gate_options *o, const json_t *doc, bool complete, b
 {
     int code = LB_EXIT_OK;
     const json_t *thresholds = json_object_get(doc, "thresholds");
-    print_thresholds(thresholds, quiet, out);
+    print_thresholds(o, thresholds, quiet, out);
     for (size_t i = 0; i < json_array_size(thresholds); i++)
         if (strcmp(json_string_value(json_object_get(json_array_get(thresholds, i), "verdict")),
                    "pass"))
@@ -204,8 +210,7 @@ int lb_gate_finish(const lb_gate_options *o, const json_t *doc, bool complete, b
     bool have_cmp = false;
     if (o->baseline)
         code = lb_gate_combine(code, compare_with_baseline(o, doc, quiet, out, &cmp, &have_cmp));
-    if (o->junit)
-        code = lb_gate_combine(code, write_junit(o->junit, thresholds, have_cmp ? &cmp : NULL));
+    if (o->junit) code = lb_gate_combine(code, write_junit(o, thresholds, have_cmp ? &cmp : NULL));
     if (have_cmp) lb_comparison_free(&cmp);
     return lb_gate_combine(code, record_run(o, doc, complete, quiet, out));
 }

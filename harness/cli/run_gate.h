@@ -20,6 +20,7 @@ typedef struct lb_gate_options {
     const char *history;       /* --history FILE */
     const char *save_baseline; /* --save-baseline NAME */
     const char *baseline;      /* --baseline NAME */
+    const char *command;       /* names the messages: "run" when NULL, "merge" */
 } lb_gate_options;
 
 /* Before anything runs: baseline names are valid and --baseline exists

@@ -153,8 +153,7 @@ const char *lb_metric_suggest(const char *name, size_t len)
     return lb_suggest_best(&sg);
 }
 
-/* One run's raw value: 1 with *value set, 0 for null/absent. */
-static int run_value(const json_t *run, const lb_metric_def *m, double *value)
+int lb_metric_run_value(const json_t *run, const lb_metric_def *m, double *value)
 {
     const json_t *v = lb_jpath(run, m->run_path);
     switch (m->source) {
@@ -199,7 +198,7 @@ int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metr
             (m->source == LB_SRC_GUARD && json_object_get(run, "guard")))
             out->recorded = true;
         double value;
-        if (run_value(run, m, &value)) out->samples[out->n++] = value;
+        if (lb_metric_run_value(run, m, &value)) out->samples[out->n++] = value;
     }
     out->present = out->n_runs > 0;
 

@@ -83,6 +83,9 @@ typedef struct lb_metric_values {
 int lb_metric_collect(const json_t *scenario, const char *variant, const lb_metric_def *m,
                       lb_metric_values *out);
 void lb_metric_values_free(lb_metric_values *v);
+/* One run's value of metric m (scaled): 1 with *value set, 0 when it is
+ * null or absent. */
+int lb_metric_run_value(const json_t *run, const lb_metric_def *m, double *value);
 
 /* False for metrics too volatile between runs on a shared machine to
  * gate on by default: CPU time and the latency tail (p99.9, max).  Two

@@ -1,7 +1,8 @@
 /*
  * outfile.c — atomic file writes (temp file + fsync + rename), writes to
  * paths the user named (which follow symlinks and write through devices
- * and FIFOs instead of replacing them), and mkdir -p (see outfile.h).
+ * and FIFOs instead of replacing them), mkdir -p and the up-front check
+ * that a run directory can be written (see outfile.h).
  */
 #include "outfile.h"
 
@@ -243,4 +244,28 @@ int lb_mkdir_parent(const char *path)
     if (!slash || slash == buf) return 0;
     *slash = 0;
     return lb_mkdir_p(buf);
+}
+
+int lb_check_output_dir(const char *dir, char *err, size_t errlen)
+{
+    int rc = lb_mkdir_p(dir);
+    if (rc) {
+        snprintf(err, errlen, "-o %s: cannot create the output directory: %s", dir, strerror(-rc));
+        return rc;
+    }
+    char probe[4200];
+    if (snprintf(probe, sizeof probe, "%s/.leakbench-probe.XXXXXX", dir) >= (int)sizeof probe) {
+        snprintf(err, errlen, "-o %s: path too long", dir);
+        return -ENAMETOOLONG;
+    }
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "-o %s: cannot write in the output directory: %s", dir,
+                 strerror(-rc));
+        return rc;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
 }

@@ -172,6 +172,7 @@ static const lb_jschema scenario_fields[] = {{"name", J_STR | J_REQ},
                                              {"scheduler", STR_OR_NULL},
                                              {"runs", J_ARR | J_REQ, NULL, &run_item},
                                              {"summary", J_OBJ | J_NULL},
+                                             {"aa_noise", J_OBJ | J_NULL},
                                              END};
 static const lb_jschema scenario_item = {NULL, J_OBJ, scenario_fields};
 static const lb_jschema threshold_fields[] = {{"scenario", STR_OR_NULL},
@@ -182,6 +183,15 @@ static const lb_jschema threshold_fields[] = {{"scenario", STR_OR_NULL},
                                               {"verdict", J_STR | J_REQ},
                                               END};
 static const lb_jschema threshold_item = {NULL, J_OBJ, threshold_fields};
+/* Optional fields for CI at scale (README "Results": suite, commit,
+ * shard, merged, aa): checked for type here, for meaning by ci/merge.c
+ * and ci/aa_noise.c. */
+static const lb_jschema shard_fields[] = {{"index", J_INT | J_REQ},
+                                          {"count", J_INT | J_REQ},
+                                          {"rule", J_STR | J_REQ},
+                                          {"suite_scenarios", J_ARR | J_REQ, NULL, &any_string},
+                                          END};
+static const lb_jschema aa_fields[] = {{"variant", J_STR | J_REQ, NULL, NULL, run_variants}, END};
 static const lb_jschema root_fields[] = {{"schema", J_STR | J_REQ},
                                          {"schema_version", J_INT | J_REQ},
                                          {"status", J_STR},
@@ -193,6 +203,11 @@ static const lb_jschema root_fields[] = {{"schema", J_STR | J_REQ},
                                          {"spec", J_OBJ | J_NULL},
                                          {"scenarios", J_ARR | J_REQ, NULL, &scenario_item},
                                          {"thresholds", J_ARR | J_NULL, NULL, &threshold_item},
+                                         {"suite", STR_OR_NULL},
+                                         {"commit", STR_OR_NULL},
+                                         {"shard", J_OBJ | J_NULL, shard_fields},
+                                         {"merged", J_OBJ | J_NULL},
+                                         {"aa", J_OBJ | J_NULL, aa_fields},
                                          END};
 static const lb_jschema root_schema = {NULL, J_OBJ | J_REQ, root_fields};
 

@@ -4,6 +4,7 @@
  * renders the comparison for a terminal and as Markdown.
  */
 #include "compare.h"
+#include "aa_noise.h"
 #include "core/outfile.h"
 #include "core/stats.h"
 #include "core/units.h"
@@ -59,8 +60,29 @@ static const json_t *find_scenario(const json_t *doc, const char *name)
     return NULL;
 }
 
+/* The relative noise threshold of one row: measured by an A/A run
+ * (pairs > 0) or the fixed default. */
+typedef struct row_noise {
+    double rel;
+    int pairs;
+} row_noise;
+
+static row_noise noise_for(const lb_compare_opts *o, size_t variant, const char *scenario,
+                           const lb_metric_def *m)
+{
+    row_noise rn = {o->noise, 0};
+    const json_t *aa = o->noise_from[variant];
+    double rel;
+    int pairs;
+    if (aa && lb_aa_noise_lookup(aa, scenario, m->name, &rel, &pairs) && pairs > 0) {
+        rn.rel = rel;
+        rn.pairs = pairs;
+    }
+    return rn;
+}
+
 static void judge(lb_compare_row *r, const lb_metric_values *b, const lb_metric_values *n,
-                  const lb_compare_opts *o)
+                  const lb_compare_opts *o, row_noise rn)
 {
     const lb_metric_def *m = r->metric;
     r->n_base = b->n;
@@ -92,7 +114,7 @@ static void judge(lb_compare_row *r, const lb_metric_values *b, const lb_metric_
                              : (diff == 0  ? 0
                                 : diff > 0 ? INFINITY
                                            : -INFINITY);
-    bool beyond_noise = fabs(diff) > o->noise * fabs(r->base) && fabs(diff) > m->noise_floor;
+    bool beyond_noise = fabs(diff) > rn.rel * fabs(r->base) && fabs(diff) > m->noise_floor;
     bool better = m->better == LB_BETTER_LOWER ? diff < 0 : diff > 0;
     lb_verdict moved = better ? LB_IMPROVED : LB_REGRESSED;
 
@@ -109,8 +131,12 @@ static void judge(lb_compare_row *r, const lb_metric_values *b, const lb_metric_
         r->verdict = LB_UNCHANGED;
         char floor_text[LB_UNITS_LEN];
         lb_metric_format(m, m->noise_floor, floor_text, sizeof floor_text);
-        snprintf(r->note, sizeof r->note, "within noise (%.3g%%, floor %s)", o->noise * 100,
-                 floor_text);
+        if (rn.pairs)
+            snprintf(r->note, sizeof r->note, "within A/A noise (%.3g%% over %d pairs, floor %s)",
+                     rn.rel * 100, rn.pairs, floor_text);
+        else
+            snprintf(r->note, sizeof r->note, "within noise (%.3g%%, floor %s)", rn.rel * 100,
+                     floor_text);
     } else if (!r->tested) {
         r->verdict = moved;
         if (b->n < 2 || n->n < 2)
@@ -160,6 +186,13 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
             if (!partial) partial = d ? "new" : "base";
         }
     }
+    for (size_t vi = 0; vi < 2; vi++)
+        if (opts->noise_from[vi])
+            note(out,
+                 "%s rows: noise measured by an A/A run (the largest relative difference "
+                 "between paired identical runs, per scenario and metric; the default %.3g%% "
+                 "where it measured nothing)",
+                 lb_variants[vi], opts->noise * 100);
     const char *hb = json_string_value(json_object_get(json_object_get(base, "host"), "cpu_model"));
     const char *hn = json_string_value(json_object_get(json_object_get(next, "host"), "cpu_model"));
     if (hb && hn && strcmp(hb, hn)) note(out, "the runs come from different CPUs (%s, %s)", hb, hn);
@@ -205,7 +238,7 @@ int lb_compare(const json_t *base, const json_t *next, const lb_compare_opts *op
                     snprintf(r->scenario, sizeof r->scenario, "%s", name);
                     r->variant = lb_variants[vi];
                     r->metric = m;
-                    judge(r, &bv, &nv, opts);
+                    judge(r, &bv, &nv, opts, noise_for(opts, vi, name, m));
                     if (partial && r->verdict != LB_UNCHANGED) {
                         /* An interrupted run's medians cover part of a
                          * load: a difference is no evidence either way. */

@@ -9,6 +9,9 @@
  *
  *   change beyond noise  = |new - base| > noise * |base|  and
  *                          |new - base| > the metric's noise floor
+ *                          (noise: the A/A run's max_rel for the scenario,
+ *                          variant and metric when opts.noise_from has
+ *                          one, else opts.noise)
  *   U test usable        = both sides have >= 2 per-run values and the
  *                          smallest p the test can reach, 2 / C(nb+nn, nb),
  *                          is <= alpha (so 4+4, 3+5, 2+8 runs; not 3+3)
@@ -50,6 +53,10 @@ typedef struct lb_compare_opts {
     double alpha;     /* significance level of the U test, default 0.05 */
     double noise;     /* relative change always treated as noise, default 0.05 */
     bool all_metrics; /* also gate on the volatile metrics (lb_metric_gated) */
+    /* A/A results (aa_noise.h) per variant, in lb_variants order, or NULL:
+     * where one measured a scenario's metric, its max_rel replaces noise
+     * for that row (--noise-from). */
+    const json_t *noise_from[2];
 } lb_compare_opts;
 #define LB_COMPARE_DEFAULTS                                                                        \
     {                                                                                              \

@@ -1,13 +1,15 @@
 /*
  * cmd_compare.c — `leakbench compare BASE.json NEW.json`: compares two
  * results files (or run directories), loaded through run/results_load.h,
- * metric by metric (rules in compare.h), prints a table,
+ * metric by metric (rules in compare.h; --noise-from takes the noise
+ * threshold from A/A runs, ci/aa_noise.h), prints a table,
  * optionally writes Markdown and JUnit, and exits 0 (pass), 1 (a metric
  * regressed), 4 (inconclusive) or 2 (bad command line or input file;
  * nothing is written then).
  */
 #include "cli.h"
 #include "core/units.h"
+#include "ci/aa_noise.h"
 #include "ci/compare.h"
 #include "ci/junit.h"
 #include "core/outfile.h"
@@ -32,6 +34,9 @@ static void usage(FILE *out)
                  "options:\n"
                  "  --alpha P        significance level of the U test (default 0.05)\n"
                  "  --noise F        relative change treated as noise (default 0.05 = 5%%)\n"
+                 "  --noise-from AA.json  use the noise an A/A run (`run --aa VARIANT`)\n"
+                 "                   measured, per scenario and metric, for that variant's\n"
+                 "                   rows instead of --noise (once per variant)\n"
                  "  --markdown FILE  also write the comparison as Markdown\n"
                  "  --junit FILE     also write JUnit XML (a test case per compared metric)\n"
                  "  --only-changed   print only rows that are not unchanged\n"
@@ -67,6 +72,8 @@ static int load_input(const char *path, json_t **doc, char *err, size_t errlen)
 typedef struct compare_args {
     lb_compare_opts opts;
     const char *markdown, *junit; /* --markdown FILE, --junit FILE */
+    const char *noise_from[2];    /* --noise-from FILE, at most one per variant */
+    int n_noise_from;
     bool only_changed;
     const char *base_path, *new_path;
 } compare_args;
@@ -76,10 +83,15 @@ typedef struct compare_args {
 static int parse_args(int argc, char **argv, compare_args *a)
 {
     static const struct option longopts[] = {
-        {"alpha", required_argument, NULL, 'a'},    {"noise", required_argument, NULL, 'n'},
-        {"markdown", required_argument, NULL, 'm'}, {"junit", required_argument, NULL, 'j'},
-        {"only-changed", no_argument, NULL, 'c'},   {"all-metrics", no_argument, NULL, 'A'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"alpha", required_argument, NULL, 'a'},
+        {"noise", required_argument, NULL, 'n'},
+        {"markdown", required_argument, NULL, 'm'},
+        {"junit", required_argument, NULL, 'j'},
+        {"only-changed", no_argument, NULL, 'c'},
+        {"all-metrics", no_argument, NULL, 'A'},
+        {"noise-from", required_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     *a = (compare_args){.opts = LB_COMPARE_DEFAULTS};
     optind = 1;
@@ -104,6 +116,13 @@ static int parse_args(int argc, char **argv, compare_args *a)
             break;
         case 'm':
             a->markdown = optarg;
+            break;
+        case 'N':
+            if (a->n_noise_from == 2) {
+                fprintf(stderr, "leakbench compare: --noise-from: at most two (one per variant)\n");
+                return LB_EXIT_USAGE;
+            }
+            a->noise_from[a->n_noise_from++] = optarg;
             break;
         case 'j':
             a->junit = optarg;
@@ -158,6 +177,48 @@ static int write_outputs(const compare_args *a, const lb_comparison *c)
     return code;
 }
 
+/* --noise-from: each file an A/A run, through the one loader, its
+ * document (kept in docs[i], freed by the caller) set as opts.noise_from
+ * of the variant it ran.  LB_EXIT_OK, or the exit code with the message
+ * on stderr. */
+static int load_noise(compare_args *a, json_t *docs[2])
+{
+    char err[1024];
+    for (int i = 0; i < a->n_noise_from; i++) {
+        int rc = lb_results_load(a->noise_from[i], &docs[i], err, sizeof err);
+        if (!rc) rc = lb_aa_check(docs[i], a->noise_from[i], err, sizeof err);
+        if (rc) {
+            fprintf(stderr, "leakbench compare: --noise-from: %s\n", err);
+            return rc == -ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+        }
+        const json_t *doc = docs[i];
+        int v = strcmp(lb_aa_variant(doc), lb_variants[0]) ? 1 : 0;
+        if (a->opts.noise_from[v]) {
+            fprintf(stderr, "leakbench compare: --noise-from %s: a second A/A run of %s\n",
+                    a->noise_from[i], lb_variants[v]);
+            return LB_EXIT_USAGE;
+        }
+        a->opts.noise_from[v] = doc;
+    }
+    return LB_EXIT_OK;
+}
+
+/* Compares, prints and writes --markdown and --junit: the exit code. */
+static int compare_and_report(const compare_args *a, const json_t *base, const json_t *next)
+{
+    lb_comparison c;
+    if (lb_compare(base, next, &a->opts, &c)) {
+        fprintf(stderr, "leakbench compare: out of memory\n");
+        lb_comparison_free(&c);
+        return LB_EXIT_ERROR;
+    }
+    lb_comparison_print(stdout, &c, a->base_path, a->new_path, a->only_changed);
+    int code = lb_exit_for_comparison(&c);
+    int written = write_outputs(a, &c);
+    lb_comparison_free(&c);
+    return written != LB_EXIT_OK ? written : code;
+}
+
 static int compare_main(int argc, char **argv)
 {
     compare_args a;
@@ -171,28 +232,27 @@ static int compare_main(int argc, char **argv)
             fprintf(stderr, "leakbench compare: %s %s\n", outputs[i][0], err);
             return LB_EXIT_ERROR;
         }
+    json_t *noise_docs[2] = {NULL, NULL};
+    code = load_noise(&a, noise_docs);
+    if (code != LB_EXIT_OK) {
+        json_decref(noise_docs[0]);
+        json_decref(noise_docs[1]);
+        return code;
+    }
     json_t *base = NULL, *next = NULL;
     int rc = load_input(a.base_path, &base, err, sizeof err);
     if (!rc) rc = load_input(a.new_path, &next, err, sizeof err);
     if (rc) {
         fprintf(stderr, "leakbench compare: %s\n", err);
-        json_decref(base);
-        return rc == -ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+        code = rc == -ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+    } else {
+        code = compare_and_report(&a, base, next);
     }
-    lb_comparison c;
-    rc = lb_compare(base, next, &a.opts, &c);
     json_decref(base);
     json_decref(next);
-    if (rc) {
-        fprintf(stderr, "leakbench compare: out of memory\n");
-        lb_comparison_free(&c);
-        return LB_EXIT_ERROR;
-    }
-    lb_comparison_print(stdout, &c, a.base_path, a.new_path, a.only_changed);
-    code = lb_exit_for_comparison(&c);
-    int written = write_outputs(&a, &c);
-    lb_comparison_free(&c);
-    return written != LB_EXIT_OK ? written : code;
+    json_decref(noise_docs[0]);
+    json_decref(noise_docs[1]);
+    return code;
 }
 
 static const lb_command compare_command = {

@@ -6,7 +6,8 @@
  * checked on paper: pairs (A k, B k) of peak_tasks 100/100, 100/110,
  * 100/90, 100/120 and 100/null give relative differences 0, 10/105,
  * 10/95 and 20/110 (the null pair left out): median 0.1002506, max
- * 0.1818182, max_abs 20.
+ * 0.1818182, max_abs 20.  And one real `run --aa leaky` of the seed pair
+ * (two repetitions of 300 ms, about 8 s): both sides run the leaky twin.
  */
 #include "core/test_util.h"
 
@@ -17,7 +18,10 @@
 #include "run/results_load.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define FIXTURE "harness/testdata/results-reps5.json"
 
@@ -206,12 +210,79 @@ static void cli_noise_from(void **state)
     assert_int_equal(run_compare(missing, 5), LB_EXIT_USAGE);
 }
 
+/* run --aa leaky: the graceful side runs the leaky twin too, so both
+ * leak; the document is marked and measured, and the spec's thresholds
+ * (which compare two different twins) are not evaluated. */
+static void run_aa_runs_one_variant_on_both_sides(void **state)
+{
+    (void)state;
+    char out[96], log[96];
+    snprintf(out, sizeof out, "%s/aa", tmpdir);
+    snprintf(log, sizeof log, "%s/log", tmpdir);
+    const char *argv[] = {lb_test_leakbench(),
+                          "run",
+                          "-q",
+                          "--no-report",
+                          "--aa",
+                          "leaky",
+                          "--reps",
+                          "2",
+                          "--duration",
+                          "300ms",
+                          "-o",
+                          out,
+                          "scenarios/quick.json",
+                          NULL};
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0) print_error("%s\n", lb_test_slurp(log));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    json_t *doc;
+    char err[1024];
+    assert_int_equal(lb_results_load(out, &doc, err, sizeof err), 0);
+    assert_int_equal(lb_aa_check(doc, out, err, sizeof err), 0);
+    assert_string_equal(lb_aa_variant(doc), "leaky");
+    assert_int_equal(json_array_size(json_object_get(doc, "thresholds")), 0);
+    const json_t *run;
+    size_t i;
+    int runs[2] = {0, 0};
+    json_array_foreach(json_object_get(scenario0(doc), "runs"), i, run)
+    {
+        runs[strcmp(lb_jstr(run, "variant"), "leaky") ? 1 : 0]++;
+        /* quick.json's leaky twin leaks hundreds at full length; the
+         * graceful twin leaks none. */
+        if (!(lb_jnum_path(run, "metrics.leaked_tasks") > 0))
+            print_error("%s rep %lld leaked nothing\n", lb_jstr(run, "variant"),
+                        (long long)json_integer_value(json_object_get(run, "rep")));
+        assert_true(lb_jnum_path(run, "metrics.leaked_tasks") > 0);
+    }
+    assert_int_equal(runs[0], 2);
+    assert_int_equal(runs[1], 2);
+    const json_t *peak = lb_jpath(scenario0(doc), "aa_noise.peak_tasks");
+    assert_int_equal(json_integer_value(json_object_get(peak, "pairs")), 2);
+    assert_true(json_is_number(json_object_get(peak, "max_rel")));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(noise_of_paired_repetitions, setup, teardown),
         cmocka_unit_test_setup_teardown(compare_uses_the_measured_noise, setup, teardown),
         cmocka_unit_test_setup_teardown(cli_noise_from, setup, teardown),
+        cmocka_unit_test_setup_teardown(run_aa_runs_one_variant_on_both_sides, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,10 +18,7 @@
 #include "run/results_load.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define FIXTURE "harness/testdata/results-reps5.json"
 
@@ -233,22 +230,9 @@ static void run_aa_runs_one_variant_on_both_sides(void **state)
                           out,
                           "scenarios/quick.json",
                           NULL};
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    assert_true(WIFEXITED(status));
-    if (WEXITSTATUS(status) != 0) print_error("%s\n", lb_test_slurp(log));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    int code = lb_test_wait(lb_test_spawn(log, true, argv, NULL));
+    if (code != 0) print_error("%s\n", lb_test_slurp(log));
+    assert_int_equal(code, 0);
     json_t *doc;
     char err[1024];
     assert_int_equal(lb_results_load(out, &doc, err, sizeof err), 0);

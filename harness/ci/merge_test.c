@@ -283,7 +283,7 @@ static void mismatched_inputs_are_refused(void **state)
 /* --------------------------------------------------------- the binary -- */
 
 /* Runs leakbench with ARGS (NULL-terminated) and ENV ("K=V" or NULL),
- * output in dir/log; returns its exit code. */
+ * output appended to dir/log; returns its exit code. */
 static int leakbench(const char *env, ...)
 {
     const char *argv[24] = {lb_test_leakbench()};
@@ -296,22 +296,7 @@ static int leakbench(const char *env, ...)
     argv[argc] = NULL;
     char log[128];
     snprintf(log, sizeof log, "%s/log", dir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        if (env) putenv((char *)env);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return lb_test_wait(lb_test_spawn(log, false, argv, env));
 }
 
 static void write_doc(const char *path, const json_t *doc)
@@ -381,34 +366,14 @@ static void cli_gates_and_refuses_without_writing(void **state)
 
 /* ------------------------------------------------- catalog, for real -- */
 
-/* Starts leakbench ARGV[1..] with LEAKBENCH_COMMIT set, output to LOG. */
+/* Starts leakbench ARGS... with LEAKBENCH_COMMIT set, output to LOG. */
 static pid_t start(const char *log, const char *const *args)
 {
     const char *argv[24] = {lb_test_leakbench()};
     int argc = 1;
     for (; args[argc - 1] && argc < 23; argc++) argv[argc] = args[argc - 1];
     argv[argc] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        setenv("LEAKBENCH_COMMIT", "merge-test-commit", 1);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int finish(pid_t pid)
-{
-    int status;
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return lb_test_spawn(log, true, argv, "LEAKBENCH_COMMIT=merge-test-commit");
 }
 
 static json_t *load(const char *dir_path)
@@ -448,7 +413,7 @@ static void catalog_in_three_shards_equals_one_run(void **state)
     skip();
 #endif
     alarm(240);
-    char out[4][96], log[4][96], idx[3][8];
+    char out[4][96], log[4][96], idx[3][16];
     pid_t pid[4];
     for (int i = 0; i < 4; i++) {
         snprintf(out[i], sizeof out[i], "%s/%s%d", dir, i < 3 ? "shard" : "whole", i + 1);
@@ -468,7 +433,7 @@ static void catalog_in_three_shards_equals_one_run(void **state)
     pid[3] = start(log[3], whole);
     int code[4];
     for (int i = 0; i < 4; i++) {
-        code[i] = finish(pid[i]);
+        code[i] = lb_test_wait(pid[i]);
         /* 0 or 1: at 300 ms some leaky twins leak less than the 3 s
          * calibration's thresholds ask; nothing crashed or failed to run. */
         if (code[i] > 1) print_error("%s exited %d: %s\n", out[i], code[i], lb_test_slurp(log[i]));
@@ -480,7 +445,7 @@ static void catalog_in_three_shards_equals_one_run(void **state)
     snprintf(mlog, sizeof mlog, "%s/merge.log", dir);
     const char *margs[] = {"merge", "-q",   "--no-report", "-o",   merged_dir, "--junit",
                            junit,   out[1], out[0],        out[2], NULL};
-    int merge_code = finish(start(mlog, margs));
+    int merge_code = lb_test_wait(start(mlog, margs));
 
     json_t *m = load(merged_dir), *w = load(out[3]);
     /* Gating: exit 1 exactly when a threshold of the merged document failed. */

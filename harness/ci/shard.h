@@ -9,9 +9,10 @@
  *   shard of NAME = FNV-1a-64(NAME's bytes) mod N + 1
  *
  * Plain hashing balances only on average: with few scenarios a shard may
- * get none (catalog.json's 13 scenarios in 3 shards: 4, 6 and 3).  Such
- * a shard still runs and writes a valid results document with no
- * scenarios and its "shard" object, so `merge` knows it ran.
+ * get none (catalog.json's 13 scenarios fall 7, 1 and 5 into 3 shards;
+ * 5, 1, 4, 3 and 0 into 5).  Such a shard still runs and writes a valid
+ * results document with no scenarios and its "shard" object, so `merge`
+ * knows it ran.
  *
  * Results fields written by every `run` (README "Results"):
  *   "suite"   the suites run, joined with "+": a suite file's "suite",

@@ -65,7 +65,7 @@ static void rule_is_pinned(void **state)
 static void stable_and_exclusive(void **state)
 {
     (void)state;
-    char names[200][16];
+    char names[200][24];
     for (int n = 0; n < 200; n++) snprintf(names[n], sizeof names[n], "scenario%d", n);
     for (int count = 1; count <= 7; count++)
         for (int n = 0; n < 200; n++) {

@@ -10,7 +10,9 @@
  * run_main is four steps: check_inputs (specs, gate options, output
  * directory: before anything runs), run_specs, write_and_gate (builds the
  * results document once; thresholds, results files, table and gate read
- * it) and render_report (from the same document).
+ * it) and render_report (from the same document).  --shard and --aa
+ * (run_ci.h) hook into the first three: which scenarios run, which
+ * variant each side runs, and what the document carries for `merge`.
  *
  * Exit codes (harness/cli/cli.h): 0 runs carried out; 2 bad command line or
  * invalid or unreadable spec (nothing ran); 3 the output directory cannot

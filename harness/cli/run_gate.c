@@ -175,8 +175,10 @@ static int record_run(const lb_gate_options *o, const json_t *doc, bool complete
     int code = LB_EXIT_OK;
     if (!complete) {
         if (o->history || o->save_baseline)
-            fprintf(stderr, "leakbench run: incomplete run: not recorded in the history file or "
-                            "saved as a baseline\n");
+            fprintf(stderr,
+                    "leakbench %s: incomplete run: not recorded in the history file or saved as "
+                    "a baseline\n",
+                    who(o));
         return code;
     }
     if (o->history && lb_history_append(o->history, doc, err, sizeof err)) {

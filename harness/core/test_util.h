@@ -3,7 +3,8 @@
  * per test, a floating-point comparison that prints both numbers (this
  * cmocka has no assert_double_equal), a scratch directory per test made in
  * setup and removed in teardown, a subcommand called with its stdout kept
- * out of the test log, a file read whole, an XML file checked with
+ * out of the test log, a program started with its output in a log
+ * (lb_test_spawn, lb_test_wait), a file read whole, an XML file checked with
  * xmllint when it is installed, and a way for a child process to give up
  * root's power to ignore file permissions (so permission tests mean the
  * same as root, which is how CI runs them), and a spec loaded from JSON
@@ -144,6 +145,41 @@ static inline const char *lb_test_leakbench(void)
 {
     const char *p = getenv("LEAKBENCH");
     return p && *p ? p : "build/leakbench";
+}
+
+/* Starts argv[0] (a NULL-terminated argv) with stdout and stderr going to
+ * LOG (appended to, or truncated first when truncate) and, when env is
+ * not NULL, the variable "NAME=VALUE" it holds set.  Returns the pid;
+ * lb_test_wait collects its exit code. */
+static inline pid_t lb_test_spawn(const char *log, bool truncate, const char *const *argv,
+                                  const char *env)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND), 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        if (env) putenv((char *)env);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits for a process lb_test_spawn started: its exit code (a death by a
+ * signal fails the test). */
+static inline int lb_test_wait(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    if (!WIFEXITED(status))
+        print_error("process %d died of signal %d\n", (int)pid, WTERMSIG(status));
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
 }
 
 /* For a forked child about to exec the program under test: removes

@@ -22,7 +22,10 @@
 json_t *lb_history_entry(const json_t *results)
 {
     const json_t *tool = json_object_get(results, "tool");
-    const char *commit = json_string_value(json_object_get(tool, "git_revision"));
+    /* The commit under test (results "commit", ci/shard.h) when the run
+     * knew it, else the commit leakbench itself was built from. */
+    const char *commit = json_string_value(json_object_get(results, "commit"));
+    if (!commit) commit = json_string_value(json_object_get(tool, "git_revision"));
     const char *version = json_string_value(json_object_get(tool, "version"));
     const char *date = json_string_value(json_object_get(results, "finished_at"));
     if (!date) date = json_string_value(json_object_get(results, "started_at"));

@@ -454,6 +454,25 @@ static void detect_finds_the_step_not_the_outlier(void **state)
     assert_null(strstr(gp, "set arrow"));
 }
 
+/* An entry's commit is the commit under test when the results carry one
+ * (run and merge write "commit"), else leakbench's own revision. */
+static void entry_commit_is_the_commit_under_test(void **state)
+{
+    (void)state;
+    json_t *doc = json_load_file(SINGLE, 0, NULL);
+    assert_non_null(doc);
+    json_t *entry = lb_history_entry(doc);
+    assert_string_equal(
+        json_string_value(json_object_get(entry, "commit")),
+        json_string_value(json_object_get(json_object_get(doc, "tool"), "git_revision")));
+    json_decref(entry);
+    json_object_set_new(doc, "commit", json_string("feedface"));
+    entry = lb_history_entry(doc);
+    assert_string_equal(json_string_value(json_object_get(entry, "commit")), "feedface");
+    json_decref(entry);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(long_history_is_thinned, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_version_and_string_metric, setup, teardown),
         cmocka_unit_test_setup_teardown(detect_finds_the_step_not_the_outlier, setup, teardown),
+        cmocka_unit_test_setup_teardown(entry_commit_is_the_commit_under_test, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

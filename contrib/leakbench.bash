@@ -20,7 +20,7 @@ _leakbench() {
     case $prev in
         -o | --output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --scheduler) COMPREPLY=($(compgen -W "threads coroutines" -- "$cur")); return ;;
-        --variant) COMPREPLY=($(compgen -W "leaky graceful" -- "$cur")); return ;;
+        --variant | --aa) COMPREPLY=($(compgen -W "leaky graceful" -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then
         local opts

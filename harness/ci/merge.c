@@ -112,6 +112,13 @@ static int check_same_whole(merge_ctx *c, size_t i)
                     "%s and %s list different scenarios in suite %s (shard.suite_scenarios): "
                     "shards of different versions of the suite",
                     pa, pb, shown(sa));
+    const json_t *fa = json_object_get(shard_of_doc(a), "suite_spec");
+    const json_t *fb = json_object_get(shard_of_doc(b), "suite_spec");
+    if (!json_equal(fa, fb) && (fa || fb))
+        return fail(c,
+                    "%s and %s ran suite %s with different specs (shard.suite_spec %s, %s): "
+                    "other options (--duration, --reps, ...) or other spec files",
+                    pa, pb, shown(sa), shown(fa), shown(fb));
     const json_t *aa = json_object_get(a, "aa"), *ab = json_object_get(b, "aa");
     if ((aa || ab) && !(aa && ab && json_equal(aa, ab)))
         return fail(c, "%s is %s, %s is %s: A/A and ordinary runs do not merge", pa,

@@ -5,10 +5,11 @@
  *
  * The shards must agree on what they are pieces of, or nothing is
  * merged: the schema version, the "suite", the "commit", the shard count
- * and rule, the suite's list of scenarios ("shard"."suite_scenarios") and
- * A/A-ness.  Each shard index may be given once, each scenario must be
- * in exactly one input, and in the shard the rule assigns it.  Shards
- * that were not given are missing: an error unless allow_missing.
+ * and rule, the suite's list of scenarios ("shard"."suite_scenarios"),
+ * the specs it ran with ("shard"."suite_spec") and A/A-ness.  Each
+ * shard index may be given once, each scenario must be in exactly one
+ * input, and in the shard the rule assigns it.  Shards that were not
+ * given are missing: an error unless allow_missing.
  *
  * The merged document has the shape of a single run's: "scenarios" and
  * "spec"."scenarios" in suite order, "status" "complete" unless a shard

@@ -7,10 +7,11 @@
  * charlie and delta in 2, bravo and foxtrot in 3).  On them: the merged
  * document (suite order, thresholds evaluated on it, the shard record),
  * every refusal (different suites, commits, schema versions, counts,
- * suites' contents, A/A-ness; a shard twice; overlapping shards; a
- * scenario in the wrong shard; not a shard), missing shards with and
- * without --allow-missing, and through the binary the exit codes, the
- * JUnit file and that a refused merge writes nothing.
+ * suites' contents, specs as run, A/A-ness; a shard twice; overlapping
+ * shards; a scenario in the wrong shard; not a shard), missing shards
+ * with and without --allow-missing, an interrupted shard, and through
+ * the binary the exit codes, the JUnit file and that a refused merge
+ * writes nothing.
  *
  * The done-when test runs scenarios/catalog.json for real: as 3 shards
  * and once whole, all four at once (--duration 300ms: about 45 s on the
@@ -88,8 +89,9 @@ static json_t *make_shard(int index, const char *threshold)
     json_object_set_new(doc, "suite", json_string("fixture"));
     json_object_set_new(doc, "commit", json_string("c0ffee"));
     json_object_set_new(doc, "shard",
-                        json_pack("{s:i, s:i, s:s, s:o}", "index", index, "count", 3, "rule",
-                                  LB_SHARD_RULE, "suite_scenarios", names));
+                        json_pack("{s:i, s:i, s:s, s:o, s:s}", "index", index, "count", 3, "rule",
+                                  LB_SHARD_RULE, "suite_scenarios", names, "suite_spec",
+                                  "fnv1a64:0000000000000001"));
     char started[32];
     snprintf(started, sizeof started, "2026-01-0%dT10:00:00Z", 4 - index);
     json_object_set_new(doc, "started_at", json_string(started));
@@ -211,6 +213,26 @@ static void missing_shards_are_named(void **state)
     free_docs(docs, 2);
 }
 
+/* An interrupted shard's results merge, marked: the merge is partial. */
+static void an_interrupted_shard_makes_the_merge_partial(void **state)
+{
+    (void)state;
+    json_t *docs[3] = {make_shard(1, "<= 1000000"), make_shard(2, "<= 1000000"),
+                       make_shard(3, "<= 1000000")};
+    json_object_set_new(docs[2], "status", json_string("interrupted"));
+    json_array_remove(json_object_get(docs[2], "scenarios"), 1); /* foxtrot never ran */
+    json_array_remove(lb_jpath(docs[2], "spec.scenarios"), 1);
+    json_t *out;
+    lb_merge_result res;
+    char err[1024];
+    assert_int_equal(merge(docs, 3, false, &out, &res, err, sizeof err), 0);
+    assert_true(res.partial);
+    assert_string_equal(lb_jstr(out, "status"), "interrupted");
+    assert_int_equal(json_array_size(json_object_get(out, "scenarios")), N_NAMES - 1);
+    json_decref(out);
+    free_docs(docs, 3);
+}
+
 /* ----------------------------------------------------------- refusals -- */
 
 /* Merging docs fails with -EINVAL and a message holding want. */
@@ -255,6 +277,12 @@ static void mismatched_inputs_are_refused(void **state)
     json_array_append_new(lb_jpath(docs[2], "shard.suite_scenarios"), json_string("india"));
     assert_refused(docs, 3, "list different scenarios in suite fixture");
     json_array_remove(lb_jpath(docs[2], "shard.suite_scenarios"), N_NAMES);
+
+    json_object_set_new(json_object_get(docs[1], "shard"), "suite_spec",
+                        json_string("fnv1a64:0000000000000002"));
+    assert_refused(docs, 3, "shard1.json and shard2.json ran suite fixture with different specs");
+    json_object_set_new(json_object_get(docs[1], "shard"), "suite_spec",
+                        json_string("fnv1a64:0000000000000001"));
 
     json_object_set_new(docs[0], "aa", json_pack("{s:s}", "variant", "leaky"));
     assert_refused(docs, 3, "shard1.json is an A/A run, shard2.json is not an A/A run");
@@ -515,6 +543,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(merged_in_suite_order_with_thresholds, setup, teardown),
         cmocka_unit_test_setup_teardown(an_empty_shard_merges, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_shards_are_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_interrupted_shard_makes_the_merge_partial, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(mismatched_inputs_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(cli_gates_and_refuses_without_writing, setup, teardown),
         cmocka_unit_test_setup_teardown(catalog_in_three_shards_equals_one_run, setup, teardown),

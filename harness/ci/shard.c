@@ -138,18 +138,40 @@ int lb_commit_detect(const char *spec_path, char *buf, size_t len, char *err, si
 
 /* ------------------------------------------------------------ results -- */
 
+/* "fnv1a64:<16 hex digits>" of every scenario spec as run, each as
+ * compact JSON with sorted keys.  0 or -ENOMEM. */
+static int suite_fingerprint(const lb_spec *specs, int n_specs, char *buf, size_t len)
+{
+    uint64_t h = LB_FNV1A64_BASIS;
+    for (int i = 0; i < n_specs; i++)
+        for (int k = 0; k < specs[i].n; k++) {
+            json_t *j = lb_scenario_spec_to_json(&specs[i].items[k]);
+            char *text =
+                j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : NULL;
+            json_decref(j);
+            if (!text) return -ENOMEM;
+            h = lb_fnv1a64(h, text, strlen(text) + 1);
+            free(text);
+        }
+    snprintf(buf, len, "fnv1a64:%016llx", (unsigned long long)h);
+    return 0;
+}
+
 int lb_shard_mark(json_t *doc, const char *suite, const char *commit, const lb_shard *shard,
                   const lb_spec *specs, int n_specs)
 {
     int rc = json_object_set_new(doc, "suite", json_string(suite));
     rc |= json_object_set_new(doc, "commit", commit[0] ? json_string(commit) : json_null());
     if (rc || shard->count == 0) return rc ? -ENOMEM : 0;
+    char fingerprint[32];
+    if (suite_fingerprint(specs, n_specs, fingerprint, sizeof fingerprint)) return -ENOMEM;
     json_t *names = json_array();
     for (int i = 0; i < n_specs; i++)
         for (int k = 0; k < specs[i].n; k++)
             rc |= json_array_append_new(names, json_string(specs[i].items[k].name));
-    json_t *o = json_pack("{s:i, s:i, s:s, s:o}", "index", shard->index, "count", shard->count,
-                          "rule", LB_SHARD_RULE, "suite_scenarios", names);
+    json_t *o =
+        json_pack("{s:i, s:i, s:s, s:o, s:s}", "index", shard->index, "count", shard->count, "rule",
+                  LB_SHARD_RULE, "suite_scenarios", names, "suite_spec", fingerprint);
     if (rc || !o) {
         json_decref(o);
         return -ENOMEM;

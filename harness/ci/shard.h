@@ -20,7 +20,11 @@
  *   "commit"  the commit under test (lb_commit_detect), or null
  *   "shard"   with --shard only: {"index": I, "count": N, "rule":
  *             LB_SHARD_RULE, "suite_scenarios": [every scenario name of
- *             the suite, in suite order]}
+ *             the suite, in suite order], "suite_spec": a fingerprint of
+ *             every scenario spec of the suite as run (overrides applied:
+ *             "fnv1a64:" and 16 hex digits of the specs' canonical JSON),
+ *             so shards run with other options or other spec files are
+ *             told apart}
  */
 #ifndef LEAKBENCH_SHARD_H
 #define LEAKBENCH_SHARD_H

@@ -186,11 +186,10 @@ static const lb_jschema threshold_item = {NULL, J_OBJ, threshold_fields};
 /* Optional fields for CI at scale (README "Results": suite, commit,
  * shard, merged, aa): checked for type here, for meaning by ci/merge.c
  * and ci/aa_noise.c. */
-static const lb_jschema shard_fields[] = {{"index", J_INT | J_REQ},
-                                          {"count", J_INT | J_REQ},
-                                          {"rule", J_STR | J_REQ},
-                                          {"suite_scenarios", J_ARR | J_REQ, NULL, &any_string},
-                                          END};
+static const lb_jschema shard_fields[] = {
+    {"index", J_INT | J_REQ},    {"count", J_INT | J_REQ},
+    {"rule", J_STR | J_REQ},     {"suite_scenarios", J_ARR | J_REQ, NULL, &any_string},
+    {"suite_spec", STR_OR_NULL}, END};
 static const lb_jschema aa_fields[] = {{"variant", J_STR | J_REQ, NULL, NULL, run_variants}, END};
 static const lb_jschema root_fields[] = {{"schema", J_STR | J_REQ},
                                          {"schema_version", J_INT | J_REQ},

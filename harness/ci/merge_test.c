@@ -373,6 +373,18 @@ static void cli_gates_and_refuses_without_writing(void **state)
                      1);
     assert_non_null(strstr(lb_test_slurp(junit), "failures=\"2\""));
 
+    /* An interrupted shard: merged, written with its status, exit 3. */
+    json_t *cut = make_shard(3, "<= 1000000");
+    json_object_set_new(cut, "status", json_string("interrupted"));
+    write_doc(s[2], cut);
+    json_decref(cut);
+    assert_int_equal(
+        leakbench(NULL, "merge", "-q", "--no-report", "-o", out, s[0], s[1], s[2], NULL), 3);
+    snprintf(path, sizeof path, "%s/results.json", out);
+    assert_int_equal(lb_results_load(path, &merged, err, sizeof err), 0);
+    assert_string_equal(lb_jstr(merged, "status"), "interrupted");
+    json_decref(merged);
+
     /* Refused: nothing written, exit 2. */
     char out2[96];
     snprintf(out2, sizeof out2, "%s/refused", dir);

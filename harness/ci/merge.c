@@ -324,8 +324,11 @@ static int build(const merge_ctx *c, json_t *command, json_t **out, lb_merge_res
     }
     if (json_object_get(first, "aa") && json_object_set_new(doc, "aa", copy_of(first, "aa")))
         rc = -ENOMEM;
+    /* As in `run --aa`, an A/A run's thresholds are not evaluated: they
+     * compare two different twins, and both sides ran the same one. */
     char terr[512];
-    if (!rc && (rc = lb_thresholds_apply(doc, &res->thresholds_failed, terr, sizeof terr)))
+    if (!rc && !json_object_get(doc, "aa") &&
+        (rc = lb_thresholds_apply(doc, &res->thresholds_failed, terr, sizeof terr)))
         snprintf(c->err, c->errlen, "merged results: %s", terr);
     if (!rc) {
         lb_json_round_reals(doc, LB_RESULTS_REAL_DIGITS);

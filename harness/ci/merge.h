@@ -16,7 +16,8 @@
  * was not, "started_at" the earliest start, "finished_at" the latest
  * end, "tool", "host", "suite", "commit" (and "aa") from the lowest
  * shard, "command" the merge's own, and "thresholds" evaluated afresh
- * from the specs in the document (core/threshold.h lb_thresholds_apply).
+ * from the specs in the document (core/threshold.h lb_thresholds_apply;
+ * not for A/A runs, as `run --aa` does not).
  * "shard" is replaced by
  *
  *   "merged": {"count": N, "rule": ..., "suite_scenarios": [...],

@@ -233,6 +233,24 @@ static void an_interrupted_shard_makes_the_merge_partial(void **state)
     free_docs(docs, 3);
 }
 
+/* A/A shards merge as A/A, their thresholds not evaluated (as run --aa). */
+static void aa_shards_merge_without_thresholds(void **state)
+{
+    (void)state;
+    json_t *docs[3] = {make_shard(1, "< 0"), make_shard(2, "< 0"), make_shard(3, "< 0")};
+    for (int i = 0; i < 3; i++)
+        json_object_set_new(docs[i], "aa", json_pack("{s:s}", "variant", "graceful"));
+    json_t *out;
+    lb_merge_result res;
+    char err[1024];
+    assert_int_equal(merge(docs, 3, false, &out, &res, err, sizeof err), 0);
+    assert_string_equal(lb_jstr_path(out, "aa.variant"), "graceful");
+    assert_int_equal(json_array_size(json_object_get(out, "thresholds")), 0);
+    assert_int_equal(res.thresholds_failed, 0);
+    json_decref(out);
+    free_docs(docs, 3);
+}
+
 /* ----------------------------------------------------------- refusals -- */
 
 /* Merging docs fails with -EINVAL and a message holding want. */
@@ -557,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(missing_shards_are_named, setup, teardown),
         cmocka_unit_test_setup_teardown(an_interrupted_shard_makes_the_merge_partial, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(aa_shards_merge_without_thresholds, setup, teardown),
         cmocka_unit_test_setup_teardown(mismatched_inputs_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(cli_gates_and_refuses_without_writing, setup, teardown),
         cmocka_unit_test_setup_teardown(catalog_in_three_shards_equals_one_run, setup, teardown),

@@ -277,8 +277,22 @@ static int gather_scenarios(const merge_ctx *c, json_t *scenarios, json_t *specs
         if (spec) rc |= json_array_append_new(specs, json_deep_copy(spec));
         next[i]++;
     }
+    if (rc) {
+        free(next);
+        return -ENOMEM;
+    }
+    /* A scenario not taken is one its shard lists out of suite order. */
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        const json_t *left = json_array_get(json_object_get(c->docs[i], "scenarios"), next[i]);
+        if (left) {
+            snprintf(c->err, c->errlen,
+                     "%s: scenarios[%zu]: %s is out of the suite's order (shard.suite_scenarios)",
+                     c->paths[i], next[i], lb_jstr(left, "name"));
+            rc = -EINVAL;
+        }
+    }
     free(next);
-    return rc ? -ENOMEM : 0;
+    return rc;
 }
 
 static const char *merged_status(const merge_ctx *c, lb_merge_result *res)
@@ -301,27 +315,23 @@ static int build(const merge_ctx *c, json_t *command, json_t **out, lb_merge_res
         if (c->by_index[s] != c->n) first = c->docs[c->by_index[s]];
     json_t *scenarios = json_array(), *specs = json_array();
     int rc = scenarios && specs ? gather_scenarios(c, scenarios, specs) : -ENOMEM;
-    const json_t *spec = json_object_get(first, "spec");
-    json_t *doc = rc ? NULL
-                     : json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, "
-                                 "s:o, s:o, s:o, s:o, s:o}",
-                                 "schema", copy_of(first, "schema"), "schema_version",
-                                 copy_of(first, "schema_version"), "status", merged_status(c, res),
-                                 "tool", copy_of(first, "tool"), "host", copy_of(first, "host"),
-                                 "started_at", extreme_time(c, "started_at", true), "finished_at",
-                                 extreme_time(c, "finished_at", false), "command", command, "spec",
-                                 "path", copy_of(spec, "path"), "paths", copy_of(spec, "paths"),
-                                 "scenarios", specs, "scenarios", scenarios, "thresholds",
-                                 json_array(), "suite", copy_of(first, "suite"), "commit",
-                                 copy_of(first, "commit"), "merged", merged_record(c));
-    if (!doc) {
-        if (rc) {
-            json_decref(scenarios);
-            json_decref(specs);
-            json_decref(command);
-        }
-        return -ENOMEM;
+    if (rc) {
+        json_decref(scenarios);
+        json_decref(specs);
+        json_decref(command);
+        return rc;
     }
+    const json_t *spec = json_object_get(first, "spec");
+    json_t *doc = json_pack(
+        "{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o}",
+        "schema", copy_of(first, "schema"), "schema_version", copy_of(first, "schema_version"),
+        "status", merged_status(c, res), "tool", copy_of(first, "tool"), "host",
+        copy_of(first, "host"), "started_at", extreme_time(c, "started_at", true), "finished_at",
+        extreme_time(c, "finished_at", false), "command", command, "spec", "path",
+        copy_of(spec, "path"), "paths", copy_of(spec, "paths"), "scenarios", specs, "scenarios",
+        scenarios, "thresholds", json_array(), "suite", copy_of(first, "suite"), "commit",
+        copy_of(first, "commit"), "merged", merged_record(c));
+    if (!doc) return -ENOMEM; /* json_pack released what it was given */
     if (json_object_get(first, "aa") && json_object_set_new(doc, "aa", copy_of(first, "aa")))
         rc = -ENOMEM;
     /* As in `run --aa`, an A/A run's thresholds are not evaluated: they

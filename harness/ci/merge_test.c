@@ -321,6 +321,13 @@ static void mismatched_inputs_are_refused(void **state)
     json_array_remove(json_object_get(docs[0], "scenarios"), 0);
     assert_refused(docs, 3, "shard2.json: scenarios[2]: alpha belongs in shard 1/3, not 2/3");
 
+    /* Out of suite order: charlie and delta swapped in shard 2. */
+    json_array_remove(json_object_get(docs[1], "scenarios"), 2); /* the overlapping alpha */
+    json_t *shard2 = json_object_get(docs[1], "scenarios");
+    json_array_append(shard2, json_array_get(shard2, 0));
+    json_array_remove(shard2, 0);
+    assert_refused(docs, 3, "shard2.json: scenarios[1]: charlie is out of the suite's order");
+
     json_object_del(docs[0], "shard");
     assert_refused(docs, 3, "noshard.json: shard: not a shard's results");
     free_docs(docs, 3);

@@ -10,8 +10,8 @@
  * suites' contents, specs as run, A/A-ness; a shard twice; overlapping
  * shards; a scenario in the wrong shard; not a shard), missing shards
  * with and without --allow-missing, an interrupted shard, and through
- * the binary the exit codes, the JUnit file and that a refused merge
- * writes nothing.
+ * the binary the exit codes, the JUnit file, --save-baseline and
+ * --baseline, and that a refused merge writes nothing.
  *
  * The done-when test runs scenarios/catalog.json for real: as 3 shards
  * and once whole, all four at once (--duration 300ms: about 45 s on the
@@ -388,6 +388,18 @@ static void cli_gates_and_refuses_without_writing(void **state)
     snprintf(path, sizeof path, "%s/samples.csv", out);
     assert_true(exists(path));
     assert_non_null(strstr(lb_test_slurp(junit), "tests=\"6\""));
+
+    /* The merge saves a baseline and compares with it, as run does. */
+    lb_test_use_baseline_dir(dir);
+    assert_int_equal(leakbench(NULL, "merge", "-q", "--no-report", "-o", out, "--save-baseline",
+                               "fixture", s[0], s[1], s[2], NULL),
+                     0);
+    assert_int_equal(leakbench(NULL, "merge", "-q", "--no-report", "-o", out, "--baseline",
+                               "fixture", s[0], s[1], s[2], NULL),
+                     0);
+    assert_int_equal(leakbench(NULL, "merge", "-q", "--no-report", "-o", out, "--baseline",
+                               "no-such-baseline", s[0], s[1], s[2], NULL),
+                     2);
 
     /* A failing threshold in one shard fails the merge: exit 1, as run. */
     json_t *failing = make_shard(2, "< 0");

@@ -4,20 +4,23 @@
  * through run/results_load.h) merged into one results document
  * (ci/merge.h), then treated like a run's: thresholds evaluated on it,
  * results.json and samples.csv written by the one writer
- * (run/results.h), the before/after tables, --junit and --history
- * through the run's gate (run_gate.h) and the report rendered.
+ * (run/results.h), the before/after tables, --junit, --history,
+ * --baseline and --save-baseline through the run's gate (run_gate.h) and
+ * the report rendered.
  *
  * Steps: load every input; merge (refusals happen here, before anything
  * is written); check -o; write; gate; render.
  *
  * Exit codes (harness/cli/cli.h): 0 merged, every threshold passes; 1 a
- * threshold failed; 2 bad command line, an unreadable or invalid results
- * file, shards that do not belong together (suite, commit, schema
- * version, shard count, a shard given twice, overlapping shards) or
- * missing shards without --allow-missing — nothing written; 3 -o,
+ * threshold failed or --baseline found a regression; 2 bad command line,
+ * a missing --baseline, an unreadable or invalid results file, shards
+ * that do not belong together (suite, commit, schema version, shard
+ * count, a shard given twice, overlapping shards) or missing shards
+ * without --allow-missing — nothing written; 3 -o,
  * --junit or --history cannot be written, or a shard's status is not
  * "complete" (the merged results, marked so, are still written); 5
- * gnuplot not found (results and report written without charts).
+ * gnuplot not found (results and report written without charts); 4
+ * --baseline comparison inconclusive.
  */
 #include "ci/merge.h"
 #include "cli.h"
@@ -46,24 +49,34 @@ static void usage(FILE *out)
                  "      --allow-missing  merge even when shards are missing (listed on stderr)\n"
                  "      --junit FILE   JUnit XML: a test case per threshold\n"
                  "      --history FILE append the merged medians as one JSON line\n"
+                 "      --baseline NAME  compare the merge with baseline NAME (as `run`)\n"
+                 "      --save-baseline NAME  store the merged results as baseline NAME\n"
                  "      --no-report    do not render report.md, report.html and charts\n"
                  "  -q, --quiet        no tables\n"
                  "  -h, --help         this help\n\n"
-                 "exit codes: 0 merged, thresholds pass; 1 a threshold failed; 2 bad usage,\n"
-                 "bad input, shards that do not belong together or missing shards (nothing\n"
-                 "written); 3 an output cannot be written or a shard was interrupted; 5\n"
-                 "gnuplot not found (written without charts).\n");
+                 "exit codes: 0 merged, thresholds pass; 1 a threshold failed or --baseline\n"
+                 "found a regression; 2 bad usage, bad input, shards that do not belong\n"
+                 "together or missing shards (nothing written); 3 an output cannot be written\n"
+                 "or a shard was interrupted; 4 --baseline inconclusive; 5 gnuplot not found\n"
+                 "(written without charts).\n");
 }
 
 typedef struct merge_args {
     const char *out_dir;
     bool allow_missing, no_report, quiet;
-    lb_gate_options gate; /* --junit, --history */
+    lb_gate_options gate; /* --junit, --history, --baseline, --save-baseline */
     int n_inputs;
     char **inputs;
 } merge_args;
 
-enum { OPT_ALLOW_MISSING = 256, OPT_JUNIT, OPT_HISTORY, OPT_NO_REPORT };
+enum {
+    OPT_ALLOW_MISSING = 256,
+    OPT_JUNIT,
+    OPT_HISTORY,
+    OPT_BASELINE,
+    OPT_SAVE_BASELINE,
+    OPT_NO_REPORT
+};
 
 /* LB_EXIT_OK to merge, -1 after --help, LB_EXIT_USAGE on a bad command line. */
 static int parse_args(int argc, char **argv, merge_args *a)
@@ -73,6 +86,8 @@ static int parse_args(int argc, char **argv, merge_args *a)
         {"allow-missing", no_argument, NULL, OPT_ALLOW_MISSING},
         {"junit", required_argument, NULL, OPT_JUNIT},
         {"history", required_argument, NULL, OPT_HISTORY},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"save-baseline", required_argument, NULL, OPT_SAVE_BASELINE},
         {"no-report", no_argument, NULL, OPT_NO_REPORT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -98,6 +113,12 @@ static int parse_args(int argc, char **argv, merge_args *a)
             break;
         case OPT_HISTORY:
             a->gate.history = optarg;
+            break;
+        case OPT_BASELINE:
+            a->gate.baseline = optarg;
+            break;
+        case OPT_SAVE_BASELINE:
+            a->gate.save_baseline = optarg;
             break;
         case OPT_NO_REPORT:
             a->no_report = true;

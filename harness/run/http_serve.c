@@ -114,21 +114,31 @@ static int serving_go(srv *s, const char *role, void (*fn)(void *), void *arg)
 
 /* ----------------------------------------------------------- connection -- */
 
+/* conn_start zeroes everything before `in` and leaves the two buffers,
+ * 72 KiB that are always written before they are read, uncleared: so every
+ * other field must come before them.  (in_off and in_len once sat after
+ * `in`: a connection whose memory malloc recycled started with the old
+ * occupant's bytes as its offsets, and conn_compact or recv wrote far
+ * outside the buffer — the serve crash of issue 11.) */
 typedef struct conn {
     srv *s;
     int fd;
     rt_ctx *ctx; /* child of the root: ends when the server stops */
     llhttp_t parser;
     llhttp_settings_t settings;
-    lb_rng rng; /* defaults for /work parameters the request leaves out */
-    char in[CONN_BUF];
+    lb_rng rng;            /* defaults for /work parameters the request leaves out */
     size_t in_off, in_len; /* unparsed input is in[in_off, in_len) */
     /* The message being parsed (reset by on_message_begin). */
-    char url[URL_MAX];
     size_t url_len, head_bytes;
     bool url_too_long, head_too_large, message_done, keep_alive;
     bool head_method; /* HEAD: answers carry no body */
+    /* The buffers, last (see above). */
+    char in[CONN_BUF];
+    char url[URL_MAX];
 } conn;
+_Static_assert(offsetof(conn, url) == offsetof(conn, in) + CONN_BUF &&
+                   sizeof(conn) - (offsetof(conn, url) + URL_MAX) < _Alignof(conn),
+               "conn: the buffers must be its last members (conn_start clears what precedes them)");
 
 static int on_message_begin(llhttp_t *p)
 {
@@ -695,7 +705,7 @@ static void conn_start(srv *s, int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails on Unix sockets: fine */
     conn *c = malloc(sizeof *c);
     if (c) {
-        memset(c, 0, offsetof(conn, in)); /* the buffers need no clearing */
+        memset(c, 0, offsetof(conn, in)); /* every field but the two buffers */
         c->s = s;
         c->fd = fd;
         c->ctx = rt_ctx_with_cancel(s->env.root);

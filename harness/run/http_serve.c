@@ -78,6 +78,10 @@ typedef struct srv {
     _Atomic int64_t serving;
     _Atomic int64_t conns_open, conns_total, in_flight, requests;
     _Atomic int64_t client_gone; /* /work requests whose client left mid-handler */
+    /* The gate in front of variant.handle (handler_enter): shut_down
+     * closes it before variant.shutdown frees the state handle uses. */
+    _Atomic bool closing;
+    _Atomic int64_t handlers_inside;
     _Atomic int64_t outcome[LB_OUTCOME_COUNT];
     lb_serve_summary summary;
 } srv;
@@ -432,11 +436,28 @@ static void job_unref(srv_job *j)
     free(j);
 }
 
+/* Lets a handler into variant.handle unless the server is shutting down
+ * (then the request ends cancelled without running).  Sequentially
+ * consistent on both sides: shut_down stores `closing` and then reads
+ * `handlers_inside`, a handler adds itself and then reads `closing`, so
+ * either the handler backs out or shut_down waits for it. */
+static bool handler_enter(srv *s)
+{
+    atomic_fetch_add(&s->handlers_inside, 1);
+    if (!atomic_load(&s->closing)) return true;
+    atomic_fetch_sub(&s->handlers_inside, 1);
+    return false;
+}
+
 static void handler_task(void *arg)
 {
     srv_job *j = arg;
     srv *s = j->s;
-    lb_outcome o = s->variant->handle(s->state, &j->req);
+    lb_outcome o = LB_CANCELLED;
+    if (handler_enter(s)) {
+        o = s->variant->handle(s->state, &j->req);
+        atomic_fetch_sub(&s->handlers_inside, 1);
+    }
     if ((unsigned)o >= LB_OUTCOME_COUNT) o = LB_FAILED;
     rt_ctx_cancel(j->req.ctx); /* as a built-in client does once handle returned */
     j->outcome = o;
@@ -825,15 +846,19 @@ static void wait_for_stop(srv *s)
 
 /* Cancels the root and waits, up to the grace, for the tasks we started,
  * then for variant.shutdown and every task but this one (child.c's
- * shutdown phase). */
+ * shutdown phase).  Handler tasks that have not entered variant.handle
+ * yet never will (the gate closes first): variant.shutdown frees the state
+ * handle uses, so it runs only once no handler is inside; when some still
+ * are at the end of the grace it does not run, and the tasks left say so. */
 static void shut_down(srv *s)
 {
     rt_time cancel_at = rt_now();
+    atomic_store(&s->closing, true);
     rt_ctx_cancel(s->env.root);
     rt_time give_up = cancel_at + (rt_time)(s->spec->shutdown_grace_ms * 1e6);
     while (atomic_load_explicit(&s->serving, memory_order_acquire) > 0 && rt_now() < give_up)
-        rt_sleep(RT_MS(1), NULL);
-    s->variant->shutdown(s->state);
+        rt_sleep(RT_MS(1), NULL); /* handler tasks are serving tasks too */
+    if (atomic_load(&s->handlers_inside) == 0) s->variant->shutdown(s->state);
     while (rt_live_tasks() > 1 && rt_now() < give_up) rt_sleep(RT_MS(1), NULL);
     lb_serve_summary *sum = &s->summary;
     sum->tasks_left = rt_live_tasks() - 1;

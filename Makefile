@@ -122,9 +122,10 @@ $(BUILD)/leakbench: $(call objs,rel,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO
 $(BUILD)/asan/leakbench: $(call objs,asan,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,asan)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) $^ -o $@ $(LDLIBS)
 # The ThreadSanitizer build of the tool: make test runs `leakbench serve`
-# (http_serve_test, with its stress on both schedulers) and the HTTP gate
-# (server child and load engine) with it, so the server's tasks, the poller
-# thread and the engine are checked for data races.
+# (http_serve_test, with its stress on both schedulers) and an HTTP gate
+# (harness/testdata/http_tsan.json: server child and load engine) with it,
+# so the server's tasks, the poller thread and the engine are checked for
+# data races.
 $(BUILD)/tsan/leakbench: $(call objs,tsan,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,tsan)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_tsan) $^ -o $@ $(LDLIBS)
 
@@ -178,7 +179,7 @@ TEST_RUNS = \
   gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
   gate-http-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json; \
   tsan-http_serve_test|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/tsan/leakbench $(call test_bin,rel,harness/run/http_serve_test.c); \
-  gate-http-quick-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan scenarios/http_quick.json;
+  gate-http-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(BUILD)/tsan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \

@@ -191,11 +191,15 @@ static json_t *open_part(double rate, int duration_s)
         return json_null();
     const lb_accounting *a = &loaded.accounting;
     json_t *o = json_pack(
-        "{s:f, s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:{s:o, s:o}, s:o}", "rate",
-        rate, "duration_s", duration_s, "server_scheduler", scheduler, "load_average_before",
-        before, "status", lb_run_status_name(loaded.status), "submitted", (json_int_t)a->submitted,
-        "completed", (json_int_t)a->outcome[LB_COMPLETED], "timed_out",
-        (json_int_t)a->outcome[LB_TIMED_OUT], "send_lateness_ms",
+        "{s:f, s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:{s:o, s:o}, "
+        "s:o}",
+        "rate", rate, "duration_s", duration_s, "server_scheduler", scheduler,
+        "load_average_before", before, "status", lb_run_status_name(loaded.status), "submitted",
+        (json_int_t)a->submitted, "completed", (json_int_t)a->outcome[LB_COMPLETED], "timed_out",
+        (json_int_t)a->outcome[LB_TIMED_OUT], "connections_opened",
+        (json_int_t)loaded.http.connections_opened, "deadline_closes",
+        (json_int_t)loaded.http.deadline_closes, "waited_for_a_connection",
+        (json_int_t)loaded.http.waited, "send_lateness_ms",
         latency_json(&loaded.http.send_lateness), "engine_cpu_s", loaded.http.engine_cpu_s,
         "engine_cpu_share_of_one_core", loaded.http.engine_cpu_s / duration_s, "engine_cpu_wait_s",
         num(loaded.http.engine_cpu_wait_s), "sampler_lateness_ms", "with_engine",

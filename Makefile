@@ -121,6 +121,13 @@ $(BUILD)/leakbench: $(call objs,rel,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO
 # it, so ASan checks the binary under test, not only the test driver.
 $(BUILD)/asan/leakbench: $(call objs,asan,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,asan)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS_asan) $^ -o $@ $(LDLIBS)
+# The ThreadSanitizer build of the tool: make test runs `leakbench serve`
+# (http_serve_test, with its stress on both schedulers) and an HTTP gate
+# (harness/testdata/http_tsan.json: server child and load engine) with it,
+# so the server's tasks, the poller thread and the engine are checked for
+# data races.
+$(BUILD)/tsan/leakbench: $(call objs,tsan,harness/cli/main.c $(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,tsan)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_tsan) $^ -o $@ $(LDLIBS)
 
 # --------------------------------------------------------- go example --
 # examples/go-seed, the seed as a real Go service (standard library only,
@@ -170,9 +177,11 @@ TEST_RUNS = \
   go-seed-test|$(TEST_TIMEOUT)|$(GO_SEED_TEST) -test.count=1; \
   gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
   gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
-  gate-http-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json;
+  gate-http-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json; \
+  tsan-http_serve_test|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/tsan/leakbench $(call test_bin,rel,harness/run/http_serve_test.c); \
+  gate-http-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json;
 
-TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
+TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(BUILD)/tsan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
   $(foreach v,rel asan,$(call test_bin,$(v),$(HARNESS_TESTS)))
 

@@ -35,7 +35,10 @@
  * Time.  One timerfd (absolute CLOCK_MONOTONIC) is armed for the earliest
  * of the next arrival, the head's deadline and stop_ns; it is re-armed
  * only when that moment changes.  An eventfd wakes the loop for
- * lb_http_load_request_stop.
+ * lb_http_load_request_stop.  A timerfd has no timer slack and the loop
+ * does microseconds of work per wake-up, so send lateness beyond that is
+ * time the thread spent runnable without a CPU; the run records that wait
+ * (the kernel's schedstat run delay) beside the lateness.
  */
 #include "http_load.h"
 
@@ -680,6 +683,18 @@ static void on_conn_event(lb_http_load *l, conn *c, uint32_t events)
 
 /* --------------------------------------------------------------- loop -- */
 
+/* This thread's time spent runnable but waiting for a CPU so far (the
+ * second field of /proc/thread-self/schedstat), or -1. */
+static int64_t cpu_wait_so_far_ns(void)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    if (!f) return -1;
+    long long run, wait;
+    int n = fscanf(f, "%lld %lld", &run, &wait);
+    fclose(f);
+    return n == 2 ? wait : -1;
+}
+
 #define ID_TIMER UINT64_MAX
 #define ID_STOP  (UINT64_MAX - 1)
 
@@ -707,6 +722,7 @@ int lb_http_load_run(lb_http_load *l, lb_shared *sh)
 {
     l->sh = sh;
     atomic_store(&sh->http.active, 1);
+    int64_t wait_at_start = cpu_wait_so_far_ns();
     if (l->spec->model == LB_LOAD_CLOSED)
         for (int i = 0; i < l->spec->clients; i++) schedule_client(l, l->cfg.start_ns);
     else
@@ -764,6 +780,9 @@ int lb_http_load_run(lb_http_load *l, lb_shared *sh)
         }
     }
     if (rc) cancel_all(l);
+    int64_t wait_at_end = cpu_wait_so_far_ns();
+    atomic_store(&sh->http.cpu_wait_ns,
+                 wait_at_start >= 0 && wait_at_end >= 0 ? wait_at_end - wait_at_start : -1);
     return rc;
 }
 

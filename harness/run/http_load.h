@@ -70,6 +70,11 @@ typedef struct lb_http_stats {
     _Atomic int64_t deadline_closes; /* connections closed because a deadline passed */
     _Atomic int64_t waited;          /* requests that waited for a free connection */
     lb_histogram send_lateness;      /* us, sent (see above) - scheduled arrival */
+    /* How long the engine's thread was runnable but waiting for a CPU
+     * during lb_http_load_run (the kernel's schedstat run delay), or -1
+     * when the kernel does not say: send lateness beyond the engine's own
+     * work is this wait. */
+    _Atomic int64_t cpu_wait_ns;
 } lb_http_stats;
 
 /* Where the requests go, and the Host header they carry. */

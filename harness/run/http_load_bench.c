@@ -11,9 +11,10 @@
  * 2. open_5000: two runs of `timeout_leak` graceful served over HTTP
  *    through lb_run_one (server child, load process, the parent's 10 ms
  *    sampler), one at a constant 5,000 requests/s and one with almost no
- *    load (1 request/s) for the same time: send lateness p50/p99/max and
- *    the load process's CPU from the loaded run, the sampler's lateness
- *    from both.
+ *    load (1 request/s) for the same time: send lateness p50/p99/max, the
+ *    load process's CPU and its time runnable but waiting for a CPU
+ *    (engine_cpu_wait_s, where the lateness comes from) from the loaded
+ *    run, the sampler's lateness from both.
  * The machine's load average is printed beside the figures: the machines
  * are shared, and every figure moves with it.
  *
@@ -22,7 +23,7 @@
  * default 10), --connections N (default 8), --rate R (default 5000),
  * --scheduler threads|coroutines (the server's in part 2; default
  * coroutines: on threads every request costs a thread and the server, not
- * the engine, sets the pace).
+ * the engine, sets the pace), --open-only (part 2 alone: max_rps is null).
  */
 #include "http_load.h"
 #include "http_test_server.h"
@@ -190,16 +191,20 @@ static json_t *open_part(double rate, int duration_s)
         return json_null();
     const lb_accounting *a = &loaded.accounting;
     json_t *o = json_pack(
-        "{s:f, s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:o, s:f, s:f, s:{s:o, s:o}, s:o}", "rate", rate,
-        "duration_s", duration_s, "server_scheduler", scheduler, "load_average_before", before,
-        "status", lb_run_status_name(loaded.status), "submitted", (json_int_t)a->submitted,
-        "completed", (json_int_t)a->outcome[LB_COMPLETED], "timed_out",
-        (json_int_t)a->outcome[LB_TIMED_OUT], "send_lateness_ms",
+        "{s:f, s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:{s:o, s:o}, "
+        "s:o}",
+        "rate", rate, "duration_s", duration_s, "server_scheduler", scheduler,
+        "load_average_before", before, "status", lb_run_status_name(loaded.status), "submitted",
+        (json_int_t)a->submitted, "completed", (json_int_t)a->outcome[LB_COMPLETED], "timed_out",
+        (json_int_t)a->outcome[LB_TIMED_OUT], "connections_opened",
+        (json_int_t)loaded.http.connections_opened, "deadline_closes",
+        (json_int_t)loaded.http.deadline_closes, "waited_for_a_connection",
+        (json_int_t)loaded.http.waited, "send_lateness_ms",
         latency_json(&loaded.http.send_lateness), "engine_cpu_s", loaded.http.engine_cpu_s,
-        "engine_cpu_share_of_one_core", loaded.http.engine_cpu_s / duration_s,
-        "sampler_lateness_ms", "with_engine", ms_percentiles(&loaded.sampler.lateness),
-        "without_engine", ms_percentiles(&idle.sampler.lateness), "load_average_after",
-        load_average());
+        "engine_cpu_share_of_one_core", loaded.http.engine_cpu_s / duration_s, "engine_cpu_wait_s",
+        num(loaded.http.engine_cpu_wait_s), "sampler_lateness_ms", "with_engine",
+        ms_percentiles(&loaded.sampler.lateness), "without_engine",
+        ms_percentiles(&idle.sampler.lateness), "load_average_after", load_average());
     lb_run_result_free(&loaded);
     lb_run_result_free(&idle);
     lb_spec_free(&loaded_spec);
@@ -207,17 +212,17 @@ static json_t *open_part(double rate, int duration_s)
     return o;
 }
 
+static json_t *max_rps_part(int connections, int duration_s, int rounds);
+
 int main(int argc, char **argv)
 {
-    int duration_s = 5, open_s = 10, connections = 8, rounds = 3;
+    int duration_s = 5, open_s = 10, connections = 8, rounds = 3, open_only = 0;
     double rate = 5000;
-    static const struct option opts[] = {{"duration-s", required_argument, 0, 'd'},
-                                         {"open-s", required_argument, 0, 'o'},
-                                         {"connections", required_argument, 0, 'c'},
-                                         {"rate", required_argument, 0, 'r'},
-                                         {"scheduler", required_argument, 0, 's'},
-                                         {"rounds", required_argument, 0, 'n'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"duration-s", required_argument, 0, 'd'},  {"open-s", required_argument, 0, 'o'},
+        {"connections", required_argument, 0, 'c'}, {"rate", required_argument, 0, 'r'},
+        {"scheduler", required_argument, 0, 's'},   {"rounds", required_argument, 0, 'n'},
+        {"open-only", no_argument, 0, 'O'},         {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 'd')
             duration_s = atoi(optarg);
@@ -231,6 +236,8 @@ int main(int argc, char **argv)
             scheduler = optarg;
         else if (c == 'n')
             rounds = atoi(optarg);
+        else if (c == 'O')
+            open_only = 1;
         else
             return 2;
     }
@@ -241,11 +248,27 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    json_t *max_rps = open_only ? json_null() : max_rps_part(connections, duration_s, rounds);
+    if (!max_rps) return 1;
+    json_t *open = open_part(rate, open_s);
+    json_t *out =
+        json_pack("{s:s, s:o, s:o}", "bench", "http_load", "max_rps", max_rps, "open_model", open);
+    char *text = json_dumps(out, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(out);
+    return 0;
+}
+
+/* Part 1: the medians of --rounds alternating rounds, or NULL when the
+ * target cannot start. */
+static json_t *max_rps_part(int connections, int duration_s, int rounds)
+{
     int port;
     pid_t target = start_target(&port);
     if (target < 0) {
         fprintf(stderr, "http_load_bench: cannot start the target\n");
-        return 1;
+        return NULL;
     }
     /* Alternating rounds, so both see the same share of whatever else the
      * machine does; the medians are the figures. */
@@ -268,13 +291,5 @@ int main(int argc, char **argv)
         "duration_s", duration_s, "rounds", rounds, "load_average_before", before, "leakbench_rps",
         num(our_median), "wrk_rps", num(their_median), "ratio", num(our_median / their_median),
         "each_round", rounds_json, "load_average_after", load_average());
-
-    json_t *open = open_part(rate, open_s);
-    json_t *out =
-        json_pack("{s:s, s:o, s:o}", "bench", "http_load", "max_rps", max_rps, "open_model", open);
-    char *text = json_dumps(out, JSON_INDENT(2));
-    printf("%s\n", text);
-    free(text);
-    json_decref(out);
-    return 0;
+    return max_rps;
 }

@@ -14,8 +14,8 @@
  *  - the run's own server listens on loopback TCP or a Unix socket;
  *  - url targets: one that refuses and one that never answers end as
  *    counted results, their unobserved task metrics null.
- * The threads scheduler is used throughout (the server on coroutines is
- * covered by its own tests).
+ * The server runs on the coroutine scheduler; the leaky seed pair runs on
+ * threads as well.
  */
 #include "http_get.h"
 #include "http_load.h"
@@ -57,25 +57,24 @@ static int64_t total(const lb_accounting *a)
 
 /* Every request outlives its deadline (service 300-500 ms, timeout 150 ms,
  * which leaves a slow server time to start the handler's worker); %s: the
- * listener, tcp or unix. */
+ * listener, tcp or unix, and the server's scheduler. */
 static const char seed_over_http[] =
     "{\"scenario\": \"timeout_leak\", \"transport\": \"http\", \"listen\": \"%s\", "
     "\"load\": {\"rate\": 60, \"duration_ms\": 1500}, "
     "\"service_time\": {\"dist\": \"uniform\", \"min_ms\": 300, \"max_ms\": 500}, "
     "\"timeout_ms\": 150, \"settle_ms\": 600, \"shutdown_grace_ms\": 300, "
-    "\"scheduler\": \"threads\", \"guards\": {\"tasks\": 5000}}";
+    "\"scheduler\": \"%s\", \"guards\": {\"tasks\": 5000}}";
 
-static lb_spec seed_spec(const char *listen)
+static lb_spec seed_spec(const char *listen, const char *sched)
 {
     char json[1024];
-    snprintf(json, sizeof json, seed_over_http, listen);
+    snprintf(json, sizeof json, seed_over_http, listen, sched);
     return load_spec(json);
 }
 
-static void leaky_service_keeps_a_task_per_timed_out_request(void **state)
+static void leaky_service_keeps_a_task_per_timed_out_request(const char *sched)
 {
-    (void)state;
-    lb_spec spec = seed_spec("tcp");
+    lb_spec spec = seed_spec("tcp", sched);
     lb_run_result r;
     run(&spec.items[0], true, &r);
     assert_int_equal(r.status, LB_RUN_COMPLETED);
@@ -101,10 +100,22 @@ static void leaky_service_keeps_a_task_per_timed_out_request(void **state)
     lb_spec_free(&spec);
 }
 
+static void leaky_service_on_threads(void **state)
+{
+    (void)state;
+    leaky_service_keeps_a_task_per_timed_out_request("threads");
+}
+
+static void leaky_service_on_coroutines(void **state)
+{
+    (void)state;
+    leaky_service_keeps_a_task_per_timed_out_request("coroutines");
+}
+
 static void graceful_service_returns_to_its_baseline(void **state)
 {
     (void)state;
-    lb_spec spec = seed_spec("unix");
+    lb_spec spec = seed_spec("unix", "coroutines");
     lb_run_result r;
     run(&spec.items[0], false, &r);
     assert_int_equal(r.status, LB_RUN_COMPLETED);
@@ -161,7 +172,7 @@ static void server_sees_every_deadline_close(void **state)
     lb_spec spec = load_spec("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
                              "\"load\": {\"rate\": 100, \"duration_ms\": 500}, "
                              "\"service_time\": {\"ms\": 2000}, \"timeout_ms\": 100, "
-                             "\"scheduler\": \"threads\"}");
+                             "\"scheduler\": \"coroutines\"}");
     lb_netaddr addr;
     char err[256];
     assert_int_equal(lb_netaddr_parse("127.0.0.1:0", &addr, err, sizeof err), 0);
@@ -230,7 +241,7 @@ static void every_outcome_balances_against_the_server(void **state)
         "{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
         "\"load\": {\"rate\": 200, \"duration_ms\": 1000}, \"timeout_ms\": 300, "
         "\"service_time\": {\"ms\": 1}, \"error_rate\": 0.3, \"settle_ms\": 50, "
-        "\"shutdown_grace_ms\": 300, \"scheduler\": \"threads\", \"request\": ["
+        "\"shutdown_grace_ms\": 300, \"scheduler\": \"coroutines\", \"request\": ["
         "{\"path\": \"/work?service_ms={service_ms}&error={error}&seq={seq}\", \"weight\": 4},"
         "{\"path\": \"/status/503\"}, {\"path\": \"/reset\"}, {\"path\": \"/no-such-path\"},"
         "{\"path\": \"/work?service_ms=2000&seq={seq}\", \"weight\": 2}]}");
@@ -320,8 +331,8 @@ static void url_targets_that_refuse_or_never_answer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(leaky_service_keeps_a_task_per_timed_out_request,
-                               lb_test_arm_timeout),
+        cmocka_unit_test_setup(leaky_service_on_threads, lb_test_arm_timeout),
+        cmocka_unit_test_setup(leaky_service_on_coroutines, lb_test_arm_timeout),
         cmocka_unit_test_setup(graceful_service_returns_to_its_baseline, lb_test_arm_timeout),
         cmocka_unit_test_setup_teardown(server_sees_every_deadline_close, lb_test_arm_timeout,
                                         kill_test_server),

@@ -78,6 +78,10 @@ typedef struct srv {
     _Atomic int64_t serving;
     _Atomic int64_t conns_open, conns_total, in_flight, requests;
     _Atomic int64_t client_gone; /* /work requests whose client left mid-handler */
+    /* The gate in front of variant.handle (handler_enter): shut_down
+     * closes it before variant.shutdown frees the state handle uses. */
+    _Atomic bool closing;
+    _Atomic int64_t handlers_inside;
     _Atomic int64_t outcome[LB_OUTCOME_COUNT];
     lb_serve_summary summary;
 } srv;
@@ -114,21 +118,31 @@ static int serving_go(srv *s, const char *role, void (*fn)(void *), void *arg)
 
 /* ----------------------------------------------------------- connection -- */
 
+/* conn_start zeroes everything before `in` and leaves the two buffers,
+ * 72 KiB that are always written before they are read, uncleared: so every
+ * other field must come before them.  (in_off and in_len once sat after
+ * `in`: a connection whose memory malloc recycled started with the old
+ * occupant's bytes as its offsets, and conn_compact or recv wrote far
+ * outside the buffer — the serve crash of issue 11.) */
 typedef struct conn {
     srv *s;
     int fd;
     rt_ctx *ctx; /* child of the root: ends when the server stops */
     llhttp_t parser;
     llhttp_settings_t settings;
-    lb_rng rng; /* defaults for /work parameters the request leaves out */
-    char in[CONN_BUF];
+    lb_rng rng;            /* defaults for /work parameters the request leaves out */
     size_t in_off, in_len; /* unparsed input is in[in_off, in_len) */
     /* The message being parsed (reset by on_message_begin). */
-    char url[URL_MAX];
     size_t url_len, head_bytes;
     bool url_too_long, head_too_large, message_done, keep_alive;
     bool head_method; /* HEAD: answers carry no body */
+    /* The buffers, last (see above). */
+    char in[CONN_BUF];
+    char url[URL_MAX];
 } conn;
+_Static_assert(offsetof(conn, url) == offsetof(conn, in) + CONN_BUF &&
+                   sizeof(conn) - (offsetof(conn, url) + URL_MAX) < _Alignof(conn),
+               "conn: the buffers must be its last members (conn_start clears what precedes them)");
 
 static int on_message_begin(llhttp_t *p)
 {
@@ -422,11 +436,28 @@ static void job_unref(srv_job *j)
     free(j);
 }
 
+/* Lets a handler into variant.handle unless the server is shutting down
+ * (then the request ends cancelled without running).  Sequentially
+ * consistent on both sides: shut_down stores `closing` and then reads
+ * `handlers_inside`, a handler adds itself and then reads `closing`, so
+ * either the handler backs out or shut_down waits for it. */
+static bool handler_enter(srv *s)
+{
+    atomic_fetch_add(&s->handlers_inside, 1);
+    if (!atomic_load(&s->closing)) return true;
+    atomic_fetch_sub(&s->handlers_inside, 1);
+    return false;
+}
+
 static void handler_task(void *arg)
 {
     srv_job *j = arg;
     srv *s = j->s;
-    lb_outcome o = s->variant->handle(s->state, &j->req);
+    lb_outcome o = LB_CANCELLED;
+    if (handler_enter(s)) {
+        o = s->variant->handle(s->state, &j->req);
+        atomic_fetch_sub(&s->handlers_inside, 1);
+    }
     if ((unsigned)o >= LB_OUTCOME_COUNT) o = LB_FAILED;
     rt_ctx_cancel(j->req.ctx); /* as a built-in client does once handle returned */
     j->outcome = o;
@@ -695,7 +726,7 @@ static void conn_start(srv *s, int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails on Unix sockets: fine */
     conn *c = malloc(sizeof *c);
     if (c) {
-        memset(c, 0, offsetof(conn, in)); /* the buffers need no clearing */
+        memset(c, 0, offsetof(conn, in)); /* every field but the two buffers */
         c->s = s;
         c->fd = fd;
         c->ctx = rt_ctx_with_cancel(s->env.root);
@@ -815,15 +846,19 @@ static void wait_for_stop(srv *s)
 
 /* Cancels the root and waits, up to the grace, for the tasks we started,
  * then for variant.shutdown and every task but this one (child.c's
- * shutdown phase). */
+ * shutdown phase).  Handler tasks that have not entered variant.handle
+ * yet never will (the gate closes first): variant.shutdown frees the state
+ * handle uses, so it runs only once no handler is inside; when some still
+ * are at the end of the grace it does not run, and the tasks left say so. */
 static void shut_down(srv *s)
 {
     rt_time cancel_at = rt_now();
+    atomic_store(&s->closing, true);
     rt_ctx_cancel(s->env.root);
     rt_time give_up = cancel_at + (rt_time)(s->spec->shutdown_grace_ms * 1e6);
     while (atomic_load_explicit(&s->serving, memory_order_acquire) > 0 && rt_now() < give_up)
-        rt_sleep(RT_MS(1), NULL);
-    s->variant->shutdown(s->state);
+        rt_sleep(RT_MS(1), NULL); /* handler tasks are serving tasks too */
+    if (atomic_load(&s->handlers_inside) == 0) s->variant->shutdown(s->state);
     while (rt_live_tasks() > 1 && rt_now() < give_up) rt_sleep(RT_MS(1), NULL);
     lb_serve_summary *sum = &s->summary;
     sum->tasks_left = rt_live_tasks() - 1;

@@ -278,6 +278,8 @@ void lb_run_http_result(const lb_shared *sh, const struct rusage *u, lb_run_resu
     r->waited = atomic_load(&h->waited);
     r->send_lateness = lb_latency_of(&h->send_lateness);
     r->connections = lb_http_connections(out->spec);
+    int64_t wait_ns = atomic_load(&h->cpu_wait_ns);
+    r->engine_cpu_wait_s = wait_ns >= 0 ? (double)wait_ns / 1e9 : NAN;
     r->engine_cpu_s = u ? (double)u->ru_utime.tv_sec + (double)u->ru_utime.tv_usec / 1e6 +
                               (double)u->ru_stime.tv_sec + (double)u->ru_stime.tv_usec / 1e6
                         : NAN;

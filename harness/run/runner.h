@@ -62,6 +62,7 @@ typedef struct lb_http_run_result {
     int64_t connections_opened, deadline_closes, waited;
     lb_latency send_lateness; /* ms */
     double engine_cpu_s;      /* user + system CPU of the load process; NaN if not reaped */
+    double engine_cpu_wait_s; /* the engine runnable but waiting for a CPU; NaN if unknown */
 } lb_http_run_result;
 
 typedef struct lb_run_result {

@@ -19,7 +19,8 @@
 # or asan, so sanitizer builds never mix with the release build.  Sources
 # are found by wildcard: a new runtime/, harness/ or scenarios/ file needs no
 # edit here.  Test programs are the *_test.c files beside what they test,
-# benchmarks the *_bench.c files.
+# benchmarks the *_bench.c files, fixtures the *_fixture.c files (programs
+# the tests start as targets; their paths reach the tests in TEST_ENV).
 
 BUILD   ?= build
 CC      ?= cc
@@ -35,12 +36,13 @@ CFLAGS_asan = -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -DLEAKBEN
 LDLIBS   = -ljansson -lm -pthread
 
 RUNTIME_SRC  = $(filter-out %_test.c %_bench.c,$(wildcard runtime/*.c)) $(wildcard runtime/*.S)
-HARNESS_SRC  = $(filter-out %_test.c %_bench.c harness/cli/main.c,$(wildcard harness/*/*.c))
+HARNESS_SRC  = $(filter-out %_test.c %_bench.c %_fixture.c harness/cli/main.c,$(wildcard harness/*/*.c))
 SCENARIO_SRC = $(filter-out %_test.c %_bench.c,$(wildcard scenarios/*.c))
 RUNTIME_TESTS  = $(wildcard runtime/*_test.c)
 HARNESS_TESTS  = $(wildcard harness/*/*_test.c scenarios/*_test.c)
 RUNTIME_BENCHES = $(wildcard runtime/*_bench.c)
 HARNESS_BENCHES = $(wildcard harness/*/*_bench.c)
+HARNESS_FIXTURES = $(wildcard harness/*/*_fixture.c)
 
 # llhttp, the HTTP/1.1 parser of Node.js, from Debian's node-llhttp package
 # (C sources in /usr/share/llhttp): compiled into the harness, never copied
@@ -102,6 +104,9 @@ $(BUILD)/$(1)/runtime/%_bench: $(BUILD)/$(1)/runtime/%_bench.o $(call objs,$(1),
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
 $(BUILD)/$(1)/harness/%_bench: $(BUILD)/$(1)/harness/%_bench.o $(call objs,$(1),$(HARNESS_SRC) $(SCENARIO_SRC) $(RUNTIME_SRC)) $(call llhttp_objs,$(1))
 	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
+# A fixture is a small program of its own: only llhttp (http_test_server.h).
+$(BUILD)/$(1)/harness/%_fixture: $(BUILD)/$(1)/harness/%_fixture.o $(call llhttp_objs,$(1))
+	$$(CC) $$(CFLAGS_COMMON) $$(CFLAGS_$(1)) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach v,rel tsan asan,$(eval $(call variant_rules,$(v))))
 
@@ -160,6 +165,11 @@ RUNTIME_TESTS_coroutines = $(RUNTIME_TESTS)
 # select seed (rerun a failure with the same LEAKBENCH_* values).
 REPRO_ENV ?= LEAKBENCH_SCHED=coroutines LEAKBENCH_WORKERS=1 LEAKBENCH_SEED=1
 
+# What the harness tests find in their environment besides LEAKBENCH: the
+# Go example and the fixture targets (built in rel only: they are targets,
+# not code under test).
+TEST_ENV = LEAKBENCH_GO_SEED=$(GO_SEED) LEAKBENCH_TARGET_FIXTURE=$(call test_bin,rel,harness/run/target_fixture.c)
+
 # Every test program run by `make test`, as LABEL|SECONDS|COMMAND; with a
 # ';' after each entry, because commands contain spaces (make's foreach
 # would split them into words).
@@ -171,9 +181,9 @@ TEST_RUNS = \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS_threads),\
     rel-coroutines-1worker-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|$(REPRO_ENV) $(call test_bin,rel,$(t));)) \
   $(foreach t,$(HARNESS_TESTS),\
-    rel-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench LEAKBENCH_GO_SEED=$(GO_SEED) $(call test_bin,rel,$(t));) \
+    rel-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/leakbench $(TEST_ENV) $(call test_bin,rel,$(t));) \
   $(foreach t,$(HARNESS_TESTS),\
-    asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench LEAKBENCH_GO_SEED=$(GO_SEED) $(call test_bin,asan,$(t));) \
+    asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench $(TEST_ENV) $(call test_bin,asan,$(t));) \
   go-seed-test|$(TEST_TIMEOUT)|$(GO_SEED_TEST) -test.count=1; \
   gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
   gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
@@ -182,6 +192,7 @@ TEST_RUNS = \
   gate-http-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(BUILD)/tsan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
+  $(call test_bin,rel,$(HARNESS_FIXTURES)) \
   $(foreach v,rel tsan asan,$(call test_bin,$(v),$(RUNTIME_TESTS))) \
   $(foreach v,rel asan,$(call test_bin,$(v),$(HARNESS_TESTS)))
 

@@ -33,6 +33,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,11 +244,12 @@ static inline void *lb_ts_accept_main(void *arg)
     }
 }
 
-/* Starts a server on 127.0.0.1 (an ephemeral port, in s->port) or, when
- * unix_path is given, on that Unix socket.  0 or -errno.  With
- * backlog_only, nothing accepts: connections queue in the backlog and are
- * never answered. */
-static inline int lb_ts_start(lb_test_server *s, const char *unix_path, bool backlog_only)
+/* Starts a server on 127.0.0.1:port (0: an ephemeral port; the port is
+ * in s->port) or, when unix_path is given, on that Unix socket.  0 or
+ * -errno.  With backlog_only, nothing accepts: connections queue in the
+ * backlog and are never answered. */
+static inline int lb_ts_start_port(lb_test_server *s, const char *unix_path, int port,
+                                   bool backlog_only)
 {
     memset(s, 0, sizeof *s);
     atomic_store(&s->max_seq, -1);
@@ -256,8 +258,10 @@ static inline int lb_ts_start(lb_test_server *s, const char *unix_path, bool bac
     if (unix_path) {
         struct sockaddr_un a = {0};
         a.sun_family = AF_UNIX;
-        snprintf(a.sun_path, sizeof a.sun_path, "%s", unix_path);
-        snprintf(s->unix_path, sizeof s->unix_path, "%s", unix_path);
+        size_t len = strlen(unix_path);
+        if (len >= sizeof a.sun_path || len >= sizeof s->unix_path) return -ENAMETOOLONG;
+        memcpy(a.sun_path, unix_path, len + 1);
+        memcpy(s->unix_path, unix_path, len + 1);
         s->is_unix = true;
         unlink(unix_path);
         s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -267,6 +271,7 @@ static inline int lb_ts_start(lb_test_server *s, const char *unix_path, bool bac
         struct sockaddr_in a = {0};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons((uint16_t)port);
         s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
         setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -279,6 +284,12 @@ static inline int lb_ts_start(lb_test_server *s, const char *unix_path, bool bac
     if (listen(s->listen_fd, 1024) < 0) return -errno;
     if (backlog_only) return 0;
     return -pthread_create(&s->acceptor, NULL, lb_ts_accept_main, s);
+}
+
+/* lb_ts_start_port on an ephemeral port. */
+static inline int lb_ts_start(lb_test_server *s, const char *unix_path, bool backlog_only)
+{
+    return lb_ts_start_port(s, unix_path, 0, backlog_only);
 }
 
 /* Stops every thread and closes the listener. */

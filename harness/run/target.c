@@ -553,13 +553,22 @@ static void reap_main(lb_target *t)
     }
 }
 
+/* Scans that must agree before "no member is left" is believed. */
+#define GONE_CONFIRM_SCANS 3
+
 /* Live members (reaping the started process first, so it is not counted
- * as a zombie member). */
+ * as a zombie member).  /proc's listing can leave out a live process for
+ * an instant: seen (kernel 6.18) with a server forked by the started
+ * process just as that process exited, missing from one scan and back in
+ * the next, which made a live target look gone.  So an empty scan is
+ * repeated, and "none left" needs GONE_CONFIRM_SCANS empty scans in a row. */
 static int members(lb_target *t, pid_t *pids, int cap, lb_proctree_sample *s)
 {
     reap_main(t);
     if (t->pid <= 0) return 0;
-    int m = lb_proctree_scan(t->pid, t->pid, cgroup_procs(t), pids, cap, s);
+    int m = 0;
+    for (int i = 0; m == 0 && i < GONE_CONFIRM_SCANS; i++)
+        m = lb_proctree_scan(t->pid, t->pid, cgroup_procs(t), pids, cap, s);
     /* Nothing alive, but the started process was not reaped yet: it
      * exited between the two looks and is a zombie, so this wait is short. */
     if (m == 0 && !t->main_exited && waitpid(t->pid, &t->main_status, 0) == t->pid)
@@ -698,11 +707,13 @@ int lb_target_wait_ready(lb_target *t, lb_ready_kind kind, const char *path, int
 
 /* ----------------------------------------------------------- stopping -- */
 
-/* Waits up to ms for every member to exit; the time taken, or -1. */
+/* Waits up to ms for every member to exit; the time taken (until the
+ * look that found none began, so confirming it is not counted), or -1. */
 static double wait_gone(lb_target *t, double start, int ms)
 {
     for (;;) {
-        if (members_quick(t, NULL) <= 0) return now_ms() - start;
+        double looked = now_ms();
+        if (members_quick(t, NULL) <= 0) return looked - start;
         if (now_ms() - start >= ms) return -1;
         sleep_ms(5);
     }

@@ -6,8 +6,9 @@
 #   make test       every test program: release, ThreadSanitizer and
 #                   AddressSanitizer builds of the runtime suite on both
 #                   schedulers (plus a one-worker, fixed-seed coroutine run),
-#                   harness tests, and the quick.json, catalog.json and
-#                   http_quick.json threshold gates
+#                   harness tests, and the quick.json, catalog.json,
+#                   http_quick.json and examples/go-seed/gate.json
+#                   threshold gates
 #   make bench      runtime benchmarks and their Go twins, interleaved over
 #                   BENCH_ROUNDS rounds, summed up as JSON (bench/run); then
 #                   harness/*/*_bench.c (the HTTP load engine's), JSON each
@@ -189,7 +190,8 @@ TEST_RUNS = \
   gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
   gate-http-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json; \
   tsan-http_serve_test|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/tsan/leakbench $(call test_bin,rel,harness/run/http_serve_test.c); \
-  gate-http-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json;
+  gate-http-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json; \
+  gate-go-seed|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-go-seed --junit $(BUILD)/gate-go-seed/junit.xml examples/go-seed/gate.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(BUILD)/tsan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
   $(call test_bin,rel,$(HARNESS_FIXTURES)) \

@@ -7,8 +7,9 @@
  * (lb_test_spawn, lb_test_wait), a file read whole, an XML file checked with
  * xmllint when it is installed, and a way for a child process to give up
  * root's power to ignore file permissions (so permission tests mean the
- * same as root, which is how CI runs them), and a spec loaded from JSON
- * text.
+ * same as root, which is how CI runs them), a spec loaded from JSON
+ * text, and the processes whose environment or command line holds a
+ * marker.
  *
  * Header-only (static functions): every test program is one .c file
  * linked with the harness, and these are not part of the harness.
@@ -16,10 +17,12 @@
 #ifndef LEAKBENCH_TEST_UTIL_H
 #define LEAKBENCH_TEST_UTIL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +124,41 @@ static inline int lb_test_marker_lines(const char *path, const char *marker, int
     }
     fclose(f);
     return n;
+}
+
+/* Processes other than this one whose /proc/PID/what ("cmdline" or
+ * "environ", NUL-separated strings) holds word as one of its strings (or,
+ * with anywhere, inside one): how a test finds what a run left running,
+ * by a marker in the environment it gave the target or in the command
+ * line it ran.  Zombies and kernel threads have empty files and are not
+ * counted. */
+static inline int lb_test_processes_with(const char *what, const char *word, bool anywhere)
+{
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    int found = 0;
+    struct dirent *e;
+    static char buf[1 << 16];
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == getpid()) continue;
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%ld/%s", pid, what);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        for (char *a = buf; a < buf + n; a += strlen(a) + 1)
+            if (anywhere ? strstr(a, word) != NULL : strcmp(a, word) == 0) {
+                found++;
+                break;
+            }
+    }
+    closedir(d);
+    return found;
 }
 
 /* Runs xmllint --noout on path: its exit status (0: well-formed), or -1

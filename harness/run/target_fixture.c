@@ -1,6 +1,6 @@
 /*
  * target_fixture.c — a misbehaving external target for the tests of
- * `leakbench run` on a spec's `target` pair (harness/cli/run_target_test.c):
+ * `leakbench run` on a spec's `target` pair (harness/cli/target_failures_test.c):
  * one small program whose first argument picks how it misbehaves.
  *
  *   target_fixture exit N        says so on stderr and exits with status N at once

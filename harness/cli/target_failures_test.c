@@ -147,9 +147,9 @@ static json_t *target_spec(json_t *leaky, json_t *graceful)
         " s:{s:s, s:f, s:i, s:i}, s:{s:s}, s:i, s:i, s:i, s:i}",
         "name", "fixture", "target", "leaky", leaky, "graceful", graceful, "port", "auto", "ready",
         "http", "/healthz", "timeout_ms", 5000, "probe", "kind", "threads", "interval_ms", 50,
-        "shutdown", "signal", "SIGTERM", "grace_ms", 500, "load", "model", "constant", "rate", 40.0,
-        "duration_ms", 500, "connections", 8, "request", "path", "/work?service_ms=5", "timeout_ms",
-        200, "settle_ms", 300, "sample_ms", 10, "payload_bytes", 0);
+        "shutdown", "signal", "SIGTERM", "grace_ms", 2000, "load", "model", "constant", "rate",
+        40.0, "duration_ms", 500, "connections", 8, "request", "path", "/work?service_ms=5",
+        "timeout_ms", 200, "settle_ms", 300, "sample_ms", 10, "payload_bytes", 0);
     assert_non_null(spec);
     return spec;
 }
@@ -338,7 +338,9 @@ static void ignores_sigterm(void **state)
     (void)state;
     json_t *spec =
         target_spec(fixture_variant("ignore-term", NULL), fixture_variant("serve", NULL));
-    set_common(spec, "shutdown", json_pack("{s:s, s:i}", "signal", "SIGTERM", "grace_ms", 300));
+    /* the leaky variant's own shutdown replaces the common one */
+    set_variant(spec, "leaky", "shutdown",
+                json_pack("{s:s, s:i}", "signal", "SIGTERM", "grace_ms", 300));
     int code = run_spec(spec, NULL);
     json_t *doc = load_results();
     const json_t *leaky = run_of(doc, "leaky");
@@ -347,7 +349,9 @@ static void ignores_sigterm(void **state)
     assert_target_str(leaky, "exit.signal", "SIGKILL");
     assert_true(json_number_value(target_field(leaky, "shutdown.ms")) >= 300);
     assert_int_equal(json_integer_value(target_field(leaky, "shutdown.grace_ms")), 300);
-    assert_ran_and_exited(run_of(doc, "graceful"));
+    const json_t *graceful = run_of(doc, "graceful");
+    assert_ran_and_exited(graceful);
+    assert_int_equal(json_integer_value(target_field(graceful, "shutdown.grace_ms")), 2000);
     assert_int_equal(code, LB_EXIT_OK);
     json_decref(doc);
 }
@@ -412,12 +416,13 @@ static void floods_stdout(void **state)
     json_decref(doc);
 }
 
-/* The leaky fixture allocates 1 MiB/ms from 300 ms after it listens,
+/* The leaky fixture allocates 1 MiB/ms from the first request of the
+ * load on (its second request: the first is the readiness check),
  * through a 64 MiB guard. */
 static void exceeds_the_memory_guard(void **state)
 {
     (void)state;
-    json_t *spec = target_spec(fixture_variant("hog", "300"), fixture_variant("serve", NULL));
+    json_t *spec = target_spec(fixture_variant("hog", "2"), fixture_variant("serve", NULL));
     json_object_set_new(spec, "guards", json_pack("{s:i}", "memory_bytes", 64 << 20));
     json_object_set_new(json_object_get(spec, "load"), "duration_ms", json_integer(3000));
     int code = run_spec(spec, NULL);

@@ -12,8 +12,9 @@
  *   target_fixture fork-serve    forks a child that serves; the started process exits 0
  *   target_fixture flood BYTES   writes BYTES of text to stdout and a last line
  *                                "FLOOD-END", then serves
- *   target_fixture hog MS        serves; MS ms after it listens, allocates and
- *                                touches 1 MiB more every millisecond until killed
+ *   target_fixture hog N         serves; once N requests came in (a readiness
+ *                                check is one), allocates and touches 1 MiB
+ *                                more every millisecond until killed
  *
  * Serving is http_test_server.h on 127.0.0.1:$PORT (what `port` gives a
  * target): /healthz and any other path answer 200 "ok", /work?service_ms=N
@@ -51,7 +52,7 @@ static void say(const char *fmt, ...)
 static int usage(void)
 {
     say("usage: target_fixture exit N | sleep | silent | serve | ignore-term | fork-serve | "
-        "flood BYTES | hog MS  [marker...]");
+        "flood BYTES | hog N");
     return 2;
 }
 
@@ -125,11 +126,12 @@ static int serve(const char *mode, bool ignore_term, void (*then)(long long), lo
     for (;;) pause();
 }
 
-/* hog: MS ms after listening, 1 MiB more resident every millisecond. */
-static void hog(long long after_ms)
+/* hog: once n requests came in (so the load has begun, whatever the
+ * machine's speed), 1 MiB more resident every millisecond. */
+static void hog(long long n)
 {
-    usleep((useconds_t)(after_ms * 1000));
-    say("hog: allocating 1 MiB per millisecond");
+    while (atomic_load(&server.requests) < n) usleep(1000);
+    say("hog: %lld requests in; allocating 1 MiB per millisecond", n);
     for (;;) {
         char *p = malloc(1 << 20);
         if (p) memset(p, 1, 1 << 20);

@@ -2,7 +2,8 @@
  * target_run.c — the phases of an external target's run (target_run.h).
  *
  * How it works: after start and ready, one loop ticks on an absolute
- * schedule (clock_nanosleep to start + k * sample_ms).  On each tick: poll
+ * schedule (clock_nanosleep to start + k * sample_ms; a tick that ends
+ * past the next one skips the ticks it missed).  On each tick: poll
  * the target (tree sample, guards), take a probe reading when its
  * interval is due, record the sample (lb_series, lb_watch), and advance
  * the phase — load until load.done(), settle until settle_ms after the
@@ -162,6 +163,11 @@ static lb_target_end run_loop(run_state *st)
             while (next_probe <= mono_ms()) next_probe += probe_ms;
         }
         record(st, phase, due, &ps);
+        /* Past the next tick already (a slow probe, a loaded machine):
+         * skip the ticks missed, as the built-in sampler does, so one late
+         * sample stays one, not a lateness every later sample inherits. */
+        double behind = mono_ms() - due;
+        if (behind > sample_ms) k += (uint64_t)(behind / sample_ms);
         bool over_tasks = c->tasks_limit > 0 && st->tasks > c->tasks_limit;
         bool interrupted = c->interrupted && *c->interrupted;
         if (st->t.guard_fired || alive <= 0 || over_tasks || interrupted ||

@@ -206,6 +206,26 @@ static int run_spec(json_t *spec, const char *const *extra)
     return code;
 }
 
+/* report.md of the run, rendered by `leakbench report` (no charts). */
+static const char *report_md(void)
+{
+    char dir[192], md[224];
+    snprintf(dir, sizeof dir, "%s/report", out_dir);
+    const char *argv[] = {leakbench, "report", "--no-charts", out_dir, "-o", dir, NULL};
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execv(leakbench, (char *const *)argv);
+        _exit(127);
+    }
+    assert_int_equal(wait_exit_code(pid), LB_EXIT_OK);
+    snprintf(md, sizeof md, "%s/report.md", dir);
+    return lb_test_slurp(md);
+}
+
 /* What leakbench printed on stderr. */
 static const char *stderr_text(void)
 {
@@ -353,6 +373,7 @@ static void ignores_sigterm(void **state)
     assert_ran_and_exited(graceful);
     assert_int_equal(json_integer_value(target_field(graceful, "shutdown.grace_ms")), 2000);
     assert_int_equal(code, LB_EXIT_OK);
+    assert_contains("report.md", report_md(), "| Shutdown | killed after the 300 ms grace |");
     json_decref(doc);
 }
 
@@ -476,6 +497,11 @@ static void probe_answers_404_or_garbage(void **state)
         assert_true(json_is_null(json_object_get(json_object_get(run, "metrics"), "peak_tasks")));
     }
     assert_int_equal(code, LB_EXIT_OK);
+    /* nothing was measured, so nothing is blamed */
+    const char *md = report_md();
+    assert_contains("report.md", md,
+                    "| Recovery time | n/a (no live-task reading) | n/a (no live-task reading) |");
+    assert_null(strstr(md, "restart required"));
     json_decref(doc);
 }
 

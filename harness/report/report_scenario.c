@@ -177,11 +177,23 @@ static const char *task_label(char *buf, size_t n, const char *label, const json
 /* One cell of the before/after table for one variant. */
 typedef void (*cell_fn)(char *cell, const json_t *scenario, int v);
 
+/* No live-task reading for the variant (an external target's probe
+ * `none`, or a probe whose every reading failed): nothing to call
+ * controlled, unbounded or recovered. */
+static bool no_task_reading(const json_t *scenario, int v)
+{
+    return isnan(lb_scenario_metric(scenario, variants[v], "peak_tasks"));
+}
+
 static void cell_peak_tasks(char *cell, const json_t *scenario, int v)
 {
     const json_t *run = lb_scenario_run(scenario, variants[v]);
     char a[LB_UNITS_LEN], b[LB_UNITS_LEN];
     int yes, total;
+    if (no_task_reading(scenario, v) && !killed_by(scenario, variants[v], "tasks")) {
+        snprintf(cell, CELL, "n/a (no live-task reading)");
+        return;
+    }
     lb_recovered_counts(scenario, variants[v], &yes, &total);
     lb_fmt_count(a, sizeof a, lb_scenario_metric(scenario, variants[v], "peak_tasks"));
     /* Growth while loaded: the leak groups' own rate if the run has one,
@@ -237,6 +249,8 @@ static void cell_recovery(char *cell, const json_t *scenario, int v)
     lb_recovered_counts(scenario, variants[v], &yes, &total);
     if (!total) {
         snprintf(cell, CELL, "n/a");
+    } else if (no_task_reading(scenario, v)) {
+        snprintf(cell, CELL, "n/a (no live-task reading)");
     } else if (yes == 0) {
         const json_t *run = lb_scenario_run(scenario, variants[v]), *killer;
         double settle =
@@ -270,6 +284,14 @@ static void cell_leaked(char *cell, const json_t *scenario, int v)
 static void cell_shutdown(char *cell, const json_t *scenario, int v)
 {
     double ms = lb_scenario_metric(scenario, variants[v], "shutdown_ms");
+    const json_t *run = lb_scenario_run(scenario, variants[v]);
+    const char *outcome = lb_jstr_path(run, "target.shutdown.outcome");
+    if (isnan(ms) && outcome && !strcmp(outcome, "killed after the grace")) {
+        char a[LB_UNITS_LEN]; /* an external target that ignored its signal */
+        snprintf(cell, CELL, "killed after the %s grace",
+                 lb_fmt_ms(a, sizeof a, lb_jnum_path(run, "target.shutdown.grace_ms")));
+        return;
+    }
     if (isnan(ms) && lb_scenario_metric(scenario, variants[v], "leaked_tasks") > 0) {
         snprintf(cell, CELL, "tasks left running");
         return;

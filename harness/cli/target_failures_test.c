@@ -175,19 +175,11 @@ static pid_t start_leakbench(const char *const *extra)
     for (int i = 0; extra && extra[i] && argc < 22; i++) argv[argc++] = extra[i];
     argv[argc++] = spec_path;
     argv[argc] = NULL;
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(fd, 2);
-        dup2(devnull, 1);
-        execv(leakbench, (char *const *)argv);
-        _exit(127);
-    }
-    return pid;
+    return lb_test_spawn(err_path, true, argv, NULL); /* --quiet: stderr only */
 }
 
+/* The exit code of pid, or 128 + the signal that ended it (leakbench
+ * SIGKILLed on purpose). */
 static int wait_exit_code(pid_t pid)
 {
     int status;
@@ -209,19 +201,11 @@ static int run_spec(json_t *spec, const char *const *extra)
 /* report.md of the run, rendered by `leakbench report` (no charts). */
 static const char *report_md(void)
 {
-    char dir[192], md[224];
+    char dir[192], md[224], log[224];
     snprintf(dir, sizeof dir, "%s/report", out_dir);
+    snprintf(log, sizeof log, "%s/report.log", tmpdir);
     const char *argv[] = {leakbench, "report", "--no-charts", out_dir, "-o", dir, NULL};
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        execv(leakbench, (char *const *)argv);
-        _exit(127);
-    }
-    assert_int_equal(wait_exit_code(pid), LB_EXIT_OK);
+    assert_int_equal(lb_test_wait(lb_test_spawn(log, true, argv, NULL)), LB_EXIT_OK);
     snprintf(md, sizeof md, "%s/report.md", dir);
     return lb_test_slurp(md);
 }

@@ -188,15 +188,18 @@ static void escapes_the_group_but_not_the_cgroup(void **state)
     snprintf(procs, sizeof procs, "%s", t.cgroup.procs);
     char dir[sizeof t.cgroup.dir];
     snprintf(dir, sizeof dir, "%s", t.cgroup.dir);
+    /* Until the shell has exited and its child has called setsid(): on a
+     * loaded machine the child can still be in the group for a while. */
     double end = now_ms() + 5000;
-    int found = 0;
-    while (now_ms() < end && !(t.main_exited && found == 1)) {
+    int found = 0, by_group = -1;
+    pid_t pids[4];
+    while (now_ms() < end && !(t.main_exited && found == 1 && by_group == 0)) {
         found = lb_target_poll(&t, NULL);
+        by_group = lb_proctree_scan(t.pid, t.pid, NULL, pids, 4, NULL);
         usleep(5000);
     }
-    assert_int_equal(found, 1);
-    pid_t pids[4];
-    assert_int_equal(lb_proctree_scan(t.pid, t.pid, NULL, pids, 4, NULL), 0); /* not by group */
+    assert_int_equal(found, 1);    /* still found, through the cgroup */
+    assert_int_equal(by_group, 0); /* not by group or parentage */
     lb_target_shutdown sd;
     assert_int_equal(lb_target_stop(&t, SIGTERM, 2000, &sd), 0);
     assert_int_equal(sd.outcome, LB_SHUTDOWN_EXITED);
@@ -217,8 +220,8 @@ static void floods_stdout(void **state)
     double end = now_ms() + 10000;
     const char *text = "";
     while (now_ms() < end) {
-        text = lb_test_slurp(out);
-        if (strstr(text, "THE-END\n")) break;
+        /* The keeper creates the file; on a loaded machine not at once. */
+        if (access(out, F_OK) == 0 && strstr(text = lb_test_slurp(out), "THE-END\n")) break;
         usleep(20 * 1000);
     }
     lb_target_shutdown sd;

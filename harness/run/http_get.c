@@ -9,6 +9,9 @@
  * reports the response whole or an error; every poll waits only what is
  * left of timeout_ms.  EOF before the end is lb_http_response_eof's call
  * (a close-delimited body is complete; anything else is cut short).
+ * Over a kept connection, a send that fails or a close or reset before
+ * the first byte of the response means the server closed it while idle:
+ * the GET is retried once on a new connection.
  */
 #include "http_get.h"
 
@@ -17,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -82,28 +86,62 @@ static int send_all(int fd, const char *buf, size_t n, int64_t deadline)
     return 0;
 }
 
-/* Reads until the response is whole: 0 or a negative errno. */
+/* Reads until the response is whole: 0 or a negative errno; -ECONNABORTED
+ * when the connection was closed or reset before the response's first byte. */
 static int receive(int fd, lb_http_response *r, int64_t deadline)
 {
     char buf[16384];
+    bool any = false;
     for (;;) {
         ssize_t got = recv(fd, buf, sizeof buf, 0);
         if (got > 0) {
+            any = true;
             int rc = lb_http_response_feed(r, buf, (size_t)got, NULL);
             if (rc == 1) return 0;
             if (rc < 0) return rc;
             continue;
         }
+        if (got == 0 && !any) return -ECONNABORTED;
         if (got == 0) return lb_http_response_eof(r) == 1 ? 0 : -EBADMSG;
         if (errno == EINTR) continue;
+        if (errno == ECONNRESET && !any) return -ECONNABORTED;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
         int rc = wait_fd(fd, POLLIN, deadline);
         if (rc < 0) return rc;
     }
 }
 
-int lb_http_get(const struct sockaddr *addr, socklen_t addr_len, const char *host, const char *path,
-                int timeout_ms, size_t max_body, lb_http_response *out, char *err, size_t n)
+void lb_http_conn_close(lb_http_conn *c)
+{
+    if (c && c->fd >= 0) close(c->fd);
+    if (c) c->fd = -1;
+}
+
+/* One exchange on fd (opened here when *fd < 0): 0 or a negative errno;
+ * *step names the step that failed. */
+static int exchange(int *fd, const struct sockaddr *addr, socklen_t addr_len, const char *req,
+                    size_t len, int64_t deadline, lb_http_response *out, const char **step)
+{
+    int rc = 0;
+    *step = "connect";
+    if (*fd < 0) {
+        *fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        rc = *fd < 0 ? -errno : connect_by(*fd, addr, addr_len, deadline);
+    }
+    if (rc == 0) {
+        *step = "send";
+        rc = send_all(*fd, req, len, deadline);
+    }
+    if (rc == 0) {
+        *step = "receive";
+        rc = receive(*fd, out, deadline);
+    }
+    return rc;
+}
+
+int lb_http_get_on(lb_http_conn *c, const struct sockaddr *addr, socklen_t addr_len,
+                   const char *host, const char *path, int timeout_ms, size_t max_body,
+                   lb_http_response *out, char *err, size_t n)
 {
     int64_t deadline = now_ms() + timeout_ms;
     lb_http_response_init(out, max_body);
@@ -111,23 +149,30 @@ int lb_http_get(const struct sockaddr *addr, socklen_t addr_len, const char *hos
     char req[2048];
     int len = snprintf(req, sizeof req,
                        "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: leakbench\r\n"
-                       "Accept: */*\r\nConnection: close\r\n\r\n",
-                       path, host);
+                       "Accept: */*\r\n%s\r\n",
+                       path, host, c ? "" : "Connection: close\r\n");
     if (len < 0 || (size_t)len >= sizeof req) {
         snprintf(err, n, "the path and host are too long for a request (%d bytes)", len);
+        lb_http_conn_close(c);
         return -EINVAL;
     }
-    int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int rc = fd < 0 ? -errno : connect_by(fd, addr, addr_len, deadline);
-    if (rc == 0) {
-        step = "send";
-        rc = send_all(fd, req, (size_t)len, deadline);
+    int fd = c ? c->fd : -1;
+    bool reused = fd >= 0;
+    int rc = exchange(&fd, addr, addr_len, req, (size_t)len, deadline, out, &step);
+    if (reused && (rc == -ECONNABORTED || rc == -EPIPE || rc == -ECONNRESET)) {
+        close(fd); /* closed by the server while idle: once more, on a new one */
+        fd = -1;
+        lb_http_response_free(out);
+        lb_http_response_init(out, max_body);
+        rc = exchange(&fd, addr, addr_len, req, (size_t)len, deadline, out, &step);
     }
-    if (rc == 0) {
-        step = "receive";
-        rc = receive(fd, out, deadline);
+    if (rc == -ECONNABORTED) rc = lb_http_response_eof(out) == 1 ? 0 : -EBADMSG;
+    if (c && rc == 0 && out->keep_alive) {
+        c->fd = fd;
+    } else {
+        if (fd >= 0) close(fd);
+        if (c) c->fd = -1;
     }
-    if (fd >= 0) close(fd);
     if (rc == 0) return 0;
     if (rc == -ETIMEDOUT)
         snprintf(err, n, "GET %s: no whole response within %d ms (%s)", path, timeout_ms, step);
@@ -141,4 +186,10 @@ int lb_http_get(const struct sockaddr *addr, socklen_t addr_len, const char *hos
         snprintf(err, n, "GET %s: %s: %s", path, step, strerror(-rc));
     lb_http_response_free(out);
     return rc;
+}
+
+int lb_http_get(const struct sockaddr *addr, socklen_t addr_len, const char *host, const char *path,
+                int timeout_ms, size_t max_body, lb_http_response *out, char *err, size_t n)
+{
+    return lb_http_get_on(NULL, addr, addr_len, host, path, timeout_ms, max_body, out, err, n);
 }

@@ -16,6 +16,9 @@
  *   /garbage               a line that is not HTTP, then waits
  *   /big                   200 with a 2 MiB body
  *   /eof                   200 with no Content-Length, body ended by close
+ *   /once                  200 "ok", then the connection is closed without
+ *                          a word (a keep-alive server closing an idle
+ *                          connection)
  *   anything else          200 "ok"
  * `requests` counts requests parsed, `connections` accepted connections,
  * `max_seq` the largest seq=N query value seen (-1 if none).
@@ -158,6 +161,11 @@ static inline bool lb_ts_answer(lb_ts_conn *c)
         if (body) lb_ts_write_all(c->fd, body, n);
         free(body);
         return true;
+    }
+    if (!strcmp(u, "/once")) {
+        static const char r[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        lb_ts_write_all(c->fd, r, sizeof r - 1);
+        return false;
     }
     if (!strcmp(u, "/eof")) {
         static const char r[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it";

@@ -36,8 +36,8 @@ static int get_2xx(const lb_probe_config *c, const lb_probe_target *t, const cha
                  lb_probe_kind_name(c->kind));
         return -EINVAL;
     }
-    int rc = lb_http_get(t->addr, t->addr_len, t->host ? t->host : "localhost", path, timeout, max,
-                         resp, out->error, sizeof out->error);
+    int rc = lb_http_get_on(t->conn, t->addr, t->addr_len, t->host ? t->host : "localhost", path,
+                            timeout, max, resp, out->error, sizeof out->error);
     if (rc < 0) return rc;
     out->http_status = resp->status;
     if (resp->status >= 200 && resp->status < 300) return 0;

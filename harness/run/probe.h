@@ -25,6 +25,8 @@
 #include "goprof.h"
 #include "core/target_spec.h"
 
+#include "http_get.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +58,7 @@ typedef struct lb_probe_target {
     const char *host;         /* Host header ("127.0.0.1:8080") */
     pid_t root, pgid;         /* for threads */
     const char *cgroup_procs; /* for threads; may be NULL */
+    lb_http_conn *conn; /* go_pprof, prometheus: kept between readings; NULL: one per reading */
 } lb_probe_target;
 
 typedef struct lb_probe_reading {

@@ -18,6 +18,7 @@
 #include "core/test_util.h"
 #include "goleak.h"
 #include "http_get.h"
+#include "http_test_server.h"
 #include "probe.h"
 #include "promtext.h"
 #include "target.h"
@@ -431,6 +432,59 @@ static void go_seed_graceful_returns_to_baseline(void **state)
     assert_int_equal(sd.outcome, LB_SHUTDOWN_EXITED);
 }
 
+/* Readings over one lb_http_conn share a connection; one the server has
+ * closed while idle is reopened once, without an error; a response that
+ * says Connection: close leaves nothing kept. */
+static void probe_readings_share_one_connection(void **state)
+{
+    (void)state;
+    lb_test_server srv;
+    assert_int_equal(lb_ts_start(&srv, NULL, false), 0);
+    struct sockaddr_storage addr;
+    socklen_t len;
+    lb_http_loopback(srv.port, &addr, &len);
+    lb_http_conn conn = LB_HTTP_CONN_INIT;
+    lb_http_response resp;
+    char err[256];
+    const struct sockaddr *sa = (const struct sockaddr *)&addr;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(
+            lb_http_get_on(&conn, sa, len, "127.0.0.1", "/", 2000, 64, &resp, err, sizeof err), 0);
+        assert_int_equal(resp.status, 200);
+        lb_http_response_free(&resp);
+        assert_true(conn.fd >= 0);
+    }
+    assert_int_equal(atomic_load(&srv.connections), 1);
+    assert_int_equal(atomic_load(&srv.requests), 5);
+    /* /once answers, then the server closes: the next GET finds the kept
+     * connection dead and goes again on a new one. */
+    assert_int_equal(
+        lb_http_get_on(&conn, sa, len, "127.0.0.1", "/once", 2000, 64, &resp, err, sizeof err), 0);
+    lb_http_response_free(&resp);
+    usleep(20 * 1000); /* let the close arrive */
+    assert_int_equal(
+        lb_http_get_on(&conn, sa, len, "127.0.0.1", "/", 2000, 64, &resp, err, sizeof err), 0);
+    assert_int_equal(resp.status, 200);
+    lb_http_response_free(&resp);
+    assert_int_equal(atomic_load(&srv.connections), 2);
+    /* A close-delimited response: nothing to keep. */
+    assert_int_equal(
+        lb_http_get_on(&conn, sa, len, "127.0.0.1", "/eof", 2000, 64, &resp, err, sizeof err), 0);
+    assert_string_equal(resp.body, "all of it");
+    lb_http_response_free(&resp);
+    assert_int_equal(conn.fd, -1);
+    /* Without a conn, every GET is its own connection. */
+    int64_t before = atomic_load(&srv.connections);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(lb_http_get(sa, len, "127.0.0.1", "/", 2000, 64, &resp, err, sizeof err),
+                         0);
+        lb_http_response_free(&resp);
+    }
+    assert_int_equal(atomic_load(&srv.connections), before + 2);
+    lb_http_conn_close(&conn);
+    lb_ts_stop(&srv, false);
+}
+
 int main(void)
 {
     const char *role = getenv("LB_PROBE_TEST_ROLE");
@@ -442,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(probe_answers_404_or_garbage, lb_test_arm_timeout),
         cmocka_unit_test_setup(probe_refused, lb_test_arm_timeout),
+        cmocka_unit_test_setup(probe_readings_share_one_connection, lb_test_arm_timeout),
         cmocka_unit_test_setup(prometheus_text, lb_test_arm_timeout),
         cmocka_unit_test_setup(prometheus_probe_of_a_c_target, lb_test_arm_timeout),
         cmocka_unit_test_setup(go_seed_leaky_grows_and_points_at_the_send, lb_test_arm_timeout),

@@ -85,6 +85,7 @@ typedef struct run_state {
     probe_log plog;
     int64_t tasks; /* the last probe reading, -1 before one */
     const char *own_dir;
+    lb_http_conn probe_conn; /* the probe's kept connection (http_get.h says why) */
 } run_state;
 
 /* One probe reading at the scheduled time due_ms. */
@@ -95,7 +96,8 @@ static int take_probe(run_state *st, double due_ms, double t_s)
                           st->t.host,
                           st->t.pid,
                           st->t.pid,
-                          st->t.cgroup.kind ? st->t.cgroup.procs : NULL};
+                          st->t.cgroup.kind ? st->t.cgroup.procs : NULL,
+                          &st->probe_conn};
     double late = mono_ms() - due_ms;
     lb_probe_reading r;
     int rc = lb_probe_read(&st->c->probe, &pt, &r);
@@ -212,8 +214,13 @@ static void final_snapshot(run_state *st)
 {
     lb_probe_config pc = st->c->probe;
     pc.path = LB_PROBE_GO_PPROF_FULL_PATH;
-    lb_probe_target pt = {
-        (struct sockaddr *)&st->t.addr, st->t.addr_len, st->t.host, st->t.pid, st->t.pid, NULL};
+    lb_probe_target pt = {(struct sockaddr *)&st->t.addr,
+                          st->t.addr_len,
+                          st->t.host,
+                          st->t.pid,
+                          st->t.pid,
+                          NULL,
+                          &st->probe_conn};
     lb_probe_reading r;
     if (lb_probe_read(&pc, &pt, &r) == 0 &&
         lb_go_leak_report(&r.profile, &st->go, st->own_dir, &st->out->leaks) == 0)
@@ -262,7 +269,7 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
     out->probe.lateness_ms_median = out->probe.lateness_ms_max = NAN;
     lb_watch_init(&out->watch);
     if (lb_series_init(&out->series, LB_SERIES_DEFAULT_CAP) < 0) return -ENOMEM;
-    run_state st = {c, out, {0}, mono_ms(), {0}, {0}, -1, NULL};
+    run_state st = {c, out, {0}, mono_ms(), {0}, {0}, -1, NULL, LB_HTTP_CONN_INIT};
     static char cwd[4096];
     st.own_dir = c->own_dir ? c->own_dir : c->target.cwd ? c->target.cwd : getcwd(cwd, sizeof cwd);
     if (lb_target_start(&c->target, &st.t, out->error, sizeof out->error) < 0) {
@@ -300,6 +307,7 @@ int lb_target_run(const lb_target_run_config *c, lb_target_run_result *out)
     if (out->end != LB_TARGET_END_TASK_GUARD)
         snprintf(out->guard_reason, sizeof out->guard_reason, "%s", st.t.guard_reason);
     mark_phase(&st, LB_PHASE_SHUTDOWN);
+    lb_http_conn_close(&st.probe_conn); /* an open connection would hold a graceful shutdown */
     /* A guard or an interrupt kills, as for built-in pairs; otherwise the
      * target's own shutdown is measured. */
     bool kill_now = out->end == LB_TARGET_END_TASK_GUARD || out->end == LB_TARGET_END_WALL ||

@@ -361,8 +361,8 @@ static int check_inputs(run_state *st, int argc, char **argv)
     st->n_command = argc + 1;
     lb_spec_error err;
     for (int i = 0; i < st->n_specs; i++) {
-        if (cmdline && lb_cmdline_target_load(&st->opt.target, &st->specs[i], err.text,
-                                              sizeof err.text) != 0) {
+        if (cmdline && lb_cmdline_target_load(&st->opt.target, st->opt.ci.aa, &st->specs[i],
+                                              err.text, sizeof err.text) != 0) {
             fprintf(stderr, "leakbench run: %s\n", err.text);
             return LB_EXIT_USAGE;
         }

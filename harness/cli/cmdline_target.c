@@ -28,7 +28,9 @@ static int variant(const char *option, const char *cmd, const lb_cmdline_target 
                    lb_target_variant_spec *v, char *err, size_t n)
 {
     if (!cmd) {
-        snprintf(err, n, "%s is missing (a target pair needs --leaky-cmd and --graceful-cmd)",
+        snprintf(err, n,
+                 "%s is missing (a target pair needs --leaky-cmd and --graceful-cmd, or one of "
+                 "them with --aa for an A/A run)",
                  option);
         return -EINVAL;
     }
@@ -54,12 +56,17 @@ static void name_the_option(const char *msg, char *err, size_t n)
     snprintf(err, n, "%s", msg);
 }
 
-int lb_cmdline_target_load(const lb_cmdline_target *c, lb_spec *out, char *err, size_t n)
+int lb_cmdline_target_load(const lb_cmdline_target *c, const char *aa, lb_spec *out, char *err,
+                           size_t n)
 {
     static lb_target_variant_spec leaky, graceful; /* 10 KiB each: not on the stack */
+    /* An A/A run needs one command: the side it names, on both sides. */
+    const char *leaky_cmd = c->leaky_cmd, *graceful_cmd = c->graceful_cmd;
+    if (aa && !strcmp(aa, "leaky") && !graceful_cmd) graceful_cmd = leaky_cmd;
+    if (aa && !strcmp(aa, "graceful") && !leaky_cmd) leaky_cmd = graceful_cmd;
     int rc;
-    if ((rc = variant("--leaky-cmd", c->leaky_cmd, c, &leaky, err, n)) ||
-        (rc = variant("--graceful-cmd", c->graceful_cmd, c, &graceful, err, n)))
+    if ((rc = variant("--leaky-cmd", leaky_cmd, c, &leaky, err, n)) ||
+        (rc = variant("--graceful-cmd", graceful_cmd, c, &graceful, err, n)))
         return rc;
     json_t *o =
         json_pack("{s:s, s:{s:o, s:o}}", "name", "cmdline", "target", "leaky",

@@ -28,8 +28,12 @@ typedef struct lb_cmdline_target {
 /* True when any of the options above was given. */
 bool lb_cmdline_target_given(const lb_cmdline_target *c);
 
-/* Builds and loads the scenario into out.  0, or -EINVAL with the
- * message (naming the option) in err. */
-int lb_cmdline_target_load(const lb_cmdline_target *c, lb_spec *out, char *err, size_t n);
+/* Builds and loads the scenario into out.  With aa ("leaky" or
+ * "graceful": `run --aa`, one program as both sides) only that variant's
+ * command is needed; the other side, when given, is replaced by it
+ * later (spec_aa.h).  0, or -EINVAL with the message (naming the option)
+ * in err. */
+int lb_cmdline_target_load(const lb_cmdline_target *c, const char *aa, lb_spec *out, char *err,
+                           size_t n);
 
 #endif

@@ -238,6 +238,38 @@ static void go_seed_pair_from_the_command_line(void **state)
     json_decref(doc);
 }
 
+/* A/A from the command line: one program, named once, on both sides;
+ * without --aa the missing side is an error naming the option. */
+static void one_program_as_both_sides_with_aa(void **state)
+{
+    (void)state;
+    char graceful[PATH_MAX + 64], out[128], log[128];
+    snprintf(graceful, sizeof graceful, "%s -mode graceful -workers 20", seed);
+    snprintf(out, sizeof out, "%s/aa", tmpdir);
+    const char *missing[] = {
+        "run",    "-q",     "--no-report", "-o",         out,     "--graceful-cmd",
+        graceful, "--rate", "50",          "--duration", "300ms", NULL};
+    assert_int_equal(run_leakbench(missing), 2);
+    snprintf(log, sizeof log, "%s/log", tmpdir);
+    const char *err = lb_test_slurp(log);
+    assert_non_null(strstr(err, "--leaky-cmd is missing"));
+    assert_non_null(strstr(err, "--aa"));
+    assert_int_equal(run_leakbench((const char *[]){
+                         "run",        "-q",       "--no-report",    "-o",     out,
+                         "--aa",       "graceful", "--graceful-cmd", graceful, "--probe",
+                         "go_pprof",   "--ready",  "/healthz",       "--rate", "50",
+                         "--duration", "300ms",    "--settle",       "200ms",  NULL}),
+                     0);
+    json_t *doc = load_results(out);
+    const json_t *sc = json_array_get(json_object_get(doc, "scenarios"), 0);
+    const json_t *a = lb_scenario_run(sc, "leaky"), *b = lb_scenario_run(sc, "graceful");
+    const json_t *argv_a = lb_jpath(a, "target.argv"), *argv_b = lb_jpath(b, "target.argv");
+    assert_true(json_equal((json_t *)argv_a, (json_t *)argv_b));
+    assert_string_equal(json_string_value(json_array_get(argv_a, 2)), "graceful");
+    assert_non_null(json_object_get(sc, "aa_noise"));
+    json_decref(doc);
+}
+
 /* A `leakbench serve` pair under the prometheus probe: live tasks from
  * its /metrics, the leak report from its /debug/leaks (what grew since
  * ready), pointing into the built-in pair's own source. */
@@ -289,6 +321,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(go_seed_pair_from_a_spec, setup, teardown),
         cmocka_unit_test_setup_teardown(go_seed_pair_from_the_command_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_program_as_both_sides_with_aa, setup, teardown),
         cmocka_unit_test_setup_teardown(leakbench_serve_pair, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -492,25 +492,51 @@ int lb_leak_report_from_json(const json_t *j, lb_leak_report *out)
     return 0;
 }
 
+static bool same_site(const lb_leak_site *a, const lb_leak_site *b)
+{
+    return a->line == b->line && !strcmp(a->file, b->file) && !strcmp(a->func, b->func);
+}
+
 static bool same_group(const lb_leak_group *a, const lb_leak_group *b)
 {
-    return a->op == b->op && !strcmp(a->op_name, b->op_name) && a->site.line == b->site.line &&
-           !strcmp(a->site.file, b->site.file) && !strcmp(a->site.func, b->site.func) &&
+    return a->op == b->op && !strcmp(a->op_name, b->op_name) && same_site(&a->site, &b->site) &&
            !strcmp(a->role, b->role);
+}
+
+/* The same kind of task caught mid-work at one of the two snapshots: same
+ * role, spawned at the same site, one of them running. */
+static bool same_task_caught_running(const lb_leak_group *a, const lb_leak_group *b)
+{
+    return (a->op == RT_OP_RUNNING || b->op == RT_OP_RUNNING) && !strcmp(a->role, b->role) &&
+           same_site(&a->spawn_site, &b->spawn_site);
 }
 
 void lb_leak_report_subtract(lb_leak_report *r, const lb_leak_report *base)
 {
+    /* Each base group's tasks are taken off the exactly matching group
+     * first, then off a group of the same kind of task when one of the two
+     * was running: a server's accept loop, there at ready, may be accepting
+     * (running) at one snapshot and waiting in accept (io) at the other. */
+    for (int k = 0; k < base->n_groups; k++) {
+        int64_t left = base->groups[k].count;
+        for (int pass = 0; pass < 2 && left > 0; pass++)
+            for (int i = 0; i < r->n_groups && left > 0; i++) {
+                lb_leak_group *g = &r->groups[i];
+                bool match = pass == 0 ? same_group(g, &base->groups[k])
+                                       : same_task_caught_running(g, &base->groups[k]);
+                if (!match || g->count <= 0) continue;
+                int64_t take = g->count < left ? g->count : left;
+                g->count -= take;
+                left -= take;
+            }
+    }
     int kept = 0;
     r->total = r->grouped = 0;
     for (int i = 0; i < r->n_groups; i++) {
-        lb_leak_group g = r->groups[i];
-        for (int k = 0; k < base->n_groups; k++)
-            if (same_group(&g, &base->groups[k])) g.count -= base->groups[k].count;
-        if (g.count <= 0) continue;
-        r->groups[kept++] = g;
-        r->total += g.count;
-        r->grouped += g.count;
+        if (r->groups[i].count <= 0) continue;
+        r->groups[kept++] = r->groups[i];
+        r->total += r->groups[i].count;
+        r->grouped += r->groups[i].count;
     }
     r->n_groups = kept;
 }

@@ -100,10 +100,14 @@ json_t *lb_leak_report_to_json(const lb_leak_report *r, const lb_scenario *sc);
 int lb_leak_report_from_json(const json_t *j, lb_leak_report *out);
 
 /*
- * What r holds beyond base: each group's count less the count of base's
- * group with the same operation, site and role (a server's own tasks,
- * there from the start, are not leaks); groups left with nothing are
- * dropped, total and grouped become the sums of what is left.
+ * What r holds beyond base (a server's own tasks, there from the start,
+ * are not leaks): each base group's count is taken off r's group with the
+ * same operation, site and role, and what is left of it off a group of
+ * the same role and spawn site when one of the two is running (a task
+ * caught running at one snapshot and waiting at the other is still the
+ * same task).
+ * Groups left with nothing are dropped; total and grouped become the sums
+ * of what is left.
  */
 void lb_leak_report_subtract(lb_leak_report *r, const lb_leak_report *base);
 

@@ -180,7 +180,7 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
     }
     d->ops->fields_end(d);
 
-    d->ops->heading(d, 3, "Before and after", NULL);
+    d->ops->heading(d, 3, lb_jstr_path(root, "aa.variant") ? "A and B" : "Before and after", NULL);
     lb_view_before_after(d, s, true);
     chart(d, root, i, LB_CHART_SUMMARY, ci);
     d->ops->heading(d, 3, "Over time", NULL);
@@ -211,11 +211,19 @@ void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
 
     size_t n = json_array_size(scenarios);
     char buf[256];
-    snprintf(buf, sizeof buf,
-             "Leaky and graceful twins of %zu concurrent pipeline%s under the same load: live "
-             "tasks and resident memory over time, what is left behind when the load stops, and "
-             "how fast each returns to rest.",
-             n, n == 1 ? "" : "s");
+    const char *aa = lb_jstr_path(root, "aa.variant");
+    if (aa)
+        snprintf(buf, sizeof buf,
+                 "An A/A run: the %s twin of %zu concurrent pipeline%s on both sides (A and B) "
+                 "under the same load, to measure the noise between identical runs.",
+                 aa, n, n == 1 ? "" : "s");
+    else
+        snprintf(
+            buf, sizeof buf,
+            "Leaky and graceful twins of %zu concurrent pipeline%s under the same load: live "
+            "tasks and resident memory over time, what is left behind when the load stops, and "
+            "how fast each returns to rest.",
+            n, n == 1 ? "" : "s");
     d->ops->para(d, buf);
     const json_t *th = json_object_get(root, "thresholds");
     if (json_array_size(th)) lb_view_thresholds(d, th);
@@ -234,7 +242,7 @@ static int write_doc(const lb_doc_ops *ops, const char *out_dir, const char *nam
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
-    lb_doc d = {.ops = ops, .out = f, .out_dir = out_dir};
+    lb_doc d = {.ops = ops, .out = f, .out_dir = out_dir, .root = root};
     lb_report_write_doc(&d, root, ci);
     if (fclose(f) != 0) {
         free(buf);

@@ -76,6 +76,7 @@ struct lb_doc {
     const lb_doc_ops *ops;
     FILE *out;             /* the document being built (a memory stream) */
     const char *out_dir;   /* where charts/ lives, for back-ends that inline */
+    const json_t *root;    /* the results document, or NULL: an A/A run's labels */
     int ncols;             /* columns of the open table */
     const lb_align *align; /* alignment of the open table's columns */
     bool in_list;          /* a run of fields is open */

@@ -378,7 +378,10 @@ static void repetitions_note(lb_doc *d, const json_t *scenario)
 
 void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too)
 {
-    static const char *const head[3] = {"Metric", "Before fix (leaky)", "After fix (graceful)"};
+    static const char *const before_after[3] = {"Metric", "Before fix (leaky)",
+                                                "After fix (graceful)"};
+    const char *const aa[3] = {"Metric", lb_side_label(d->root, 0), lb_side_label(d->root, 1)};
+    const char *const *head = lb_jstr_path(d->root, "aa.variant") ? aa : before_after;
     static const lb_align align[3] = {LB_LEFT, LB_LEFT, LB_LEFT};
     bool ran[2] = {lb_scenario_run(scenario, variants[0]) != NULL,
                    lb_scenario_run(scenario, variants[1]) != NULL};

@@ -143,7 +143,7 @@ int lb_report_summary_write(const json_t *doc, const char *path, lb_report_resul
     res->charts = LB_CHARTS_NOT_REQUESTED;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
-    lb_doc d = {.ops = &lb_doc_markdown, .out = f, .out_dir = "."};
+    lb_doc d = {.ops = &lb_doc_markdown, .out = f, .out_dir = ".", .root = doc};
     lb_report_write_summary_doc(&d, doc);
     if (fclose(f) != 0) {
         free(buf);

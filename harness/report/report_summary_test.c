@@ -10,7 +10,8 @@
  * shared scale) and of edited copies (a failed threshold, no thresholds,
  * an interrupted run, an A/A run's A and B labels, a Go target's
  * goroutines); the verdict at the top of report.md and as cards in
- * report.html; and the CLI (`--summary -` on stdout, `--summary FILE`,
+ * report.html; an A/A run's A and B labels in report.md and the charts'
+ * script, data and templates; and the CLI (`--summary -` on stdout, `--summary FILE`,
  * `--summary` with `-o`, an invalid results file: exit 2 and nothing
  * written).  Run from the repository root (make test does); the CLI
  * tests run $LEAKBENCH (default build/leakbench).
@@ -203,6 +204,46 @@ static void test_report_opens_with_verdict(void **state)
     assert_non_null(strstr(html, ".scroll{overflow-x:auto"));
 }
 
+/* An A/A run's sides are A and B everywhere: report.md, the chart
+ * script's titles and the summary chart's data, never "before fix". */
+static void test_aa_labels_in_report_and_charts(void **state)
+{
+    (void)state;
+    json_t *doc = load_fixture();
+    json_object_set_new(doc, "aa", json_pack("{s:s}", "variant", "leaky"));
+    json_object_set_new(doc, "thresholds", json_array());
+    lb_report_opts opts = {.charts = false}; /* charts.gp and data are still written */
+    lb_report_result res;
+    assert_int_equal(lb_report_render(doc, tmp, &opts, &res), 0);
+    char path[160];
+    snprintf(path, sizeof path, "%s/report.md", tmp);
+    const char *md = lb_test_slurp(path);
+    assert_true(starts_with(md, "# leakbench report\n\n**A/A RUN** · 1 scenario, no thresholds"));
+    assert_non_null(
+        strstr(md, "An A/A run: the leaky twin of 1 concurrent pipeline on both sides"));
+    assert_non_null(strstr(md, "### A and B\n"));
+    assert_non_null(strstr(md, "| Metric | A (leaky) | B (leaky) |"));
+    assert_null(strstr(md, "before fix"));
+    assert_null(strstr(md, "Before fix"));
+    snprintf(path, sizeof path, "%s/charts/charts.gp", tmp);
+    const char *gp = lb_test_slurp(path);
+    assert_non_null(strstr(gp, "leaky_title = 'A (leaky)'"));
+    assert_non_null(strstr(gp, "graceful_title = 'B (leaky)'"));
+    assert_non_null(strstr(gp, "summary_title = 'A/A run, the same twin on both sides'"));
+    snprintf(path, sizeof path, "%s/charts/data/timeout_leak-summary.dat", tmp);
+    const char *dat = lb_test_slurp(path);
+    assert_non_null(strstr(dat, "0 \"A\\n(leaky)\" 1"));
+    assert_non_null(strstr(dat, "1 \"B\\n(leaky)\" 2"));
+    static const char *const templates[] = {"tasks", "rss", "states", "latency", "summary"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof path, "%s/charts/plots/%s.gp", tmp, templates[i]);
+        const char *t = lb_test_slurp(path);
+        assert_non_null(t);
+        assert_null(strstr(t, "before fix"));
+    }
+    json_decref(doc);
+}
+
 /* ---------------------------------------------------------------- CLI -- */
 
 /* Runs leakbench with ARGS (NULL-terminated), stdout into OUT_PATH. */
@@ -255,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_summary_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary_aa_and_goroutines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_opens_with_verdict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aa_labels_in_report_and_charts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

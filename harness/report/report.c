@@ -284,19 +284,24 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
     return 0;
 }
 
+int lb_report_load(const char *results_path, json_t **doc, lb_report_result *res)
+{
+    char err[sizeof res->message];
+    int rc = lb_results_load(results_path, doc, err, sizeof err);
+    if (!rc) return 0;
+    memset(res, 0, sizeof *res);
+    snprintf(res->message, sizeof res->message, "%s", err);
+    if (rc == -ENOMEM) return rc;
+    res->input_error = true;
+    return -EINVAL;
+}
+
 int lb_report_render_file(const char *results_path, const char *out_dir, const lb_report_opts *opts,
                           lb_report_result *res)
 {
     json_t *doc = NULL;
-    char err[sizeof res->message];
-    int rc = lb_results_load(results_path, &doc, err, sizeof err);
-    if (rc) {
-        memset(res, 0, sizeof *res);
-        snprintf(res->message, sizeof res->message, "%s", err);
-        if (rc == -ENOMEM) return rc;
-        res->input_error = true;
-        return -EINVAL;
-    }
+    int rc = lb_report_load(results_path, &doc, res);
+    if (rc) return rc;
     rc = lb_report_render(doc, out_dir, opts, res);
     json_decref(doc);
     return rc;

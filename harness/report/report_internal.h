@@ -95,6 +95,11 @@ typedef struct lb_chart_info {
     const char *message; /* why charts are missing, or NULL */
 } lb_chart_info;
 
+/* Loads RESULTS_PATH (a results file or a run directory) through
+ * lb_results_load into *DOC: 0, or -EINVAL with res->input_error and the
+ * loader's message, or -ENOMEM (report.c). */
+int lb_report_load(const char *results_path, json_t **doc, lb_report_result *res);
+
 /* Writes the whole report for ROOT through DOC (report.c). */
 void lb_report_write_doc(lb_doc *doc, const json_t *root, const lb_chart_info *charts);
 

@@ -165,15 +165,8 @@ int lb_report_summary_write(const json_t *doc, const char *path, lb_report_resul
 int lb_report_summary_file(const char *results_path, const char *path, lb_report_result *res)
 {
     json_t *doc = NULL;
-    char err[sizeof res->message];
-    int rc = lb_results_load(results_path, &doc, err, sizeof err);
-    if (rc) {
-        memset(res, 0, sizeof *res);
-        snprintf(res->message, sizeof res->message, "%s", err);
-        if (rc == -ENOMEM) return rc;
-        res->input_error = true;
-        return -EINVAL;
-    }
+    int rc = lb_report_load(results_path, &doc, res);
+    if (rc) return rc;
     rc = lb_report_summary_write(doc, path, res);
     json_decref(doc);
     return rc;

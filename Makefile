@@ -176,7 +176,7 @@ TEST_ENV = LEAKBENCH_GO_SEED=$(GO_SEED) LEAKBENCH_TARGET_FIXTURE=$(call test_bin
 # would split them into words).
 TEST_RUNS = \
   layers|60|scripts/check-layers; layers-self-test|60|scripts/check-layers --self-test; \
-  install|120|scripts/test-install; \
+  install|120|scripts/test-install; html|180|scripts/check-html $(BUILD)/leakbench; \
   $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS_$(s)),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS_threads),\

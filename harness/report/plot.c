@@ -308,6 +308,12 @@ static int emit_series(scenario_plot *p)
         snprintf(heading, sizeof heading, "%s", name);
     fprintf(p->gp, "\n# ---- scenario %zu: %s\n", p->idx + 1, p->slug);
     lb_gnuplot_set_string(p->gp, "scen", heading);
+    lb_gnuplot_set_string(p->gp, "leaky_title", lb_side_label(p->root, LEAKY));
+    lb_gnuplot_set_string(p->gp, "graceful_title", lb_side_label(p->root, GRACEFUL));
+    lb_gnuplot_set_string(p->gp, "summary_title",
+                          lb_jstr_path(p->root, "aa.variant")
+                              ? "A/A run, the same twin on both sides"
+                              : "Before and after the fix");
     for (int v = 0; v < N_VARIANTS; v++) {
         p->rows[v] = 0;
         rel[0] = 0;
@@ -504,9 +510,10 @@ static int emit_summary_chart(scenario_plot *p)
                "# x variant linetype tasks label_y label rss_mib label_y label recovery_ms "
                "label_y label\n");
     for (int v = 0; v < N_VARIANTS; v++) {
-        /* "\n" in a quoted data-file string is a line break in the tic label. */
-        fprintf(f, "%d \"%s\" %d", v,
-                v == GRACEFUL ? "graceful\\n(after fix)" : "leaky\\n(before fix)", v + 1);
+        /* "\n" in a quoted data-file string is a line break in the tic
+         * label: "leaky\n(before fix)", "A\n(graceful)" (no quotes in it). */
+        const char *side = lb_side_label(p->root, v), *space = strchr(side, ' ');
+        fprintf(f, "%d \"%.*s\\n%s\" %d", v, (int)(space - side), side, space + 1, v + 1);
         for (int panel = 0; panel < N_PANELS; panel++) {
             double mine = val[panel][v], other = val[panel][1 - v];
             char label[64];

@@ -9,8 +9,9 @@
  * interface and write each with temp file + rename.
  *
  * lb_report_write_doc is the content, written once for both formats:
- * a header with the run's status, an overview table when there are
- * several scenarios, thresholds, then per scenario its description, the
+ * the verdict (report_verdict.c: the run's status line and, per scenario,
+ * its thresholds' outcome with peak tasks, memory and recovery of both
+ * sides), warnings, thresholds, then per scenario its description, the
  * before/after table in the shape of the seed incident write-up, the
  * charts, the request accounting and the leak report (those three from
  * report_scenario.c, which the terminal shares), and finally the
@@ -53,37 +54,6 @@ static void chart(lb_doc *d, const json_t *root, size_t i, lb_chart_kind kind,
     if (chart_exists(d, base)) d->ops->chart(d, base, lb_charts[kind].alt);
 }
 
-static void overview(lb_doc *d, const json_t *scenarios)
-{
-    const char *head[7] = {"Scenario",           "Peak tasks (leaky)", "Peak tasks (graceful)",
-                           "RSS (leaky)",        "RSS (graceful)",     "Recovery (leaky)",
-                           "Recovery (graceful)"};
-    const lb_align align[7] = {LB_LEFT, LB_RIGHT, LB_RIGHT, LB_RIGHT, LB_RIGHT, LB_RIGHT, LB_RIGHT};
-    d->ops->heading(d, 2, "Overview", "overview");
-    d->ops->table_begin(d, 7, head, align);
-    const json_t *s;
-    size_t i;
-    json_array_foreach(scenarios, i, s)
-    {
-        char c[7][96];
-        const char *ptr[7];
-        snprintf(c[0], 96, "%s", lb_jstr(s, "name"));
-        for (int v = 0; v < 2; v++) {
-            lb_fmt_count(c[1 + v], 96, lb_scenario_metric(s, variants[v], "peak_tasks"));
-            lb_fmt_bytes(c[3 + v], 96, lb_scenario_metric(s, variants[v], "peak_rss_bytes"));
-            int yes, total;
-            lb_recovered_counts(s, variants[v], &yes, &total);
-            if (total && !yes)
-                snprintf(c[5 + v], 96, "restart required");
-            else
-                lb_fmt_ms(c[5 + v], 96, lb_scenario_metric(s, variants[v], "recovery_ms"));
-        }
-        for (int k = 0; k < 7; k++) ptr[k] = c[k];
-        d->ops->table_row(d, ptr);
-    }
-    d->ops->table_end(d);
-}
-
 /* A threshold's measured value in its metric's unit ("52.3 ms"). */
 static const char *measured(char *buf, size_t n, const json_t *t)
 {
@@ -92,7 +62,7 @@ static const char *measured(char *buf, size_t n, const json_t *t)
     return buf;
 }
 
-static void thresholds(lb_doc *d, const json_t *list)
+void lb_view_thresholds(lb_doc *d, const json_t *list)
 {
     const char *head[5] = {"Scenario", "Metric", "Rule", "Measured", "Verdict"};
     const lb_align align[5] = {LB_LEFT, LB_LEFT, LB_LEFT, LB_RIGHT, LB_LEFT};
@@ -210,7 +180,7 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
     }
     d->ops->fields_end(d);
 
-    d->ops->heading(d, 3, "Before and after", NULL);
+    d->ops->heading(d, 3, lb_jstr_path(root, "aa.variant") ? "A and B" : "Before and after", NULL);
     lb_view_before_after(d, s, true);
     chart(d, root, i, LB_CHART_SUMMARY, ci);
     d->ops->heading(d, 3, "Over time", NULL);
@@ -232,6 +202,7 @@ void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
 {
     const json_t *scenarios = json_object_get(root, "scenarios");
     d->ops->begin(d, "leakbench report");
+    lb_view_verdicts(d, root);
     const char *status = lb_jstr(root, "status");
     if (status && !strcmp(status, "interrupted"))
         d->ops->warning(d, "This run was interrupted: its results are partial.");
@@ -240,15 +211,22 @@ void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
 
     size_t n = json_array_size(scenarios);
     char buf[256];
-    snprintf(buf, sizeof buf,
-             "Leaky and graceful twins of %zu concurrent pipeline%s under the same load: live "
-             "tasks and resident memory over time, what is left behind when the load stops, and "
-             "how fast each returns to rest.",
-             n, n == 1 ? "" : "s");
+    const char *aa = lb_jstr_path(root, "aa.variant");
+    if (aa)
+        snprintf(buf, sizeof buf,
+                 "An A/A run: the %s twin of %zu concurrent pipeline%s on both sides (A and B) "
+                 "under the same load, to measure the noise between identical runs.",
+                 aa, n, n == 1 ? "" : "s");
+    else
+        snprintf(
+            buf, sizeof buf,
+            "Leaky and graceful twins of %zu concurrent pipeline%s under the same load: live "
+            "tasks and resident memory over time, what is left behind when the load stops, and "
+            "how fast each returns to rest.",
+            n, n == 1 ? "" : "s");
     d->ops->para(d, buf);
-    if (n > 1) overview(d, scenarios);
     const json_t *th = json_object_get(root, "thresholds");
-    if (json_array_size(th)) thresholds(d, th);
+    if (json_array_size(th)) lb_view_thresholds(d, th);
     for (size_t i = 0; i < n; i++) scenario_section(d, root, i, ci);
     if (n == 0) d->ops->para(d, "The results file lists no scenarios.");
     environment(d, root);
@@ -264,7 +242,7 @@ static int write_doc(const lb_doc_ops *ops, const char *out_dir, const char *nam
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
-    lb_doc d = {.ops = ops, .out = f, .out_dir = out_dir};
+    lb_doc d = {.ops = ops, .out = f, .out_dir = out_dir, .root = root};
     lb_report_write_doc(&d, root, ci);
     if (fclose(f) != 0) {
         free(buf);
@@ -306,19 +284,24 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
     return 0;
 }
 
+int lb_report_load(const char *results_path, json_t **doc, lb_report_result *res)
+{
+    char err[sizeof res->message];
+    int rc = lb_results_load(results_path, doc, err, sizeof err);
+    if (!rc) return 0;
+    memset(res, 0, sizeof *res);
+    snprintf(res->message, sizeof res->message, "%s", err);
+    if (rc == -ENOMEM) return rc;
+    res->input_error = true;
+    return -EINVAL;
+}
+
 int lb_report_render_file(const char *results_path, const char *out_dir, const lb_report_opts *opts,
                           lb_report_result *res)
 {
     json_t *doc = NULL;
-    char err[sizeof res->message];
-    int rc = lb_results_load(results_path, &doc, err, sizeof err);
-    if (rc) {
-        memset(res, 0, sizeof *res);
-        snprintf(res->message, sizeof res->message, "%s", err);
-        if (rc == -ENOMEM) return rc;
-        res->input_error = true;
-        return -EINVAL;
-    }
+    int rc = lb_report_load(results_path, &doc, res);
+    if (rc) return rc;
     rc = lb_report_render(doc, out_dir, opts, res);
     json_decref(doc);
     return rc;

@@ -8,6 +8,8 @@
  *                 as a CI job summary)
  *   report.html   the same content in one self-contained file, charts
  *                 inlined as SVG
+ *   --summary     the CI job-summary form (report_summary.c): Markdown
+ *                 without images, with sparklines of live tasks
  *   charts/       <slug>-{tasks,rss,states,latency,summary}.{png,svg},
  *                 plus what made them: charts.gp, the templates in
  *                 plots/, the data in data/ — `cd charts && gnuplot charts.gp`
@@ -60,5 +62,14 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
  * written). */
 int lb_report_render_file(const char *results_path, const char *out_dir, const lb_report_opts *opts,
                           lb_report_result *res);
+
+/* Writes the CI job-summary form of DOC (Markdown, no images: status
+ * line, verdicts, thresholds, a sparkline of live tasks per side) to PATH
+ * by temp file + rename, or to stdout if PATH is "-".  Returns 0 or
+ * -errno with res->message (report_summary.c). */
+int lb_report_summary_write(const json_t *doc, const char *path, lb_report_result *res);
+/* Loads RESULTS_PATH like lb_report_render_file and writes its summary
+ * to PATH; a bad input is -EINVAL with res->input_error. */
+int lb_report_summary_file(const char *results_path, const char *path, lb_report_result *res);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * report_internal.h — the pieces behind report.h, shared by report.c
  * (orchestration and the document's content), report_scenario.c (the
- * content about one scenario), report_fmt.c (slugs and escaping for
+ * content about one scenario), report_verdict.c (the status line and
+ * per-scenario verdicts a report opens with), report_summary.c (the CI
+ * job summary and its sparklines), report_fmt.c (slugs and escaping for
  * Markdown and HTML), report_text.c,
  * report_md.c and report_html.c (the document back-ends), table.c (the
  * terminal view) and plot.c (charts, drawn through gnuplot.h).
@@ -49,6 +51,8 @@ void lb_escape_html(FILE *f, const char *s);
 typedef enum lb_align { LB_LEFT, LB_RIGHT } lb_align;
 
 typedef struct lb_doc lb_doc;
+typedef struct lb_scenario_verdict lb_scenario_verdict;
+typedef enum lb_status_state { LB_STATUS_NONE, LB_STATUS_PASS, LB_STATUS_FAIL } lb_status_state;
 typedef struct lb_doc_ops {
     void (*begin)(lb_doc *d, const char *title);
     void (*heading)(lb_doc *d, int level, const char *text, const char *anchor);
@@ -61,6 +65,10 @@ typedef struct lb_doc_ops {
     void (*table_end)(lb_doc *d);
     /* charts/<base>.png and .svg; only called for charts that exist */
     void (*chart)(lb_doc *d, const char *base, const char *alt);
+    /* Optional (NULL: the content falls back to a paragraph and a table):
+     * the run's one-line status, and the per-scenario verdicts. */
+    void (*status)(lb_doc *d, lb_status_state state, const char *word, const char *text);
+    void (*verdicts)(lb_doc *d, const lb_scenario_verdict *v, size_t n);
     void (*end)(lb_doc *d);
 } lb_doc_ops;
 
@@ -68,6 +76,7 @@ struct lb_doc {
     const lb_doc_ops *ops;
     FILE *out;             /* the document being built (a memory stream) */
     const char *out_dir;   /* where charts/ lives, for back-ends that inline */
+    const json_t *root;    /* the results document, or NULL: an A/A run's labels */
     int ncols;             /* columns of the open table */
     const lb_align *align; /* alignment of the open table's columns */
     bool in_list;          /* a run of fields is open */
@@ -85,6 +94,11 @@ typedef struct lb_chart_info {
     lb_charts_outcome outcome;
     const char *message; /* why charts are missing, or NULL */
 } lb_chart_info;
+
+/* Loads RESULTS_PATH (a results file or a run directory) through
+ * lb_results_load into *DOC: 0, or -EINVAL with res->input_error and the
+ * loader's message, or -ENOMEM (report.c). */
+int lb_report_load(const char *results_path, json_t **doc, lb_report_result *res);
 
 /* Writes the whole report for ROOT through DOC (report.c). */
 void lb_report_write_doc(lb_doc *doc, const json_t *root, const lb_chart_info *charts);
@@ -110,6 +124,67 @@ char *lb_fmt_guard_value(char *buf, size_t n, const char *kind, double value);
 /* "killed by the memory guard at 3.2 s, 4 GiB" for a run a guard killed,
  * else "". */
 void lb_guard_note(char *buf, size_t n, const json_t *run);
+
+/* What a scenario's live tasks are called: "goroutines" for a target
+ * read by the go_pprof probe, "threads" under the threads probe, else
+ * "tasks". */
+const char *lb_task_noun(const json_t *scenario);
+
+/* -------------------------------------------------------- verdicts -- */
+
+/* The headline facts of one side of a scenario, formatted. */
+typedef struct lb_scenario_side {
+    const char *label;       /* "leaky (before fix)", or "A (graceful)" in an A/A run */
+    const char *short_label; /* "leaky", or "A" in an A/A run */
+    char peak_tasks[64];     /* "54,072" */
+    char memory[64];         /* peak RSS, "3.5 GiB" */
+    char recovery[64];       /* "88.4 ms", "restart required", "n/a" */
+    bool restart_required;   /* no repetition got back to its baseline */
+} lb_scenario_side;
+
+/* One scenario's verdict (report_verdict.c): its thresholds' outcome and
+ * the headline facts of both sides. */
+struct lb_scenario_verdict {
+    const char *scenario;     /* name */
+    const char *noun;         /* lb_task_noun */
+    lb_status_state state;    /* FAIL if a threshold failed, PASS if all passed, else NONE */
+    char word[16];            /* "pass", "FAIL", "no thresholds" */
+    char detail[96];          /* "2 of 2 thresholds passed" */
+    lb_scenario_side side[2]; /* [0] the leaky slot, [1] the graceful slot */
+};
+
+/* The labels of the two variant slots: "leaky (before fix)" and
+ * "graceful (after fix)", or "A (graceful)" and "B (graceful)" for an
+ * A/A run (results "aa"). */
+const char *lb_side_label(const json_t *root, int slot);
+
+/* Fills V (n entries, one per scenario of ROOT, in order).  */
+void lb_verdicts_build(const json_t *root, lb_scenario_verdict *v, size_t n);
+/* The run's status: the state, its word ("PASS", "FAIL", "NO THRESHOLDS",
+ * "INTERRUPTED") and a sentence ("3 scenarios, 4 of 5 thresholds
+ * passed"). */
+lb_status_state lb_run_status(const json_t *root, char *word, size_t wn, char *text, size_t tn);
+/* The status line and the verdict per scenario, through DOC. */
+void lb_view_verdicts(lb_doc *d, const json_t *root);
+/* The thresholds table: scenario, metric, rule, measured, verdict
+ * (report.c). */
+void lb_view_thresholds(lb_doc *d, const json_t *list);
+
+/* ------------------------------------------------------ CI summary -- */
+
+/* A Unicode sparkline (▁▂▃▄▅▆▇█) of VALUES (count of them) in WIDTH
+ * characters at most: each character is the largest value of its slice
+ * (a spike is never averaged away), scaled from LO (▁) to HI (█); a NaN
+ * LO or HI is taken from the values.  A slice of NaNs only is a space;
+ * a series with no range is all ▁.  Writes "" for no values.  Returns
+ * BUF. */
+char *lb_sparkline(char *buf, size_t n, const double *values, size_t count, int width, double lo,
+                   double hi);
+
+/* Writes the CI job-summary form of the report for ROOT through DOC: the
+ * status, the verdicts, thresholds and per scenario a sparkline of live
+ * tasks for each variant; no images (report_summary.c). */
+void lb_report_write_summary_doc(lb_doc *d, const json_t *root);
 
 /* ----------------------------------------------------------- charts -- */
 

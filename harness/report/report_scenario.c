@@ -154,9 +154,9 @@ static const char *site_text(char *buf, size_t n, const json_t *site)
 
 /* -------------------------------------------------- before / after -- */
 
-/* What a scenario's live tasks are: goroutines for a target pair read by
+/* lb_task_noun (report_internal.h): goroutines for a target pair read by
  * the go_pprof probe, OS threads under the threads probe, else tasks. */
-static const char *task_noun(const json_t *scenario)
+const char *lb_task_noun(const json_t *scenario)
 {
     const char *kind = lb_jstr_path(lb_scenario_run(scenario, variants[0]), "target.probe.kind");
     if (!kind) kind = lb_jstr_path(lb_scenario_run(scenario, variants[1]), "target.probe.kind");
@@ -170,7 +170,7 @@ static const char *task_label(char *buf, size_t n, const char *label, const json
 {
     size_t len = strlen(label);
     if (len < 5 || strcmp(label + len - 5, "tasks")) return label;
-    snprintf(buf, n, "%.*s%s", (int)(len - 5), label, task_noun(scenario));
+    snprintf(buf, n, "%.*s%s", (int)(len - 5), label, lb_task_noun(scenario));
     return buf;
 }
 
@@ -207,7 +207,7 @@ static void cell_peak_tasks(char *cell, const json_t *scenario, int v)
         snprintf(cell, CELL, "%s (controlled)", a);
     else if (total && yes == 0 && growth > 0)
         snprintf(cell, CELL, "%s (unbounded: +%s)", a,
-                 lb_fmt_rate(b, sizeof b, growth, task_noun(scenario)));
+                 lb_fmt_rate(b, sizeof b, growth, lb_task_noun(scenario)));
     else if (total && yes == 0)
         snprintf(cell, CELL, "%s (not back to baseline)", a);
     else if (total)
@@ -378,7 +378,10 @@ static void repetitions_note(lb_doc *d, const json_t *scenario)
 
 void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too)
 {
-    static const char *const head[3] = {"Metric", "Before fix (leaky)", "After fix (graceful)"};
+    static const char *const before_after[3] = {"Metric", "Before fix (leaky)",
+                                                "After fix (graceful)"};
+    const char *const aa[3] = {"Metric", lb_side_label(d->root, 0), lb_side_label(d->root, 1)};
+    const char *const *head = lb_jstr_path(d->root, "aa.variant") ? aa : before_after;
     static const lb_align align[3] = {LB_LEFT, LB_LEFT, LB_LEFT};
     bool ran[2] = {lb_scenario_run(scenario, variants[0]) != NULL,
                    lb_scenario_run(scenario, variants[1]) != NULL};
@@ -589,7 +592,7 @@ static void leak_summary(lb_doc *d, const json_t *scenario, int v, const json_t 
         snprintf(where + len, sizeof where - len, " (%s not in the snapshot)",
                  lb_fmt_count(missing, sizeof missing, n_total - grouped));
     }
-    const char *noun = task_noun(scenario);
+    const char *noun = lb_task_noun(scenario);
     snprintf(line, sizeof line, "%s, repetition %lld%s: %s %.*s still blocked at the end%s.",
              variants[v], (long long)json_integer_value(json_object_get(run, "rep")),
              lb_scenario_reps(scenario, variants[v]) > 1 ? " (the first)" : "",

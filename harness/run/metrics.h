@@ -11,7 +11,8 @@
  *  - baseline: tasks = live tasks the child counted at the end of its
  *    ready phase; RSS = the last RSS sample of the ready phase.
  *  - peak: the largest sample over the whole run; final: the last sample
- *    taken (after shutdown, while leaked tasks are still alive).
+ *    taken, the exit-phase one (after shutdown, while leaked tasks are
+ *    still alive; the runner takes none while the child tears down).
  *  - RSS slope: Theil-Sen estimate (median of pairwise slopes) over the
  *    load-phase samples (at most LB_SLOPE_MAX_POINTS, evenly thinned);
  *    "rising" when slope x load duration >= max(4 MiB, 10% of baseline

@@ -352,6 +352,12 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
     int64_t next = start_ns + interval_ns;
     int64_t cpu_read_at = 0; /* when the child's CPU time was last read */
     bool reaped = false, killed = false;
+    /* Set once the exit-phase sample is taken.  The child then tears down
+     * (its heap is unmapped and its threads exit while /proc still shows
+     * it: RSS 0, two threads), so later ticks only wait to reap it and
+     * take no samples: final values describe the process as it ended its
+     * run, not half torn down. */
+    bool final_taken = false;
     int wstatus = 0;
     struct rusage usage;
     memset(&usage, 0, sizeof usage);
@@ -394,6 +400,10 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
             }
             break;
         }
+        if (final_taken) {
+            next += interval_ns;
+            continue;
+        }
         lb_sample s;
         memset(&s, 0, sizeof s);
         s.t_s = (double)(now - start_ns) / 1e9;
@@ -415,7 +425,10 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         else
             lb_series_add(&out->series, &s);
         if (opt->progress) opt->progress(opt->progress_arg, out, &s);
-        if (final) atomic_store_explicit(&sh->final_sampled, 1, memory_order_release);
+        if (final) {
+            final_taken = true;
+            atomic_store_explicit(&sh->final_sampled, 1, memory_order_release);
+        }
 
         if (!final && check_guards(limits, &s, &out->guard)) {
             out->guard_fired = true;

@@ -5,7 +5,8 @@
  * SIGHUP and a closed stdout (SIGPIPE) kill the children, write partial
  * results marked interrupted and exit 130; the
  * accounting invariant holds for both variants with every outcome kind in
- * play; an invalid spec runs nothing and writes nothing.
+ * play; final values come from the exit-phase sample, not from the child
+ * tearing down; an invalid spec runs nothing and writes nothing.
  */
 #include "core/test_util.h"
 #include "results.h"
@@ -422,6 +423,63 @@ static void closed_model_balances_too(void **state)
     json_decref(j);
 }
 
+/* -------------------------------------------------------- final values -- */
+
+/* Counts DIR/out/samples.csv rows of VARIANT in phase "exit" and returns
+ * the RSS (column 7) of the last row of that variant. */
+static double last_rss_of(const char *variant, int *exit_rows)
+{
+    char path[160], line[1024];
+    snprintf(path, sizeof path, "%s/out/samples.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    double rss = -1;
+    *exit_rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *field[8] = {0}, *save = NULL, *p = line;
+        for (int i = 0; i < 8 && (field[i] = strtok_r(p, ",", &save)); i++) p = NULL;
+        if (!field[6] || strcmp(field[1], variant)) continue;
+        rss = strtod(field[6], NULL);
+        if (!strcmp(field[4], "exit")) (*exit_rows)++;
+    }
+    fclose(f);
+    return rss;
+}
+
+/* The final values are those of the exit-phase sample, taken while the
+ * leaked tasks still live, not of a sample of the child tearing down
+ * (which /proc shows with RSS 0 and two threads). */
+static void final_values_are_sampled_before_teardown(void **state)
+{
+    (void)state;
+    char spec[128];
+    write_spec("final.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"model\": \"constant\", \"rate\": 300,"
+               " \"duration_ms\": 1500}, \"service_time\": {\"dist\": \"uniform\", \"min_ms\": 10,"
+               " \"max_ms\": 100}, \"timeout_ms\": 50, \"payload_bytes\": 65536, \"pool_size\": 16,"
+               " \"queue_capacity\": 32, \"settle_ms\": 300, \"shutdown_grace_ms\": 300,"
+               " \"sample_ms\": 10, \"scheduler\": \"threads\"}",
+               spec, sizeof spec);
+    int rc = wait_exit(start_run(spec, NULL));
+    if (rc != 0) show_log();
+    assert_int_equal(rc, 0);
+    json_t *j = load_results();
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = run_at(j, i);
+        const char *variant = str_at(r, "variant", NULL);
+        double final_rss = num_at(r, "metrics", "final_rss_bytes");
+        assert_true(final_rss >= num_at(r, "metrics", "baseline_rss_bytes"));
+        /* The leaked tasks plus the child's main task are alive. */
+        assert_near(num_at(r, "metrics", "final_tasks"), num_at(r, "metrics", "leaked_tasks") + 1,
+                    0);
+        int exit_rows;
+        assert_near(last_rss_of(variant, &exit_rows), final_rss, 0);
+        assert_int_equal(exit_rows, 1);
+    }
+    assert_true(num_at(run_at(j, 0), "metrics", "leaked_tasks") > 0);
+    json_decref(j);
+}
+
 /* ------------------------------------------------------------ bad spec -- */
 
 static void invalid_spec_runs_nothing(void **state)
@@ -457,6 +515,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sigint_while_charts_render_exits_130, setup, teardown),
         cmocka_unit_test_setup_teardown(accounting_balances_with_every_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(closed_model_balances_too, setup, teardown),
+        cmocka_unit_test_setup_teardown(final_values_are_sampled_before_teardown, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_spec_runs_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

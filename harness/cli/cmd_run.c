@@ -496,7 +496,7 @@ static int write_and_gate(run_state *st, int *write_code)
         return LB_EXIT_ERROR;
     }
     int gate_code = lb_run_ci_thresholds(&st->opt.ci)
-                        ? lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios)
+                        ? lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios, r->interrupted)
                         : LB_EXIT_OK;
     char werr[512];
     *write_code = LB_EXIT_OK;

@@ -74,8 +74,16 @@ int lb_gate_check_options(const lb_gate_options *o)
     return LB_EXIT_OK;
 }
 
-int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n)
+int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n, bool interrupted)
 {
+    if (interrupted) {
+        /* Partial runs would fail thresholds they might have passed. */
+        bool any = false;
+        for (int i = 0; i < n; i++) any |= scenarios[i].spec->n_thresholds > 0;
+        if (any && json_object_set_new(doc, "thresholds_evaluated", json_false()))
+            return LB_EXIT_ERROR;
+        return LB_EXIT_OK;
+    }
     json_t *verdicts = json_array();
     if (!verdicts) return LB_EXIT_ERROR;
     const json_t *ran = json_object_get(doc, "scenarios");
@@ -94,8 +102,17 @@ int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n)
     return failed ? LB_EXIT_FAIL : LB_EXIT_OK;
 }
 
-static void print_thresholds(const lb_gate_options *o, const json_t *list, bool quiet, FILE *out)
+/* The verdicts as `metric value op bound` (lb_threshold_verdict_text):
+ * failures on stderr, passes on out unless quiet; or, when the run was
+ * interrupted, that they were not evaluated. */
+static void print_thresholds(const lb_gate_options *o, const json_t *doc, bool quiet, FILE *out)
 {
+    if (json_is_false(json_object_get(doc, "thresholds_evaluated"))) {
+        fprintf(stderr, "leakbench %s: thresholds not evaluated: the run was interrupted\n",
+                who(o));
+        return;
+    }
+    const json_t *list = json_object_get(doc, "thresholds");
     size_t n = json_array_size(list), failed = 0;
     for (size_t i = 0; i < n; i++)
         failed += !!strcmp(json_string_value(json_object_get(json_array_get(list, i), "verdict")),
@@ -105,21 +122,14 @@ static void print_thresholds(const lb_gate_options *o, const json_t *list, bool 
     for (size_t i = 0; i < n; i++) {
         const json_t *t = json_array_get(list, i);
         bool pass = !strcmp(json_string_value(json_object_get(t, "verdict")), "pass");
-        const json_t *value = json_object_get(t, "value");
-        char v[64];
-        lb_metric_format_ref(json_string_value(json_object_get(t, "metric")),
-                             json_is_number(value) ? json_number_value(value) : NAN, v, sizeof v);
+        const char *scenario = json_string_value(json_object_get(t, "scenario"));
+        char text[600];
+        lb_threshold_verdict_text(t, text, sizeof text);
         if (!pass)
-            fprintf(stderr, "leakbench %s: threshold failed: %s %s %s: %s\n", who(o),
-                    json_string_value(json_object_get(t, "scenario")),
-                    json_string_value(json_object_get(t, "metric")),
-                    json_string_value(json_object_get(t, "expr")),
-                    json_string_value(json_object_get(t, "reason")));
+            fprintf(stderr, "leakbench %s: threshold failed: %s: %s\n", who(o),
+                    scenario ? scenario : "(all)", text);
         else if (!quiet)
-            fprintf(out, "  pass  %s %s %s (%s)\n",
-                    json_string_value(json_object_get(t, "scenario")),
-                    json_string_value(json_object_get(t, "metric")),
-                    json_string_value(json_object_get(t, "expr")), v);
+            fprintf(out, "  pass  %s: %s\n", scenario ? scenario : "(all)", text);
     }
 }
 
@@ -203,7 +213,7 @@ int lb_gate_finish(const lb_gate_options *o, const json_t *doc, bool complete, b
 {
     int code = LB_EXIT_OK;
     const json_t *thresholds = json_object_get(doc, "thresholds");
-    print_thresholds(o, thresholds, quiet, out);
+    print_thresholds(o, doc, quiet, out);
     for (size_t i = 0; i < json_array_size(thresholds); i++)
         if (strcmp(json_string_value(json_object_get(json_array_get(thresholds, i), "verdict")),
                    "pass"))

@@ -31,9 +31,11 @@ int lb_gate_check_options(const lb_gate_options *o);
 /* Evaluates the thresholds of every scenario that ran — the ASTs its spec
  * keeps (core/threshold.h), walked against scenario i of the document,
  * scenarios[i] having run as doc "scenarios"[i] — and stores the verdicts
- * as the document's "thresholds".  LB_EXIT_OK, LB_EXIT_FAIL (a threshold
- * failed) or LB_EXIT_ERROR (out of memory). */
-int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n);
+ * as the document's "thresholds".  An interrupted run evaluates none: its
+ * document gets "thresholds_evaluated": false (when any spec has
+ * thresholds) and "thresholds" stays empty.  LB_EXIT_OK, LB_EXIT_FAIL (a
+ * threshold failed) or LB_EXIT_ERROR (out of memory). */
+int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n, bool interrupted);
 
 /* After results.json is written: prints the thresholds (failures always,
  * on stderr; everything on out unless quiet), compares against

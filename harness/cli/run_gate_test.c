@@ -99,7 +99,10 @@ static void failing_threshold_fails_the_run(void **state)
                           out,   "--junit", junit,         spec,         NULL};
     assert_int_equal(run(err, args), LB_EXIT_FAIL);
     char *text = slurp(err);
-    assert_non_null(strstr(text, "threshold failed: timeout_leak graceful.peak_tasks < 1"));
+    /* metric value op bound, with the unit */
+    const char *line = strstr(text, "threshold failed: timeout_leak: graceful.peak_tasks ");
+    assert_non_null(line);
+    assert_non_null(strstr(line, " tasks, not < 1 tasks\n"));
 
     char results[160];
     snprintf(results, sizeof results, "%s/results.json", out);

@@ -12,8 +12,12 @@
  * medians), and fails, with a reason, when a value is null or the bound is
  * not finite.  lb_thresholds_apply is the one exception to "parsed once":
  * it re-checks a saved results document, which has only the strings.
+ * lb_threshold_verdict_text is the one way a verdict is written for a
+ * person (the run's terminal output).
  */
 #include "threshold.h"
+#include "jsonutil.h"
+#include "units.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -645,6 +649,41 @@ int lb_thresholds_evaluate(const lb_threshold *items, size_t n, const json_t *sc
         if (!pass) ++*n_failed;
     }
     return 0;
+}
+
+char *lb_threshold_verdict_text(const json_t *verdict, char *buf, size_t len)
+{
+    const char *metric = lb_jstr(verdict, "metric"), *expr = lb_jstr(verdict, "expr"),
+               *reason = lb_jstr(verdict, "reason"), *result = lb_jstr(verdict, "verdict");
+    const json_t *value = json_object_get(verdict, "value"),
+                 *bound = json_object_get(verdict, "bound");
+    if (!metric) metric = "?";
+    if (!expr) expr = "";
+    if (!json_is_number(value) || !json_is_number(bound)) {
+        snprintf(buf, len, "%s %s%s%s", metric, expr, reason && *reason ? ": " : "",
+                 reason ? reason : "");
+        return buf;
+    }
+    /* The rule as written is the operator, then the bound's expression. */
+    const char *p = expr + strspn(expr, " \t");
+    size_t op_len = strspn(p, "<>=!");
+    char op[8], bound_expr[200];
+    snprintf(op, sizeof op, "%.*s", (int)op_len, p);
+    p += op_len + strspn(p + op_len, " \t");
+    size_t n = strlen(p);
+    while (n && isspace((unsigned char)p[n - 1])) n--;
+    snprintf(bound_expr, sizeof bound_expr, "%.*s", (int)n, p);
+
+    double v = json_number_value(value), b = json_number_value(bound), literal;
+    char vt[LB_UNITS_LEN], bt[LB_UNITS_LEN], shown[220] = "", exact[80] = "";
+    lb_metric_format_ref(metric, v, vt, sizeof vt);
+    lb_metric_format_ref(metric, b, bt, sizeof bt);
+    if (!lb_scan_decimal(bound_expr, &literal)) snprintf(shown, sizeof shown, " (%s)", bound_expr);
+    if (!strcmp(vt, bt) && v != b)
+        snprintf(exact, sizeof exact, " (exactly %.10g %s %.10g)", v, op, b);
+    bool pass = result && !strcmp(result, "pass");
+    snprintf(buf, len, "%s %s%s %s %s%s%s", metric, vt, pass ? "" : ", not", op, bt, shown, exact);
+    return buf;
 }
 
 /* The thresholds that apply to results scenario number i, and the JSON

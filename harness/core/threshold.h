@@ -129,6 +129,19 @@ int lb_thresholds_apply(json_t *results, size_t *n_failed, char *err, size_t err
 
 const char *lb_threshold_op_name(lb_threshold_op op);
 
+/* One verdict (an element of results "thresholds") as a person reads it,
+ * as `metric value op bound` with the metric's unit (core/units.h):
+ *   graceful.recovery_ms 52 ms < 100 ms
+ *   graceful.peak_rss_mib 3.91 MiB < 37.1 MiB (0.5 * leaky.peak_rss_mib)
+ *   graceful.recovery_ms 152 ms, not < 100 ms                  (failed)
+ *   graceful.recovery_ms < 100 ms: graceful.recovery_ms is null (...)
+ * The last form, the rule and the verdict's reason, when the value or
+ * the bound is null.  A bound that is not a plain number is followed by
+ * its expression.  Where three significant digits would print value and
+ * bound alike although they differ ("100 ms < 100 ms"), the exact numbers
+ * follow.  Writes into buf (always terminated) and returns it. */
+char *lb_threshold_verdict_text(const json_t *verdict, char *buf, size_t len);
+
 /* Parses a bare "VARIANT.METRIC" reference (as in a threshold key) into
  * *variant and *metric.  0, or -EINVAL with *err filled in. */
 int lb_metric_ref_parse(const char *ref, const char **variant, const lb_metric_def **metric,

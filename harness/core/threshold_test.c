@@ -6,13 +6,15 @@
  * (graceful: peak_tasks 120, leaked 0, recovery 40 ms, peak RSS 150 MB;
  * leaky: peak_tasks 5012, leaked 5000, never recovered, peak RSS 330 MB).
  * A loaded spec keeps each threshold as its parsed AST, and evaluation
- * walks that AST without reading the expression string again.
+ * walks that AST without reading the expression string again.  A verdict
+ * prints as `metric value op bound` with units.
  */
 #include "spec.h"
 #include "threshold.h"
 #include "test_util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #define FIXTURE "harness/testdata/results-single.json"
@@ -289,6 +291,49 @@ static void apply_to_results(void **state)
     json_decref(doc);
 }
 
+/* A verdict as `metric value op bound`, with the metric's unit. */
+static void expect_text(const char *metric, const char *expr, double value, double bound,
+                        const char *verdict, const char *reason, const char *want)
+{
+    json_t *t = json_pack("{s:s, s:s, s:s, s:s, s:s}", "scenario", "timeout_leak", "metric", metric,
+                          "expr", expr, "verdict", verdict, "reason", reason);
+    json_object_set_new(t, "value", isnan(value) ? json_null() : json_real(value));
+    json_object_set_new(t, "bound", isnan(bound) ? json_null() : json_real(bound));
+    char buf[400];
+    assert_ptr_equal(lb_threshold_verdict_text(t, buf, sizeof buf), buf);
+    assert_string_equal(buf, want);
+    json_decref(t);
+}
+
+static void verdicts_print_with_units(void **state)
+{
+    (void)state;
+    expect_text("graceful.recovery_ms", "< 100", 52.25, 100, "pass", "",
+                "graceful.recovery_ms 52.3 ms < 100 ms");
+    expect_text("graceful.recovery_ms", "<100", 152, 100, "fail", "x",
+                "graceful.recovery_ms 152 ms, not < 100 ms");
+    /* The bound an expression gives, with the expression. */
+    expect_text("graceful.peak_rss_mib", " < 0.5 * leaky.peak_rss_mib ", 3.90625, 37.0625, "pass",
+                "", "graceful.peak_rss_mib 3.91 MiB < 37.1 MiB (0.5 * leaky.peak_rss_mib)");
+    expect_text("graceful.peak_rss_bytes", "<= 5e6", 4972544, 5e6, "pass", "",
+                "graceful.peak_rss_bytes 4.74 MiB <= 4.77 MiB");
+    expect_text("leaky.leaked_tasks", ">0", 694, 0, "pass", "",
+                "leaky.leaked_tasks 694 tasks > 0 tasks");
+    expect_text("graceful.recovered", "== 1", 1, 1, "pass", "", "graceful.recovered 1 == 1");
+    /* Three digits would show both as 100 ms: the exact numbers follow. */
+    expect_text("graceful.recovery_ms", "< 100", 99.96, 100, "pass", "",
+                "graceful.recovery_ms 100 ms < 100 ms (exactly 99.96 < 100)");
+    /* No value or no bound: the rule and why. */
+    expect_text("leaky.recovery_ms", "< 100", NAN, 100, "fail",
+                "leaky.recovery_ms is null (not measured: time back to baseline)",
+                "leaky.recovery_ms < 100: leaky.recovery_ms is null (not measured: time back to "
+                "baseline)");
+    expect_text("graceful.peak_tasks", "< leaky.peak_tasks / 0", 30, NAN, "fail",
+                "bound < leaky.peak_tasks / 0 is not a finite number (division by zero?)",
+                "graceful.peak_tasks < leaky.peak_tasks / 0: bound < leaky.peak_tasks / 0 is not a "
+                "finite number (division by zero?)");
+}
+
 /* Parsed once, at spec load: the spec holds the AST (variant, metric,
  * operator, bound), and evaluation works from it alone — the expression
  * strings are overwritten with text that does not parse, and the verdicts
@@ -344,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup(spec_errors_name_file_and_path, lb_test_arm_timeout),
         cmocka_unit_test_setup(apply_to_results, lb_test_arm_timeout),
         cmocka_unit_test_setup(spec_keeps_the_parsed_ast, lb_test_arm_timeout),
+        cmocka_unit_test_setup(verdicts_print_with_units, lb_test_arm_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -227,6 +227,10 @@ void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
     d->ops->para(d, buf);
     const json_t *th = json_object_get(root, "thresholds");
     if (json_array_size(th)) lb_view_thresholds(d, th);
+    if (json_is_false(json_object_get(root, "thresholds_evaluated"))) {
+        d->ops->heading(d, 2, "Thresholds", "thresholds");
+        d->ops->para(d, "Not evaluated: the run was interrupted.");
+    }
     for (size_t i = 0; i < n; i++) scenario_section(d, root, i, ci);
     if (n == 0) d->ops->para(d, "The results file lists no scenarios.");
     environment(d, root);

@@ -218,7 +218,8 @@ static void signal_interrupts_the_run(int sig)
     char spec[128];
     write_spec("long.json",
                "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 50, \"duration_ms\": 30000},"
-               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 5}, \"timeout_ms\": 50}",
+               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 5}, \"timeout_ms\": 50,"
+               " \"thresholds\": {\"graceful.leaked_tasks\": \"== 0\"}}",
                spec, sizeof spec);
     pid_t pid = start_run(spec, NULL);
     struct timespec ts = {1, 500000000};
@@ -235,6 +236,15 @@ static void signal_interrupts_the_run(int sig)
     /* Only the interrupted run: the graceful twin never started. */
     json_t *runs = json_object_get(json_array_get(json_object_get(j, "scenarios"), 0), "runs");
     assert_int_equal(json_array_size(runs), 1);
+    /* Thresholds are not judged on a partial run, and the run says so. */
+    assert_true(json_is_false(json_object_get(j, "thresholds_evaluated")));
+    assert_int_equal(json_array_size(json_object_get(j, "thresholds")), 0);
+    char log[160];
+    snprintf(log, sizeof log, "%s/log", dir);
+    const char *text = lb_test_slurp(log);
+    assert_non_null(
+        strstr(text, "leakbench run: thresholds not evaluated: the run was interrupted"));
+    assert_null(strstr(text, "threshold failed"));
     json_decref(j);
 }
 

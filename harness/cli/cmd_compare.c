@@ -8,6 +8,7 @@
  * nothing is written then).
  */
 #include "cli.h"
+#include "options.h"
 #include "core/units.h"
 #include "ci/aa_noise.h"
 #include "ci/compare.h"
@@ -95,8 +96,9 @@ static int parse_args(int argc, char **argv, compare_args *a)
     };
     *a = (compare_args){.opts = LB_COMPARE_DEFAULTS};
     optind = 1;
+    opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'a':
             if (!parse_fraction(optarg, 0, 0.5, true, &a->opts.alpha)) {
@@ -137,8 +139,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return LB_EXIT_USAGE;
+            return lb_cli_bad_option(stderr, "compare", opt, argv, longopts);
         }
     }
     if (argc - optind != 2) {

@@ -20,6 +20,7 @@
  * exports still written).
  */
 #include "cli.h"
+#include "options.h"
 #include "ci/history.h"
 #include "core/metric.h"
 #include "core/outfile.h"
@@ -95,8 +96,9 @@ static int parse_options(int argc, char **argv, history_opts *o)
     };
     *o = (history_opts){.dir = "reports/history"};
     optind = 1;
+    opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'm':
             metric_ref = optarg;
@@ -114,8 +116,7 @@ static int parse_options(int argc, char **argv, history_opts *o)
             usage(stdout);
             return LB_EXIT_OK;
         default:
-            usage(stderr);
-            return LB_EXIT_USAGE;
+            return lb_cli_bad_option(stderr, "history", opt, argv, longopts);
         }
     }
     if (argc - optind != 1) {

@@ -4,6 +4,7 @@
  * what the leaky twin does, the fix and the knobs.
  */
 #include "cli.h"
+#include "options.h"
 
 #include "scenarios/scenario.h"
 
@@ -25,8 +26,10 @@ static int list_main(int argc, char **argv)
             verbose = true;
             continue;
         }
-        fprintf(stderr, "leakbench list: unknown argument '%s'\n", argv[i]);
-        return LB_EXIT_USAGE;
+        static const struct option known[] = {{"verbose", no_argument, NULL, 'v'},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {NULL, 0, NULL, 0}};
+        return lb_cli_unknown_option(stderr, "list", argv[i], known);
     }
     for (size_t i = 0; i < lb_scenario_count(); i++) {
         const lb_scenario *s = lb_scenario_at(i);

@@ -13,6 +13,7 @@
  * report.html written, charts skipped).
  */
 #include "cli.h"
+#include "options.h"
 #include "report/report.h"
 
 #include <getopt.h>
@@ -48,7 +49,8 @@ static int report_main(int argc, char **argv)
     lb_report_opts opts = {.charts = true};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o':
             out_dir = optarg;
@@ -63,8 +65,7 @@ static int report_main(int argc, char **argv)
             report_usage(stdout);
             return LB_EXIT_OK;
         default:
-            report_usage(stderr);
-            return LB_EXIT_USAGE;
+            return lb_cli_bad_option(stderr, "report", c, argv, longopts);
         }
     }
     if (argc - optind != 1) {

@@ -27,6 +27,7 @@
  */
 #include "cli.h"
 #include "ci/aa_noise.h"
+#include "options.h"
 #include "core/units.h"
 #include "run/host.h"
 #include "core/outfile.h"
@@ -303,11 +304,8 @@ static int parse_options(int argc, char **argv, run_options *o)
             if (parse_target_duration("--settle", optarg, 86400000.0, &o->target.settle_ms))
                 return -1;
             break;
-        case ':':
-            fprintf(stderr, "leakbench run: option '%s' needs a value\n", argv[optind - 1]);
-            return -1;
-        default:
-            fprintf(stderr, "leakbench run: unknown option '%s'\n", argv[optind - 1]);
+        default: /* '?' or ':' */
+            lb_cli_bad_option(stderr, "run", c, argv, longopts);
             return -1;
         }
     }

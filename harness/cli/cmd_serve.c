@@ -17,6 +17,7 @@
  * not run (the scheduler did not start, the pipeline's setup failed).
  */
 #include "cli.h"
+#include "options.h"
 #include "core/spec.h"
 #include "run/http_serve.h"
 #include "run/netaddr.h"
@@ -99,8 +100,9 @@ static int parse_options(int argc, char **argv, serve_options *o)
         {NULL, 0, NULL, 0},
     };
     optind = 1;
+    opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (ch) {
         case OPT_VARIANT:
             o->variant = optarg;
@@ -121,8 +123,7 @@ static int parse_options(int argc, char **argv, serve_options *o)
             usage(stdout);
             return -1;
         default:
-            usage(stderr);
-            return LB_EXIT_USAGE;
+            return lb_cli_bad_option(stderr, "serve", ch, argv, longopts);
         }
     }
     if (optind != argc - 1) {

@@ -68,9 +68,15 @@ int main(int argc, char **argv)
     lb_suggester sg;
     lb_suggest_begin(&sg, argv[1], strlen(argv[1]));
     for (int i = 0; i < lb_command_count(); i++) lb_suggest_try(&sg, lb_command_at(i)->name);
+    /* "--verison" is close to the options the top level takes. */
+    if (argv[1][0] == '-') {
+        lb_suggest_try(&sg, "--help");
+        lb_suggest_try(&sg, "--version");
+    }
     const char *hint = lb_suggest_best(&sg);
     if (hint)
-        fprintf(stderr, "leakbench: unknown command '%s' (did you mean '%s'?)\n", argv[1], hint);
+        fprintf(stderr, "leakbench: unknown %s '%s' (did you mean '%s'?)\n",
+                argv[1][0] == '-' ? "option" : "command", argv[1], hint);
     else
         fprintf(stderr, "leakbench: unknown command '%s'; `leakbench --help` lists them\n",
                 argv[1]);

@@ -18,6 +18,7 @@
 #include "spec_internal.h"
 #include "infile.h"
 #include "units.h"
+#include "suggest.h"
 
 /* A spec or suite file larger than this is refused unread. */
 #define LB_SPEC_MAX_BYTES (4u << 20)
@@ -718,9 +719,19 @@ static int parse_knobs(const validator *v, const json_t *j, const char *path, lb
         if (k < 0) {
             char names[256] = "";
             size_t used = 0;
-            for (int i = 0; i < sc->n_knobs && used < sizeof names - 32; i++)
-                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                         sc->knobs[i].name);
+            lb_suggester sg;
+            lb_suggest_begin(&sg, key, strlen(key));
+            for (int i = 0; i < sc->n_knobs; i++) {
+                lb_suggest_try(&sg, sc->knobs[i].name);
+                if (used < sizeof names - 32)
+                    used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                             i ? ", " : "", sc->knobs[i].name);
+            }
+            const char *best = lb_suggest_best(&sg);
+            if (best)
+                return fail(v, p,
+                            "scenario '%s' has no knob '%s' (did you mean '%s'? its knobs: %s)",
+                            sc->name, key, best, names);
             return fail(v, p, "scenario '%s' has no knob '%s' (its knobs: %s)", sc->name, key,
                         sc->n_knobs ? names : "none");
         }
@@ -938,7 +949,19 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         join_path(p, sizeof p, path, "scenario");
         if ((rc = get_string(v, f, p, &name))) return rc;
         const lb_scenario *sc = lb_scenario_find(name);
-        if (!sc) return fail(v, p, "unknown scenario '%s' (`leakbench list` shows them)", name);
+        if (!sc) {
+            lb_suggester sg;
+            lb_suggest_begin(&sg, name, strlen(name));
+            for (size_t i = 0; i < lb_scenario_count(); i++)
+                lb_suggest_try(&sg, lb_scenario_at(i)->name);
+            const char *best = lb_suggest_best(&sg);
+            if (best)
+                return fail(v, p,
+                            "unknown scenario '%s' (did you mean '%s'? `leakbench list` "
+                            "shows them)",
+                            name, best);
+            return fail(v, p, "unknown scenario '%s' (`leakbench list` shows them)", name);
+        }
         s->scenario = sc;
         snprintf(s->name, sizeof s->name, "%s", sc->name);
         for (int i = 0; i < sc->n_knobs && i < LB_MAX_KNOBS; i++) s->knob[i] = sc->knobs[i].def;

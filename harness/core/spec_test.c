@@ -199,6 +199,9 @@ static void unknown_names_are_rejected(void **state)
     (void)state;
     expect_error("{\"scenario\": \"no_such\"}",
                  "t.json: $.scenario: unknown scenario 'no_such' (`leakbench list` shows them)");
+    expect_error("{\"scenario\": \"timeout_leek\"}",
+                 "t.json: $.scenario: unknown scenario 'timeout_leek' (did you mean "
+                 "'timeout_leak'? `leakbench list` shows them)");
     expect_error("{}", "t.json: $.scenario: missing (the name of a scenario pair, see "
                        "`leakbench list`)");
     expect_error("{\"scenario\": \"timeout_leak\", \"scheduler\": \"fibers\"}",
@@ -246,6 +249,9 @@ static void knobs_are_checked_against_the_scenario(void **state)
     expect_error("{\"scenario\": \"spec_test_knobs\", \"knobs\": {\"depth\": 3}}",
                  "t.json: $.knobs.depth: scenario 'spec_test_knobs' has no knob 'depth' (its "
                  "knobs: width, share)");
+    expect_error("{\"scenario\": \"spec_test_knobs\", \"knobs\": {\"widht\": 3}}",
+                 "t.json: $.knobs.widht: scenario 'spec_test_knobs' has no knob 'widht' (did you "
+                 "mean 'width'? its knobs: width, share)");
     expect_error("{\"scenario\": \"spec_test_knobs\", \"knobs\": {\"width\": 2.5}}",
                  "t.json: $.knobs.width: expected an integer, got 2.5");
     expect_error("{\"scenario\": \"spec_test_knobs\", \"knobs\": {\"width\": 65}}",

@@ -5,6 +5,7 @@
  */
 #include "compare.h"
 #include "aa_noise.h"
+#include "core/color.h"
 #include "core/outfile.h"
 #include "core/stats.h"
 #include "core/units.h"
@@ -308,22 +309,36 @@ void lb_compare_row_cells(const lb_compare_row *r, char *base, char *next, char 
         snprintf(p, len, "-");
 }
 
-static void summary_line(FILE *out, const lb_comparison *c)
+static void summary_line(FILE *out, const lb_comparison *c, bool color)
 {
     lb_compare_outcome outcome = lb_comparison_outcome(c);
+    lb_tone tone = outcome == LB_COMPARE_REGRESSION     ? LB_TONE_REGRESSED
+                   : outcome == LB_COMPARE_INCONCLUSIVE ? LB_TONE_UNSURE
+                                                        : LB_TONE_PASS;
     fprintf(out,
             "%zu regressed, %zu improved, %zu unchanged, %zu inconclusive; %zu volatile "
-            "metrics changed (info, not gated): %s\n",
+            "metrics changed (info, not gated): %s%s%s\n",
             c->count[LB_REGRESSED], c->count[LB_IMPROVED], c->count[LB_UNCHANGED],
-            c->count[LB_INCONCLUSIVE], c->info_changed,
+            c->count[LB_INCONCLUSIVE], c->info_changed, lb_color_start(color, tone),
             outcome == LB_COMPARE_REGRESSION     ? "REGRESSION"
             : outcome == LB_COMPARE_INCONCLUSIVE ? "inconclusive"
-                                                 : "pass");
+                                                 : "pass",
+            lb_color_end(color));
+}
+
+/* A verdict's tone: only gated verdicts get the loud colours. */
+static lb_tone verdict_tone(const lb_compare_row *r)
+{
+    if (r->info || r->verdict == LB_UNCHANGED) return LB_TONE_DIM;
+    return r->verdict == LB_IMPROVED    ? LB_TONE_IMPROVED
+           : r->verdict == LB_REGRESSED ? LB_TONE_REGRESSED
+                                        : LB_TONE_UNSURE;
 }
 
 void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_name,
-                         const char *new_name, bool only_changed)
+                         const char *new_name, const lb_compare_view *view)
 {
+    bool only_changed = view->only_changed, color = view->color;
     fprintf(out, "leakbench compare: base %s, new %s (alpha %g, noise %g%%)\n", base_name, new_name,
             c->opts.alpha, c->opts.noise * 100);
     fprintf(out, "%-20s %-8s %-22s %14s %14s %8s %8s %8s  %s\n", "scenario", "variant", "metric",
@@ -334,16 +349,19 @@ void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_nam
         if (only_changed && r->verdict == LB_UNCHANGED) continue;
         char b[48], n[48], ratio[48], change[48], p[48];
         lb_compare_row_cells(r, b, n, ratio, change, p, sizeof b);
-        fprintf(out, "%-20s %-8s %-22s %14s %14s %8s %8s %8s  %s%s%s%s\n", r->scenario, r->variant,
+        lb_tone vt = lb_color_variant_tone(r->variant);
+        fprintf(out, "%-20s %s%-8s%s %-22s %14s %14s %8s %8s %8s  %s%s%s%s%s%s\n", r->scenario,
+                lb_color_start(color, vt), r->variant, lb_color_end(color),
                 r->metric ? r->metric->name : "-", b, n, ratio, change, p,
+                lb_color_start(color, verdict_tone(r)),
                 r->verdict == LB_REGRESSED && !r->info ? "REGRESSED" : lb_verdict_name(r->verdict),
-                r->info && r->verdict != LB_UNCHANGED ? " (info)" : "",
+                lb_color_end(color), r->info && r->verdict != LB_UNCHANGED ? " (info)" : "",
                 r->verdict == LB_UNCHANGED ? "" : ": ", r->verdict == LB_UNCHANGED ? "" : r->note);
         shown++;
     }
     if (only_changed && !shown) fprintf(out, "(every metric unchanged)\n");
     if (c->notes[0]) fprintf(out, "note: %s", c->notes);
-    summary_line(out, c);
+    summary_line(out, c, color);
 }
 
 /* Writes s with Markdown table metacharacters escaped. */

@@ -103,9 +103,15 @@ typedef enum lb_compare_outcome {
 } lb_compare_outcome;
 lb_compare_outcome lb_comparison_outcome(const lb_comparison *c);
 
-/* Terminal table (all rows, or only those not unchanged) and a summary. */
+/* How the terminal table is shown. */
+typedef struct lb_compare_view {
+    bool only_changed; /* leave out the unchanged rows */
+    bool color;        /* verdicts and variants in colour (core/color.h) */
+} lb_compare_view;
+
+/* Terminal table and a summary. */
 void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_name,
-                         const char *new_name, bool only_changed);
+                         const char *new_name, const lb_compare_view *view);
 /* Markdown report, written atomically. */
 int lb_comparison_write_markdown(const char *path, const lb_comparison *c, const char *base_name,
                                  const char *new_name, char *err, size_t errlen);

@@ -4,7 +4,8 @@
  * change, nulls, with and without repetitions; verdicts and exit codes
  * through the real command; bad input named by file and position with
  * nothing written; Markdown and JUnit output (JUnit checked with xmllint
- * when it is installed, and by counting elements always).
+ * when it is installed, and by counting elements always); the terminal
+ * table with colour on and off.
  */
 #include "cli/cli.h"
 #include "compare.h"
@@ -493,6 +494,42 @@ static void markdown_and_junit(void **state)
     json_decref(next);
 }
 
+/* lb_comparison_print into a string. */
+static char *print_comparison(const lb_comparison *c, const lb_compare_view *view)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    lb_comparison_print(f, c, "base.json", "new.json", view);
+    fclose(f);
+    return buf;
+}
+
+/* With colour a regression is loud red, the variant in its chart colour
+ * and the summary's verdict coloured; without it, not one escape. */
+static void terminal_colour(void **state)
+{
+    (void)state;
+    json_t *base = load(REPS5), *next = load(REPS5);
+    doctor(next, "graceful", "peak_tasks", -1, 1.5, NULL);
+    lb_comparison c;
+    compare_docs(base, next, &c);
+    lb_compare_view plain_view = {false, false}, color_view = {false, true};
+    char *plain = print_comparison(&c, &plain_view), *painted = print_comparison(&c, &color_view);
+    assert_null(strchr(plain, '\033'));
+    assert_non_null(strstr(plain, " REGRESSED: "));
+    assert_non_null(strstr(painted, "\033[1;31mREGRESSED\033[0m: "));
+    assert_non_null(strstr(painted, " \033[34mgraceful\033[0m "));
+    assert_non_null(strstr(painted, " \033[31mleaky   \033[0m "));
+    assert_non_null(strstr(painted, "not gated): \033[1;31mREGRESSION\033[0m\n"));
+    free(plain);
+    free(painted);
+    lb_comparison_free(&c);
+    json_decref(base);
+    json_decref(next);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +548,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(interrupted_side_makes_changes_inconclusive, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(markdown_and_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(terminal_colour, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

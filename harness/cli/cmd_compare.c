@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -43,6 +44,8 @@ static void usage(FILE *out)
                  "  --only-changed   print only rows that are not unchanged\n"
                  "  --all-metrics    also gate on CPU time and latency p99.9/max (shown as\n"
                  "                   \"info\" and not gated by default: too volatile)\n"
+                 "  --color WHEN     auto (default: on a terminal, unless NO_COLOR is set),\n"
+                 "                   always or never\n"
                  "  -h, --help       this text\n\n"
                  "exit: 0 pass, 1 a metric regressed, 4 inconclusive, 2 bad usage or input,\n"
                  "3 an output file could not be written\n");
@@ -76,6 +79,7 @@ typedef struct compare_args {
     const char *noise_from[2];    /* --noise-from FILE, at most one per variant */
     int n_noise_from;
     bool only_changed;
+    lb_color_mode color; /* --color */
     const char *base_path, *new_path;
 } compare_args;
 
@@ -91,6 +95,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
         {"only-changed", no_argument, NULL, 'c'},
         {"all-metrics", no_argument, NULL, 'A'},
         {"noise-from", required_argument, NULL, 'N'},
+        {"color", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -134,6 +139,9 @@ static int parse_args(int argc, char **argv, compare_args *a)
             break;
         case 'A':
             a->opts.all_metrics = true;
+            break;
+        case 'C':
+            if (lb_cli_color_option("compare", optarg, &a->color)) return LB_EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);
@@ -213,7 +221,8 @@ static int compare_and_report(const compare_args *a, const json_t *base, const j
         lb_comparison_free(&c);
         return LB_EXIT_ERROR;
     }
-    lb_comparison_print(stdout, &c, a->base_path, a->new_path, a->only_changed);
+    lb_compare_view view = {a->only_changed, lb_color_enabled(a->color, STDOUT_FILENO)};
+    lb_comparison_print(stdout, &c, a->base_path, a->new_path, &view);
     int code = lb_exit_for_comparison(&c);
     int written = write_outputs(a, &c);
     lb_comparison_free(&c);

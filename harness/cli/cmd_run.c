@@ -87,6 +87,8 @@ static void usage(FILE *out)
                  "      --path TEMPLATE    the request path template (README \"Runs over HTTP\")\n"
                  "      --timeout D        client timeout with its unit (default 100ms)\n"
                  "      --settle D         settle window after the load (default 2s)\n"
+                 "      --color WHEN       auto (default: on a terminal, unless NO_COLOR is\n"
+                 "                         set), always or never\n"
                  "      --no-report        do not render report.md, report.html and charts\n"
                  "      --junit FILE       JUnit XML: a test case per threshold (and per\n"
                  "                         compared metric with --baseline)\n"
@@ -137,7 +139,8 @@ enum {
     OPT_TIMEOUT,
     OPT_SETTLE,
     OPT_SHARD,
-    OPT_AA
+    OPT_AA,
+    OPT_COLOR
 };
 
 /* --timeout, --settle: a duration with its unit, into *ms.  0 or -1 with
@@ -235,6 +238,7 @@ static int parse_options(int argc, char **argv, run_options *o)
         {"settle", required_argument, NULL, OPT_SETTLE},
         {"shard", required_argument, NULL, OPT_SHARD},
         {"aa", required_argument, NULL, OPT_AA},
+        {"color", required_argument, NULL, OPT_COLOR},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -273,6 +277,9 @@ static int parse_options(int argc, char **argv, run_options *o)
         case OPT_SHARD:
         case OPT_AA:
             if (lb_run_ci_option(&o->ci, c == OPT_AA ? "aa" : "shard", optarg)) return -1;
+            break;
+        case OPT_COLOR:
+            if (lb_cli_color_option("run", optarg, &o->gate.color)) return -1;
             break;
         case OPT_REPS:
         case OPT_SAMPLE:
@@ -506,7 +513,8 @@ static int write_and_gate(run_state *st, int *write_code)
         /* The terminal view reads the results document, as the report does. */
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
-            lb_table_print(stdout, json_array_get(scenarios, i));
+            lb_table_print(stdout, json_array_get(scenarios, i),
+                           lb_color_enabled(st->opt.gate.color, STDOUT_FILENO));
         if (st->opt.ci.aa) lb_aa_noise_print(stdout, st->doc);
         if (*write_code == LB_EXIT_OK)
             printf("\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,

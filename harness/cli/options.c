@@ -60,6 +60,15 @@ static bool ambiguous_prefix(const char *word, const struct option *longopts, ch
     return matches > 1;
 }
 
+int lb_cli_color_option(const char *cmd, const char *when, lb_color_mode *mode)
+{
+    if (!lb_color_mode_parse(when, mode)) return 0;
+    char shown[128];
+    fprintf(stderr, "leakbench %s: --color: '%s' is not auto, always or never\n", cmd,
+            lb_escape_controls(shown, sizeof shown, when));
+    return LB_EXIT_USAGE;
+}
+
 static void print_hint(FILE *err, const char *cmd)
 {
     fprintf(err, "`leakbench %s --help` lists the options\n", cmd);

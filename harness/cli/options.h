@@ -14,6 +14,8 @@
 #ifndef LEAKBENCH_OPTIONS_H
 #define LEAKBENCH_OPTIONS_H
 
+#include "core/color.h"
+
 #include <getopt.h>
 #include <stdio.h>
 
@@ -33,5 +35,9 @@ int lb_cli_unknown_option(FILE *err, const char *cmd, const char *arg,
  * Writes into buf (size n). */
 const char *lb_cli_suggest_option(const char *typed, const struct option *longopts, char *buf,
                                   size_t n);
+
+/* --color WHEN: 0 with *mode set, or LB_EXIT_USAGE after saying on
+ * stderr what WHEN may be. */
+int lb_cli_color_option(const char *cmd, const char *when, lb_color_mode *mode);
 
 #endif

@@ -107,6 +107,8 @@ int lb_gate_thresholds(json_t *doc, const lb_scenario_result *scenarios, int n, 
  * interrupted, that they were not evaluated. */
 static void print_thresholds(const lb_gate_options *o, const json_t *doc, bool quiet, FILE *out)
 {
+    bool err_color = lb_color_enabled(o->color, fileno(stderr)),
+         out_color = lb_color_enabled(o->color, fileno(out));
     if (json_is_false(json_object_get(doc, "thresholds_evaluated"))) {
         fprintf(stderr, "leakbench %s: thresholds not evaluated: the run was interrupted\n",
                 who(o));
@@ -126,10 +128,12 @@ static void print_thresholds(const lb_gate_options *o, const json_t *doc, bool q
         char text[600];
         lb_threshold_verdict_text(t, text, sizeof text);
         if (!pass)
-            fprintf(stderr, "leakbench %s: threshold failed: %s: %s\n", who(o),
+            fprintf(stderr, "leakbench %s: %sthreshold failed%s: %s: %s\n", who(o),
+                    lb_color_start(err_color, LB_TONE_FAIL), lb_color_end(err_color),
                     scenario ? scenario : "(all)", text);
         else if (!quiet)
-            fprintf(out, "  pass  %s: %s\n", scenario ? scenario : "(all)", text);
+            fprintf(out, "  %spass%s  %s: %s\n", lb_color_start(out_color, LB_TONE_PASS),
+                    lb_color_end(out_color), scenario ? scenario : "(all)", text);
     }
 }
 
@@ -151,10 +155,12 @@ static int compare_with_baseline(const lb_gate_options *o, const json_t *doc, bo
     snprintf(label, sizeof label, "baseline %s", o->baseline);
     int code = lb_exit_for_comparison(cmp);
     if (!quiet) {
+        lb_compare_view view = {true, lb_color_enabled(o->color, fileno(out))};
         fprintf(out, "\n");
-        lb_comparison_print(out, cmp, label, "this run", true);
+        lb_comparison_print(out, cmp, label, "this run", &view);
     } else if (code != LB_EXIT_OK) {
-        lb_comparison_print(stderr, cmp, label, "this run", true);
+        lb_compare_view view = {true, lb_color_enabled(o->color, fileno(stderr))};
+        lb_comparison_print(stderr, cmp, label, "this run", &view);
     }
     return code;
 }

@@ -10,6 +10,7 @@
 #ifndef LEAKBENCH_RUN_GATE_H
 #define LEAKBENCH_RUN_GATE_H
 
+#include "core/color.h"
 #include "run/results.h"
 
 #include <stdbool.h>
@@ -21,6 +22,7 @@ typedef struct lb_gate_options {
     const char *save_baseline; /* --save-baseline NAME */
     const char *baseline;      /* --baseline NAME */
     const char *command;       /* names the messages: "run" when NULL, "merge" */
+    lb_color_mode color;       /* --color: verdicts in colour on a terminal */
 } lb_gate_options;
 
 /* Before anything runs: baseline names are valid and --baseline exists

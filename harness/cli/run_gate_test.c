@@ -95,12 +95,13 @@ static void failing_threshold_fails_the_run(void **state)
     snprintf(junit, sizeof junit, "%s/junit.xml", tmpdir);
     snprintf(err, sizeof err, "%s/stderr", tmpdir);
     write_spec(spec, "{\"graceful.leaked_tasks\": \"== 0\", \"graceful.peak_tasks\": \"< 1\"}");
-    const char *args[] = {"run", "--quiet", "--no-report", "--duration", "500ms", "-o",
-                          out,   "--junit", junit,         spec,         NULL};
+    const char *args[] = {"run", "--quiet", "--no-report", "--color", "always", "--duration",
+                          "500ms", "-o", out, "--junit", junit, spec, NULL};
     assert_int_equal(run(err, args), LB_EXIT_FAIL);
     char *text = slurp(err);
-    /* metric value op bound, with the unit */
-    const char *line = strstr(text, "threshold failed: timeout_leak: graceful.peak_tasks ");
+    /* metric value op bound, with the unit; in red with --color always */
+    const char *line = strstr(text, "\033[1;31mthreshold failed\033[0m: timeout_leak: "
+                                    "graceful.peak_tasks ");
     assert_non_null(line);
     assert_non_null(strstr(line, " tasks, not < 1 tasks\n"));
 

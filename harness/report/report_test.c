@@ -846,7 +846,8 @@ static void test_terminal_view(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0)), 0);
+    assert_int_equal(lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0), false),
+                     0);
     fclose(f);
     json_decref(doc);
     assert_non_null(strstr(buf, "\ntimeout_leak — pattern 1, timeout leak (the seed); threads "
@@ -867,14 +868,49 @@ static void test_terminal_view(void **state)
     free(buf);
 }
 
+/* With colour the twins' names in table headings and row labels are in
+ * their chart colours, and the columns still line up (widths ignore the
+ * escapes); without it not one escape is printed. */
+static void test_terminal_view_colour(void **state)
+{
+    (void)state;
+    json_t *doc = load_fixture();
+    const json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    char *plain = NULL, *painted = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&plain, &len);
+    assert_int_equal(lb_table_print(f, scenario, false), 0);
+    fclose(f);
+    f = open_memstream(&painted, &len);
+    assert_int_equal(lb_table_print(f, scenario, true), 0);
+    fclose(f);
+    json_decref(doc);
+    assert_null(strchr(plain, '\033'));
+    assert_non_null(strstr(painted, "| Metric        | \033[31mBefore fix (leaky)\033[0m"));
+    assert_non_null(strstr(painted, "\033[34mAfter fix (graceful)\033[0m"));
+    assert_non_null(strstr(painted, "| \033[31mleaky rep 0\033[0m    |     3,000 |"));
+    /* Take the escapes out again: the plain text, byte for byte. */
+    char *o = painted;
+    for (const char *p = painted; *p;)
+        if (*p == '\033')
+            p += strspn(p + 1, "[0123456789;") + 2;
+        else
+            *o++ = *p++;
+    *o = 0;
+    assert_string_equal(painted, plain);
+    free(plain);
+    free(painted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_slugs_and_escaping, setup, teardown),
+cmocka_unit_test_setup_teardown(test_slugs_and_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_and_markdown_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_view_colour, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_from_task_slope, setup, teardown),

@@ -10,9 +10,12 @@
  * kept whole until table_end.  Widths count UTF-8 characters, not bytes
  * ("≥", "×", "µs" are one column each).  Charts have no text form and are
  * left out.  Text from a results file could hold terminal escape
- * sequences: every control character is printed as a space.
+ * sequences: every control character is printed as a space.  The only
+ * escapes printed are the twins' colours, when the document asks for
+ * colour (lb_doc.color).
  */
 #include "report_internal.h"
+#include "core/color.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -172,14 +175,22 @@ static void text_table_row(lb_doc *d, const char *const *cells)
     if (t && add_row(t, cells)) d->err = -ENOMEM;
 }
 
-static void print_row(FILE *f, const text_table *t, char *const *row, const int *w)
+/* With colour, the header's cells and each row's label that name a twin
+ * ("Before fix (leaky)", "graceful rep 0") are in its colour; widths are
+ * counted without the escape sequences. */
+static void print_row(FILE *f, const text_table *t, char *const *row, const int *w, bool color,
+                      bool header)
 {
     fputc('|', f);
     for (int c = 0; c < t->ncols; c++) {
         int gap = w[c] - text_width(row[c]);
+        lb_tone tone = header || c == 0 ? lb_color_variant_named(row[c]) : LB_TONE_COUNT;
+        bool paint = color && tone != LB_TONE_COUNT;
         fputc(' ', f);
         if (t->align[c] == LB_RIGHT) pad(f, gap, ' ');
+        fputs(lb_color_start(paint, tone), f);
         put_text(f, row[c]);
+        fputs(lb_color_end(paint), f);
         if (t->align[c] != LB_RIGHT) pad(f, gap, ' ');
         fputs(" |", f);
     }
@@ -198,7 +209,7 @@ static void text_table_end(lb_doc *d)
                 int cw = text_width(t->cells[r * (size_t)t->ncols + c]);
                 if (cw > w[c]) w[c] = cw;
             }
-        print_row(d->out, t, t->cells, w);
+        print_row(d->out, t, t->cells, w, d->color, true);
         fputc('|', d->out);
         for (int c = 0; c < t->ncols; c++) {
             pad(d->out, w[c] + 2, '-');
@@ -206,7 +217,7 @@ static void text_table_end(lb_doc *d)
         }
         fputc('\n', d->out);
         for (size_t r = 1; r < t->n_rows; r++)
-            print_row(d->out, t, t->cells + r * (size_t)t->ncols, w);
+            print_row(d->out, t, t->cells + r * (size_t)t->ncols, w, d->color, false);
     } else {
         d->err = -ENOMEM;
     }

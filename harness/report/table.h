@@ -10,11 +10,13 @@
 #define LEAKBENCH_TABLE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Prints one scenario object of the results document (as results.json
- * holds it); prints nothing for a scenario without runs.  Returns 0 or
- * -ENOMEM. */
-int lb_table_print(FILE *out, const json_t *scenario);
+ * holds it); prints nothing for a scenario without runs.  With color,
+ * table headings and row labels that name a twin are in its colour
+ * (core/color.h).  Returns 0 or -ENOMEM. */
+int lb_table_print(FILE *out, const json_t *scenario, bool color);
 
 #endif

@@ -458,16 +458,19 @@ static int run_specs(run_state *st)
     r->spec_paths = (const char *const *)st->paths;
     lb_host_read(&r->host);
     int total_items = 0, total_runs = 0;
+    double planned_s = 0;
     for (int i = 0; i < st->n_specs; i++)
         for (int k = 0; k < st->specs[i].n; k++) {
             if (!lb_run_ci_selected(&st->opt.ci, &st->specs[i].items[k])) continue;
             total_items++;
             total_runs += 2 * st->specs[i].items[k].repetitions;
+            planned_s += 2 * st->specs[i].items[k].repetitions *
+                         lb_progress_planned_s(&st->specs[i].items[k]);
         }
     r->scenarios = calloc(total_items ? (size_t)total_items : 1, sizeof *r->scenarios);
     if (!r->scenarios) return LB_EXIT_ERROR;
     lb_progress progress;
-    lb_progress_init(&progress, stderr, st->opt.quiet, total_runs);
+    lb_progress_init(&progress, stderr, st->opt.quiet, total_runs, planned_s);
     lb_runner_install_signals();
     int64_t mem_available = lb_mem_available();
     for (int i = 0; i < st->n_specs && !lb_interrupted; i++)

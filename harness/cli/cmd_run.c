@@ -58,6 +58,8 @@ typedef struct run_options {
     /* --leaky-cmd ...: a target pair instead of SPEC files */
     lb_cmdline_target target;
     lb_run_ci ci; /* --shard, --aa; the results' suite and commit */
+    bool json_stdout;     /* --format json or -o -: the results on stdout, the rest on stderr */
+    bool no_files;        /* -o -: no run directory at all */
 } run_options;
 
 static void usage(FILE *out)
@@ -71,7 +73,10 @@ static void usage(FILE *out)
                  "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
                  "before/after table.\n\n"
                  "options:\n"
-                 "  -o, --output DIR       run directory (default reports/latest)\n"
+                 "  -o, --output DIR       run directory (default reports/latest); - writes no\n"
+                 "                         files and prints the results on stdout\n"
+                 "      --format FORMAT    text (default) or json: the results document on\n"
+                 "                         stdout and everything else on stderr, for piping\n"
                  "      --reps N           repetitions per variant, interleaved L G L G ...\n"
                  "                         (overrides the specs' \"repetitions\"; 1..1000)\n"
                  "      --sample-ms MS     sampling interval in ms (1..60000, default 10)\n"
@@ -140,7 +145,8 @@ enum {
     OPT_SETTLE,
     OPT_SHARD,
     OPT_AA,
-    OPT_COLOR
+    OPT_COLOR,
+    OPT_FORMAT
 };
 
 /* --timeout, --settle: a duration with its unit, into *ms.  0 or -1 with
@@ -239,6 +245,7 @@ static int parse_options(int argc, char **argv, run_options *o)
         {"shard", required_argument, NULL, OPT_SHARD},
         {"aa", required_argument, NULL, OPT_AA},
         {"color", required_argument, NULL, OPT_COLOR},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -281,6 +288,15 @@ static int parse_options(int argc, char **argv, run_options *o)
         case OPT_COLOR:
             if (lb_cli_color_option("run", optarg, &o->gate.color)) return -1;
             break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+                char shown[128];
+                fprintf(stderr, "leakbench run: --format: '%s' is not text or json\n",
+                        lb_escape_controls(shown, sizeof shown, optarg));
+                return -1;
+            }
+            o->json_stdout = !strcmp(optarg, "json");
+            break;
         case OPT_REPS:
         case OPT_SAMPLE:
         case OPT_RATE:
@@ -315,6 +331,9 @@ static int parse_options(int argc, char **argv, run_options *o)
             lb_cli_bad_option(stderr, "run", c, argv, longopts);
             return -1;
         }
+    }
+    if (!strcmp(o->out_dir, "-")) {
+        o->json_stdout = o->no_files = o->no_report = true;
     }
     if (lb_cmdline_target_given(&o->target)) {
         if (optind < argc) {
@@ -384,7 +403,7 @@ static int check_inputs(run_state *st, int argc, char **argv)
     int code = lb_gate_check_options(&st->opt.gate);
     if (code != LB_EXIT_OK) return code;
     char derr[4400];
-    if (lb_check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
+    if (!st->opt.no_files && lb_check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
         fprintf(stderr, "leakbench run: %s\n", derr);
         return LB_EXIT_ERROR;
     }
@@ -485,6 +504,24 @@ static int run_specs(run_state *st)
     return LB_EXIT_OK;
 }
 
+/* Where the table and the other lines for people go: stderr when stdout
+ * carries the results document (--format json, -o -). */
+static FILE *human_out(const run_options *o)
+{
+    return o->json_stdout ? stderr : stdout;
+}
+
+/* --format json, -o -: the document, and nothing else, on stdout. */
+static int print_results(const json_t *doc)
+{
+    char *text = lb_results_text(doc);
+    int rc = text && fputs(text, stdout) >= 0 && fputc('\n', stdout) != EOF && !fflush(stdout);
+    free(text);
+    if (rc) return LB_EXIT_OK;
+    fprintf(stderr, "leakbench run: cannot print the results on stdout\n");
+    return LB_EXIT_ERROR;
+}
+
 /* Step 3: the results document, built once, with its threshold verdicts;
  * written as results.json and samples.csv; the table and the gate
  * (thresholds printed, --baseline, --junit, --history, --save-baseline)
@@ -508,25 +545,27 @@ static int write_and_gate(run_state *st, int *write_code)
                         : LB_EXIT_OK;
     char werr[512];
     *write_code = LB_EXIT_OK;
-    if (lb_results_write(st->opt.out_dir, st->doc, werr, sizeof werr) != 0) {
+    if (!st->opt.no_files && lb_results_write(st->opt.out_dir, st->doc, werr, sizeof werr) != 0) {
         fprintf(stderr, "leakbench run: %s\n", werr);
         *write_code = LB_EXIT_ERROR;
     }
+    FILE *human = human_out(&st->opt);
     if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
-            lb_table_print(stdout, json_array_get(scenarios, i),
-                           lb_color_enabled(st->opt.gate.color, STDOUT_FILENO));
-        if (st->opt.ci.aa) lb_aa_noise_print(stdout, st->doc);
-        if (*write_code == LB_EXIT_OK)
-            printf("\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,
-                   st->opt.out_dir);
+            lb_table_print(human, json_array_get(scenarios, i),
+                           lb_color_enabled(st->opt.gate.color, fileno(human)));
+        if (st->opt.ci.aa) lb_aa_noise_print(human, st->doc);
+        if (*write_code == LB_EXIT_OK && !st->opt.no_files)
+            fprintf(human, "\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,
+                    st->opt.out_dir);
     }
     bool complete = !lb_interrupted && !st->run_failed && *write_code == LB_EXIT_OK;
     gate_code = lb_gate_combine(
-        gate_code, lb_gate_finish(&st->opt.gate, st->doc, complete, st->opt.quiet, stdout));
-    fflush(stdout);
+        gate_code, lb_gate_finish(&st->opt.gate, st->doc, complete, st->opt.quiet, human));
+    fflush(human);
+    if (st->opt.json_stdout && print_results(st->doc) != LB_EXIT_OK) *write_code = LB_EXIT_ERROR;
     return gate_code;
 }
 
@@ -543,8 +582,8 @@ static int render_report(const run_state *st)
     int code = lb_exit_for_report(rc, &report);
     if (code != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report.message);
     if (code != LB_EXIT_USAGE && !st->opt.quiet)
-        printf("report:  %s/report.md, %s/report.html%s\n", dir, dir,
-               report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
+        fprintf(human_out(&st->opt), "report:  %s/report.md, %s/report.html%s\n", dir, dir,
+                report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
     return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
 }
 

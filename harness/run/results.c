@@ -421,6 +421,11 @@ static int write_csv(const char *path, const json_t *doc, char *err, size_t err_
     return rc;
 }
 
+char *lb_results_text(const json_t *doc)
+{
+    return json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(LB_RESULTS_REAL_DIGITS));
+}
+
 int lb_results_write(const char *dir, const json_t *doc, char *err, size_t err_size)
 {
     char path[4200];
@@ -429,7 +434,7 @@ int lb_results_write(const char *dir, const json_t *doc, char *err, size_t err_s
         snprintf(err, err_size, "%s: cannot create directory: %s", dir, strerror(-rc));
         return rc;
     }
-    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(LB_RESULTS_REAL_DIGITS));
+    char *text = lb_results_text(doc);
     if (!text) {
         snprintf(err, err_size, "results: out of memory serialising JSON");
         return -ENOMEM;

@@ -65,6 +65,10 @@ json_t *lb_results_build(const lb_results *r);
  * rest).  0 or -ENOMEM. */
 int lb_results_set_thresholds(json_t *doc, json_t *verdicts);
 
+/* DOC as results.json holds it: a malloc'd string, NULL when out of
+ * memory.  `run --format json` prints it. */
+char *lb_results_text(const json_t *doc);
+
 /* Writes DOC as DIR/results.json and its samples tables as
  * DIR/samples.csv (creating DIR).  0 or a negative errno with a message
  * in err. */

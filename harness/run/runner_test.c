@@ -6,7 +6,8 @@
  * results marked interrupted and exit 130; the
  * accounting invariant holds for both variants with every outcome kind in
  * play; final values come from the exit-phase sample, not from the child
- * tearing down; an invalid spec runs nothing and writes nothing.
+ * tearing down; --format json and -o - put the results, and only them, on
+ * stdout; an invalid spec runs nothing and writes nothing.
  */
 #include "core/test_util.h"
 #include "results.h"
@@ -490,6 +491,89 @@ static void final_values_are_sampled_before_teardown(void **state)
     json_decref(j);
 }
 
+/* ------------------------------------------------------- json stdout -- */
+
+/* Runs `leakbench run ARGS... SPEC` in DIR/cwd with stdout in DIR/stdout
+ * and stderr in DIR/stderr; the exit code. */
+static int run_piped(const char *spec, const char *a1, const char *a2, const char *a3)
+{
+    char cwd[128], o[160], e[160];
+    snprintf(cwd, sizeof cwd, "%s/cwd", dir);
+    snprintf(o, sizeof o, "%s/stdout", dir);
+    snprintf(e, sizeof e, "%s/stderr", dir);
+    mkdir(cwd, 0755);
+    char bin[4096];
+    assert_non_null(realpath(lb_test_leakbench(), bin)); /* before the chdir */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fo = open(o, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            fe = open(e, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fo < 0 || fe < 0 || chdir(cwd)) _exit(126);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execl(bin, bin, "run", a1, a2, a3, spec, (char *)NULL);
+        _exit(127);
+    }
+    return wait_exit(pid);
+}
+
+static json_t *stdout_json(void)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/stdout", dir);
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    if (!j) print_error("stdout is not one JSON document: %s at line %d\n", e.text, e.line);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "schema")), "leakbench-results");
+    return j;
+}
+
+/* --format json and -o -: the results document, and nothing else, on
+ * stdout (the table goes to stderr); -o - writes no files at all. */
+static void results_on_stdout_for_piping(void **state)
+{
+    (void)state;
+    char spec[128], path[200];
+    write_spec("pipe.json",
+               "{\"scenario\": \"timeout_leak\", \"load\": {\"rate\": 50, \"duration_ms\": 300},"
+               " \"service_time\": {\"dist\": \"fixed\", \"ms\": 5}, \"timeout_ms\": 50,"
+               " \"settle_ms\": 100, \"thresholds\": {\"graceful.leaked_tasks\": \"== 0\"}}",
+               spec, sizeof spec);
+    int rc = run_piped(spec, "-o", "-", "--no-report");
+    assert_int_equal(rc, 0);
+    json_t *j = stdout_json();
+    assert_int_equal(json_array_size(json_object_get(
+                         json_array_get(json_object_get(j, "scenarios"), 0), "runs")),
+                     2);
+    assert_int_equal(json_array_size(json_object_get(j, "thresholds")), 1);
+    json_decref(j);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    const char *err = lb_test_slurp(path);
+    assert_non_null(strstr(err, "Request accounting"));
+    assert_non_null(strstr(err, "  pass  timeout_leak: graceful.leaked_tasks 0 tasks == 0 tasks"));
+    assert_null(strstr(err, "results: "));
+    /* Not a file written: not even the default reports/latest. */
+    snprintf(path, sizeof path, "%s/cwd/reports", dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), -1);
+
+    char out[128];
+    snprintf(out, sizeof out, "%s/out", dir);
+    rc = run_piped(spec, "--format=json", "--no-report", "--output=out");
+    assert_int_equal(rc, 0);
+    j = stdout_json();
+    snprintf(path, sizeof path, "%s/cwd/out/results.json", dir);
+    json_t *file = json_load_file(path, 0, NULL);
+    assert_non_null(file);
+    assert_true(json_equal(j, file));
+    json_decref(j);
+    json_decref(file);
+    snprintf(path, sizeof path, "%s/stderr", dir);
+    assert_non_null(strstr(lb_test_slurp(path), "results: out/results.json, out/samples.csv"));
+}
+
 /* ------------------------------------------------------------ bad spec -- */
 
 static void invalid_spec_runs_nothing(void **state)
@@ -526,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(accounting_balances_with_every_outcome, setup, teardown),
         cmocka_unit_test_setup_teardown(closed_model_balances_too, setup, teardown),
         cmocka_unit_test_setup_teardown(final_values_are_sampled_before_teardown, setup, teardown),
+        cmocka_unit_test_setup_teardown(results_on_stdout_for_piping, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_spec_runs_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,7 +35,7 @@ static lb_compare_row *add_row(lb_comparison *c)
     }
     lb_compare_row *r = &c->rows[c->n++];
     memset(r, 0, sizeof *r);
-    r->p = r->delta = r->ratio = r->change = NAN;
+    r->p = r->delta = r->ratio = r->ratio_sd = r->change = NAN;
     return r;
 }
 
@@ -111,6 +111,8 @@ static void judge(lb_compare_row *r, const lb_metric_values *b, const lb_metric_
     }
     double diff = r->next - r->base;
     r->ratio = r->base != 0 ? r->next / r->base : (r->next == 0 ? 1.0 : NAN);
+    double sd_b = lb_stats_rel_sd(b->samples, b->n), sd_n = lb_stats_rel_sd(n->samples, n->n);
+    r->ratio_sd = fabs(r->ratio) * sqrt(sd_b * sd_b + sd_n * sd_n); /* NAN below 2+2 runs */
     r->change = r->base != 0 ? diff / fabs(r->base)
                              : (diff == 0  ? 0
                                 : diff > 0 ? INFINITY
@@ -309,6 +311,145 @@ void lb_compare_row_cells(const lb_compare_row *r, char *base, char *next, char 
         snprintf(p, len, "-");
 }
 
+/* A verdict's tone: only gated verdicts get the loud colours. */
+static lb_tone verdict_tone(const lb_compare_row *r)
+{
+    if (r->info || r->verdict == LB_UNCHANGED) return LB_TONE_DIM;
+    return r->verdict == LB_IMPROVED    ? LB_TONE_IMPROVED
+           : r->verdict == LB_REGRESSED ? LB_TONE_REGRESSED
+                                        : LB_TONE_UNSURE;
+}
+
+/* "REGRESSED" for a gated regression, "improved (info)" for a volatile
+ * metric's change, else the verdict's name. */
+static void verdict_text(const lb_compare_row *r, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s",
+             r->verdict == LB_REGRESSED && !r->info ? "REGRESSED" : lb_verdict_name(r->verdict),
+             r->info && r->verdict != LB_UNCHANGED ? " (info)" : "");
+}
+
+/* Columns s takes: UTF-8 continuation bytes take none ("µs"). */
+static int columns_of(const char *s)
+{
+    int w = 0;
+    for (; *s; s++) w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+#define CELL_LEN 160 /* a scenario name (128) or a formatted value */
+enum { COL_SCENARIO, COL_VARIANT, COL_METRIC, COL_BASE, COL_NEW, COL_CHANGE, COL_VERDICT, N_COLS };
+
+/* The cells of one row of the terminal table (the "why" column apart). */
+static void row_texts(const lb_compare_row *r, char cells[N_COLS][CELL_LEN])
+{
+    char ratio[CELL_LEN], p[CELL_LEN];
+    snprintf(cells[COL_SCENARIO], CELL_LEN, "%s", r->scenario);
+    snprintf(cells[COL_VARIANT], CELL_LEN, "%s", r->variant);
+    snprintf(cells[COL_METRIC], CELL_LEN, "%s", r->metric ? r->metric->name : "-");
+    lb_compare_row_cells(r, cells[COL_BASE], cells[COL_NEW], ratio, cells[COL_CHANGE], p, CELL_LEN);
+    verdict_text(r, cells[COL_VERDICT], CELL_LEN);
+}
+
+static void pad_to(FILE *out, const char *text, int width, bool right)
+{
+    int gap = width - columns_of(text);
+    if (right)
+        fprintf(out, "%*s%s", gap > 0 ? gap : 0, "", text);
+    else
+        fprintf(out, "%s%*s", text, gap > 0 ? gap : 0, "");
+}
+
+/* One line of the table: the cells padded to their column, the variant
+ * and the verdict in colour, then why. */
+static void print_line(FILE *out, char cells[N_COLS][CELL_LEN], const int *w, const char *why,
+                       const lb_compare_row *r, bool color)
+{
+    static const bool right[N_COLS] = {[COL_BASE] = true, [COL_NEW] = true, [COL_CHANGE] = true};
+    for (int c = 0; c < N_COLS; c++) {
+        lb_tone tone = !r                 ? LB_TONE_COUNT
+                       : c == COL_VARIANT ? lb_color_variant_tone(r->variant)
+                       : c == COL_VERDICT ? verdict_tone(r)
+                                          : LB_TONE_COUNT;
+        bool paint = color && tone != LB_TONE_COUNT;
+        fputs(lb_color_start(paint, tone), out);
+        pad_to(out, cells[c], w[c], right[c]);
+        fputs(lb_color_end(paint), out);
+        fputs("  ", out);
+    }
+    fprintf(out, "%s\n", why);
+}
+
+/* "1.50 ± 0.04 times higher than base" for row r (ratio known, > 0):
+ * always a factor >= 1, as hyperfine writes it. */
+static void factor_text(const lb_compare_row *r, char *buf, size_t n)
+{
+    double f = r->ratio, sd = r->ratio_sd;
+    bool higher = f >= 1;
+    if (!higher) {
+        sd = sd / (f * f); /* the spread of 1 / ratio */
+        f = 1 / f;
+    }
+    char spread[48] = "";
+    if (isfinite(sd)) snprintf(spread, sizeof spread, " ± %.2f", sd);
+    snprintf(buf, n, "%.2f%s times %s than base", f, spread, higher ? "higher" : "lower");
+}
+
+/* The row of scenario name (from row index first on) that a summary line
+ * names: the largest gated regression, else the largest gated
+ * improvement, by the size of its factor; NULL when neither. */
+static const lb_compare_row *headline_row(const lb_comparison *c, const char *name)
+{
+    const lb_compare_row *best = NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        const lb_compare_row *r = &c->rows[i];
+        if (strcmp(r->scenario, name) || r->info || !r->metric) continue;
+        if (r->verdict != LB_REGRESSED && r->verdict != LB_IMPROVED) continue;
+        double size = r->ratio > 0 && isfinite(r->ratio) ? fabs(log(r->ratio)) : INFINITY;
+        double best_size = !best                                      ? -1
+                           : best->ratio > 0 && isfinite(best->ratio) ? fabs(log(best->ratio))
+                                                                      : INFINITY;
+        bool worse = r->verdict == LB_REGRESSED && (!best || best->verdict != LB_REGRESSED);
+        if (!best || worse || (r->verdict == best->verdict && size > best_size)) best = r;
+    }
+    return best;
+}
+
+/* One line per scenario, in the order they were compared. */
+static void scenario_summaries(FILE *out, const lb_comparison *c, bool color)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const char *name = c->rows[i].scenario;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) seen = !strcmp(c->rows[k].scenario, name);
+        if (seen) continue;
+        size_t count[4] = {0};
+        for (size_t k = i; k < c->n; k++)
+            if (!strcmp(c->rows[k].scenario, name) && !c->rows[k].info) count[c->rows[k].verdict]++;
+        fprintf(out, "%s: ", name);
+        const lb_compare_row *r = headline_row(c, name);
+        if (r) {
+            char what[160], base[64], next[64], ratio[64], change[64], p[64];
+            if (r->ratio > 0 && isfinite(r->ratio)) {
+                factor_text(r, what, sizeof what);
+            } else {
+                lb_compare_row_cells(r, base, next, ratio, change, p, sizeof base);
+                snprintf(what, sizeof what, "%s, base %s", next, base);
+            }
+            fprintf(out, "%s%s%s %s %s (%s%s%s); ",
+                    lb_color_start(color, lb_color_variant_tone(r->variant)), r->variant,
+                    lb_color_end(color), r->metric->name, what,
+                    lb_color_start(color, verdict_tone(r)), lb_verdict_name(r->verdict),
+                    lb_color_end(color));
+        } else if (!count[LB_INCONCLUSIVE]) {
+            fprintf(out, "no gated metric changed beyond noise; ");
+        }
+        fprintf(out, "%zu regressed, %zu improved, %zu inconclusive, %zu unchanged\n",
+                count[LB_REGRESSED], count[LB_IMPROVED], count[LB_INCONCLUSIVE],
+                count[LB_UNCHANGED]);
+    }
+}
+
 static void summary_line(FILE *out, const lb_comparison *c, bool color)
 {
     lb_compare_outcome outcome = lb_comparison_outcome(c);
@@ -326,40 +467,38 @@ static void summary_line(FILE *out, const lb_comparison *c, bool color)
             lb_color_end(color));
 }
 
-/* A verdict's tone: only gated verdicts get the loud colours. */
-static lb_tone verdict_tone(const lb_compare_row *r)
-{
-    if (r->info || r->verdict == LB_UNCHANGED) return LB_TONE_DIM;
-    return r->verdict == LB_IMPROVED    ? LB_TONE_IMPROVED
-           : r->verdict == LB_REGRESSED ? LB_TONE_REGRESSED
-                                        : LB_TONE_UNSURE;
-}
-
 void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_name,
                          const char *new_name, const lb_compare_view *view)
 {
-    bool only_changed = view->only_changed, color = view->color;
+    bool color = view->color;
     fprintf(out, "leakbench compare: base %s, new %s (alpha %g, noise %g%%)\n", base_name, new_name,
             c->opts.alpha, c->opts.noise * 100);
-    fprintf(out, "%-20s %-8s %-22s %14s %14s %8s %8s %8s  %s\n", "scenario", "variant", "metric",
-            "base", "new", "ratio", "change", "p", "verdict");
+    char head[N_COLS][CELL_LEN] = {"scenario", "variant", "metric", "base",
+                                   "new",      "change",  "verdict"};
+    char cells[N_COLS][CELL_LEN];
+    int w[N_COLS];
+    for (int k = 0; k < N_COLS; k++) w[k] = columns_of(head[k]);
     size_t shown = 0;
     for (size_t i = 0; i < c->n; i++) {
-        const lb_compare_row *r = &c->rows[i];
-        if (only_changed && r->verdict == LB_UNCHANGED) continue;
-        char b[48], n[48], ratio[48], change[48], p[48];
-        lb_compare_row_cells(r, b, n, ratio, change, p, sizeof b);
-        lb_tone vt = lb_color_variant_tone(r->variant);
-        fprintf(out, "%-20s %s%-8s%s %-22s %14s %14s %8s %8s %8s  %s%s%s%s%s%s\n", r->scenario,
-                lb_color_start(color, vt), r->variant, lb_color_end(color),
-                r->metric ? r->metric->name : "-", b, n, ratio, change, p,
-                lb_color_start(color, verdict_tone(r)),
-                r->verdict == LB_REGRESSED && !r->info ? "REGRESSED" : lb_verdict_name(r->verdict),
-                lb_color_end(color), r->info && r->verdict != LB_UNCHANGED ? " (info)" : "",
-                r->verdict == LB_UNCHANGED ? "" : ": ", r->verdict == LB_UNCHANGED ? "" : r->note);
+        if (!view->all && c->rows[i].verdict == LB_UNCHANGED) continue;
+        row_texts(&c->rows[i], cells);
+        for (int k = 0; k < N_COLS; k++)
+            if (columns_of(cells[k]) > w[k]) w[k] = columns_of(cells[k]);
         shown++;
     }
-    if (only_changed && !shown) fprintf(out, "(every metric unchanged)\n");
+    if (shown) {
+        print_line(out, head, w, "why", NULL, false);
+        for (size_t i = 0; i < c->n; i++) {
+            const lb_compare_row *r = &c->rows[i];
+            if (!view->all && r->verdict == LB_UNCHANGED) continue;
+            row_texts(r, cells);
+            print_line(out, cells, w, r->note, r, color);
+        }
+    } else {
+        fprintf(out, "(every metric unchanged; --all shows them)\n");
+    }
+    fputc('\n', out);
+    scenario_summaries(out, c, color);
     if (c->notes[0]) fprintf(out, "note: %s", c->notes);
     summary_line(out, c, color);
 }

@@ -70,6 +70,8 @@ typedef struct lb_compare_row {
     bool base_null, new_null;    /* median not measured */
     double base, next;           /* medians */
     double ratio;                /* next / base; NAN when undefined */
+    double ratio_sd;             /* its standard deviation, propagated from both sides'
+                                    relative ones (as hyperfine does); NAN below 2+2 runs */
     double change;               /* (next - base) / |base|; +-INFINITY when base is 0 */
     size_t n_base, n_new;        /* per-run values */
     bool tested;                 /* the U test was used */
@@ -105,11 +107,17 @@ lb_compare_outcome lb_comparison_outcome(const lb_comparison *c);
 
 /* How the terminal table is shown. */
 typedef struct lb_compare_view {
-    bool only_changed; /* leave out the unchanged rows */
-    bool color;        /* verdicts and variants in colour (core/color.h) */
+    bool all;   /* every row, not only those that are not unchanged */
+    bool color; /* verdicts and variants in colour (core/color.h) */
 } lb_compare_view;
 
-/* Terminal table and a summary. */
+/* The terminal view: the rows that changed (every row with view->all),
+ * with a "why" column (noise threshold and floor, whether the U test
+ * could be used at these repetition counts, its p); then one line per
+ * scenario in hyperfine's style, naming its largest gated change:
+ *   timeout_leak: graceful peak_tasks 1.50 ± 0.04 times higher than base
+ *   (regressed); 1 regressed, 0 improved, 27 unchanged
+ * and the overall summary. */
 void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_name,
                          const char *new_name, const lb_compare_view *view);
 /* Markdown report, written atomically. */

@@ -5,7 +5,8 @@
  * through the real command; bad input named by file and position with
  * nothing written; Markdown and JUnit output (JUnit checked with xmllint
  * when it is installed, and by counting elements always); the terminal
- * table with colour on and off.
+ * view (changed rows with why, one hyperfine-style line per scenario,
+ * --all) with colour on and off.
  */
 #include "cli/cli.h"
 #include "compare.h"
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,16 +517,70 @@ static void terminal_colour(void **state)
     doctor(next, "graceful", "peak_tasks", -1, 1.5, NULL);
     lb_comparison c;
     compare_docs(base, next, &c);
-    lb_compare_view plain_view = {false, false}, color_view = {false, true};
+    lb_compare_view plain_view = {true, false}, color_view = {true, true};
     char *plain = print_comparison(&c, &plain_view), *painted = print_comparison(&c, &color_view);
     assert_null(strchr(plain, '\033'));
-    assert_non_null(strstr(plain, " REGRESSED: "));
-    assert_non_null(strstr(painted, "\033[1;31mREGRESSED\033[0m: "));
-    assert_non_null(strstr(painted, " \033[34mgraceful\033[0m "));
-    assert_non_null(strstr(painted, " \033[31mleaky   \033[0m "));
+    assert_non_null(strstr(plain, "  REGRESSED  "));
+    assert_non_null(strstr(painted, "\033[1;31mREGRESSED\033[0m  "));
+    assert_non_null(strstr(painted, "  \033[34mgraceful\033[0m  "));
+    assert_non_null(strstr(painted, "  \033[31mleaky   \033[0m  "));
     assert_non_null(strstr(painted, "not gated): \033[1;31mREGRESSION\033[0m\n"));
     free(plain);
     free(painted);
+    lb_comparison_free(&c);
+    json_decref(base);
+    json_decref(next);
+}
+
+/* The default view: only the rows that changed, with why, then one line
+ * per scenario naming its largest change as hyperfine would (the ratio's
+ * spread propagated from both sides: graceful peak_tasks 120..124 in
+ * five runs, times 1.5: 1.5 * sqrt(2) * sd/mean = 0.027); --all shows the
+ * unchanged rows too. */
+static void default_view_is_the_changes_and_a_summary(void **state)
+{
+    (void)state;
+    json_t *base = load(REPS5), *next = load(REPS5);
+    doctor(next, "graceful", "peak_tasks", -1, 1.5, NULL);
+    lb_comparison c;
+    compare_docs(base, next, &c);
+    const lb_compare_row *r = row(&c, "graceful", "peak_tasks");
+    assert_near(r->ratio_sd, 1.5 * sqrt(2) * 1.5811388 / 122, 1e-6);
+    lb_compare_view changed = {false, false}, all = {true, false};
+    char *text = print_comparison(&c, &changed);
+    assert_non_null(strstr(text,
+                           "scenario      variant   metric           base        new  change  "
+                           "verdict    why\n"
+                           "timeout_leak  graceful  peak_tasks  122 tasks  183 tasks  +50.0%  "
+                           "REGRESSED  beyond noise and significant (U test p = 0.00794)\n\n"));
+    assert_non_null(strstr(text,
+                           "\ntimeout_leak: graceful peak_tasks 1.50 ± 0.03 times higher than "
+                           "base (regressed); 1 regressed, 0 improved, 0 inconclusive, "
+                           "47 unchanged\n"));
+    assert_null(strstr(text, "leaky "));
+    free(text);
+    text = print_comparison(&c, &all);
+    assert_non_null(strstr(text, "  leaky     baseline_tasks"));
+    assert_non_null(strstr(text, "unchanged  within noise (5%, floor "));
+    free(text);
+    lb_comparison_free(&c);
+
+    /* Lower is better and it went down: a factor >= 1, "lower", with the
+     * same relative spread (2 * 0.0183 = 0.037). */
+    doctor(next, "graceful", "peak_tasks", -1, 0.5 / 1.5, NULL);
+    compare_docs(base, next, &c);
+    text = print_comparison(&c, &changed);
+    assert_non_null(strstr(text, "timeout_leak: graceful peak_tasks 2.00 ± 0.04 times lower than "
+                                 "base (improved);"));
+    free(text);
+    lb_comparison_free(&c);
+
+    /* Nothing changed: says so, and how to see the rows. */
+    compare_docs(base, base, &c);
+    text = print_comparison(&c, &changed);
+    assert_non_null(strstr(text, "(every metric unchanged; --all shows them)\n\ntimeout_leak: no "
+                                 "gated metric changed beyond noise; 0 regressed"));
+    free(text);
     lb_comparison_free(&c);
     json_decref(base);
     json_decref(next);
@@ -549,6 +605,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(markdown_and_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(terminal_colour, setup, teardown),
+        cmocka_unit_test_setup_teardown(default_view_is_the_changes_and_a_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,9 @@ static void usage(FILE *out)
                  "                   rows instead of --noise (once per variant)\n"
                  "  --markdown FILE  also write the comparison as Markdown\n"
                  "  --junit FILE     also write JUnit XML (a test case per compared metric)\n"
-                 "  --only-changed   print only rows that are not unchanged\n"
+                 "  --all            print every row (default: only the rows that changed,\n"
+                 "                   then one summary line per scenario)\n"
+                 "  --only-changed   the default; accepted for older scripts\n"
                  "  --all-metrics    also gate on CPU time and latency p99.9/max (shown as\n"
                  "                   \"info\" and not gated by default: too volatile)\n"
                  "  --color WHEN     auto (default: on a terminal, unless NO_COLOR is set),\n"
@@ -78,7 +80,7 @@ typedef struct compare_args {
     const char *markdown, *junit; /* --markdown FILE, --junit FILE */
     const char *noise_from[2];    /* --noise-from FILE, at most one per variant */
     int n_noise_from;
-    bool only_changed;
+    bool all;                     /* --all: every row, unchanged ones too */
     lb_color_mode color; /* --color */
     const char *base_path, *new_path;
 } compare_args;
@@ -93,6 +95,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
         {"markdown", required_argument, NULL, 'm'},
         {"junit", required_argument, NULL, 'j'},
         {"only-changed", no_argument, NULL, 'c'},
+        {"all", no_argument, NULL, 'l'},
         {"all-metrics", no_argument, NULL, 'A'},
         {"noise-from", required_argument, NULL, 'N'},
         {"color", required_argument, NULL, 'C'},
@@ -134,8 +137,11 @@ static int parse_args(int argc, char **argv, compare_args *a)
         case 'j':
             a->junit = optarg;
             break;
-        case 'c':
-            a->only_changed = true;
+        case 'c': /* the default now; kept so scripts that pass it still work */
+            a->all = false;
+            break;
+        case 'l':
+            a->all = true;
             break;
         case 'A':
             a->opts.all_metrics = true;
@@ -221,7 +227,7 @@ static int compare_and_report(const compare_args *a, const json_t *base, const j
         lb_comparison_free(&c);
         return LB_EXIT_ERROR;
     }
-    lb_compare_view view = {a->only_changed, lb_color_enabled(a->color, STDOUT_FILENO)};
+    lb_compare_view view = {a->all, lb_color_enabled(a->color, STDOUT_FILENO)};
     lb_comparison_print(stdout, &c, a->base_path, a->new_path, &view);
     int code = lb_exit_for_comparison(&c);
     int written = write_outputs(a, &c);

@@ -155,11 +155,11 @@ static int compare_with_baseline(const lb_gate_options *o, const json_t *doc, bo
     snprintf(label, sizeof label, "baseline %s", o->baseline);
     int code = lb_exit_for_comparison(cmp);
     if (!quiet) {
-        lb_compare_view view = {true, lb_color_enabled(o->color, fileno(out))};
+        lb_compare_view view = {false, lb_color_enabled(o->color, fileno(out))};
         fprintf(out, "\n");
         lb_comparison_print(out, cmp, label, "this run", &view);
     } else if (code != LB_EXIT_OK) {
-        lb_compare_view view = {true, lb_color_enabled(o->color, fileno(stderr))};
+        lb_compare_view view = {false, lb_color_enabled(o->color, fileno(stderr))};
         lb_comparison_print(stderr, cmp, label, "this run", &view);
     }
     return code;

@@ -56,6 +56,16 @@ double lb_stats_median(const double *values, size_t n)
     return lb_stats_summarise(values, n, &s) == 0 ? s.median : NAN;
 }
 
+double lb_stats_rel_sd(const double *values, size_t n)
+{
+    if (n < 2) return NAN;
+    double mean = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) mean += values[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) ss += (values[i] - mean) * (values[i] - mean);
+    return mean != 0 ? sqrt(ss / (double)(n - 1)) / fabs(mean) : NAN;
+}
+
 double lb_mwu_min_p(size_t nx, size_t ny)
 {
     if (nx == 0 || ny == 0) return 1.0;

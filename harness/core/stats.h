@@ -25,6 +25,9 @@ typedef struct lb_stats_summary {
 int lb_stats_summarise(const double *values, size_t n, lb_stats_summary *out);
 /* Median alone; NAN when n == 0. */
 double lb_stats_median(const double *values, size_t n);
+/* The sample standard deviation over the mean's magnitude (the
+ * coefficient of variation); NAN when n < 2 or the mean is 0. */
+double lb_stats_rel_sd(const double *values, size_t n);
 
 /* Two samples up to this combined size get an exact p-value from the
  * permutation distribution of the rank sum (midranks, so exact with ties

@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include <errno.h>
+#include <math.h>
 
 #define arm_timeout lb_test_arm_timeout
 
@@ -23,6 +24,19 @@ static void summary_odd_even(void **state)
     assert_true(isnan(lb_stats_median(even, 0)));
     double bad[] = {1, NAN};
     assert_int_equal(lb_stats_summarise(bad, 2, &s), -EINVAL);
+}
+
+/* Sample standard deviation over |mean|: {2, 4, 4, 4, 5, 5, 7, 9} has
+ * mean 5 and sample sd sqrt(32/7). */
+static void relative_sd(void **state)
+{
+    (void)state;
+    const double v[] = {2, 4, 4, 4, 5, 5, 7, 9}, neg[] = {-2, -4, -4, -4, -5, -5, -7, -9};
+    assert_float_equal(lb_stats_rel_sd(v, 8), sqrt(32.0 / 7) / 5, 1e-12);
+    assert_float_equal(lb_stats_rel_sd(neg, 8), sqrt(32.0 / 7) / 5, 1e-12);
+    const double zero_mean[] = {-1, 1};
+    assert_true(isnan(lb_stats_rel_sd(zero_mean, 2)));
+    assert_true(isnan(lb_stats_rel_sd(v, 1)));
 }
 
 static void mwu_complete_separation(void **state)
@@ -107,6 +121,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(summary_odd_even, arm_timeout),
+        cmocka_unit_test_setup(relative_sd, arm_timeout),
         cmocka_unit_test_setup(mwu_complete_separation, arm_timeout),
         cmocka_unit_test_setup(mwu_scipy_example, arm_timeout),
         cmocka_unit_test_setup(mwu_ties, arm_timeout),

@@ -239,8 +239,9 @@ static double guard_limit(const json_t *scenario, const char *kind)
 }
 
 /* Emits how a guard limit appears on a time chart: as a line when it is
- * on the chart's scale (log axis, or at most 3x the data), otherwise only
- * as a key entry saying where it is, so the data is not squashed. */
+ * on the chart's scale (log axis, or at most 3x the data), otherwise
+ * marked where it is (rss.gp: an arrow at the top edge; tasks.gp: a key
+ * entry), so the data is not squashed. */
 static void gp_guard(FILE *gp, const char *prefix, double limit, double data_max, bool log_axis,
                      const char *what, const char *value_text)
 {
@@ -387,8 +388,10 @@ static void emit_leaky_notes(scenario_plot *p)
     lb_gnuplot_set_string(p->gp, "end_text_rss", isnan(end_rss) ? "" : text);
 }
 
-/* Guard limits and scales: log where the twins differ by orders of
- * magnitude; a guard far above the data only in the key. */
+/* Guard limits and scales: live tasks on a log axis where the twins differ
+ * by orders of magnitude; RSS always linear (on a log axis a linear leak
+ * looks as if it levelled off); a guard far above the data is marked at
+ * the chart's edge (RSS) or in the key (tasks), never drawn to scale. */
 static void emit_scales(scenario_plot *p)
 {
     double peaks[N_VARIANTS], rss[N_VARIANTS];
@@ -400,7 +403,7 @@ static void emit_scales(scenario_plot *p)
     p->mem_guard = guard_limit(p->scenario, "memory");
     lb_gnuplot_set_number(p->gp, "tasks_guard", p->tasks_guard);
     lb_gnuplot_set_number(p->gp, "mem_guard_mb", p->mem_guard / MB);
-    bool tasks_log = wants_log(peaks, N_VARIANTS), rss_log = wants_log(rss, N_VARIANTS);
+    bool tasks_log = wants_log(peaks, N_VARIANTS), rss_log = false;
     double peak = fmax(peaks[LEAKY], peaks[GRACEFUL]);
     fprintf(p->gp, "tasks_log = %d\nbig_counts = %d\nrss_log = %d\n", tasks_log,
             peak >= 10000 || p->tasks_guard >= 10000, rss_log);
@@ -484,31 +487,61 @@ static void summary_label(char *label, size_t n, const json_t *run, int panel, d
     else if (panel == 1)
         lb_fmt_bytes(label, n, val * MB);
     else if (isnan(val) && recovered < 0)
-        snprintf(label, n, "never: restart required");
+        snprintf(label, n, "never:\\nrestart\\nrequired"); /* lines in the bar */
     else if (isnan(val))
         snprintf(label, n, "n/a");
     else
         lb_fmt_ms(label, n, val);
 }
 
+/* How the graceful twin's value compares with the leaky one's, for the
+ * panel's title: "22× fewer after the fix" (less: the word when graceful
+ * is lower, more: when it is higher); "" when either is not a positive
+ * number. */
+static void improvement_text(char *buf, size_t n, double leaky, double graceful, const char *less,
+                             const char *more)
+{
+    char f[LB_UNITS_LEN];
+    buf[0] = 0;
+    if (!(leaky > 0) || !(graceful > 0)) return;
+    double ratio = leaky / graceful;
+    if (ratio >= 1 / 1.05 && ratio <= 1.05)
+        snprintf(buf, n, "about the same after the fix");
+    else if (ratio > 1)
+        snprintf(buf, n, "%s× %s after the fix", lb_fmt_num(f, sizeof f, ratio, 3), less);
+    else
+        snprintf(buf, n, "%s× %s after the fix", lb_fmt_num(f, sizeof f, 1 / ratio, 3), more);
+}
+
 /* The before/after summary: peak tasks, peak RSS and recovery time of
- * both variants as three panels of bars. */
+ * both variants as three panels of linear bars (a log axis would shrink
+ * the difference the chart is there to show), each titled with the
+ * factor between the twins.  A variant that never recovered gets a
+ * full-height hatched bar in the recovery panel, not an empty slot that
+ * reads as "no time at all". */
 static int emit_summary_chart(scenario_plot *p)
 {
     enum { P_TASKS, P_RSS, P_RECOVERY, N_PANELS };
     double val[N_PANELS][N_VARIANTS];
+    bool never[N_VARIANTS];
     for (int v = 0; v < N_VARIANTS; v++) {
         val[P_TASKS][v] = lb_scenario_metric(p->scenario, lb_variants[v], "peak_tasks");
         val[P_RSS][v] = lb_scenario_metric(p->scenario, lb_variants[v], "peak_rss_bytes") / MB;
         val[P_RECOVERY][v] = lb_scenario_metric(p->scenario, lb_variants[v], "recovery_ms");
+        never[v] = p->run[v] && isnan(val[P_RECOVERY][v]) &&
+                   lb_jbool_path(p->run[v], "metrics.recovered") < 0;
     }
+    /* The recovery panel's top: room above the tallest finite bar, or 1
+     * when no variant recovered; a "never" bar reaches it. */
+    double rec_top = fmax(val[P_RECOVERY][LEAKY], val[P_RECOVERY][GRACEFUL]); /* fmax skips NaN */
+    rec_top = rec_top > 0 ? rec_top * 1.15 : 1;
     char *buf = NULL, rel[160];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
     fprintf(f, "# before/after summary, median over repetitions\n"
                "# x variant linetype tasks label_y label rss_mib label_y label recovery_ms "
-               "label_y label\n");
+               "label_y label never_bar\n");
     for (int v = 0; v < N_VARIANTS; v++) {
         /* "\n" in a quoted data-file string is a line break in the tic
          * label: "leaky\n(before fix)", "A\n(graceful)" (no quotes in it). */
@@ -519,9 +552,14 @@ static int emit_summary_chart(scenario_plot *p)
             char label[64];
             summary_label(label, sizeof label, p->run[v], panel, mine);
             put_num(f, mine);
-            put_num(f, !isnan(mine) ? mine : !isnan(other) ? other / 2 : 1); /* label height */
+            /* label height: on the bar; mid-height on a "never" bar */
+            put_num(f, !isnan(mine)                      ? mine
+                       : panel == P_RECOVERY && never[v] ? rec_top / 2
+                       : !isnan(other)                   ? other / 2
+                                                         : 1);
             fprintf(f, " \"%s\"", label);
         }
+        put_num(f, never[v] ? rec_top : NAN);
         fputc('\n', f);
     }
     snprintf(rel, sizeof rel, "data/%s-summary.dat", p->slug);
@@ -530,9 +568,21 @@ static int emit_summary_chart(scenario_plot *p)
     for (int v = 0; v < N_VARIANTS; v++) any |= !isnan(val[P_TASKS][v]) || !isnan(val[P_RSS][v]);
     if (rc < 0 || !any) return rc;
     lb_gnuplot_set_string(p->gp, "sum_dat", rel);
-    fprintf(p->gp, "sum_tasks_log = %d\nsum_rss_log = %d\nsum_rec_log = %d\n",
-            wants_log(val[P_TASKS], N_VARIANTS), wants_log(val[P_RSS], N_VARIANTS),
-            wants_log(val[P_RECOVERY], N_VARIANTS));
+    char note[96];
+    improvement_text(note, sizeof note, val[P_TASKS][LEAKY], val[P_TASKS][GRACEFUL], "fewer",
+                     "more");
+    lb_gnuplot_set_string(p->gp, "sum_note_tasks", note);
+    improvement_text(note, sizeof note, val[P_RSS][LEAKY], val[P_RSS][GRACEFUL], "less memory",
+                     "more memory");
+    lb_gnuplot_set_string(p->gp, "sum_note_rss", note);
+    if (never[LEAKY] && !never[GRACEFUL] && !isnan(val[P_RECOVERY][GRACEFUL]))
+        snprintf(note, sizeof note, "only the fixed twin recovers");
+    else
+        improvement_text(note, sizeof note, val[P_RECOVERY][LEAKY], val[P_RECOVERY][GRACEFUL],
+                         "faster", "slower");
+    lb_gnuplot_set_string(p->gp, "sum_note_rec", note);
+    fprintf(p->gp, "sum_rec_never = %d\nsum_rec_top = %.6g\n", never[LEAKY] || never[GRACEFUL],
+            rec_top);
     emit_chart(p, LB_CHART_SUMMARY);
     return 0;
 }

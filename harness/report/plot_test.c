@@ -6,8 +6,10 @@
  * get its charts.  The fixture harness/testdata/results-small.json is cut
  * to 3 samples per variant (then to 1, which is no time series but still
  * a summary and latency chart) and rendered with the real gnuplot; the
- * short series are drawn with a marker per sample.  Needs gnuplot
- * (gnuplot-nox); skipped with a message without it.
+ * short series are drawn with a marker per sample.  The summary's
+ * factors and "never" bar, and the RSS chart's linear axis and guard
+ * marker, are checked in the script and data handed to gnuplot.  Needs
+ * gnuplot (gnuplot-nox); skipped with a message without it.
  */
 #include "gnuplot.h"
 #include "report_internal.h"
@@ -100,11 +102,91 @@ static void one_sample_per_variant(void **state)
     render(1, 2); /* no time series: summary and latency */
 }
 
+/* Renders doc into DIR/NAME; returns charts/charts.gp's text (a
+ * lb_test_slurp buffer), or NULL after skip() without gnuplot. */
+static const char *render_doc(json_t *doc, const char *name)
+{
+    if (!lb_on_path("gnuplot")) {
+        print_message("skip reason: gnuplot is not installed (apt-get install gnuplot-nox)\n");
+        skip();
+    }
+    char results[128], out[128], path[256];
+    snprintf(results, sizeof results, "%s/%s.json", tmpdir, name);
+    snprintf(out, sizeof out, "%s/%s", tmpdir, name);
+    assert_int_equal(json_dump_file(doc, results, JSON_COMPACT), 0);
+    lb_report_opts opts = {.charts = true};
+    lb_report_result res;
+    if (lb_report_render_file(results, out, &opts, &res))
+        fail_msg("render failed: %s", res.message);
+    assert_int_equal(res.charts, LB_CHARTS_RENDERED);
+    assert_true(chart_exists(out, doc, LB_CHART_SUMMARY));
+    snprintf(path, sizeof path, "%s/charts/charts.gp", out);
+    return lb_test_slurp(path);
+}
+
+/* The summary: linear bars, each panel titled with the factor between the
+ * twins, and a leaky twin that never recovered drawn as a full-height
+ * hatched bar (results-single: 5,012 vs 120 tasks, 315 vs 143 MiB, never
+ * vs 40 ms). */
+static void summary_never_bar_and_factors(void **state)
+{
+    (void)state;
+    json_t *doc = json_load_file("harness/testdata/results-single.json", 0, NULL);
+    assert_non_null(doc);
+    const char *gp = render_doc(doc, "single");
+    assert_non_null(strstr(gp, "sum_note_tasks = '41.8× fewer after the fix'\n"));
+    assert_non_null(strstr(gp, "sum_note_rss = '2.2× less memory after the fix'\n"));
+    assert_non_null(strstr(gp, "sum_note_rec = 'only the fixed twin recovers'\n"));
+    /* The panel's top: 15% above the graceful bar; the never bar reaches it. */
+    assert_non_null(strstr(gp, "sum_rec_never = 1\nsum_rec_top = 46\n"));
+    assert_null(strstr(gp, "sum_tasks_log"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/single/charts/data/timeout_leak-summary.dat", tmpdir);
+    const char *dat = lb_test_slurp(path);
+    assert_non_null(strstr(dat, " NaN 23 \"never:\\nrestart\\nrequired\" 46\n"));
+    assert_non_null(strstr(dat, " 40 40 \"40 ms\" NaN\n"));
+    json_decref(doc);
+}
+
+/* RSS is on a linear axis even when the twins differ a thousandfold (on a
+ * log axis a linear leak looks as if it levelled off), and a memory guard
+ * far above the data is marked at the edge (mode 2) instead of stretching
+ * the axis; one within three times the data is drawn as a line (mode 1). */
+static void rss_axis_is_linear_with_the_guard_at_the_edge(void **state)
+{
+    (void)state;
+    json_t *doc = fixture_with_samples(44);
+    json_t *leaky = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_t *rows = json_object_get(json_object_get(leaky, "samples"), "rows");
+    double most = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        double rss = json_number_value(json_array_get(row, 3)) * 1000;
+        json_array_set_new(row, 3, json_real(rss));
+        if (rss > most) most = rss;
+    }
+    json_object_set_new(leaky, "guard_limits", json_pack("{s:f}", "memory_bytes", most * 1000));
+    const char *gp = render_doc(doc, "far");
+    assert_non_null(strstr(gp, "rss_log = 0\n"));
+    assert_non_null(strstr(gp, "mem_guard_mode = 2\n"));
+    json_object_set_new(leaky, "guard_limits", json_pack("{s:f}", "memory_bytes", most * 2));
+    gp = render_doc(doc, "near");
+    assert_non_null(strstr(gp, "rss_log = 0\n"));
+    assert_non_null(strstr(gp, "mem_guard_mode = 1\n"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(three_samples_per_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(one_sample_per_variant, setup, teardown),
+        cmocka_unit_test_setup_teardown(summary_never_bar_and_factors, setup, teardown),
+        cmocka_unit_test_setup_teardown(rss_axis_is_linear_with_the_guard_at_the_edge, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,26 +8,13 @@
 
 #include <string.h>
 
-/* Runs the binary with one argument; its stdout+stderr into out. */
-static int run1(const char *arg, char *out, size_t n)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' 2>&1", lb_test_leakbench(), arg);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void misspelt_command_gets_one_line_and_a_suggestion(void **state)
 {
     (void)state;
     char out[4096];
-    assert_int_equal(run1("reprot", out, sizeof out), 2);
+    assert_int_equal(lb_test_leakbench_output("reprot", out, sizeof out), 2);
     assert_string_equal(out, "leakbench: unknown command 'reprot' (did you mean 'report'?)\n");
-    assert_int_equal(run1("deploy", out, sizeof out), 2);
+    assert_int_equal(lb_test_leakbench_output("deploy", out, sizeof out), 2);
     assert_string_equal(out,
                         "leakbench: unknown command 'deploy'; `leakbench --help` lists them\n");
 }
@@ -36,7 +23,7 @@ static void version_names_commit_and_build(void **state)
 {
     (void)state;
     char out[4096];
-    assert_int_equal(run1("--version", out, sizeof out), 0);
+    assert_int_equal(lb_test_leakbench_output("--version", out, sizeof out), 0);
     assert_true(!strncmp(out, "leakbench ", 10));
     assert_non_null(strstr(out, "\ncommit:      "));
     assert_non_null(strstr(out, "\nresults:     schema_version "));

@@ -83,19 +83,6 @@ static void each_mistake_is_one_line_and_a_hint(void **state)
                              "`leakbench list --help` lists the options\n");
 }
 
-/* Runs `leakbench ARGS... 2>&1`; its output into out. */
-static int run_binary(const char *args, char *out, size_t n)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", lb_test_leakbench(), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t got = fread(out, 1, n - 1, p);
-    out[got] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void every_command_suggests_its_options(void **state)
 {
     (void)state;
@@ -119,7 +106,7 @@ static void every_command_suggests_its_options(void **state)
     };
     char out[4096];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(run_binary(cases[i].args, out, sizeof out), LB_EXIT_USAGE);
+        assert_int_equal(lb_test_leakbench_output(cases[i].args, out, sizeof out), LB_EXIT_USAGE);
         assert_string_equal(out, cases[i].want);
     }
 }

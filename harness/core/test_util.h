@@ -220,6 +220,21 @@ static inline int lb_test_wait(pid_t pid)
     return WEXITSTATUS(status);
 }
 
+/* Runs `leakbench ARGS 2>&1` through the shell (ARGS are shell words, so
+ * the caller quotes what needs it); what it printed into out (size n,
+ * terminated).  Returns its exit status, -1 when a signal ended it. */
+static inline int lb_test_leakbench_output(const char *args, char *out, size_t n)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", lb_test_leakbench(), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, n - 1, p);
+    out[got] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* For a forked child about to exec the program under test: removes
  * CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the capability bounding
  * set, so that after exec even root is refused a file or directory whose

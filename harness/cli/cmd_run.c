@@ -58,8 +58,8 @@ typedef struct run_options {
     /* --leaky-cmd ...: a target pair instead of SPEC files */
     lb_cmdline_target target;
     lb_run_ci ci; /* --shard, --aa; the results' suite and commit */
-    bool json_stdout;     /* --format json or -o -: the results on stdout, the rest on stderr */
-    bool no_files;        /* -o -: no run directory at all */
+    bool json_stdout; /* --format json or -o -: the results on stdout, the rest on stderr */
+    bool no_files;    /* -o -: no run directory at all */
 } run_options;
 
 static void usage(FILE *out)

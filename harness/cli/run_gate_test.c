@@ -95,8 +95,9 @@ static void failing_threshold_fails_the_run(void **state)
     snprintf(junit, sizeof junit, "%s/junit.xml", tmpdir);
     snprintf(err, sizeof err, "%s/stderr", tmpdir);
     write_spec(spec, "{\"graceful.leaked_tasks\": \"== 0\", \"graceful.peak_tasks\": \"< 1\"}");
-    const char *args[] = {"run", "--quiet", "--no-report", "--color", "always", "--duration",
-                          "500ms", "-o", out, "--junit", junit, spec, NULL};
+    const char *args[] = {"run",        "--quiet", "--no-report", "--color", "always",
+                          "--duration", "500ms",   "-o",          out,       "--junit",
+                          junit,        spec,      NULL};
     assert_int_equal(run(err, args), LB_EXIT_FAIL);
     char *text = slurp(err);
     /* metric value op bound, with the unit; in red with --color always */

@@ -905,7 +905,7 @@ static void test_terminal_view_colour(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-cmocka_unit_test_setup_teardown(test_slugs_and_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slugs_and_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_fixture, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rerender_is_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_and_markdown_agree, setup, teardown),

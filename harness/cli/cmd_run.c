@@ -32,6 +32,7 @@
 #include "run/host.h"
 #include "core/outfile.h"
 #include "progress.h"
+#include "terminal.h"
 #include "report/report.h"
 #include "run/results.h"
 #include "cmdline_target.h"
@@ -555,7 +556,8 @@ static int write_and_gate(run_state *st, int *write_code)
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
             lb_table_print(human, json_array_get(scenarios, i),
-                           lb_color_enabled(st->opt.gate.color, fileno(human)));
+                           lb_color_enabled(st->opt.gate.color, fileno(human)),
+                           isatty(fileno(human)) ? lb_terminal_columns(fileno(human)) : 0);
         if (st->opt.ci.aa) lb_aa_noise_print(human, st->doc);
         if (*write_code == LB_EXIT_OK && !st->opt.no_files)
             fprintf(human, "\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,

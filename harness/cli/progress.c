@@ -10,13 +10,13 @@
  * fills the last column makes some terminals wrap before the next '\r'.
  */
 #include "progress.h"
+#include "terminal.h"
 
 #include "core/units.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,16 +171,6 @@ char *lb_progress_format(const lb_progress_view *v, int width, bool bar, char *b
     return buf;
 }
 
-int lb_progress_columns(int fd)
-{
-    struct winsize ws;
-    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-    const char *env = getenv("COLUMNS");
-    double c;
-    if (env && lb_scan_decimal(env, &c) && c >= 1 && c <= 10000 && c == floor(c)) return (int)c;
-    return 80;
-}
-
 double lb_progress_planned_s(const lb_scenario_spec *s)
 {
     return (s->duration_ms + s->settle_ms) / 1000;
@@ -264,7 +254,7 @@ void lb_progress_sample(void *arg, const lb_run_result *run, const lb_sample *s)
     view_of(p, run, s, &v);
     char line[512];
     if (p->tty) {
-        lb_progress_format(&v, lb_progress_columns(fileno(p->out)), true, line, sizeof line);
+        lb_progress_format(&v, lb_terminal_columns(fileno(p->out)), true, line, sizeof line);
         fprintf(p->out, "\r%s\033[K", line);
     } else {
         fprintf(p->out, "%s\n", lb_progress_format(&v, 0, false, line, sizeof line));

@@ -2,9 +2,9 @@
  * progress.h — what `leakbench run` says while it runs.
  *
  * On a terminal (stderr is a TTY): one line rewritten in place about five
- * times a second, fitted to the terminal's width (TIOCGWINSZ, else
- * $COLUMNS, else 80; asked again at every repaint, so a resized window
- * is followed), with what k6 shows: run i of n, the current phase with a
+ * times a second, fitted to the terminal's width (terminal.h; asked
+ * again at every repaint, so a resized window is followed), with what k6
+ * shows: run i of n, the current phase with a
  * bar and its percentage, requests submitted and timed out, live tasks,
  * RSS, the whole run's percentage and an ETA.  What does not fit is left
  * out, least important first.  Otherwise (CI logs): one plain line per
@@ -45,9 +45,6 @@ typedef struct lb_progress_view {
  * a bar when bar is set; width 0 means no limit.  Into buf (size n,
  * always terminated); returns buf. */
 char *lb_progress_format(const lb_progress_view *view, int width, bool bar, char *buf, size_t n);
-
-/* Columns of the terminal on fd: TIOCGWINSZ, else $COLUMNS, else 80. */
-int lb_progress_columns(int fd);
 
 /* Seconds of load and settle a spec plans per run (the part of a run
  * whose length is known in advance). */

@@ -8,6 +8,7 @@
  * not a terminal.
  */
 #include "progress.h"
+#include "terminal.h"
 #include "core/test_util.h"
 
 #include <fcntl.h>
@@ -130,11 +131,11 @@ static void width_from_columns_when_not_a_terminal(void **state)
     int fd = open("/dev/null", O_WRONLY);
     assert_true(fd >= 0);
     setenv("COLUMNS", "123", 1);
-    assert_int_equal(lb_progress_columns(fd), 123);
+    assert_int_equal(lb_terminal_columns(fd), 123);
     setenv("COLUMNS", "12x", 1);
-    assert_int_equal(lb_progress_columns(fd), 80);
+    assert_int_equal(lb_terminal_columns(fd), 80);
     unsetenv("COLUMNS");
-    assert_int_equal(lb_progress_columns(fd), 80);
+    assert_int_equal(lb_terminal_columns(fd), 80);
     close(fd);
 }
 

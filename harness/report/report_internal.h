@@ -84,6 +84,7 @@ struct lb_doc {
     int err;               /* first error a back-end met (-errno), 0 if none */
     void *table;           /* a back-end's open table (text keeps rows to size columns) */
     bool color;            /* text back-end: paint the twins' names (core/color.h) */
+    int columns;           /* text back-end: where paragraphs and fields wrap; 0: 100 */
 };
 
 extern const lb_doc_ops lb_doc_text; /* the terminal: aligned pipe tables, no charts */

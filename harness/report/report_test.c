@@ -846,8 +846,8 @@ static void test_terminal_view(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    assert_int_equal(lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0), false),
-                     0);
+    assert_int_equal(
+        lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0), false, 0), 0);
     fclose(f);
     json_decref(doc);
     assert_non_null(strstr(buf, "\ntimeout_leak — pattern 1, timeout leak (the seed); threads "
@@ -868,6 +868,38 @@ static void test_terminal_view(void **state)
     free(buf);
 }
 
+/* On a narrow terminal the hints wrap at its width (60 here; never under
+ * 40), under the first word of their value; the tables stay whole. */
+static void test_terminal_view_wraps_at_the_width(void **state)
+{
+    (void)state;
+    json_t *doc = load_fixture();
+    const json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    static const int widths[][2] = {{60, 60}, {80, 80}, {20, 40}};
+    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(lb_table_print(f, scenario, false, widths[k][0]), 0);
+        fclose(f);
+        assert_non_null(strstr(buf, "      Hint: pattern 1 "));
+        assert_non_null(strstr(buf, "| Metric        | Before fix (leaky)"));
+        int widest = 0;
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+            int width = 0;
+            for (char *c = line; *c; c++) width += ((unsigned char)*c & 0xC0) != 0x80;
+            /* A word longer than the room left is never split. */
+            bool one_word = !strchr(line + strspn(line, " "), ' ');
+            if (line[0] != '|' && width > widths[k][1] && !one_word)
+                fail_msg("%d columns at %d: %s", width, widths[k][1], line);
+            if (line[0] != '|' && width > widest) widest = width;
+        }
+        assert_true(widest > widths[k][1] - 15); /* it does use the width */
+        free(buf);
+    }
+    json_decref(doc);
+}
+
 /* With colour the twins' names in table headings and row labels are in
  * their chart colours, and the columns still line up (widths ignore the
  * escapes); without it not one escape is printed. */
@@ -879,10 +911,10 @@ static void test_terminal_view_colour(void **state)
     char *plain = NULL, *painted = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&plain, &len);
-    assert_int_equal(lb_table_print(f, scenario, false), 0);
+    assert_int_equal(lb_table_print(f, scenario, false, 0), 0);
     fclose(f);
     f = open_memstream(&painted, &len);
-    assert_int_equal(lb_table_print(f, scenario, true), 0);
+    assert_int_equal(lb_table_print(f, scenario, true, 0), 0);
     fclose(f);
     json_decref(doc);
     assert_null(strchr(plain, '\033'));
@@ -911,6 +943,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_terminal_and_markdown_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_view_colour, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_view_wraps_at_the_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_from_task_slope, setup, teardown),

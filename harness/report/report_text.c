@@ -4,8 +4,9 @@
  *
  * Headings are lines of their own (a scenario's after a blank line, a
  * section's ending in ':', a leak group's indented), paragraphs are
- * lines, fields are indented "label: value" lines, both wrapped at 100
- * columns, and tables are pipe
+ * lines, fields are indented "label: value" lines, both wrapped at the
+ * document's width (lb_doc.columns: the terminal's; 100 by default, never
+ * under TEXT_MIN_COLUMNS), and tables are pipe
  * tables whose columns are as wide as their widest cell, so a table is
  * kept whole until table_end.  Widths count UTF-8 characters, not bytes
  * ("≥", "×", "µs" are one column each).  Charts have no text form and are
@@ -21,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Where a field's text wraps (tables are as wide as their cells). */
-#define TEXT_COLUMNS 100
+/* Where a field's text wraps by default, and at the narrowest (tables are
+ * as wide as their cells). */
+#define TEXT_COLUMNS     100
+#define TEXT_MIN_COLUMNS 40
 
 typedef struct text_table {
     int ncols;
@@ -62,9 +65,16 @@ static void put_span(FILE *f, const char *s, size_t n)
     }
 }
 
-/* Prints text from column col on, wrapped at spaces to TEXT_COLUMNS with
+/* Where d's paragraphs and fields wrap. */
+static int wrap_columns(const lb_doc *d)
+{
+    if (d->columns <= 0) return TEXT_COLUMNS;
+    return d->columns < TEXT_MIN_COLUMNS ? TEXT_MIN_COLUMNS : d->columns;
+}
+
+/* Prints text from column col on, wrapped at spaces to columns with
  * continuation lines starting at column indent. */
-static void put_wrapped(FILE *f, const char *text, int col, int indent)
+static void put_wrapped(FILE *f, const char *text, int col, int indent, int columns)
 {
     const char *p = text ? text : "";
     int start = col;
@@ -72,7 +82,7 @@ static void put_wrapped(FILE *f, const char *text, int col, int indent)
         size_t word = strcspn(p, " ");
         int w = 0;
         for (size_t i = 0; i < word; i++) w += ((unsigned char)p[i] & 0xC0) != 0x80;
-        if (col > start && col + 1 + w > TEXT_COLUMNS) {
+        if (col > start && col + 1 + w > columns) {
             fputc('\n', f);
             pad(f, indent, ' ');
             col = start = indent;
@@ -99,22 +109,21 @@ static void text_heading(lb_doc *d, int level, const char *text, const char *anc
     (void)anchor;
     if (level <= 2) {
         fputc('\n', d->out);
-        put_text(d->out, text);
-        fputs("\n\n", d->out);
+        put_wrapped(d->out, text, 0, 0, wrap_columns(d));
+        fputc('\n', d->out);
     } else if (level == 3) {
         fputc('\n', d->out);
         put_text(d->out, text);
         fputs(":\n", d->out);
     } else {
         fputs("  ", d->out);
-        put_text(d->out, text);
-        fputc('\n', d->out);
+        put_wrapped(d->out, text, 2, 6, wrap_columns(d)); /* under the group's text */
     }
 }
 
 static void text_para(lb_doc *d, const char *text)
 {
-    put_wrapped(d->out, text, 0, 0);
+    put_wrapped(d->out, text, 0, 0, wrap_columns(d));
 }
 
 static void text_warning(lb_doc *d, const char *text)
@@ -131,7 +140,7 @@ static void text_field(lb_doc *d, const char *label, const char *value)
     put_text(d->out, label);
     fputs(": ", d->out);
     int indent = 6 + text_width(label) + 2;
-    put_wrapped(d->out, value, indent, indent);
+    put_wrapped(d->out, value, indent, indent, wrap_columns(d));
 }
 
 static void text_fields_end(lb_doc *d)

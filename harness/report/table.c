@@ -31,10 +31,10 @@ static void heading(lb_doc *d, const json_t *scenario)
     d->ops->heading(d, 2, text, NULL);
 }
 
-int lb_table_print(FILE *out, const json_t *scenario, bool color)
+int lb_table_print(FILE *out, const json_t *scenario, bool color, int columns)
 {
     if (!json_array_size(json_object_get(scenario, "runs"))) return 0;
-    lb_doc d = {.ops = &lb_doc_text, .out = out, .color = color};
+    lb_doc d = {.ops = &lb_doc_text, .out = out, .color = color, .columns = columns};
     heading(&d, scenario);
     lb_view_before_after(&d, scenario, false);
     d.ops->heading(&d, 3, "Request accounting", NULL);

@@ -16,7 +16,8 @@
 /* Prints one scenario object of the results document (as results.json
  * holds it); prints nothing for a scenario without runs.  With color,
  * table headings and row labels that name a twin are in its colour
- * (core/color.h).  Returns 0 or -ENOMEM. */
-int lb_table_print(FILE *out, const json_t *scenario, bool color);
+ * (core/color.h); paragraphs and fields (the leak report's hints) wrap at
+ * columns (the terminal's width; 0: 100).  Returns 0 or -ENOMEM. */
+int lb_table_print(FILE *out, const json_t *scenario, bool color, int columns);
 
 #endif

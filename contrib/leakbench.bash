@@ -21,6 +21,8 @@ _leakbench() {
         -o | --output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --scheduler) COMPREPLY=($(compgen -W "threads coroutines" -- "$cur")); return ;;
         --variant | --aa) COMPREPLY=($(compgen -W "leaky graceful" -- "$cur")); return ;;
+        --color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then
         local opts

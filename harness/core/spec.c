@@ -162,6 +162,13 @@ static int check_keys(const validator *v, const json_t *obj, const char *path,
                                          k == known ? "" : ", ", *k);
             char p[512];
             join_path(p, sizeof p, path, key);
+            lb_suggester sg;
+            lb_suggest_begin(&sg, key, strlen(key));
+            for (const char *const *k = known; *k; k++) lb_suggest_try(&sg, *k);
+            const char *best = lb_suggest_best(&sg);
+            if (best)
+                return fail(v, p, "unknown key (expected one of: %s; did you mean '%s'?)", msg,
+                            best);
             return fail(v, p, "unknown key (expected one of: %s)", msg);
         }
     }

@@ -159,6 +159,22 @@ static void unknown_key_names_its_path(void **state)
         "t.json: $.load.stages[1].x: unknown key");
     expect_error_prefix("{\"scenario\": \"timeout_leak\", \"guards\": {\"memory\": 5}}",
                         "t.json: $.guards.memory: unknown key");
+    /* A key close to a known one is suggested, after the list. */
+    static const char *const close[][2] = {
+        {"{\"scenario\": \"timeout_leak\", \"timeot_ms\": 5}", "; did you mean 'timeout_ms'?)"},
+        {"{\"scenario\": \"timeout_leak\", \"load\": {\"rat\": 5}}", "; did you mean 'rate'?)"},
+        {"{\"scenario\": \"timeout_leak\", \"guards\": {\"memory\": 5}}", NULL},
+    };
+    for (size_t i = 0; i < sizeof close / sizeof close[0]; i++) {
+        lb_spec spec;
+        lb_spec_error err;
+        assert_int_equal(lb_spec_load_string("t.json", close[i][0], &spec, &err), -EINVAL);
+        const char *hint = strstr(err.text, "; did you mean");
+        if (close[i][1])
+            assert_true(hint && !strcmp(hint, close[i][1]));
+        else
+            assert_null(hint);
+    }
 }
 
 static void wrong_type_names_its_path(void **state)

@@ -18,8 +18,6 @@ t_load1 = 17.0517168
 t_settle1 = 20.0518473
 t_shut0 = 20.0518473
 t_exit = 20.5985388
-tasks_guard = 200000
-mem_guard_mb = 11828.459
 has_kill = 0
 kill_t = NaN
 kill_text = ''
@@ -29,13 +27,15 @@ end_y_tasks = 53600
 end_text_tasks = '53,599 tasks left behind'
 end_y_rss = 3575.44922
 end_text_rss = '3.49 GiB still resident'
+tasks_guard = 200000
+mem_guard_mb = 11828.459
 tasks_log = 0
 big_counts = 1
-rss_log = 1
+rss_log = 0
 tasks_guard_mode = 2
 tasks_guard_text = 'task guard limit: 200,000 tasks (far above the data)'
-mem_guard_mode = 1
-mem_guard_text = 'memory guard limit (11.6 GiB)'
+mem_guard_mode = 2
+mem_guard_text = 'memory guard limit: 11.6 GiB (far above the data)'
 active = '1 2 4 5'
 set terminal pngcairo size 1000,500 font 'sans,10' noenhanced
 set output 'timeout_leak-tasks.png'
@@ -70,9 +70,11 @@ set output 'timeout_leak-latency.svg'
 load 'plots/latency.gp'
 unset output
 sum_dat = 'data/timeout_leak-summary.dat'
-sum_tasks_log = 0
-sum_rss_log = 1
-sum_rec_log = 0
+sum_note_tasks = '59.7× fewer after the fix'
+sum_note_rss = '109× less memory after the fix'
+sum_note_rec = 'only the fixed twin recovers'
+sum_rec_never = 1
+sum_rec_top = 101.669
 set terminal pngcairo size 1100,450 font 'sans,10' noenhanced
 set output 'timeout_leak-summary.png'
 load 'plots/summary.gp'

@@ -1,6 +1,7 @@
 # style.gp — the look shared by every leakbench chart: colours for the two
 # variants, the phase shading, grid, key and fonts.  Loaded by the other
-# templates after `reset`; sets nothing but styles.
+# templates after `reset`; sets nothing but styles (and series_with, the
+# style of a time series).
 #
 # Line styles:  1 leaky (before fix)   2 graceful (after fix)
 #               3 guard limit          4 guard kill marker
@@ -20,8 +21,14 @@ set style line 15 lc rgb '#8c564b'
 set style line 16 lc rgb '#e377c2'
 set style line 17 lc rgb '#7f7f7f'
 set style line 18 lc rgb '#17becf'
+set style line 19 lc rgb '#bcbd22'
 set grid ytics xtics lc rgb '#d0d0d0' lw 0.5 dt 1
 set border 3
 set tics nomirror out
 set key top left opaque box lc rgb '#c0c0c0' noenhanced
 set format y '%.0s%c'
+# How a variant's time series is drawn: a line, with a marker on every
+# sample when the run is short (few_points, set by charts.gp).  The line
+# style must come before the point options: gnuplot 5.4 rejects
+# `linespoints pt 7 ps 0.6 ls 1` as contradicting.
+series_with(ls) = few_points ? sprintf('linespoints ls %d pt 7 ps 0.6', ls) : sprintf('lines ls %d', ls)

@@ -114,12 +114,13 @@ char *lb_progress_format(const lb_progress_view *v, int width, bool bar, char *b
     }
     add(seg, &ns, 9, 1, lb_fmt_ms(a, sizeof a, v->t_s * 1000));
     snprintf(t, sizeof t, "req %s", lb_fmt_count(a, sizeof a, (double)v->submitted));
-    add(seg, &ns, 3, 2, t);
-    if (v->timed_out) {
+    if (v->has_requests) add(seg, &ns, 3, 2, t);
+    if (v->has_requests && v->timed_out) {
         snprintf(t, sizeof t, "(%s timed out)", lb_fmt_count(b, sizeof b, (double)v->timed_out));
         add(seg, &ns, 5, 1, t);
     }
-    snprintf(t, sizeof t, "tasks %s", lb_fmt_count(a, sizeof a, (double)v->tasks));
+    snprintf(t, sizeof t, "%s %s", v->live_noun ? v->live_noun : "tasks",
+             lb_fmt_count(a, sizeof a, (double)v->tasks));
     add(seg, &ns, 1, 2, t);
     snprintf(t, sizeof t, "RSS %s", lb_fmt_bytes(a, sizeof a, (double)v->rss_bytes));
     add(seg, &ns, 1, 2, t);
@@ -212,17 +213,42 @@ static double planned_elapsed(const lb_scenario_spec *spec, int phase, double in
     return load + settle;
 }
 
+/* What the run's live tasks are: goroutines for a target read by the
+ * go_pprof probe, OS threads under the threads probe, else tasks. */
+static const char *live_noun(const lb_run_result *run)
+{
+    const lb_target_spec *t = &run->spec->target;
+    lb_probe_kind probe = !t->active   ? LB_PROBE_NONE
+                          : run->leaky ? t->leaky.probe
+                                       : t->graceful.probe;
+    return probe == LB_PROBE_GO_PPROF  ? "goroutines"
+           : probe == LB_PROBE_THREADS ? "threads"
+                                       : "tasks";
+}
+
 /* The whole view of sample s, including the ETA (progress.h). */
 static void view_of(const lb_progress *p, const lb_run_result *run, const lb_sample *s,
                     lb_progress_view *v)
 {
     const lb_scenario_spec *spec = run->spec;
     double in_phase = s->t_s - p->phase_at_s;
-    *v = (lb_progress_view){
-        p->run_index, p->run_total, spec->name,   run->leaky ? "leaky" : "graceful",
-        run->rep,     s->phase,     NAN,          s->t_s,
-        NAN,          NAN,          s->submitted, s->outcome[LB_TIMED_OUT],
-        s->tasks,     s->rss_bytes};
+    *v = (lb_progress_view){.run_index = p->run_index,
+                            .run_total = p->run_total,
+                            .scenario = spec->name,
+                            .variant = run->leaky ? "leaky" : "graceful",
+                            .rep = run->rep,
+                            .phase = s->phase,
+                            .phase_done = NAN,
+                            .t_s = s->t_s,
+                            .all_done = NAN,
+                            .eta_s = NAN,
+                            /* a target's requests are counted by its load, not per sample */
+                            .has_requests = !spec->target.active,
+                            .submitted = s->submitted,
+                            .timed_out = s->outcome[LB_TIMED_OUT],
+                            .live_noun = live_noun(run),
+                            .tasks = s->tasks,
+                            .rss_bytes = s->rss_bytes};
     double planned_phase = s->phase == LB_PHASE_LOAD     ? spec->duration_ms / 1000
                            : s->phase == LB_PHASE_SETTLE ? spec->settle_ms / 1000
                                                          : NAN;
@@ -277,17 +303,9 @@ void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
     char peak[LB_UNITS_LEN], rss[LB_UNITS_LEN], at[LB_UNITS_LEN];
     lb_fmt_count(peak, sizeof peak, run->metrics.peak_tasks);
     lb_fmt_bytes(rss, sizeof rss, run->metrics.peak_rss);
-    const lb_target_spec *t = &run->spec->target;
-    lb_probe_kind probe = !t->active   ? LB_PROBE_NONE
-                          : run->leaky ? t->leaky.probe
-                                       : t->graceful.probe;
     fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak %s %s, peak RSS %s", p->run_index, p->run_total,
             run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
-            lb_run_status_name(run->status),
-            probe == LB_PROBE_GO_PPROF  ? "goroutines"
-            : probe == LB_PROBE_THREADS ? "threads"
-                                        : "tasks",
-            peak, rss);
+            lb_run_status_name(run->status), live_noun(run), peak, rss);
     if (run->guard_fired)
         fprintf(p->out, ", %s guard fired at %s", run->guard.kind,
                 lb_fmt_ms(at, sizeof at, run->guard.at_s * 1000));

@@ -30,15 +30,17 @@ typedef struct lb_progress_view {
     int run_index, run_total; /* 1-based */
     const char *scenario, *variant;
     int rep;
-    int phase;         /* lb_phase */
-    double phase_done; /* 0..1 of the current phase; NaN when it has no planned length */
-    double t_s;        /* since the run's start */
-    double all_done;   /* 0..1 of every run; NaN when unknown */
-    double eta_s;      /* until every run is done; NaN when unknown */
-    int64_t submitted; /* requests so far in this run */
-    int64_t timed_out; /* of them, timed out */
-    int64_t tasks;     /* live tasks */
-    int64_t rss_bytes; /* resident memory */
+    int phase;             /* lb_phase */
+    double phase_done;     /* 0..1 of the current phase; NaN when it has no planned length */
+    double t_s;            /* since the run's start */
+    double all_done;       /* 0..1 of every run; NaN when unknown */
+    double eta_s;          /* until every run is done; NaN when unknown */
+    bool has_requests;     /* the samples count requests (a target's load does not) */
+    int64_t submitted;     /* requests so far in this run */
+    int64_t timed_out;     /* of them, timed out */
+    const char *live_noun; /* "tasks", "goroutines" or "threads"; NULL: tasks */
+    int64_t tasks;         /* live tasks */
+    int64_t rss_bytes;     /* resident memory */
 } lb_progress_view;
 
 /* The line for view, at most width columns (UTF-8 characters) wide, with

@@ -28,6 +28,7 @@ static const lb_progress_view load_view = {
     .t_s = 2.34,
     .all_done = 0.31,
     .eta_s = 41.5,
+    .has_requests = true,
     .submitted = 1234,
     .timed_out = 685,
     .tasks = 31,
@@ -109,6 +110,20 @@ static void the_plain_line_has_everything_but_the_bar(void **state)
                         "RSS 4.74 MiB");
 }
 
+/* A target's samples count no requests, and a go_pprof target's live
+ * tasks are goroutines. */
+static void a_target_shows_goroutines_and_no_requests(void **state)
+{
+    (void)state;
+    char line[512];
+    lb_progress_view v = load_view;
+    v.has_requests = false;
+    v.live_noun = "goroutines";
+    lb_progress_format(&v, 0, false, line, sizeof line);
+    assert_string_equal(line, "[3/8] timeout_leak graceful rep 1  load 52% 2.34 s  goroutines 31  "
+                              "RSS 4.74 MiB  all 31%  ETA 41.5 s");
+}
+
 static void the_bar_fills_with_the_phase(void **state)
 {
     (void)state;
@@ -145,6 +160,7 @@ int main(void)
         cmocka_unit_test_setup(never_wider_than_the_terminal, lb_test_arm_timeout),
         cmocka_unit_test_setup(what_is_left_out_first, lb_test_arm_timeout),
         cmocka_unit_test_setup(the_plain_line_has_everything_but_the_bar, lb_test_arm_timeout),
+        cmocka_unit_test_setup(a_target_shows_goroutines_and_no_requests, lb_test_arm_timeout),
         cmocka_unit_test_setup(the_bar_fills_with_the_phase, lb_test_arm_timeout),
         cmocka_unit_test_setup(width_from_columns_when_not_a_terminal, lb_test_arm_timeout),
     };

@@ -58,7 +58,7 @@ typedef struct run_options {
     lb_gate_options gate; /* --junit, --history, --save-baseline, --baseline */
     /* --leaky-cmd ...: a target pair instead of SPEC files */
     lb_cmdline_target target;
-    lb_run_ci ci; /* --shard, --aa; the results' suite and commit */
+    lb_run_ci ci;     /* --shard, --aa; the results' suite and commit */
     bool json_stdout; /* --format json or -o -: the results on stdout, the rest on stderr */
     bool no_files;    /* -o -: no run directory at all */
 } run_options;

@@ -24,6 +24,7 @@
  */
 #include "ci/merge.h"
 #include "cli.h"
+#include "options.h"
 #include "core/outfile.h"
 #include "report/report.h"
 #include "report/table.h"
@@ -128,12 +129,8 @@ static int parse_args(int argc, char **argv, merge_args *a)
         case 'h':
             usage(stdout);
             return -1;
-        case ':':
-            fprintf(stderr, "leakbench merge: option '%s' needs a value\n", argv[optind - 1]);
-            return LB_EXIT_USAGE;
-        default:
-            fprintf(stderr, "leakbench merge: unknown option '%s'\n", argv[optind - 1]);
-            return LB_EXIT_USAGE;
+        default: /* '?' or ':' */
+            return lb_cli_bad_option(stderr, "merge", c, argv, longopts);
         }
     }
     if (optind >= argc) {

@@ -102,6 +102,8 @@ static void every_command_suggests_its_options(void **state)
          "`leakbench serve --help` lists the options\n"},
         {"list --verbsoe", "leakbench list: unknown option '--verbsoe' (did you mean "
                            "'--verbose'?)\n`leakbench list --help` lists the options\n"},
+        {"merge --outptu d a.json", "leakbench merge: unknown option '--outptu' (did you mean "
+                                    "'--output'?)\n`leakbench merge --help` lists the options\n"},
         {"--verison", "leakbench: unknown option '--verison' (did you mean '--version'?)\n"},
     };
     char out[4096];

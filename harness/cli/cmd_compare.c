@@ -80,7 +80,7 @@ typedef struct compare_args {
     const char *markdown, *junit; /* --markdown FILE, --junit FILE */
     const char *noise_from[2];    /* --noise-from FILE, at most one per variant */
     int n_noise_from;
-    bool all;                     /* --all: every row, unchanged ones too */
+    bool all;            /* --all: every row, unchanged ones too */
     lb_color_mode color; /* --color */
     const char *base_path, *new_path;
 } compare_args;

@@ -494,23 +494,25 @@ static void summary_label(char *label, size_t n, const json_t *run, int panel, d
         lb_fmt_ms(label, n, val);
 }
 
-/* How the graceful twin's value compares with the leaky one's, for the
- * panel's title: "22× fewer after the fix" (less: the word when graceful
- * is lower, more: when it is higher); "" when either is not a positive
- * number. */
-static void improvement_text(char *buf, size_t n, double leaky, double graceful, const char *less,
-                             const char *more)
+/* How the second side's value compares with the first's, for the panel's
+ * title: "22× fewer after the fix", or for an A/A run (aa: the same twin
+ * on both sides) "1.47× slower on B than on A" (less: the word when the
+ * second is lower, more: when it is higher); "" when either is not a
+ * positive number. */
+static void improvement_text(char *buf, size_t n, double first, double second, const char *less,
+                             const char *more, bool aa)
 {
     char f[LB_UNITS_LEN];
     buf[0] = 0;
-    if (!(leaky > 0) || !(graceful > 0)) return;
-    double ratio = leaky / graceful;
+    if (!(first > 0) || !(second > 0)) return;
+    double ratio = first / second;
+    const char *after = aa ? "on B than on A" : "after the fix";
     if (ratio >= 1 / 1.05 && ratio <= 1.05)
-        snprintf(buf, n, "about the same after the fix");
+        snprintf(buf, n, "about the same %s", aa ? "on A and B" : "after the fix");
     else if (ratio > 1)
-        snprintf(buf, n, "%s× %s after the fix", lb_fmt_num(f, sizeof f, ratio, 3), less);
+        snprintf(buf, n, "%s× %s %s", lb_fmt_num(f, sizeof f, ratio, 3), less, after);
     else
-        snprintf(buf, n, "%s× %s after the fix", lb_fmt_num(f, sizeof f, 1 / ratio, 3), more);
+        snprintf(buf, n, "%s× %s %s", lb_fmt_num(f, sizeof f, 1 / ratio, 3), more, after);
 }
 
 /* The before/after summary: peak tasks, peak RSS and recovery time of
@@ -569,17 +571,18 @@ static int emit_summary_chart(scenario_plot *p)
     if (rc < 0 || !any) return rc;
     lb_gnuplot_set_string(p->gp, "sum_dat", rel);
     char note[96];
+    bool aa = lb_jstr_path(p->root, "aa.variant") != NULL; /* the same twin on both sides */
     improvement_text(note, sizeof note, val[P_TASKS][LEAKY], val[P_TASKS][GRACEFUL], "fewer",
-                     "more");
+                     "more", aa);
     lb_gnuplot_set_string(p->gp, "sum_note_tasks", note);
     improvement_text(note, sizeof note, val[P_RSS][LEAKY], val[P_RSS][GRACEFUL], "less memory",
-                     "more memory");
+                     "more memory", aa);
     lb_gnuplot_set_string(p->gp, "sum_note_rss", note);
     if (never[LEAKY] && !never[GRACEFUL] && !isnan(val[P_RECOVERY][GRACEFUL]))
-        snprintf(note, sizeof note, "only the fixed twin recovers");
+        snprintf(note, sizeof note, aa ? "only B recovers" : "only the fixed twin recovers");
     else
         improvement_text(note, sizeof note, val[P_RECOVERY][LEAKY], val[P_RECOVERY][GRACEFUL],
-                         "faster", "slower");
+                         "faster", "slower", aa);
     lb_gnuplot_set_string(p->gp, "sum_note_rec", note);
     fprintf(p->gp, "sum_rec_never = %d\nsum_rec_top = %.6g\n", never[LEAKY] || never[GRACEFUL],
             rec_top);

@@ -8,6 +8,9 @@ set encoding utf8
 
 # ---- scenario 1: timeout_leak
 scen = 'timeout_leak — timeout leak (the seed)'
+leaky_title = 'leaky (before fix)'
+graceful_title = 'graceful (after fix)'
+summary_title = 'Before and after the fix'
 leaky_dat = 'data/timeout_leak-leaky.dat'
 graceful_dat = 'data/timeout_leak-graceful.dat'
 has_leaky = 1

@@ -22,6 +22,6 @@ if (lat_log) {
 # A variant without latency figures (it did not run) gets no bars: a
 # histogram column without a valid point is an error in gnuplot.
 cmd = ''
-if (lat_leaky) { cmd = cmd . ", lat_dat using 2:xtic(1) ls 1 title 'leaky (before fix)'" }
-if (lat_graceful) { cmd = cmd . ", lat_dat using 3:xtic(1) ls 2 title 'graceful (after fix)'" }
+if (lat_leaky) { cmd = cmd . ", lat_dat using 2:xtic(1) ls 1 title leaky_title" }
+if (lat_graceful) { cmd = cmd . ", lat_dat using 3:xtic(1) ls 2 title graceful_title" }
 eval 'plot ' . cmd[3:]

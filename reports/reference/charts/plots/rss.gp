@@ -38,8 +38,8 @@ if (has_end_note) {
 # file is only ever referenced by variable name, never pasted in), because
 # an empty `for [i=1:0]` iteration still plots once in gnuplot 5.4.
 cmd = ''
-if (has_leaky) { cmd = cmd . ", leaky_dat using 1:4 with " . series_with(1) . " title 'leaky (before fix)'" }
-if (has_graceful) { cmd = cmd . ", graceful_dat using 1:4 with " . series_with(2) . " title 'graceful (after fix)'" }
+if (has_leaky) { cmd = cmd . ", leaky_dat using 1:4 with " . series_with(1) . " title leaky_title" }
+if (has_graceful) { cmd = cmd . ", graceful_dat using 1:4 with " . series_with(2) . " title graceful_title" }
 if (mem_guard_mode == 1) { cmd = cmd . ", mem_guard_mb with lines ls 3 title mem_guard_text" }
 if (mem_guard_mode == 2) {
     set arrow 203 from graph 0.995, graph 0.9 to graph 0.995, graph 1 head filled size screen 0.008, 25 ls 3 lw 1.5 dt 1 front

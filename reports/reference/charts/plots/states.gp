@@ -25,7 +25,7 @@ do for [v=1:2] {
         if (t_exit == t_exit) { set xrange [0:t_exit] }
         set yrange [0:*]
         set offsets 0, 0, graph 0.1, 0
-        set title (v == 1 ? 'leaky (before fix), own scale' : 'graceful (after fix), own scale')
+        set title (v == 1 ? leaky_title : graceful_title) . ', own scale'
         file = (v == 1 ? leaky_dat : graceful_dat)
         # Layer j stacks the first j active states; drawn top layer first.
         plot for [j=words(active):1:-1] file \

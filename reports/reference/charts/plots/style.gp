@@ -3,7 +3,9 @@
 # templates after `reset`; sets nothing but styles (and series_with, the
 # style of a time series).
 #
-# Line styles:  1 leaky (before fix)   2 graceful (after fix)
+# Line styles:  1 leaky (before fix)   2 graceful (after fix); their names
+#               in keys and titles are leaky_title and graceful_title (plot.c:
+#               "A (graceful)" and "B (graceful)" in an A/A run)
 #               3 guard limit          4 guard kill marker
 #               11..18 the task states of the stacked chart
 set encoding utf8

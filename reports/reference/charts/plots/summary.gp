@@ -10,7 +10,7 @@
 # the height of its label and the label: 4-6 tasks, 7-9 RSS MiB,
 # 10-12 recovery ms; 13 the height of a "never" bar (NaN when none).
 reset
-set multiplot layout 1, 3 title sprintf('Before and after the fix: %s', scen) noenhanced font ',12'
+set multiplot layout 1, 3 title sprintf('%s: %s', summary_title, scen) noenhanced font ',12'
 do for [p=1:3] {
     reset
     load 'plots/style.gp'

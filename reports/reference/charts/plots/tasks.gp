@@ -42,8 +42,8 @@ if (has_end_note) {
 # file is only ever referenced by variable name, never pasted in), because
 # an empty `for [i=1:0]` iteration still plots once in gnuplot 5.4.
 cmd = ''
-if (has_leaky) { cmd = cmd . ", leaky_dat using 1:3 with " . series_with(1) . " title 'leaky (before fix)'" }
-if (has_graceful) { cmd = cmd . ", graceful_dat using 1:3 with " . series_with(2) . " title 'graceful (after fix)'" }
+if (has_leaky) { cmd = cmd . ", leaky_dat using 1:3 with " . series_with(1) . " title leaky_title" }
+if (has_graceful) { cmd = cmd . ", graceful_dat using 1:3 with " . series_with(2) . " title graceful_title" }
 if (tasks_guard_mode == 1) { cmd = cmd . ", tasks_guard with lines ls 3 title tasks_guard_text" }
 if (tasks_guard_mode == 2) { cmd = cmd . ", keyentry with lines ls 3 title tasks_guard_text" }
 eval 'plot ' . cmd[3:]

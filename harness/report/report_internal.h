@@ -127,6 +127,11 @@ char *lb_fmt_guard_value(char *buf, size_t n, const char *kind, double value);
  * else "". */
 void lb_guard_note(char *buf, size_t n, const json_t *run);
 
+/* No live-task reading for variant v (0 leaky, 1 graceful): an external
+ * target's probe `none`, or a probe whose every reading failed; nothing
+ * to call controlled, unbounded or recovered. */
+bool lb_no_task_reading(const json_t *scenario, int v);
+
 /* What a scenario's live tasks are called: "goroutines" for a target
  * read by the go_pprof probe, "threads" under the threads probe, else
  * "tasks". */

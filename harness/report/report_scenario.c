@@ -177,10 +177,7 @@ static const char *task_label(char *buf, size_t n, const char *label, const json
 /* One cell of the before/after table for one variant. */
 typedef void (*cell_fn)(char *cell, const json_t *scenario, int v);
 
-/* No live-task reading for the variant (an external target's probe
- * `none`, or a probe whose every reading failed): nothing to call
- * controlled, unbounded or recovered. */
-static bool no_task_reading(const json_t *scenario, int v)
+bool lb_no_task_reading(const json_t *scenario, int v)
 {
     return isnan(lb_scenario_metric(scenario, variants[v], "peak_tasks"));
 }
@@ -190,7 +187,7 @@ static void cell_peak_tasks(char *cell, const json_t *scenario, int v)
     const json_t *run = lb_scenario_run(scenario, variants[v]);
     char a[LB_UNITS_LEN], b[LB_UNITS_LEN];
     int yes, total;
-    if (no_task_reading(scenario, v) && !killed_by(scenario, variants[v], "tasks")) {
+    if (lb_no_task_reading(scenario, v) && !killed_by(scenario, variants[v], "tasks")) {
         snprintf(cell, CELL, "n/a (no live-task reading)");
         return;
     }
@@ -249,7 +246,7 @@ static void cell_recovery(char *cell, const json_t *scenario, int v)
     lb_recovered_counts(scenario, variants[v], &yes, &total);
     if (!total) {
         snprintf(cell, CELL, "n/a");
-    } else if (no_task_reading(scenario, v)) {
+    } else if (lb_no_task_reading(scenario, v)) {
         snprintf(cell, CELL, "n/a (no live-task reading)");
     } else if (yes == 0) {
         const json_t *run = lb_scenario_run(scenario, variants[v]), *killer;

@@ -7,12 +7,16 @@
  * With --leaky-cmd and --graceful-cmd instead of SPEC files the options
  * build one target scenario (cmdline_target.h).
  *
- * run_main is four steps: check_inputs (specs, gate options, output
+ * run_main is five steps: check_inputs (specs, gate options, output
  * directory: before anything runs), run_specs, write_and_gate (builds the
  * results document once; thresholds, results files, table and gate read
- * it) and render_report (from the same document).  --shard and --aa
- * (run_ci.h) hook into the first three: which scenarios run, which
- * variant each side runs, and what the document carries for `merge`.
+ * it), render_report (from the same document) and commit_run_dir.
+ * --shard and --aa (run_ci.h) hook into the first three: which scenarios
+ * run, which variant each side runs, and what the document carries for
+ * `merge`.  Everything the run writes (results, report, target logs) goes
+ * into a staging directory beside the run directory, which replaces it
+ * only once everything is written (core/rundir.h): the run directory is
+ * the old run or the new one, never a mix.
  *
  * Exit codes (harness/cli/cli.h): 0 runs carried out; 2 bad command line or
  * invalid or unreadable spec (nothing ran); 3 the output directory cannot
@@ -29,7 +33,7 @@
 #include "ci/aa_noise.h"
 #include "core/units.h"
 #include "run/host.h"
-#include "core/outfile.h"
+#include "core/rundir.h"
 #include "progress.h"
 #include "report/report.h"
 #include "run/results.h"
@@ -340,8 +344,9 @@ typedef struct run_state {
     char **command; /* "leakbench" + argv, for results "command" */
     int n_command;
     lb_results results;
-    bool run_failed; /* a run could not be carried out or did not balance */
-    json_t *doc;     /* the results document, built once after the runs */
+    bool run_failed;  /* a run could not be carried out or did not balance */
+    json_t *doc;      /* the results document, built once after the runs */
+    lb_rundir rundir; /* the run directory, written in staging and swapped in */
 } run_state;
 
 /* Step 1: every spec loads and takes the overrides, the gate's options
@@ -379,7 +384,10 @@ static int check_inputs(run_state *st, int argc, char **argv)
     int code = lb_gate_check_options(&st->opt.gate);
     if (code != LB_EXIT_OK) return code;
     char derr[4400];
-    if (lb_check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
+    /* The staging directory exists from here on: target runs write their
+     * logs into it. */
+    if (lb_rundir_check(st->opt.out_dir, derr, sizeof derr) != 0 ||
+        lb_rundir_stage(&st->rundir, st->opt.out_dir, derr, sizeof derr) != 0) {
         fprintf(stderr, "leakbench run: %s\n", derr);
         return LB_EXIT_ERROR;
     }
@@ -416,7 +424,7 @@ static void run_scenario(run_state *st, lb_scenario_result *sr, int64_t mem_avai
                          lb_progress *progress)
 {
     const lb_scenario_spec *s = sr->spec;
-    lb_run_options ropt = {0, lb_progress_sample, progress, st->opt.out_dir};
+    lb_run_options ropt = {0, lb_progress_sample, progress, st->rundir.stage};
     lb_guards limits;
     lb_guards_resolve(s, mem_available > 0 ? mem_available : 0, &limits);
     for (int rep = 0; rep < s->repetitions && !lb_interrupted; rep++) {
@@ -498,9 +506,9 @@ static int write_and_gate(run_state *st, int *write_code)
     int gate_code = lb_run_ci_thresholds(&st->opt.ci)
                         ? lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios)
                         : LB_EXIT_OK;
-    char werr[512];
+    char werr[4600];
     *write_code = LB_EXIT_OK;
-    if (lb_results_write(st->opt.out_dir, st->doc, werr, sizeof werr) != 0) {
+    if (lb_results_write(st->rundir.stage, st->doc, werr, sizeof werr) != 0) {
         fprintf(stderr, "leakbench run: %s\n", werr);
         *write_code = LB_EXIT_ERROR;
     }
@@ -510,9 +518,6 @@ static int write_and_gate(run_state *st, int *write_code)
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
             lb_table_print(stdout, json_array_get(scenarios, i));
         if (st->opt.ci.aa) lb_aa_noise_print(stdout, st->doc);
-        if (*write_code == LB_EXIT_OK)
-            printf("\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,
-                   st->opt.out_dir);
     }
     bool complete = !lb_interrupted && !st->run_failed && *write_code == LB_EXIT_OK;
     gate_code = lb_gate_combine(
@@ -522,25 +527,55 @@ static int write_and_gate(run_state *st, int *write_code)
 }
 
 /* Step 4: report.md, report.html and charts/ from the same document
- * (report/report.h).  A missing gnuplot or a failed chart is reported but
- * does not hide a worse exit status.  Returns LB_EXIT_OK, LB_EXIT_ERROR or
- * LB_EXIT_NO_GNUPLOT. */
-static int render_report(const run_state *st)
+ * (report/report.h), into the staging directory.  A missing gnuplot or a
+ * failed chart is reported but does not hide a worse exit status (the
+ * report says which charts are missing).  Returns LB_EXIT_OK,
+ * LB_EXIT_ERROR or LB_EXIT_NO_GNUPLOT; report->written is false when
+ * report.md or report.html could not be written. */
+static int render_report(const run_state *st, lb_report_result *report)
+{
+    lb_report_opts report_opts = {.charts = true};
+    int rc = lb_report_render(st->doc, st->rundir.stage, &report_opts, report);
+    int code = lb_exit_for_report(rc, report);
+    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report->message);
+    return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
+}
+
+/* Step 5: the staging directory replaces the run directory when
+ * everything was written into it (core/rundir.h); otherwise it is
+ * discarded and the run directory stays as it was.  REPORT is NULL when
+ * no report was rendered (--no-report, or the results were not written).
+ * Returns EXIT_CODE, or LB_EXIT_ERROR when the swap failed. */
+static int commit_run_dir(run_state *st, bool results_written, const lb_report_result *report,
+                          int exit_code)
 {
     const char *dir = st->opt.out_dir;
-    lb_report_opts report_opts = {.charts = true};
-    lb_report_result report;
-    int rc = lb_report_render(st->doc, dir, &report_opts, &report);
-    int code = lb_exit_for_report(rc, &report);
-    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report.message);
-    if (code != LB_EXIT_USAGE && !st->opt.quiet)
-        printf("report:  %s/report.md, %s/report.html%s\n", dir, dir,
-               report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
-    return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
+    if (!st->rundir.stage[0]) return exit_code;
+    if (!results_written || (report && !report->written)) {
+        lb_rundir_discard(&st->rundir);
+        fprintf(stderr,
+                "leakbench run: %s left as it was: the new run could not be written "
+                "completely\n",
+                dir);
+        return exit_code;
+    }
+    char err[4600];
+    if (lb_rundir_commit(&st->rundir, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "leakbench run: %s\n", err);
+        return LB_EXIT_ERROR;
+    }
+    if (!st->opt.quiet) {
+        printf("\nresults: %s/results.json, %s/samples.csv\n", dir, dir);
+        if (report)
+            printf("report:  %s/report.md, %s/report.html%s\n", dir, dir,
+                   report->charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
+    }
+    return exit_code;
 }
 
 static void free_state(run_state *st)
 {
+    lb_rundir_discard(&st->rundir);
     json_decref(st->doc);
     lb_results_free(&st->results);
     for (int i = 0; i < st->n_loaded; i++) lb_spec_free(&st->specs[i]);
@@ -561,7 +596,11 @@ static int run_main(int argc, char **argv)
         return exit_code;
     }
     int gate_code = write_and_gate(&st, &exit_code);
-    if (exit_code == LB_EXIT_OK && !st.opt.no_report) exit_code = render_report(&st);
+    lb_report_result report;
+    bool results_written = exit_code == LB_EXIT_OK;
+    bool rendered = results_written && !st.opt.no_report;
+    if (rendered) exit_code = render_report(&st, &report);
+    exit_code = commit_run_dir(&st, results_written, rendered ? &report : NULL, exit_code);
     if (lb_interrupted) {
         /* Also a signal that arrived after the runs, while the table, the
          * gate or the charts were written (gnuplot dies of the same

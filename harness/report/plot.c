@@ -17,7 +17,8 @@
  * lb_gnuplot_set_string, as a variable the templates print with
  * `noenhanced`; everything is written into charts.tmp.XXXXXX/ inside the
  * output directory, gnuplot runs there with a time and memory limit, and
- * only when it succeeds are the non-empty images renamed into charts/.  If
+ * only when it succeeds are the complete images renamed into charts/ (an
+ * empty or cut-short one is not, and makes the charts "failed").  If
  * gnuplot is missing, the data and script are still moved into place so
  * that `cd charts && gnuplot charts.gp` works later.
  */
@@ -665,9 +666,9 @@ static int stage_inputs(lb_gnuplot_stage *s, const json_t *root, const char *tem
     return charts;
 }
 
-/* Draws the staged charts and moves them into CHARTS_DIR: the outcome,
- * with a message when charts are missing. */
-static int draw(lb_gnuplot_stage *s, const char *charts_dir, int timeout_s,
+/* Draws the CHARTS staged charts and moves them into CHARTS_DIR: the
+ * outcome, with a message when charts are missing. */
+static int draw(lb_gnuplot_stage *s, int charts, const char *charts_dir, int timeout_s,
                 lb_charts_outcome *outcome, char *msg, size_t msglen)
 {
     char why[1024] = "";
@@ -683,9 +684,19 @@ static int draw(lb_gnuplot_stage *s, const char *charts_dir, int timeout_s,
         lb_gnuplot_stage_finish(s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
         return rc;
     }
-    rc = lb_gnuplot_stage_finish(s, charts_dir, LB_GNUPLOT_KEEP_ALL, NULL);
-    *outcome = rc ? LB_CHARTS_FAILED : LB_CHARTS_RENDERED;
-    if (rc) snprintf(msg, msglen, "could not move charts into %s: %s", charts_dir, strerror(-rc));
+    int expected = 2 * charts, moved = 0; /* a PNG and an SVG per chart drawn */
+    rc = lb_gnuplot_stage_finish(s, charts_dir, LB_GNUPLOT_KEEP_ALL, &moved);
+    *outcome = rc || moved < expected ? LB_CHARTS_FAILED : LB_CHARTS_RENDERED;
+    if (rc) {
+        snprintf(msg, msglen, "could not move charts into %s: %s", charts_dir, strerror(-rc));
+    } else if (moved < expected) {
+        /* gnuplot exits 0 when a full disk cuts its images short. */
+        snprintf(msg, msglen,
+                 "charts not drawn completely: %d of %d images came out empty or cut short (is "
+                 "the disk full?); they were not moved into %s",
+                 expected - moved, expected, charts_dir);
+        rc = -EIO;
+    }
     return rc;
 }
 
@@ -730,7 +741,7 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
                  "charts.gp` in charts/)");
         return lb_gnuplot_stage_finish(&s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
     }
-    rc = draw(&s, charts_dir, timeout_s, outcome, msg, msglen);
+    rc = draw(&s, charts, charts_dir, timeout_s, outcome, msg, msglen);
     if (*outcome == LB_CHARTS_RENDERED) *n_charts = charts;
     return rc;
 }

@@ -278,6 +278,7 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
                  strerror(-rc));
         return rc;
     }
+    res->written = true;
     if (why[0]) snprintf(res->message, sizeof res->message, "%s", why);
     /* A failure that left charts out is an error once the report exists. */
     if (plot_rc && res->charts == LB_CHARTS_FAILED) return plot_rc;

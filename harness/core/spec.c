@@ -1057,7 +1057,14 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
 
 /* --------------------------------------------------------------- files -- */
 
-static int load_json(const char *name, const char *text, json_t **out, lb_spec_error *err)
+/* Reads NAME (or parses TEXT, when not NULL) as JSON.  A syntax error
+ * names the position and jansson's reason, which quotes the token it
+ * stopped at.  Without QUOTE (an included file: a suite may name any
+ * absolute path) the reason is given only for a text that starts like a
+ * JSON document ('{' or '['); anything else is just "not a JSON document"
+ * and where, so no byte of, say, /etc/shadow is ever echoed. */
+static int load_json(const char *name, const char *text, bool quote, json_t **out,
+                     lb_spec_error *err)
 {
     /* Read through lb_read_file: a directory, a device or a FIFO nobody
      * writes to is a clear error, never a hang or jansson's "'[' or '{'
@@ -1077,11 +1084,16 @@ static int load_json(const char *name, const char *text, json_t **out, lb_spec_e
     }
     json_error_t je;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(owned);
     if (!j) {
-        set_error(err, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        size_t lead = strspn(text, " \t\r\n");
+        if (quote || (lead < len && (text[lead] == '{' || text[lead] == '[')))
+            set_error(err, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        else
+            set_error(err, "%s:%d:%d: not a JSON document", name, je.line, je.column);
+        free(owned);
         return -EINVAL;
     }
+    free(owned);
     *out = j;
     return 0;
 }
@@ -1192,16 +1204,13 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
                 snprintf(inc_path, sizeof inc_path, "%s", rel);
             else
                 snprintf(inc_path, sizeof inc_path, "%s/%s", dir, rel);
-            rc = load_json(inc_path, NULL, &included, err);
+            rc = load_json(inc_path, NULL, false, &included, err);
             if (rc) {
                 json_decref(merged);
-                if (rc != -EINVAL) {
-                    char msg[1024];
-                    snprintf(msg, sizeof msg, "%s", err->text);
-                    set_error(err, "%s: %s: cannot include: %s", file, path, msg);
-                    return -EINVAL;
-                }
-                return rc;
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", err->text);
+                set_error(err, "%s: %s: cannot include: %s", file, path, msg);
+                return -EINVAL;
             }
             if (FIELD(included, "scenarios")) {
                 json_decref(merged);
@@ -1255,7 +1264,7 @@ static int load_any(const char *name, const char *text, lb_spec *out, lb_spec_er
     err->text[0] = 0;
     snprintf(out->path, sizeof out->path, "%s", name);
     json_t *root;
-    int rc = load_json(name, text, &root, err);
+    int rc = load_json(name, text, true, &root, err);
     if (rc) return rc;
     validator v = {name, err, false};
     if (!json_is_object(root))

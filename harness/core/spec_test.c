@@ -429,6 +429,30 @@ static void suite_includes_scenario_files(void **state)
              "such file or directory",
              tmpdir, tmpdir);
     assert_string_equal(err.text, want);
+
+    /* An absolute path that is not JSON: where, never what it holds. */
+    write_file("secret.txt", "root:x:0:0:token-1234\n");
+    char suite[512];
+    snprintf(suite, sizeof suite, "{\"scenarios\": [\"%s/secret.txt\"]}", tmpdir);
+    write_file("abs.json", suite);
+    snprintf(path, sizeof path, "%s/abs.json", tmpdir);
+    assert_int_equal(lb_spec_load(path, &spec, &err), -EINVAL);
+    snprintf(want, sizeof want,
+             "%s/abs.json: $.scenarios[0]: cannot include: %s/secret.txt:1:4: not a JSON document",
+             tmpdir, tmpdir);
+    assert_string_equal(err.text, want);
+    assert_null(strstr(err.text, "root"));
+    /* The user's own file keeps jansson's reason. */
+    snprintf(path, sizeof path, "%s/secret.txt", tmpdir);
+    assert_int_equal(lb_spec_load(path, &spec, &err), -EINVAL);
+    assert_non_null(strstr(err.text, "expected near 'root'"));
+    /* An included file that starts like JSON keeps the reason too. */
+    write_file("typo.json", "{\"scenario\": \"timeout_leak\",}");
+    write_file("inc.json", "{\"scenarios\": [\"typo.json\"]}");
+    snprintf(path, sizeof path, "%s/inc.json", tmpdir);
+    assert_int_equal(lb_spec_load(path, &spec, &err), -EINVAL);
+    assert_non_null(strstr(err.text, "typo.json:1:"));
+    assert_null(strstr(err.text, "not a JSON document"));
 }
 
 /* validate checks the spec's own consistency: a pool the task guard would

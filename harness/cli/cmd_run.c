@@ -341,6 +341,7 @@ typedef struct run_state {
     int n_specs, n_loaded;
     char **paths; /* the SPEC arguments */
     lb_spec *specs;
+    const char **descriptions; /* each spec file's (a suite's) "description" */
     char **command; /* "leakbench" + argv, for results "command" */
     int n_command;
     lb_results results;
@@ -359,8 +360,9 @@ static int check_inputs(run_state *st, int argc, char **argv)
     st->n_specs = cmdline ? 1 : argc - optind;
     st->paths = cmdline ? cmdline_path : argv + optind;
     st->specs = calloc((size_t)st->n_specs, sizeof *st->specs);
+    st->descriptions = calloc((size_t)st->n_specs, sizeof *st->descriptions);
     st->command = calloc((size_t)argc + 2, sizeof *st->command);
-    if (!st->specs || !st->command) return LB_EXIT_ERROR;
+    if (!st->specs || !st->descriptions || !st->command) return LB_EXIT_ERROR;
     st->command[0] = "leakbench";
     for (int i = 0; i < argc; i++) st->command[i + 1] = argv[i];
     st->n_command = argc + 1;
@@ -376,6 +378,7 @@ static int check_inputs(run_state *st, int argc, char **argv)
             return LB_EXIT_USAGE;
         }
         st->n_loaded++;
+        st->descriptions[i] = st->specs[i].description;
         if (lb_spec_apply_overrides(&st->specs[i], &st->opt.overrides, &err) != 0) {
             fprintf(stderr, "leakbench run: %s\n", err.text);
             return LB_EXIT_USAGE;
@@ -459,6 +462,7 @@ static int run_specs(run_state *st)
     r->argv = st->command;
     r->n_paths = st->n_specs;
     r->spec_paths = (const char *const *)st->paths;
+    r->spec_descriptions = st->descriptions;
     lb_host_read(&r->host);
     int total_items = 0, total_runs = 0;
     for (int i = 0; i < st->n_specs; i++)
@@ -514,6 +518,7 @@ static int write_and_gate(run_state *st, int *write_code)
     }
     if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
+        lb_table_print_intro(stdout, st->doc);
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
             lb_table_print(stdout, json_array_get(scenarios, i));
@@ -580,6 +585,7 @@ static void free_state(run_state *st)
     lb_results_free(&st->results);
     for (int i = 0; i < st->n_loaded; i++) lb_spec_free(&st->specs[i]);
     free(st->specs);
+    free(st->descriptions);
     free(st->command);
     lb_run_ci_free(&st->opt.ci);
 }

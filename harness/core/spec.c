@@ -128,6 +128,20 @@ static int get_string(const validator *v, const json_t *j, const char *path, con
     return 0;
 }
 
+/* A "description": free text of fewer than LB_SPEC_DESCRIPTION_MAX
+ * bytes, copied to OUT. */
+static int get_description(const validator *v, const json_t *j, const char *path, char *out)
+{
+    const char *text = NULL;
+    int rc = get_string(v, j, path, &text);
+    if (rc) return rc;
+    if (strlen(text) >= LB_SPEC_DESCRIPTION_MAX)
+        return fail(v, path, "%zu bytes long, more than the %d a description may have",
+                    strlen(text), LB_SPEC_DESCRIPTION_MAX - 1);
+    snprintf(out, LB_SPEC_DESCRIPTION_MAX, "%s", text);
+    return 0;
+}
+
 /* Frees the threshold ASTs a scenario spec holds. */
 static void free_thresholds(lb_scenario_spec *s)
 {
@@ -967,9 +981,8 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         snprintf(s->name, sizeof s->name, "%s", name);
     }
     if ((f = FIELD(j, "description"))) {
-        const char *unused = NULL;
         join_path(p, sizeof p, path, "description");
-        if ((rc = get_string(v, f, p, &unused))) return rc;
+        if ((rc = get_description(v, f, p, s->description))) return rc;
     }
     if ((f = FIELD(j, "load"))) {
         join_path(p, sizeof p, path, "load");
@@ -1173,10 +1186,9 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
         if ((rc = get_string(&v, f, "$.suite", &name))) return rc;
         snprintf(spec->suite, sizeof spec->suite, "%s", name);
     }
-    if ((f = FIELD(root, "description"))) {
-        const char *unused = NULL;
-        if ((rc = get_string(&v, f, "$.description", &unused))) return rc;
-    }
+    if ((f = FIELD(root, "description")) &&
+        (rc = get_description(&v, f, "$.description", spec->description)))
+        return rc;
     const json_t *defaults = FIELD(root, "defaults");
     if (defaults) {
         set_defaults(&scratch);
@@ -1446,5 +1458,7 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
     json_t *o = scenario_fields_json(s);
     if (o) add_http_json(o, s);
     if (o && s->target.active) lb_target_spec_as_run(o, s->name, &s->target);
+    if (o && s->description[0])
+        json_object_set_new(o, "description", json_string(s->description));
     return o;
 }

@@ -354,6 +354,40 @@ static void overrides_are_applied_and_checked(void **state)
 
 /* -------------------------------------------------------------- suites -- */
 
+/* "description" is kept (the README says reports show it): the suite's,
+ * each entry's (its own over the defaults'), and in the spec as run. */
+static void descriptions_are_kept(void **state)
+{
+    (void)state;
+    lb_spec spec;
+    load_ok("{\"suite\": \"s\", \"description\": \"the nightly suite\", \"defaults\": "
+            "{\"scenario\": \"timeout_leak\", \"description\": \"by default\"}, "
+            "\"scenarios\": [{\"seed\": 1}, {\"name\": \"b\", \"description\": \"its own\"}]}",
+            &spec);
+    assert_string_equal(spec.description, "the nightly suite");
+    assert_string_equal(spec.items[0].description, "by default");
+    assert_string_equal(spec.items[1].description, "its own");
+    json_t *j = lb_scenario_spec_to_json(&spec.items[1]);
+    assert_string_equal(json_string_value(json_object_get(j, "description")), "its own");
+    json_decref(j);
+    lb_spec_free(&spec);
+    load_ok("{\"scenario\": \"timeout_leak\"}", &spec);
+    assert_string_equal(spec.items[0].description, "");
+    j = lb_scenario_spec_to_json(&spec.items[0]);
+    assert_null(json_object_get(j, "description"));
+    json_decref(j);
+    lb_spec_free(&spec);
+
+    char *text = malloc(LB_SPEC_DESCRIPTION_MAX + 64);
+    assert_non_null(text);
+    int n = snprintf(text, 64, "{\"scenario\": \"timeout_leak\", \"description\": \"");
+    memset(text + n, 'x', LB_SPEC_DESCRIPTION_MAX);
+    snprintf(text + n + LB_SPEC_DESCRIPTION_MAX, 8, "\"}");
+    expect_error(text, "t.json: $.description: 4096 bytes long, more than the 4095 a description "
+                       "may have");
+    free(text);
+}
+
 static void suite_merges_defaults(void **state)
 {
     (void)state;
@@ -518,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup(spec_as_run_loads_back, lb_test_arm_timeout),
         cmocka_unit_test_setup(overrides_are_applied_and_checked, lb_test_arm_timeout),
         cmocka_unit_test_setup(suite_merges_defaults, lb_test_arm_timeout),
+        cmocka_unit_test_setup(descriptions_are_kept, lb_test_arm_timeout),
         cmocka_unit_test_setup(suite_errors_point_into_defaults_or_entries, lb_test_arm_timeout),
         cmocka_unit_test_setup_teardown(suite_includes_scenario_files, setup_dir, teardown_dir),
     };

@@ -136,6 +136,8 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
     lb_slug(anchor, sizeof anchor, name);
     d->ops->heading(d, 2, buf, anchor);
 
+    if (lb_jstr_path(s, "spec.description"))
+        d->ops->field(d, "Description", lb_jstr_path(s, "spec.description"));
     if (!isnan(lb_jnum(s, "pattern")))
         d->ops->field(d, "Leak pattern", lb_fmt_count(a, sizeof a, lb_jnum(s, "pattern")));
     static const struct {
@@ -198,6 +200,28 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
     lb_view_leak_report(d, s, 0);
 }
 
+void lb_view_spec_descriptions(lb_doc *d, const json_t *root)
+{
+    const json_t *paths = lb_jpath(root, "spec.paths"),
+                 *descs = lb_jpath(root, "spec.descriptions");
+    size_t n = json_array_size(descs);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_string_value(json_array_get(descs, i));
+        const char *path = json_string_value(json_array_get(paths, i));
+        if (!text || !*text) continue;
+        if (n == 1 || !path) {
+            d->ops->para(d, text);
+            continue;
+        }
+        size_t len = strlen(path) + strlen(text) + 3;
+        char *both = malloc(len);
+        if (!both) continue;
+        snprintf(both, len, "%s: %s", path, text);
+        d->ops->para(d, both);
+        free(both);
+    }
+}
+
 void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
 {
     const json_t *scenarios = json_object_get(root, "scenarios");
@@ -225,6 +249,7 @@ void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
             "how fast each returns to rest.",
             n, n == 1 ? "" : "s");
     d->ops->para(d, buf);
+    lb_view_spec_descriptions(d, root);
     const json_t *th = json_object_get(root, "thresholds");
     if (json_array_size(th)) lb_view_thresholds(d, th);
     for (size_t i = 0; i < n; i++) scenario_section(d, root, i, ci);

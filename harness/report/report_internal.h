@@ -102,6 +102,10 @@ int lb_report_load(const char *results_path, json_t **doc, lb_report_result *res
 
 /* Writes the whole report for ROOT through DOC (report.c). */
 void lb_report_write_doc(lb_doc *doc, const json_t *root, const lb_chart_info *charts);
+/* The "description" of each spec or suite file the run was given (the
+ * document's spec.descriptions): one paragraph each, led by the file's
+ * path when there are several. */
+void lb_view_spec_descriptions(lb_doc *d, const json_t *root);
 
 /* ------------------------------------------------ scenario content -- */
 

@@ -17,4 +17,9 @@
  * -ENOMEM. */
 int lb_table_print(FILE *out, const json_t *scenario);
 
+/* Prints what comes before the scenarios: the description of each spec
+ * or suite file of the run (the document's spec.descriptions), if any.
+ * Returns 0 or -ENOMEM. */
+int lb_table_print_intro(FILE *out, const json_t *doc);
+
 #endif

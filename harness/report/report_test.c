@@ -286,6 +286,20 @@ static void test_guard_killed_run(void **state)
     rm_tree(dir);
 }
 
+/* What the terminal prints for SCENARIO (lb_table_print), after DOC's
+ * intro (lb_table_print_intro) when DOC is not NULL; free() it. */
+static char *terminal_text(const json_t *doc, const json_t *scenario)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    if (doc) assert_int_equal(lb_table_print_intro(f, doc), 0);
+    assert_int_equal(lb_table_print(f, scenario), 0);
+    fclose(f);
+    return buf;
+}
+
 /* The spec's and the suite's "description" (results spec.descriptions and
  * scenarios[].spec.description) are shown: report.md, report.html and the
  * terminal. */
@@ -312,13 +326,7 @@ static void test_descriptions_are_shown(void **state)
     assert_non_null(strstr(html, "Nightly suite: every pattern"));
     assert_non_null(strstr(html, "Entry: the seed at 300/s &lt;b&gt;"));
     free(html);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(lb_table_print_intro(f, doc), 0);
-    assert_int_equal(lb_table_print(f, scenario), 0);
-    fclose(f);
+    char *buf = terminal_text(doc, scenario);
     assert_non_null(strstr(buf, "Nightly suite: every pattern\n"));
     assert_non_null(strstr(buf, "1 repetition\n\nEntry: the seed at 300/s <b>\n\n| Metric"));
     free(buf);
@@ -354,12 +362,7 @@ static void test_generator_behind_is_not_the_pipelines_fault(void **state)
     }
     json_object_set_new(json_object_get(json_object_get(scenario, "summary"), "graceful"),
                         "recovered_runs", json_integer(0));
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(lb_table_print(f, scenario), 0);
-    fclose(f);
+    char *buf = terminal_text(NULL, scenario);
     json_decref(doc);
     if (!strstr(buf, "n/a (the load generator fell behind)")) print_error("%s", buf);
     assert_non_null(strstr(buf, "| Recovery time | "));
@@ -931,12 +934,7 @@ static void test_terminal_view(void **state)
 {
     (void)state;
     json_t *doc = load_fixture();
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0)), 0);
-    fclose(f);
+    char *buf = terminal_text(NULL, json_array_get(json_object_get(doc, "scenarios"), 0));
     json_decref(doc);
     assert_non_null(strstr(buf, "\ntimeout_leak — pattern 1, timeout leak (the seed); threads "
                                 "scheduler, 1 repetition\n\n| Metric        | Before fix (leaky)"));

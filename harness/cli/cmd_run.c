@@ -20,9 +20,11 @@
  *
  * Exit codes (harness/cli/cli.h): 0 runs carried out; 2 bad command line or
  * invalid or unreadable spec (nothing ran); 3 the output directory cannot
- * be created or written (checked before anything runs), a run could not be
- * carried out (fork failed, a child crashed, the scheduler is unavailable,
- * an external target did not start, never got ready or exited)
+ * be created or written or is an existing directory no run wrote (checked
+ * before anything runs), the new run could not be written completely (the
+ * run directory is left as it was), a run could not be carried out (fork
+ * failed, a child crashed, the scheduler is unavailable, an external
+ * target did not start, never got ready or exited)
  * or a completed run's request accounting did not balance — results are
  * still written; 130 interrupted by SIGINT/SIGTERM/SIGHUP/SIGPIPE — children killed,
  * results so far written with status "interrupted"; 5 gnuplot is missing
@@ -74,7 +76,8 @@ static void usage(FILE *out)
                  "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
                  "before/after table.\n\n"
                  "options:\n"
-                 "  -o, --output DIR       run directory (default reports/latest)\n"
+                 "  -o, --output DIR       run directory (default reports/latest), replaced as a\n"
+                 "                         whole: new, empty, or one an earlier run wrote\n"
                  "      --reps N           repetitions per variant, interleaved L G L G ...\n"
                  "                         (overrides the specs' \"repetitions\"; 1..1000)\n"
                  "      --sample-ms MS     sampling interval in ms (1..60000, default 10)\n"
@@ -105,9 +108,11 @@ static void usage(FILE *out)
                  "  -h, --help             this help\n\n"
                  "exit codes: 0 done (a fired guard is a result), 1 a threshold failed or\n"
                  "--baseline found a regression, 2 bad usage or invalid or unreadable spec\n"
-                 "(nothing ran), 3 the output directory cannot be written (nothing ran), or a\n"
-                 "run could not be carried out or its request accounting did not balance\n"
-                 "(results still written), 4 --baseline comparison inconclusive, 5 gnuplot not\n"
+                 "(nothing ran), 3 the output directory cannot be written or is not a run\n"
+                 "directory (nothing ran), the new run could not be written completely (the run\n"
+                 "directory is left as it was), or a run could not be carried out or its\n"
+                 "request accounting did not balance (results still written), 4 --baseline "
+                 "comparison inconclusive, 5 gnuplot not\n"
                  "found (report written without charts), 130 interrupted (partial results\n"
                  "written, status \"interrupted\").\n");
 }
@@ -342,7 +347,7 @@ typedef struct run_state {
     char **paths; /* the SPEC arguments */
     lb_spec *specs;
     const char **descriptions; /* each spec file's (a suite's) "description" */
-    char **command; /* "leakbench" + argv, for results "command" */
+    char **command;            /* "leakbench" + argv, for results "command" */
     int n_command;
     lb_results results;
     bool run_failed;  /* a run could not be carried out or did not balance */
@@ -533,10 +538,11 @@ static int write_and_gate(run_state *st, int *write_code)
 
 /* Step 4: report.md, report.html and charts/ from the same document
  * (report/report.h), into the staging directory.  A missing gnuplot or a
- * failed chart is reported but does not hide a worse exit status (the
- * report says which charts are missing).  Returns LB_EXIT_OK,
+ * failed gnuplot is reported but does not hide a worse exit status (the
+ * report says the charts are missing).  Returns LB_EXIT_OK,
  * LB_EXIT_ERROR or LB_EXIT_NO_GNUPLOT; report->written is false when
- * report.md or report.html could not be written. */
+ * report.md or report.html could not be written, report->charts_unwritten
+ * true when chart files could not be written whole. */
 static int render_report(const run_state *st, lb_report_result *report)
 {
     lb_report_opts report_opts = {.charts = true};
@@ -556,7 +562,7 @@ static int commit_run_dir(run_state *st, bool results_written, const lb_report_r
 {
     const char *dir = st->opt.out_dir;
     if (!st->rundir.stage[0]) return exit_code;
-    if (!results_written || (report && !report->written)) {
+    if (!results_written || (report && (!report->written || report->charts_unwritten))) {
         lb_rundir_discard(&st->rundir);
         fprintf(stderr,
                 "leakbench run: %s left as it was: the new run could not be written "

@@ -233,24 +233,28 @@ static bool written_by_a_run(const char *name)
  * move into DIR.  0 or the first -errno (the rest are still tried). */
 static int carry_over(const char *old, const char *dir, char *what, size_t n)
 {
+    int to = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (to < 0) return -errno;
     DIR *d = opendir(old);
-    if (!d) return -errno;
-    int rc = 0;
+    if (!d) {
+        int e = errno;
+        close(to);
+        return -e;
+    }
+    int from = dirfd(d), rc = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || written_by_a_run(e->d_name))
             continue;
-        char from[PATH_MAX + 256], to[PATH_MAX + 256];
-        snprintf(from, sizeof from, "%s/%s", old, e->d_name);
-        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (lstat(to, &st) == 0) continue; /* the new run wrote it */
-        if (rename(from, to) != 0 && !rc) {
+        if (fstatat(to, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) continue; /* the new run's */
+        if (renameat(from, e->d_name, to, e->d_name) != 0 && !rc) {
             rc = -errno;
             snprintf(what, n, "%s", e->d_name);
         }
     }
     closedir(d);
+    close(to);
     return rc;
 }
 

@@ -293,8 +293,8 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
     bool charts = opts ? opts->charts : true;
     int timeout = opts ? opts->gnuplot_timeout_s : 0;
     char why[1024] = "";
-    int plot_rc = lb_plot_render(doc, out_dir, charts, timeout, &res->charts, &res->n_charts, why,
-                                 sizeof why);
+    int plot_rc = lb_plot_render(doc, out_dir, charts, timeout, &res->charts, &res->n_charts,
+                                 &res->charts_unwritten, why, sizeof why);
     lb_chart_info ci = {.outcome = res->charts, .message = why};
     rc = write_doc(&lb_doc_markdown, out_dir, "report.md", doc, &ci);
     if (!rc) rc = write_doc(&lb_doc_html, out_dir, "report.html", doc, &ci);

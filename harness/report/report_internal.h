@@ -218,9 +218,12 @@ void lb_chart_base(char *buf, size_t n, const json_t *root, size_t i, lb_chart_k
  * and charts/charts.gp into
  * OUT_DIR and, if RUN_GNUPLOT, renders every chart with one gnuplot
  * process (in a staging directory, then renamed into charts/).  Returns 0
- * or -errno; sets *outcome and, when charts are missing, msg. */
+ * or -errno; sets *outcome and, when charts are missing, msg; sets
+ * *unwritten when chart files could not be written whole (a full disk:
+ * cut-short images, data that did not fit), not when gnuplot failed. */
 int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, int timeout_s,
-                   lb_charts_outcome *outcome, int *n_charts, char *msg, size_t msglen);
+                   lb_charts_outcome *outcome, int *n_charts, bool *unwritten, char *msg,
+                   size_t msglen);
 
 /* Finds the directory holding the gnuplot templates (plots/NAME.gp):
  * $LEAKBENCH_PLOTS_DIR, else plots/ beside or above the executable or

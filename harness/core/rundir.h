@@ -73,8 +73,4 @@ int lb_rundir_commit(lb_rundir *rd, int flags, char *err, size_t errlen);
  * directory); DIR stays as it was.  A no-op without one. */
 void lb_rundir_discard(lb_rundir *rd);
 
-/* Removes PATH and, when it is a directory, everything below it, never
- * following a symlink.  0 or the first -errno. */
-int lb_remove_tree(const char *path);
-
 #endif

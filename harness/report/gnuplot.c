@@ -3,7 +3,7 @@
  * the rules and why).
  */
 #include "gnuplot.h"
-#include "core/rundir.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -354,14 +354,12 @@ json_t *lb_results_build(const lb_results *r)
     }
     json_t *spec = json_pack("{s:s, s:o, s:o}", "path", r->n_paths ? r->spec_paths[0] : "", "paths",
                              paths, "scenarios", specs);
-    if (r->spec_descriptions) {
-        json_t *descriptions = json_array();
-        for (int i = 0; i < r->n_paths; i++) {
-            const char *d = r->spec_descriptions[i];
-            json_array_append_new(descriptions, d && *d ? json_string(d) : json_null());
-        }
-        json_object_set_new(spec, "descriptions", descriptions);
+    json_t *descriptions = json_array();
+    for (int i = 0; i < r->n_paths; i++) {
+        const char *d = r->spec_descriptions ? r->spec_descriptions[i] : NULL;
+        json_array_append_new(descriptions, d && *d ? json_string(d) : json_null());
     }
+    json_object_set_new(spec, "descriptions", descriptions);
     json_t *doc = json_pack(
         "{s:s, s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
         LB_RESULTS_SCHEMA, "schema_version", LB_RESULTS_SCHEMA_VERSION, "status",

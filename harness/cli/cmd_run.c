@@ -7,18 +7,24 @@
  * With --leaky-cmd and --graceful-cmd instead of SPEC files the options
  * build one target scenario (cmdline_target.h).
  *
- * run_main is four steps: check_inputs (specs, gate options, output
+ * run_main is five steps: check_inputs (specs, gate options, output
  * directory: before anything runs), run_specs, write_and_gate (builds the
  * results document once; thresholds, results files, table and gate read
- * it) and render_report (from the same document).  --shard and --aa
- * (run_ci.h) hook into the first three: which scenarios run, which
- * variant each side runs, and what the document carries for `merge`.
+ * it), render_report (from the same document) and commit_run_dir.
+ * --shard and --aa (run_ci.h) hook into the first three: which scenarios
+ * run, which variant each side runs, and what the document carries for
+ * `merge`.  Everything the run writes (results, report, target logs) goes
+ * into a staging directory beside the run directory, which replaces it
+ * only once everything is written (core/rundir.h): the run directory is
+ * the old run or the new one, never a mix.
  *
  * Exit codes (harness/cli/cli.h): 0 runs carried out; 2 bad command line or
  * invalid or unreadable spec (nothing ran); 3 the output directory cannot
- * be created or written (checked before anything runs), a run could not be
- * carried out (fork failed, a child crashed, the scheduler is unavailable,
- * an external target did not start, never got ready or exited)
+ * be created or written or is an existing directory no run wrote (checked
+ * before anything runs), the new run could not be written completely (the
+ * run directory is left as it was), a run could not be carried out (fork
+ * failed, a child crashed, the scheduler is unavailable, an external
+ * target did not start, never got ready or exited)
  * or a completed run's request accounting did not balance — results are
  * still written; 130 interrupted by SIGINT/SIGTERM/SIGHUP/SIGPIPE — children killed,
  * results so far written with status "interrupted"; 5 gnuplot is missing
@@ -30,7 +36,7 @@
 #include "options.h"
 #include "core/units.h"
 #include "run/host.h"
-#include "core/outfile.h"
+#include "core/rundir.h"
 #include "progress.h"
 #include "terminal.h"
 #include "report/report.h"
@@ -74,8 +80,9 @@ static void usage(FILE *out)
                  "from outside.  Writes DIR/results.json and DIR/samples.csv and prints the\n"
                  "before/after table.\n\n"
                  "options:\n"
-                 "  -o, --output DIR       run directory (default reports/latest); - writes no\n"
-                 "                         files and prints the results on stdout\n"
+                 "  -o, --output DIR       run directory (default reports/latest), replaced as a\n"
+                 "                         whole: new, empty, or one an earlier run wrote;\n"
+                 "                         - writes no files and prints the results on stdout\n"
                  "      --format FORMAT    text (default) or json: the results document on\n"
                  "                         stdout and everything else on stderr, for piping\n"
                  "      --reps N           repetitions per variant, interleaved L G L G ...\n"
@@ -110,9 +117,11 @@ static void usage(FILE *out)
                  "  -h, --help             this help\n\n"
                  "exit codes: 0 done (a fired guard is a result), 1 a threshold failed or\n"
                  "--baseline found a regression, 2 bad usage or invalid or unreadable spec\n"
-                 "(nothing ran), 3 the output directory cannot be written (nothing ran), or a\n"
-                 "run could not be carried out or its request accounting did not balance\n"
-                 "(results still written), 4 --baseline comparison inconclusive, 5 gnuplot not\n"
+                 "(nothing ran), 3 the output directory cannot be written or is not a run\n"
+                 "directory (nothing ran), the new run could not be written completely (the run\n"
+                 "directory is left as it was), or a run could not be carried out or its\n"
+                 "request accounting did not balance (results still written), 4 --baseline "
+                 "comparison inconclusive, 5 gnuplot not\n"
                  "found (report written without charts), 130 interrupted (partial results\n"
                  "written, status \"interrupted\").\n");
 }
@@ -362,11 +371,13 @@ typedef struct run_state {
     int n_specs, n_loaded;
     char **paths; /* the SPEC arguments */
     lb_spec *specs;
-    char **command; /* "leakbench" + argv, for results "command" */
+    const char **descriptions; /* each spec file's (a suite's) "description" */
+    char **command;            /* "leakbench" + argv, for results "command" */
     int n_command;
     lb_results results;
-    bool run_failed; /* a run could not be carried out or did not balance */
-    json_t *doc;     /* the results document, built once after the runs */
+    bool run_failed;  /* a run could not be carried out or did not balance */
+    json_t *doc;      /* the results document, built once after the runs */
+    lb_rundir rundir; /* the run directory, written in staging and swapped in */
 } run_state;
 
 /* Step 1: every spec loads and takes the overrides, the gate's options
@@ -379,8 +390,9 @@ static int check_inputs(run_state *st, int argc, char **argv)
     st->n_specs = cmdline ? 1 : argc - optind;
     st->paths = cmdline ? cmdline_path : argv + optind;
     st->specs = calloc((size_t)st->n_specs, sizeof *st->specs);
+    st->descriptions = calloc((size_t)st->n_specs, sizeof *st->descriptions);
     st->command = calloc((size_t)argc + 2, sizeof *st->command);
-    if (!st->specs || !st->command) return LB_EXIT_ERROR;
+    if (!st->specs || !st->descriptions || !st->command) return LB_EXIT_ERROR;
     st->command[0] = "leakbench";
     for (int i = 0; i < argc; i++) st->command[i + 1] = argv[i];
     st->n_command = argc + 1;
@@ -396,6 +408,7 @@ static int check_inputs(run_state *st, int argc, char **argv)
             return LB_EXIT_USAGE;
         }
         st->n_loaded++;
+        st->descriptions[i] = st->specs[i].description;
         if (lb_spec_apply_overrides(&st->specs[i], &st->opt.overrides, &err) != 0) {
             fprintf(stderr, "leakbench run: %s\n", err.text);
             return LB_EXIT_USAGE;
@@ -404,7 +417,11 @@ static int check_inputs(run_state *st, int argc, char **argv)
     int code = lb_gate_check_options(&st->opt.gate);
     if (code != LB_EXIT_OK) return code;
     char derr[4400];
-    if (!st->opt.no_files && lb_check_output_dir(st->opt.out_dir, derr, sizeof derr) != 0) {
+    /* The staging directory exists from here on: target runs write their
+     * logs into it. */
+    if (!st->opt.no_files &&
+        (lb_rundir_check(st->opt.out_dir, derr, sizeof derr) != 0 ||
+         lb_rundir_stage(&st->rundir, st->opt.out_dir, derr, sizeof derr) != 0)) {
         fprintf(stderr, "leakbench run: %s\n", derr);
         return LB_EXIT_ERROR;
     }
@@ -441,7 +458,8 @@ static void run_scenario(run_state *st, lb_scenario_result *sr, int64_t mem_avai
                          lb_progress *progress)
 {
     const lb_scenario_spec *s = sr->spec;
-    lb_run_options ropt = {0, lb_progress_sample, progress, st->opt.out_dir};
+    lb_run_options ropt = {0, lb_progress_sample, progress,
+                           st->rundir.stage[0] ? st->rundir.stage : NULL};
     lb_guards limits;
     lb_guards_resolve(s, mem_available > 0 ? mem_available : 0, &limits);
     for (int rep = 0; rep < s->repetitions && !lb_interrupted; rep++) {
@@ -476,6 +494,7 @@ static int run_specs(run_state *st)
     r->argv = st->command;
     r->n_paths = st->n_specs;
     r->spec_paths = (const char *const *)st->paths;
+    r->spec_descriptions = st->descriptions;
     lb_host_read(&r->host);
     int total_items = 0, total_runs = 0;
     double planned_s = 0;
@@ -544,24 +563,22 @@ static int write_and_gate(run_state *st, int *write_code)
     int gate_code = lb_run_ci_thresholds(&st->opt.ci)
                         ? lb_gate_thresholds(st->doc, r->scenarios, r->n_scenarios, r->interrupted)
                         : LB_EXIT_OK;
-    char werr[512];
+    char werr[4600];
     *write_code = LB_EXIT_OK;
-    if (!st->opt.no_files && lb_results_write(st->opt.out_dir, st->doc, werr, sizeof werr) != 0) {
+    if (!st->opt.no_files && lb_results_write(st->rundir.stage, st->doc, werr, sizeof werr) != 0) {
         fprintf(stderr, "leakbench run: %s\n", werr);
         *write_code = LB_EXIT_ERROR;
     }
     FILE *human = human_out(&st->opt);
     if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
+        lb_table_print_intro(human, st->doc);
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
             lb_table_print(human, json_array_get(scenarios, i),
                            lb_color_enabled(st->opt.gate.color, fileno(human)),
                            isatty(fileno(human)) ? lb_terminal_columns(fileno(human)) : 0);
         if (st->opt.ci.aa) lb_aa_noise_print(human, st->doc);
-        if (*write_code == LB_EXIT_OK && !st->opt.no_files)
-            fprintf(human, "\nresults: %s/results.json, %s/samples.csv\n", st->opt.out_dir,
-                    st->opt.out_dir);
     }
     bool complete = !lb_interrupted && !st->run_failed && *write_code == LB_EXIT_OK;
     gate_code = lb_gate_combine(
@@ -572,29 +589,62 @@ static int write_and_gate(run_state *st, int *write_code)
 }
 
 /* Step 4: report.md, report.html and charts/ from the same document
- * (report/report.h).  A missing gnuplot or a failed chart is reported but
- * does not hide a worse exit status.  Returns LB_EXIT_OK, LB_EXIT_ERROR or
- * LB_EXIT_NO_GNUPLOT. */
-static int render_report(const run_state *st)
+ * (report/report.h), into the staging directory.  A missing gnuplot or a
+ * failed gnuplot is reported but does not hide a worse exit status (the
+ * report says the charts are missing).  Returns LB_EXIT_OK,
+ * LB_EXIT_ERROR or LB_EXIT_NO_GNUPLOT; report->written is false when
+ * report.md or report.html could not be written, report->charts_unwritten
+ * true when chart files could not be written whole. */
+static int render_report(const run_state *st, lb_report_result *report)
+{
+    lb_report_opts report_opts = {.charts = true};
+    int rc = lb_report_render(st->doc, st->rundir.stage, &report_opts, report);
+    int code = lb_exit_for_report(rc, report);
+    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report->message);
+    return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
+}
+
+/* Step 5: the staging directory replaces the run directory when
+ * everything was written into it (core/rundir.h); otherwise it is
+ * discarded and the run directory stays as it was.  REPORT is NULL when
+ * no report was rendered (--no-report, or the results were not written).
+ * Returns EXIT_CODE, or LB_EXIT_ERROR when the swap failed. */
+static int commit_run_dir(run_state *st, bool results_written, const lb_report_result *report,
+                          int exit_code)
 {
     const char *dir = st->opt.out_dir;
-    lb_report_opts report_opts = {.charts = true};
-    lb_report_result report;
-    int rc = lb_report_render(st->doc, dir, &report_opts, &report);
-    int code = lb_exit_for_report(rc, &report);
-    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench run: %s\n", report.message);
-    if (code != LB_EXIT_USAGE && !st->opt.quiet)
-        fprintf(human_out(&st->opt), "report:  %s/report.md, %s/report.html%s\n", dir, dir,
-                report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
-    return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
+    if (!st->rundir.stage[0]) return exit_code;
+    if (!results_written || (report && (!report->written || report->charts_unwritten))) {
+        lb_rundir_discard(&st->rundir);
+        fprintf(stderr,
+                "leakbench run: %s left as it was: the new run could not be written "
+                "completely\n",
+                dir);
+        return exit_code;
+    }
+    char err[4600];
+    if (lb_rundir_commit(&st->rundir, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "leakbench run: %s\n", err);
+        return LB_EXIT_ERROR;
+    }
+    if (!st->opt.quiet) {
+        FILE *human = human_out(&st->opt);
+        fprintf(human, "\nresults: %s/results.json, %s/samples.csv\n", dir, dir);
+        if (report)
+            fprintf(human, "report:  %s/report.md, %s/report.html%s\n", dir, dir,
+                    report->charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
+    }
+    return exit_code;
 }
 
 static void free_state(run_state *st)
 {
+    lb_rundir_discard(&st->rundir);
     json_decref(st->doc);
     lb_results_free(&st->results);
     for (int i = 0; i < st->n_loaded; i++) lb_spec_free(&st->specs[i]);
     free(st->specs);
+    free(st->descriptions);
     free(st->command);
     lb_run_ci_free(&st->opt.ci);
 }
@@ -611,7 +661,11 @@ static int run_main(int argc, char **argv)
         return exit_code;
     }
     int gate_code = write_and_gate(&st, &exit_code);
-    if (exit_code == LB_EXIT_OK && !st.opt.no_report) exit_code = render_report(&st);
+    lb_report_result report;
+    bool results_written = exit_code == LB_EXIT_OK;
+    bool rendered = results_written && !st.opt.no_report;
+    if (rendered) exit_code = render_report(&st, &report);
+    exit_code = commit_run_dir(&st, results_written, rendered ? &report : NULL, exit_code);
     if (lb_interrupted) {
         /* Also a signal that arrived after the runs, while the table, the
          * gate or the charts were written (gnuplot dies of the same

@@ -32,7 +32,7 @@ static char spec[128];    /* a valid spec with a long load */
 static char out[128];     /* an output directory holding an earlier results.json */
 static char results[160]; /* out/results.json */
 
-static const char previous[] = "{\"an earlier run\": true}\n";
+static const char previous[] = "{\"schema\": \"leakbench-results\", \"an earlier run\": true}\n";
 
 static void write_file(const char *path, const char *text)
 {

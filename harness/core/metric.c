@@ -92,6 +92,10 @@ static const lb_metric_def metrics[] = {
      true, "requests cancelled by shutdown"},
     {"guard_fired", "0/1", LB_BETTER_LOWER, 0, NULL, "guard", LB_SRC_GUARD, 1, true,
      "1 when a memory/task/wall guard killed the child"},
+    {"load_behind", "0/1", LB_BETTER_LOWER, 0, NULL, "load.behind", LB_SRC_BOOL, 1, false,
+     "1 when the load generator fell behind its schedule (over 1% of arrivals late or missing)"},
+    {"load_on_time_ratio", "ratio", LB_BETTER_HIGHER, 0, NULL, "load.on_time_ratio", LB_SRC_NUMBER,
+     1, false, "share of scheduled arrivals submitted within 100 ms of their time"},
 };
 
 #define N_METRICS (sizeof metrics / sizeof metrics[0])
@@ -248,6 +252,8 @@ void lb_metric_format(const lb_metric_def *m, double value, char *buf, size_t le
         lb_fmt_ms(buf, len, value * 1000);
     else if (!strcmp(m->unit, "0/1"))
         snprintf(buf, len, "%g", value);
+    else if (!strcmp(m->unit, "ratio"))
+        lb_fmt_num(buf, len, value, 4);
     else
         snprintf(buf, len, "%s %s", lb_fmt_count(num, sizeof num, value), m->unit);
 }

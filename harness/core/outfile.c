@@ -1,11 +1,12 @@
 /*
  * outfile.c — atomic file writes (temp file + fsync + rename), writes to
  * paths the user named (which follow symlinks and write through devices
- * and FIFOs instead of replacing them), mkdir -p and the up-front check
- * that a run directory can be written (see outfile.h).
+ * and FIFOs instead of replacing them), mkdir -p, rm -r and the up-front
+ * check that a run directory can be written (see outfile.h).
  */
 #include "outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -268,4 +269,36 @@ int lb_check_output_dir(const char *dir, char *err, size_t errlen)
     close(fd);
     unlink(probe);
     return 0;
+}
+
+/* Removes NAME in the directory DIRFD, recursively, never following a
+ * symlink. */
+static int remove_at(int dirfd, const char *name)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : -errno;
+    if (!S_ISDIR(st.st_mode)) return unlinkat(dirfd, name, 0) == 0 ? 0 : -errno;
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        int r = remove_at(fd, e->d_name);
+        if (r && !rc) rc = r;
+    }
+    closedir(d);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && !rc) rc = -errno;
+    return rc;
+}
+
+int lb_remove_tree(const char *path)
+{
+    return remove_at(AT_FDCWD, path);
 }

@@ -52,4 +52,8 @@ int lb_mkdir_parent(const char *path);
  * -errno, with "-o DIR: REASON" in err. */
 int lb_check_output_dir(const char *dir, char *err, size_t errlen);
 
+/* Removes PATH and, when it is a directory, everything below it, never
+ * following a symlink.  0 or the first -errno. */
+int lb_remove_tree(const char *path);
+
 #endif

@@ -129,6 +129,20 @@ static int get_string(const validator *v, const json_t *j, const char *path, con
     return 0;
 }
 
+/* A "description": free text of fewer than LB_SPEC_DESCRIPTION_MAX
+ * bytes, copied to OUT. */
+static int get_description(const validator *v, const json_t *j, const char *path, char *out)
+{
+    const char *text = NULL;
+    int rc = get_string(v, j, path, &text);
+    if (rc) return rc;
+    if (strlen(text) >= LB_SPEC_DESCRIPTION_MAX)
+        return fail(v, path, "%zu bytes long, more than the %d a description may have",
+                    strlen(text), LB_SPEC_DESCRIPTION_MAX - 1);
+    snprintf(out, LB_SPEC_DESCRIPTION_MAX, "%s", text);
+    return 0;
+}
+
 /* Frees the threshold ASTs a scenario spec holds. */
 static void free_thresholds(lb_scenario_spec *s)
 {
@@ -997,9 +1011,8 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
         snprintf(s->name, sizeof s->name, "%s", name);
     }
     if ((f = FIELD(j, "description"))) {
-        const char *unused = NULL;
         join_path(p, sizeof p, path, "description");
-        if ((rc = get_string(v, f, p, &unused))) return rc;
+        if ((rc = get_description(v, f, p, s->description))) return rc;
     }
     if ((f = FIELD(j, "load"))) {
         join_path(p, sizeof p, path, "load");
@@ -1087,7 +1100,14 @@ static int parse_scenario(const validator *v, const json_t *j, const char *path,
 
 /* --------------------------------------------------------------- files -- */
 
-static int load_json(const char *name, const char *text, json_t **out, lb_spec_error *err)
+/* Reads NAME (or parses TEXT, when not NULL) as JSON.  A syntax error
+ * names the position and jansson's reason, which quotes the token it
+ * stopped at.  Without QUOTE (an included file: a suite may name any
+ * absolute path) the reason is given only for a text that starts like a
+ * JSON document ('{' or '['); anything else is just "not a JSON document"
+ * and where, so no byte of, say, /etc/shadow is ever echoed. */
+static int load_json(const char *name, const char *text, bool quote, json_t **out,
+                     lb_spec_error *err)
 {
     /* Read through lb_read_file: a directory, a device or a FIFO nobody
      * writes to is a clear error, never a hang or jansson's "'[' or '{'
@@ -1107,11 +1127,16 @@ static int load_json(const char *name, const char *text, json_t **out, lb_spec_e
     }
     json_error_t je;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    free(owned);
     if (!j) {
-        set_error(err, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        size_t lead = strspn(text, " \t\r\n");
+        if (quote || (lead < len && (text[lead] == '{' || text[lead] == '[')))
+            set_error(err, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+        else
+            set_error(err, "%s:%d:%d: not a JSON document", name, je.line, je.column);
+        free(owned);
         return -EINVAL;
     }
+    free(owned);
     *out = j;
     return 0;
 }
@@ -1191,10 +1216,9 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
         if ((rc = get_string(&v, f, "$.suite", &name))) return rc;
         snprintf(spec->suite, sizeof spec->suite, "%s", name);
     }
-    if ((f = FIELD(root, "description"))) {
-        const char *unused = NULL;
-        if ((rc = get_string(&v, f, "$.description", &unused))) return rc;
-    }
+    if ((f = FIELD(root, "description")) &&
+        (rc = get_description(&v, f, "$.description", spec->description)))
+        return rc;
     const json_t *defaults = FIELD(root, "defaults");
     if (defaults) {
         set_defaults(&scratch);
@@ -1222,16 +1246,13 @@ static int load_suite(lb_spec *spec, const char *file, const json_t *root, lb_sp
                 snprintf(inc_path, sizeof inc_path, "%s", rel);
             else
                 snprintf(inc_path, sizeof inc_path, "%s/%s", dir, rel);
-            rc = load_json(inc_path, NULL, &included, err);
+            rc = load_json(inc_path, NULL, false, &included, err);
             if (rc) {
                 json_decref(merged);
-                if (rc != -EINVAL) {
-                    char msg[1024];
-                    snprintf(msg, sizeof msg, "%s", err->text);
-                    set_error(err, "%s: %s: cannot include: %s", file, path, msg);
-                    return -EINVAL;
-                }
-                return rc;
+                char msg[1024];
+                snprintf(msg, sizeof msg, "%s", err->text);
+                set_error(err, "%s: %s: cannot include: %s", file, path, msg);
+                return -EINVAL;
             }
             if (FIELD(included, "scenarios")) {
                 json_decref(merged);
@@ -1285,7 +1306,7 @@ static int load_any(const char *name, const char *text, lb_spec *out, lb_spec_er
     err->text[0] = 0;
     snprintf(out->path, sizeof out->path, "%s", name);
     json_t *root;
-    int rc = load_json(name, text, &root, err);
+    int rc = load_json(name, text, true, &root, err);
     if (rc) return rc;
     validator v = {name, err, false};
     if (!json_is_object(root))
@@ -1467,5 +1488,7 @@ json_t *lb_scenario_spec_to_json(const lb_scenario_spec *s)
     json_t *o = scenario_fields_json(s);
     if (o) add_http_json(o, s);
     if (o && s->target.active) lb_target_spec_as_run(o, s->name, &s->target);
+    if (o && s->description[0])
+        json_object_set_new(o, "description", json_string(s->description));
     return o;
 }

@@ -52,6 +52,7 @@ typedef struct lb_stage {
 #define LB_MAX_STAGES     32
 #define LB_MAX_THRESHOLDS 32
 #define LB_SPEC_NAME_MAX  64
+#define LB_SPEC_DESCRIPTION_MAX 4096 /* "description": free text, shown in reports */
 
 /* How the load reaches the pair: the in-process clients (a client task
  * per request calls the variant's handle), or HTTP/1.1 requests from the
@@ -109,6 +110,7 @@ typedef struct lb_scenario_spec {
     const lb_scenario *scenario;
     char file[4096]; /* the file it came from */
     char path[256];  /* its JSON path in that file ("$" or "$.scenarios[2]") */
+    char description[LB_SPEC_DESCRIPTION_MAX]; /* "" when none */
 
     lb_load_model model;
     double rate;        /* open models: arrivals per second */
@@ -143,6 +145,7 @@ typedef struct lb_scenario_spec {
 typedef struct lb_spec {
     char path[4096];
     char suite[LB_SPEC_NAME_MAX]; /* "" for a scenario file */
+    char description[LB_SPEC_DESCRIPTION_MAX]; /* the suite's, "" when none */
     int n;
     lb_scenario_spec *items;
 } lb_spec;

@@ -376,6 +376,40 @@ static void overrides_are_applied_and_checked(void **state)
 
 /* -------------------------------------------------------------- suites -- */
 
+/* "description" is kept (the README says reports show it): the suite's,
+ * each entry's (its own over the defaults'), and in the spec as run. */
+static void descriptions_are_kept(void **state)
+{
+    (void)state;
+    lb_spec spec;
+    load_ok("{\"suite\": \"s\", \"description\": \"the nightly suite\", \"defaults\": "
+            "{\"scenario\": \"timeout_leak\", \"description\": \"by default\"}, "
+            "\"scenarios\": [{\"seed\": 1}, {\"name\": \"b\", \"description\": \"its own\"}]}",
+            &spec);
+    assert_string_equal(spec.description, "the nightly suite");
+    assert_string_equal(spec.items[0].description, "by default");
+    assert_string_equal(spec.items[1].description, "its own");
+    json_t *j = lb_scenario_spec_to_json(&spec.items[1]);
+    assert_string_equal(json_string_value(json_object_get(j, "description")), "its own");
+    json_decref(j);
+    lb_spec_free(&spec);
+    load_ok("{\"scenario\": \"timeout_leak\"}", &spec);
+    assert_string_equal(spec.items[0].description, "");
+    j = lb_scenario_spec_to_json(&spec.items[0]);
+    assert_null(json_object_get(j, "description"));
+    json_decref(j);
+    lb_spec_free(&spec);
+
+    char *text = malloc(LB_SPEC_DESCRIPTION_MAX + 64);
+    assert_non_null(text);
+    int n = snprintf(text, 64, "{\"scenario\": \"timeout_leak\", \"description\": \"");
+    memset(text + n, 'x', LB_SPEC_DESCRIPTION_MAX);
+    snprintf(text + n + LB_SPEC_DESCRIPTION_MAX, 8, "\"}");
+    expect_error(text, "t.json: $.description: 4096 bytes long, more than the 4095 a description "
+                       "may have");
+    free(text);
+}
+
 static void suite_merges_defaults(void **state)
 {
     (void)state;
@@ -451,6 +485,30 @@ static void suite_includes_scenario_files(void **state)
              "such file or directory",
              tmpdir, tmpdir);
     assert_string_equal(err.text, want);
+
+    /* An absolute path that is not JSON: where, never what it holds. */
+    write_file("secret.txt", "root:x:0:0:token-1234\n");
+    char suite[512];
+    snprintf(suite, sizeof suite, "{\"scenarios\": [\"%s/secret.txt\"]}", tmpdir);
+    write_file("abs.json", suite);
+    snprintf(path, sizeof path, "%s/abs.json", tmpdir);
+    assert_int_equal(lb_spec_load(path, &spec, &err), -EINVAL);
+    snprintf(want, sizeof want,
+             "%s/abs.json: $.scenarios[0]: cannot include: %s/secret.txt:1:4: not a JSON document",
+             tmpdir, tmpdir);
+    assert_string_equal(err.text, want);
+    assert_null(strstr(err.text, "root"));
+    /* The user's own file keeps jansson's reason. */
+    snprintf(path, sizeof path, "%s/secret.txt", tmpdir);
+    assert_int_equal(lb_spec_load(path, &spec, &err), -EINVAL);
+    assert_non_null(strstr(err.text, "expected near 'root'"));
+    /* An included file that starts like JSON keeps the reason too. */
+    write_file("typo.json", "{\"scenario\": \"timeout_leak\",}");
+    write_file("inc.json", "{\"scenarios\": [\"typo.json\"]}");
+    snprintf(path, sizeof path, "%s/inc.json", tmpdir);
+    assert_int_equal(lb_spec_load(path, &spec, &err), -EINVAL);
+    assert_non_null(strstr(err.text, "typo.json:1:"));
+    assert_null(strstr(err.text, "not a JSON document"));
 }
 
 /* validate checks the spec's own consistency: a pool the task guard would
@@ -516,6 +574,7 @@ int main(void)
         cmocka_unit_test_setup(spec_as_run_loads_back, lb_test_arm_timeout),
         cmocka_unit_test_setup(overrides_are_applied_and_checked, lb_test_arm_timeout),
         cmocka_unit_test_setup(suite_merges_defaults, lb_test_arm_timeout),
+        cmocka_unit_test_setup(descriptions_are_kept, lb_test_arm_timeout),
         cmocka_unit_test_setup(suite_errors_point_into_defaults_or_entries, lb_test_arm_timeout),
         cmocka_unit_test_setup_teardown(suite_includes_scenario_files, setup_dir, teardown_dir),
     };

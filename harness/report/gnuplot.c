@@ -3,6 +3,7 @@
  * the rules and why).
  */
 #include "gnuplot.h"
+#include "core/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,25 +181,38 @@ static int make_parents(const char *dest, const char *rel)
     return 0;
 }
 
-static bool non_empty_file(const char *path)
+static bool ends_with(const char *path, const char *suffix)
 {
-    struct stat st;
-    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+    size_t n = strlen(path), k = strlen(suffix);
+    return n >= k && !strcmp(path + n - k, suffix);
 }
 
-/* Removes the staging directory's subdirectories (those in recorded
- * names) and the directory itself; everything in them is gone by now. */
-static void remove_stage_dirs(lb_gnuplot_stage *s)
+/* A rendered image is complete: a non-empty regular file that, for PNG
+ * and SVG, ends the way the format ends (the IEND chunk; the closing
+ * </svg>).  On a full disk gnuplot exits 0 having written an empty SVG
+ * or a PNG cut short, and neither may replace a good chart. */
+static bool complete_image(const char *path)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        char path[4400];
-        snprintf(path, sizeof path, "%s/%s", s->dir, s->files[i] + 1);
-        for (char *slash; (slash = strrchr(path, '/')) && slash > path + strlen(s->dir);) {
-            *slash = 0;
-            rmdir(path); /* fails harmlessly while not empty or already gone */
-        }
-    }
-    if (s->dir[0]) rmdir(s->dir);
+    /* The IEND chunk's type and CRC: the last 8 bytes of every PNG. */
+    static const unsigned char png_end[8] = {'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
+    bool png = ends_with(path, ".png"), svg = ends_with(path, ".svg");
+    if (!png && !svg) return true;
+    unsigned char tail[64];
+    size_t want = (size_t)st.st_size < sizeof tail ? (size_t)st.st_size : sizeof tail;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t got = pread(fd, tail, want, st.st_size - (off_t)want);
+    close(fd);
+    if (got != (ssize_t)want) return false;
+    if (png)
+        return want >= sizeof png_end &&
+               !memcmp(tail + want - sizeof png_end, png_end, sizeof png_end);
+    size_t end = want;
+    while (end > 0 && (tail[end - 1] == '\n' || tail[end - 1] == '\r' || tail[end - 1] == ' '))
+        end--;
+    return end >= 6 && !memcmp(tail + end - 6, "</svg>", 6);
 }
 
 int lb_gnuplot_stage_finish(lb_gnuplot_stage *s, const char *dest, lb_gnuplot_keep keep,
@@ -213,14 +227,15 @@ int lb_gnuplot_stage_finish(lb_gnuplot_stage *s, const char *dest, lb_gnuplot_ke
         snprintf(from, sizeof from, "%s/%s", s->dir, rel);
         snprintf(to, sizeof to, "%s/%s", dest, rel);
         bool wanted = keep == LB_GNUPLOT_KEEP_ALL || (keep == LB_GNUPLOT_KEEP_INPUTS && !image);
-        if (!rc && wanted && (!image || non_empty_file(from))) {
+        if (!rc && wanted && (!image || complete_image(from))) {
             rc = make_parents(dest, rel);
             if (!rc && rename(from, to) < 0) rc = -errno;
             if (!rc && image) images++;
         }
-        unlink(from); /* a no-op once renamed */
     }
-    remove_stage_dirs(s);
+    /* Everything not moved: also directories made for files that were
+     * never written (a full disk stops the inputs half-way). */
+    if (s->dir[0]) lb_remove_tree(s->dir);
     for (size_t i = 0; i < s->n; i++) free(s->files[i]);
     free(s->files);
     s->files = NULL;

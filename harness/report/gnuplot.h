@@ -34,8 +34,10 @@
  * Staging.  Every file of a chart set is written into a fresh directory
  * NAME.tmp.XXXXXX beside the destination; gnuplot draws there; then only
  * the files asked for are renamed into the destination — images only
- * when they are non-empty regular files, so a failed or empty rendering
- * never replaces a good chart.  The staging directory is always removed.
+ * when they are complete (a non-empty regular file; a PNG ending with its
+ * IEND chunk, an SVG with </svg>), so a failed, empty or cut-short
+ * rendering (gnuplot exits 0 on a full disk) never replaces a good
+ * chart.  The staging directory is always removed.
  */
 #ifndef LEAKBENCH_GNUPLOT_H
 #define LEAKBENCH_GNUPLOT_H
@@ -82,8 +84,8 @@ typedef enum lb_gnuplot_keep {
 
 /* Moves the files KEEP selects into DEST (creating DEST and the
  * subdirectories of their names), then removes the staging directory and
- * everything left in it.  Expected images that are missing or empty are
- * not moved (*moved_images counts those that were; may be NULL).
+ * everything left in it.  Expected images that are missing or incomplete
+ * are not moved (*moved_images counts those that were; may be NULL).
  * 0 or the first -errno. */
 int lb_gnuplot_stage_finish(lb_gnuplot_stage *s, const char *dest, lb_gnuplot_keep keep,
                             int *moved_images);

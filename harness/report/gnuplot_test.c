@@ -294,7 +294,12 @@ static void missing_gnuplot(void **state)
 
 /* ------------------------------------------------------------ staging -- */
 
-static void empty_image_never_replaces_a_good_one(void **state)
+/* The first and the last bytes of a PNG: the signature and an IEND chunk
+ * (write_file writes up to the first NUL: none inside these). */
+#define PNG           "\x89PNG\r\n\x1a\n...IEND\xae\x42\x60\x82"
+#define PNG_CUT_SHORT "\x89PNG\r\n\x1a\n...IDAT\x01\x02"
+
+static void empty_or_cut_short_image_never_replaces_a_good_one(void **state)
 {
     (void)state;
     char dest[128], path[256];
@@ -307,17 +312,29 @@ static void empty_image_never_replaces_a_good_one(void **state)
     assert_int_equal(lb_gnuplot_stage_write(&stage, "data/x.dat", "1 2\n", 4), 0);
     assert_int_equal(lb_gnuplot_stage_expect(&stage, "chart.png"), 0);
     assert_int_equal(lb_gnuplot_stage_expect(&stage, "other.png"), 0);
-    write_file(stage.dir, "chart.png", "");    /* rendered empty (a full disk) */
-    write_file(stage.dir, "other.png", "PNG"); /* rendered */
+    assert_int_equal(lb_gnuplot_stage_expect(&stage, "cut.png"), 0);
+    assert_int_equal(lb_gnuplot_stage_expect(&stage, "cut.svg"), 0);
+    assert_int_equal(lb_gnuplot_stage_expect(&stage, "whole.svg"), 0);
+    write_file(stage.dir, "chart.png", "");              /* rendered empty (a full disk) */
+    write_file(stage.dir, "other.png", PNG);             /* rendered */
+    write_file(stage.dir, "cut.png", PNG_CUT_SHORT);     /* a full disk, gnuplot exiting 0 */
+    write_file(stage.dir, "cut.svg", "<svg><g></g>");    /* the same */
+    write_file(stage.dir, "whole.svg", "<svg></svg>\n"); /* rendered */
     char staging[4096];
     snprintf(staging, sizeof staging, "%s", stage.dir);
     int moved = -1;
     assert_int_equal(lb_gnuplot_stage_finish(&stage, dest, LB_GNUPLOT_KEEP_ALL, &moved), 0);
-    assert_int_equal(moved, 1);
+    assert_int_equal(moved, 2);
     snprintf(path, sizeof path, "%s/chart.png", dest);
     assert_string_equal(lb_test_slurp(path), "GOOD");
     snprintf(path, sizeof path, "%s/other.png", dest);
-    assert_string_equal(lb_test_slurp(path), "PNG");
+    assert_true(exists(path));
+    snprintf(path, sizeof path, "%s/whole.svg", dest);
+    assert_true(exists(path));
+    snprintf(path, sizeof path, "%s/cut.png", dest);
+    assert_false(exists(path));
+    snprintf(path, sizeof path, "%s/cut.svg", dest);
+    assert_false(exists(path));
     snprintf(path, sizeof path, "%s/data/x.dat", dest);
     assert_string_equal(lb_test_slurp(path), "1 2\n");
     assert_false(exists(staging));
@@ -325,7 +342,7 @@ static void empty_image_never_replaces_a_good_one(void **state)
     /* Inputs only: images stay out even when they rendered. */
     assert_int_equal(lb_gnuplot_stage_open(&stage, dest, "charts"), 0);
     assert_int_equal(lb_gnuplot_stage_expect(&stage, "third.png"), 0);
-    write_file(stage.dir, "third.png", "PNG");
+    write_file(stage.dir, "third.png", PNG);
     snprintf(staging, sizeof staging, "%s", stage.dir);
     assert_int_equal(lb_gnuplot_stage_finish(&stage, dest, LB_GNUPLOT_KEEP_INPUTS, &moved), 0);
     assert_int_equal(moved, 0);
@@ -343,7 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(failure_reason_has_gnuplots_message, setup, teardown),
         cmocka_unit_test_setup_teardown(time_limit_kills, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_gnuplot, setup, teardown),
-        cmocka_unit_test_setup_teardown(empty_image_never_replaces_a_good_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(empty_or_cut_short_image_never_replaces_a_good_one, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,8 @@
  * lb_gnuplot_set_string, as a variable the templates print with
  * `noenhanced`; everything is written into charts.tmp.XXXXXX/ inside the
  * output directory, gnuplot runs there with a time and memory limit, and
- * only when it succeeds are the non-empty images renamed into charts/.  If
+ * only when it succeeds are the complete images renamed into charts/ (an
+ * empty or cut-short one is not, and makes the charts "failed").  If
  * gnuplot is missing, the data and script are still moved into place so
  * that `cd charts && gnuplot charts.gp` works later.
  */
@@ -718,36 +719,61 @@ static int stage_inputs(lb_gnuplot_stage *s, const json_t *root, const char *tem
     return charts;
 }
 
-/* Draws the staged charts and moves them into CHARTS_DIR: the outcome,
- * with a message when charts are missing. */
-static int draw(lb_gnuplot_stage *s, const char *charts_dir, int timeout_s,
-                lb_charts_outcome *outcome, char *msg, size_t msglen)
+/* lb_gnuplot_stage_finish, noting a failure to move files into place as
+ * charts not written whole. */
+static int finish(lb_gnuplot_stage *s, const char *charts_dir, lb_gnuplot_keep keep, int *moved,
+                  bool *unwritten)
+{
+    int rc = lb_gnuplot_stage_finish(s, charts_dir, keep, moved);
+    if (rc) *unwritten = true;
+    return rc;
+}
+
+/* Draws the CHARTS staged charts and moves them into CHARTS_DIR: the
+ * outcome, with a message when charts are missing; *unwritten when
+ * images came out incomplete or could not be moved (not when gnuplot
+ * itself failed). */
+static int draw(lb_gnuplot_stage *s, int charts, const char *charts_dir, int timeout_s,
+                lb_charts_outcome *outcome, bool *unwritten, char *msg, size_t msglen)
 {
     char why[1024] = "";
     int rc = lb_gnuplot_run(s->dir, "charts.gp", timeout_s, why, sizeof why);
     if (rc == -ENOENT) {
         *outcome = LB_CHARTS_NO_GNUPLOT;
         snprintf(msg, msglen, "gnuplot could not be started (%s): charts skipped", why);
-        return lb_gnuplot_stage_finish(s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
+        return finish(s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL, unwritten);
     }
     if (rc) {
         *outcome = LB_CHARTS_FAILED;
         snprintf(msg, msglen, "charts not drawn: %s", why);
-        lb_gnuplot_stage_finish(s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
+        finish(s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL, unwritten);
         return rc;
     }
-    rc = lb_gnuplot_stage_finish(s, charts_dir, LB_GNUPLOT_KEEP_ALL, NULL);
-    *outcome = rc ? LB_CHARTS_FAILED : LB_CHARTS_RENDERED;
-    if (rc) snprintf(msg, msglen, "could not move charts into %s: %s", charts_dir, strerror(-rc));
+    int expected = 2 * charts, moved = 0; /* a PNG and an SVG per chart drawn */
+    rc = finish(s, charts_dir, LB_GNUPLOT_KEEP_ALL, &moved, unwritten);
+    *outcome = rc || moved < expected ? LB_CHARTS_FAILED : LB_CHARTS_RENDERED;
+    if (rc) {
+        snprintf(msg, msglen, "could not move charts into %s: %s", charts_dir, strerror(-rc));
+    } else if (moved < expected) {
+        /* gnuplot exits 0 when a full disk cuts its images short. */
+        snprintf(msg, msglen,
+                 "charts not drawn completely: %d of %d images came out empty or cut short (is "
+                 "the disk full?); they were not moved into %s",
+                 expected - moved, expected, charts_dir);
+        *unwritten = true;
+        rc = -EIO;
+    }
     return rc;
 }
 
 int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now, int timeout_s,
-                   lb_charts_outcome *outcome, int *n_charts, char *msg, size_t msglen)
+                   lb_charts_outcome *outcome, int *n_charts, bool *unwritten, char *msg,
+                   size_t msglen)
 {
     lb_gnuplot_stage s;
     char charts_dir[4200], tdir[4096];
     *n_charts = 0;
+    *unwritten = false;
     msg[0] = 0;
     *outcome = LB_CHARTS_FAILED;
     snprintf(charts_dir, sizeof charts_dir, "%s/charts", out_dir);
@@ -761,11 +787,13 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
     if ((rc = lb_gnuplot_stage_open(&s, out_dir, "charts")) < 0) {
         snprintf(msg, msglen, "could not create a staging directory in %s: %s", out_dir,
                  strerror(-rc));
+        *unwritten = true;
         return rc;
     }
     int charts = stage_inputs(&s, root, tdir);
     if (charts < 0) {
         lb_gnuplot_stage_finish(&s, charts_dir, LB_GNUPLOT_KEEP_NOTHING, NULL);
+        *unwritten = true;
         snprintf(msg, msglen, "could not write chart data: %s", strerror(-charts));
         return charts;
     }
@@ -773,7 +801,7 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
         *outcome = LB_CHARTS_NOT_REQUESTED;
         snprintf(msg, msglen,
                  "charts not drawn (--no-charts); `gnuplot charts.gp` in charts/ draws them");
-        return lb_gnuplot_stage_finish(&s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
+        return finish(&s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL, unwritten);
     }
     if (!lb_on_path("gnuplot")) {
         *outcome = LB_CHARTS_NO_GNUPLOT;
@@ -781,9 +809,9 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
                  "gnuplot is not on PATH: charts skipped (install gnuplot, e.g. the Debian "
                  "package gnuplot-nox, then run `leakbench report` again, or run `gnuplot "
                  "charts.gp` in charts/)");
-        return lb_gnuplot_stage_finish(&s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
+        return finish(&s, charts_dir, LB_GNUPLOT_KEEP_INPUTS, NULL, unwritten);
     }
-    rc = draw(&s, charts_dir, timeout_s, outcome, msg, msglen);
+    rc = draw(&s, charts, charts_dir, timeout_s, outcome, unwritten, msg, msglen);
     if (*outcome == LB_CHARTS_RENDERED) *n_charts = charts;
     return rc;
 }

@@ -136,6 +136,8 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
     lb_slug(anchor, sizeof anchor, name);
     d->ops->heading(d, 2, buf, anchor);
 
+    if (lb_jstr_path(s, "spec.description"))
+        d->ops->field(d, "Description", lb_jstr_path(s, "spec.description"));
     if (!isnan(lb_jnum(s, "pattern")))
         d->ops->field(d, "Leak pattern", lb_fmt_count(a, sizeof a, lb_jnum(s, "pattern")));
     static const struct {
@@ -198,6 +200,28 @@ static void scenario_section(lb_doc *d, const json_t *root, size_t i, const lb_c
     lb_view_leak_report(d, s, 0);
 }
 
+void lb_view_spec_descriptions(lb_doc *d, const json_t *root)
+{
+    const json_t *paths = lb_jpath(root, "spec.paths"),
+                 *descs = lb_jpath(root, "spec.descriptions");
+    size_t n = json_array_size(descs);
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_string_value(json_array_get(descs, i));
+        const char *path = json_string_value(json_array_get(paths, i));
+        if (!text || !*text) continue;
+        if (n == 1 || !path) {
+            d->ops->para(d, text);
+            continue;
+        }
+        size_t len = strlen(path) + strlen(text) + 3;
+        char *both = malloc(len);
+        if (!both) continue;
+        snprintf(both, len, "%s: %s", path, text);
+        d->ops->para(d, both);
+        free(both);
+    }
+}
+
 void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
 {
     const json_t *scenarios = json_object_get(root, "scenarios");
@@ -225,6 +249,7 @@ void lb_report_write_doc(lb_doc *d, const json_t *root, const lb_chart_info *ci)
             "how fast each returns to rest.",
             n, n == 1 ? "" : "s");
     d->ops->para(d, buf);
+    lb_view_spec_descriptions(d, root);
     const json_t *th = json_object_get(root, "thresholds");
     if (json_array_size(th)) lb_view_thresholds(d, th);
     if (json_is_false(json_object_get(root, "thresholds_evaluated"))) {
@@ -272,8 +297,8 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
     bool charts = opts ? opts->charts : true;
     int timeout = opts ? opts->gnuplot_timeout_s : 0;
     char why[1024] = "";
-    int plot_rc = lb_plot_render(doc, out_dir, charts, timeout, &res->charts, &res->n_charts, why,
-                                 sizeof why);
+    int plot_rc = lb_plot_render(doc, out_dir, charts, timeout, &res->charts, &res->n_charts,
+                                 &res->charts_unwritten, why, sizeof why);
     lb_chart_info ci = {.outcome = res->charts, .message = why};
     rc = write_doc(&lb_doc_markdown, out_dir, "report.md", doc, &ci);
     if (!rc) rc = write_doc(&lb_doc_html, out_dir, "report.html", doc, &ci);
@@ -282,6 +307,7 @@ int lb_report_render(const json_t *doc, const char *out_dir, const lb_report_opt
                  strerror(-rc));
         return rc;
     }
+    res->written = true;
     if (why[0]) snprintf(res->message, sizeof res->message, "%s", why);
     /* A failure that left charts out is an error once the report exists. */
     if (plot_rc && res->charts == LB_CHARTS_FAILED) return plot_rc;

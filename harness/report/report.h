@@ -43,6 +43,9 @@ typedef struct lb_report_opts {
 
 typedef struct lb_report_result {
     bool input_error;         /* the results file was missing, unreadable or invalid */
+    bool written;             /* report.md and report.html were written */
+    bool charts_unwritten;    /* chart files could not be written whole (a full disk), as
+                                 opposed to gnuplot failing or missing */
     lb_charts_outcome charts; /* what happened to the charts */
     int n_charts;             /* charts rendered (each as PNG and SVG) */
     char message[1024]; /* on error or skipped charts: what happened, naming file and position */

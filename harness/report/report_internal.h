@@ -104,6 +104,10 @@ int lb_report_load(const char *results_path, json_t **doc, lb_report_result *res
 
 /* Writes the whole report for ROOT through DOC (report.c). */
 void lb_report_write_doc(lb_doc *doc, const json_t *root, const lb_chart_info *charts);
+/* The "description" of each spec or suite file the run was given (the
+ * document's spec.descriptions): one paragraph each, led by the file's
+ * path when there are several. */
+void lb_view_spec_descriptions(lb_doc *d, const json_t *root);
 
 /* ------------------------------------------------ scenario content -- */
 
@@ -221,9 +225,12 @@ void lb_chart_base(char *buf, size_t n, const json_t *root, size_t i, lb_chart_k
  * and charts/charts.gp into
  * OUT_DIR and, if RUN_GNUPLOT, renders every chart with one gnuplot
  * process (in a staging directory, then renamed into charts/).  Returns 0
- * or -errno; sets *outcome and, when charts are missing, msg. */
+ * or -errno; sets *outcome and, when charts are missing, msg; sets
+ * *unwritten when chart files could not be written whole (a full disk:
+ * cut-short images, data that did not fit), not when gnuplot failed. */
 int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, int timeout_s,
-                   lb_charts_outcome *outcome, int *n_charts, char *msg, size_t msglen);
+                   lb_charts_outcome *outcome, int *n_charts, bool *unwritten, char *msg,
+                   size_t msglen);
 
 /* Finds the directory holding the gnuplot templates (plots/NAME.gp):
  * $LEAKBENCH_PLOTS_DIR, else plots/ beside or above the executable or

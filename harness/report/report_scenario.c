@@ -136,6 +136,29 @@ static int runs_with_status(const json_t *scenario, const char *variant, const c
     return n;
 }
 
+/* The runs of the variant whose load generator fell behind its schedule
+ * (run/load_schedule.h); *first is the first of them. */
+static int behind_runs(const json_t *scenario, const char *variant, const json_t **first)
+{
+    const json_t *runs = json_object_get(scenario, "runs"), *run;
+    size_t i;
+    int n = 0;
+    *first = NULL;
+    json_array_foreach(runs, i, run)
+    {
+        if (strcmp(lb_jstr(run, "variant"), variant) || lb_jbool_path(run, "load.behind") <= 0)
+            continue;
+        if (!n++) *first = run;
+    }
+    return n;
+}
+
+static bool fell_behind(const json_t *scenario, int v)
+{
+    const json_t *first;
+    return behind_runs(scenario, variants[v], &first) > 0;
+}
+
 static const char *site_text(char *buf, size_t n, const json_t *site)
 {
     const char *file = lb_jstr(site, "file"), *func = lb_jstr(site, "func");
@@ -200,6 +223,8 @@ static void cell_peak_tasks(char *cell, const json_t *scenario, int v)
     if (!(growth > 0)) growth = lb_jnum_path(run, "metrics.task_slope_per_s");
     if (killed_by(scenario, variants[v], "tasks"))
         snprintf(cell, CELL, "≥ %s (killed by the tasks guard)", a);
+    else if (total && yes < total && fell_behind(scenario, v))
+        snprintf(cell, CELL, "%s (load generator behind)", a); /* not the pipeline's verdict */
     else if (total && yes == total)
         snprintf(cell, CELL, "%s (controlled)", a);
     else if (total && yes == 0 && growth > 0)
@@ -252,11 +277,17 @@ static void cell_recovery(char *cell, const json_t *scenario, int v)
         const json_t *run = lb_scenario_run(scenario, variants[v]), *killer;
         double settle =
             lb_jnum_path(run, "phases.settle_end_s") - lb_jnum_path(run, "phases.load_end_s");
+        killer = first_guard_kill(scenario, variants[v], &kills);
+        const char *kind = killer ? lb_jstr_path(killer, "guard.kind") : NULL;
+        /* A memory or tasks guard is the pipeline's doing; a wall guard
+         * behind a generator that could not keep up is the generator's. */
+        bool generator = fell_behind(scenario, v) && (!kind || !strcmp(kind, "wall"));
         if (runs_with_status(scenario, variants[v], "interrupted"))
             snprintf(cell, CELL, "n/a (the run was interrupted)");
-        else if ((killer = first_guard_kill(scenario, variants[v], &kills)))
-            snprintf(cell, CELL, "restart required (killed by the %s guard)",
-                     lb_jstr_path(killer, "guard.kind"));
+        else if (generator)
+            snprintf(cell, CELL, "n/a (the load generator fell behind)");
+        else if (killer)
+            snprintf(cell, CELL, "restart required (killed by the %s guard)", kind);
         else if (!isnan(settle))
             snprintf(cell, CELL, "restart required (not at baseline %s after load)",
                      lb_fmt_ms(a, sizeof a, settle * 1000));
@@ -373,6 +404,27 @@ static void repetitions_note(lb_doc *d, const json_t *scenario)
     d->ops->para(d, text);
 }
 
+/* Says so when the load generator could not keep the schedule in some
+ * of the variant's runs: those runs measured the generator. */
+static void behind_note(lb_doc *d, const json_t *scenario, int v)
+{
+    const json_t *run;
+    int n = behind_runs(scenario, variants[v], &run);
+    if (!n) return;
+    char text[CELL], sub[LB_UNITS_LEN], sch[LB_UNITS_LEN], p99[LB_UNITS_LEN];
+    snprintf(text, sizeof text,
+             "The load generator could not keep the schedule in %d of %d %s run%s (the first: "
+             "%s of %s arrivals submitted, %.1f%% within %.0f ms of their time, lateness p99 "
+             "%s): %s figures measure the generator, not the pipeline.",
+             n, lb_scenario_reps(scenario, variants[v]), variants[v], n == 1 ? "" : "s",
+             lb_fmt_count(sub, sizeof sub, lb_jnum_path(run, "load.submitted")),
+             lb_fmt_count(sch, sizeof sch, lb_jnum_path(run, "load.scheduled")),
+             lb_jnum_path(run, "load.on_time_ratio") * 100, lb_jnum_path(run, "load.late_after_ms"),
+             lb_fmt_ms(p99, sizeof p99, lb_jnum_path(run, "load.lateness_ms.p99")),
+             n == 1 ? "its" : "their");
+    d->ops->warning(d, text);
+}
+
 void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too)
 {
     static const char *const before_after[3] = {"Metric", "Before fix (leaky)",
@@ -412,6 +464,7 @@ void lb_view_before_after(lb_doc *d, const json_t *scenario, bool details_too)
         if (any) row(d, details[r].label, cell);
     }
     d->ops->table_end(d);
+    for (int v = 0; v < 2; v++) behind_note(d, scenario, v);
 }
 
 /* ------------------------------------------------------ accounting -- */

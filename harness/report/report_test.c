@@ -286,6 +286,98 @@ static void test_guard_killed_run(void **state)
     rm_tree(dir);
 }
 
+/* What the terminal prints for SCENARIO (lb_table_print), after DOC's
+ * intro (lb_table_print_intro) when DOC is not NULL; free() it. */
+static char *terminal_text(const json_t *doc, const json_t *scenario)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    if (doc) assert_int_equal(lb_table_print_intro(f, doc), 0);
+    assert_int_equal(lb_table_print(f, scenario, false, 0), 0);
+    fclose(f);
+    return buf;
+}
+
+/* The spec's and the suite's "description" (results spec.descriptions and
+ * scenarios[].spec.description) are shown: report.md, report.html and the
+ * terminal. */
+static void test_descriptions_are_shown(void **state)
+{
+    (void)state;
+    char dir[64], results[256];
+    make_tmpdir(dir, sizeof dir);
+    json_t *doc = load_fixture();
+    json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    json_object_set_new(scenario, "spec",
+                        json_pack("{s:s}", "description", "Entry: the seed at 300/s <b>"));
+    json_object_set_new(json_object_get(doc, "spec"), "descriptions",
+                        json_pack("[s]", "Nightly suite: every pattern"));
+    write_json(doc, dir, "results.json", results, sizeof results);
+    lb_report_opts opts = {.charts = false};
+    lb_report_result res;
+    assert_int_equal(lb_report_render_file(results, dir, &opts, &res), 0);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(strstr(md, "\nNightly suite: every pattern\n"));
+    assert_non_null(strstr(md, "- **Description:** Entry: the seed at 300/s &lt;b&gt;\n"));
+    free(md);
+    char *html = slurp(dir, "report.html");
+    assert_non_null(strstr(html, "Nightly suite: every pattern"));
+    assert_non_null(strstr(html, "Entry: the seed at 300/s &lt;b&gt;"));
+    free(html);
+    char *buf = terminal_text(doc, scenario);
+    assert_non_null(strstr(buf, "Nightly suite: every pattern\n"));
+    assert_non_null(strstr(buf, "1 repetition\n\nEntry: the seed at 300/s <b>\n\n| Metric"));
+    free(buf);
+    json_decref(doc);
+    rm_tree(dir);
+}
+
+/* A run whose load generator fell behind (results "load.behind"): the
+ * before/after table says so under it, and the variant's verdicts are not
+ * "restart required" or "unbounded" as if the pipeline were at fault;
+ * a tasks guard is still the pipeline's verdict. */
+static void test_generator_behind_is_not_the_pipelines_fault(void **state)
+{
+    (void)state;
+    json_t *doc = load_fixture();
+    json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    json_t *runs = json_object_get(scenario, "runs");
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        json_t *run = json_array_get(runs, i);
+        bool leaky = !strcmp(json_string_value(json_object_get(run, "variant")), "leaky");
+        json_object_set_new(run, "load",
+                            json_pack("{s:i, s:i, s:i, s:f, s:f, s:{s:f, s:f, s:f}, s:b}",
+                                      "scheduled", 2000000, "submitted", 1670000, "on_time", 20000,
+                                      "on_time_ratio", 0.01, "late_after_ms", 100.0, "lateness_ms",
+                                      "p50", 700.0, "p99", 1400.0, "max", 1500.0, "behind", 1));
+        if (leaky) continue;
+        /* The graceful twin never recovered: it would be "restart required". */
+        json_object_set_new(json_object_get(run, "metrics"), "recovered", json_false());
+        json_object_set_new(run, "status", json_string("guard_killed"));
+        json_object_set_new(run, "guard",
+                            json_pack("{s:s, s:f, s:f, s:f}", "kind", "wall", "at_s", 33.0, "value",
+                                      33000.0, "limit", 32000.0));
+    }
+    json_object_set_new(json_object_get(json_object_get(scenario, "summary"), "graceful"),
+                        "recovered_runs", json_integer(0));
+    char *buf = terminal_text(NULL, scenario);
+    json_decref(doc);
+    if (!strstr(buf, "n/a (the load generator fell behind)")) print_error("%s", buf);
+    assert_non_null(strstr(buf, "| Recovery time | "));
+    assert_non_null(strstr(buf, "n/a (the load generator fell behind)"));
+    assert_null(strstr(buf, "restart required"));
+    for (char *c = buf; *c; c++) /* the note is wrapped at 100 columns */
+        if (*c == '\n') *c = ' ';
+    assert_non_null(strstr(buf,
+                           "warning: The load generator could not keep the schedule in 1 of 1 "
+                           "graceful run (the first: 1,670,000 of 2,000,000 arrivals "
+                           "submitted, 1.0% within 100 ms of their time, lateness p99 1.4 s)"));
+    assert_non_null(strstr(buf, "in 1 of 1 leaky run"));
+    free(buf);
+}
+
 /* An interrupted run that never reached the graceful twin: the report
  * says so, and every chart still draws with one variant. */
 static void test_interrupted_one_variant(void **state)
@@ -842,13 +934,7 @@ static void test_terminal_view(void **state)
 {
     (void)state;
     json_t *doc = load_fixture();
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    assert_int_equal(
-        lb_table_print(f, json_array_get(json_object_get(doc, "scenarios"), 0), false, 0), 0);
-    fclose(f);
+    char *buf = terminal_text(NULL, json_array_get(json_object_get(doc, "scenarios"), 0));
     json_decref(doc);
     assert_non_null(strstr(buf, "\ntimeout_leak — pattern 1, timeout leak (the seed); threads "
                                 "scheduler, 1 repetition\n\n| Metric        | Before fix (leaky)"));
@@ -945,6 +1031,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_terminal_view_colour, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_view_wraps_at_the_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_descriptions_are_shown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generator_behind_is_not_the_pipelines_fault, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_one_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growth_from_task_slope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_attempt, setup, teardown),

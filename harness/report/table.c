@@ -2,8 +2,8 @@
  * table.c — the terminal view of one scenario (table.h).
  *
  * The heading line names the scenario, its pattern, the scheduler and the
- * repetitions; everything under it is report_scenario.c's content rendered
- * by the plain-text back-end (report_text.c): the headline rows of the
+ * repetitions, and the spec's description follows it; everything under it is report_scenario.c's
+ * content rendered by the plain-text back-end (report_text.c): the headline rows of the
  * before/after table, the accounting, and the leak report cut to the
  * three largest groups (results.json and report.md have them all).
  */
@@ -29,6 +29,18 @@ static void heading(lb_doc *d, const json_t *scenario)
     snprintf(text, sizeof text, "%s%s%s%s; %s%d repetition%s", lb_jstr(scenario, "name"), pattern,
              title ? ", " : "", title ? title : "", runtime, reps, reps == 1 ? "" : "s");
     d->ops->heading(d, 2, text, NULL);
+    const char *description = lb_jstr_path(scenario, "spec.description");
+    if (description) {
+        d->ops->para(d, description);
+        fputc('\n', d->out); /* the terminal's back-end: a blank line before the table */
+    }
+}
+
+int lb_table_print_intro(FILE *out, const json_t *doc)
+{
+    lb_doc d = {.ops = &lb_doc_text, .out = out};
+    lb_view_spec_descriptions(&d, doc);
+    return d.err;
 }
 
 int lb_table_print(FILE *out, const json_t *scenario, bool color, int columns)

@@ -20,4 +20,9 @@
  * columns (the terminal's width; 0: 100).  Returns 0 or -ENOMEM. */
 int lb_table_print(FILE *out, const json_t *scenario, bool color, int columns);
 
+/* Prints what comes before the scenarios: the description of each spec
+ * or suite file of the run (the document's spec.descriptions), if any.
+ * Returns 0 or -ENOMEM. */
+int lb_table_print_intro(FILE *out, const json_t *doc);
+
 #endif

@@ -150,6 +150,10 @@ static void run_open_load(child_run *run)
         rt_time when = run->load_start + (rt_time)(at_ms * 1e6);
         rt_time now = rt_now();
         if (when > now) rt_sleep(when - now, NULL);
+        /* How late this arrival is submitted (load_schedule.h). */
+        now = rt_now();
+        lb_hist_record_us(&run->sh->arrival_lateness,
+                          now > when ? (uint64_t)(now - when) / 1000 : 0);
         count(&run->sh->submitted);
         client_arg *ca = malloc(sizeof *ca);
         if (ca) {

@@ -234,6 +234,20 @@ static json_t *http_json(const lb_http_run_result *h)
                      "engine_cpu_s", num(h->engine_cpu_s));
 }
 
+/* Whether the load generator kept its schedule (README "results.json",
+ * "load"); null for a closed load, which has no schedule. */
+static json_t *schedule_json(const lb_load_schedule *ls)
+{
+    if (!ls->active) return json_null();
+    const lb_latency *l = &ls->lateness;
+    return json_pack("{s:I, s:I, s:I, s:o, s:f, s:{s:o, s:o, s:o}, s:b}", "scheduled",
+                     (json_int_t)ls->scheduled, "submitted", (json_int_t)ls->submitted, "on_time",
+                     (json_int_t)ls->on_time, "on_time_ratio",
+                     ls->scheduled ? num((double)ls->on_time / (double)ls->scheduled) : json_null(),
+                     "late_after_ms", LB_LOAD_LATE_MS, "lateness_ms", "p50", num(l->p50), "p99",
+                     num(l->p99), "max", num(l->max), "behind", ls->behind);
+}
+
 static json_t *run_json(const lb_run_result *r)
 {
     const lb_phase_times *ph = &r->phases;
@@ -270,7 +284,8 @@ static json_t *run_json(const lb_run_result *r)
                           r->exit_signal, "guard", guard, "guard_limits", limits, "phases", phases,
                           "metrics", metrics_json(r), "accounting", accounting_json(&r->accounting),
                           "leaks", leaks, "sampler", sampler, "samples", samples_json(&r->series));
-    if (r->error[0]) json_object_set_new(o, "error", json_string(r->error));
+    json_object_set_new(o, "error", r->error[0] ? json_string(r->error) : json_null());
+    json_object_set_new(o, "load", schedule_json(&r->schedule));
     if (r->http.active) json_object_set_new(o, "http", http_json(&r->http));
     if (r->target) json_object_set(o, "target", r->target);
     return o;
@@ -339,6 +354,12 @@ json_t *lb_results_build(const lb_results *r)
     }
     json_t *spec = json_pack("{s:s, s:o, s:o}", "path", r->n_paths ? r->spec_paths[0] : "", "paths",
                              paths, "scenarios", specs);
+    json_t *descriptions = json_array();
+    for (int i = 0; i < r->n_paths; i++) {
+        const char *d = r->spec_descriptions ? r->spec_descriptions[i] : NULL;
+        json_array_append_new(descriptions, d && *d ? json_string(d) : json_null());
+    }
+    json_object_set_new(spec, "descriptions", descriptions);
     json_t *doc = json_pack(
         "{s:s, s:i, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:o, s:o, s:o, s:o}", "schema",
         LB_RESULTS_SCHEMA, "schema_version", LB_RESULTS_SCHEMA_VERSION, "status",

@@ -44,6 +44,7 @@ typedef struct lb_results {
     char **argv; /* the command line, argv[0] = "leakbench" */
     int n_paths;
     const char *const *spec_paths;
+    const char *const *spec_descriptions; /* per path: its "description", NULL or "" if none */
     lb_host host;
     int n_scenarios;
     lb_scenario_result *scenarios;

@@ -4,7 +4,8 @@
  * back from results.json equal to the tree in memory, reals included (so
  * `report RESULTS.json` sees what `run` rendered from); samples.csv comes
  * from the document's samples tables in its long-standing format; the
- * threshold verdicts walk the ASTs the loaded spec keeps.
+ * threshold verdicts walk the ASTs the loaded spec keeps; and every field
+ * the README's results schema shows is written ("error": null was not).
  */
 #include "results.h"
 #include "results_fixture.h"
@@ -135,11 +136,72 @@ static void samples_csv_from_the_document(void **state)
     lb_spec_free(&spec);
 }
 
+/* Every key of the README's example at RPATH is in the document at the
+ * same place (recursing where both sides hold objects, or arrays of
+ * them); "http" and "target" (HTTP runs and target runs only),
+ * "thresholds_evaluated" (interrupted runs only, written by the gate) and
+ * "..." (a placeholder) are skipped. */
+static void assert_documented_keys(const json_t *readme, const json_t *doc, const char *rpath)
+{
+    if (json_is_array(readme) && json_is_array(doc)) {
+        if (json_array_size(readme) && json_array_size(doc))
+            assert_documented_keys(json_array_get(readme, 0), json_array_get(doc, 0), rpath);
+        return;
+    }
+    if (!json_is_object(readme) || !json_is_object(doc)) return;
+    const char *key;
+    const json_t *want;
+    json_object_foreach((json_t *)readme, key, want)
+    {
+        if (!strcmp(key, "http") || !strcmp(key, "target") ||
+            !strcmp(key, "thresholds_evaluated") || !strcmp(key, "..."))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s.%s", rpath, key);
+        const json_t *got = json_object_get(doc, key);
+        if (!got) fail_msg("the README shows %s, the writer does not write it", path);
+        assert_documented_keys(want, got, path);
+    }
+}
+
+static void every_field_the_readme_shows_is_written(void **state)
+{
+    (void)state;
+    char *readme = lb_test_slurp("README.md");
+    char *start = strstr(readme, "## Results (results.json");
+    assert_non_null(start);
+    start = strstr(start, "```json\n");
+    assert_non_null(start);
+    start += 8;
+    char *end = strstr(start, "\n```");
+    assert_non_null(end);
+    json_error_t jerr;
+    json_t *shown = json_loadb(start, (size_t)(end - start), 0, &jerr);
+    if (!shown) fail_msg("README results example, line %d: %s", jerr.line, jerr.text);
+    lb_results r;
+    lb_spec spec;
+    build_results(&r, &spec);
+    json_t *doc = lb_results_build(&r);
+    assert_non_null(doc);
+    json_t *verdicts = json_pack("[{s:s, s:s, s:s, s:f, s:f, s:s, s:s, s:i}]", "scenario", "t",
+                                 "metric", "graceful.peak_tasks", "expr", "<= 40", "value", 30.0,
+                                 "bound", 40.0, "verdict", "pass", "reason", "", "n", 1);
+    assert_int_equal(lb_results_set_thresholds(doc, verdicts), 0);
+    assert_documented_keys(shown, doc, "$");
+    const json_t *run = lb_jpath(json_array_get(json_object_get(doc, "scenarios"), 0), "runs");
+    assert_true(json_is_null(json_object_get(json_array_get(run, 0), "error")));
+    json_decref(shown);
+    json_decref(doc);
+    lb_results_free(&r);
+    lb_spec_free(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(document_reads_back_equal, setup, teardown),
         cmocka_unit_test_setup_teardown(samples_csv_from_the_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_field_the_readme_shows_is_written, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -285,6 +285,18 @@ void lb_run_http_result(const lb_shared *sh, const struct rusage *u, lb_run_resu
                         : NAN;
 }
 
+void lb_run_schedule_result(const lb_shared *sh, double stopped_s, lb_run_result *out)
+{
+    double load_s = out->phases.at_s[LB_PHASE_LOAD], end_s = out->phases.at_s[LB_PHASE_SETTLE];
+    if (isnan(end_s)) end_s = stopped_s;
+    const lb_histogram *lateness = atomic_load(&((lb_shared *)sh)->http.active)
+                                       ? &sh->http.send_lateness
+                                       : &sh->arrival_lateness;
+    lb_load_schedule_measure(
+        out->spec, lb_rep_seed(out->spec, out->rep), lateness, out->accounting.submitted,
+        isnan(load_s) || isnan(end_s) ? 0 : (end_s - load_s) * 1000, &out->schedule);
+}
+
 /* A url target's tasks and memory are not observed (no probe yet): its
  * task and RSS metrics are unmeasured, not the zeros of an empty page. */
 static void forget_unobserved(lb_run_result *out)
@@ -441,6 +453,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         next += interval_ns;
         if (next <= now) next += ((now - next) / interval_ns + 1) * interval_ns;
     }
+    int64_t stopped_ns = mono_ns();
     if (!reaped) {
         while (wait4(pid, &wstatus, 0, &usage) < 0 && errno == EINTR) {
         }
@@ -477,6 +490,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         out->leaks = sh->leaks;
     }
     http_result(sh, &procs, out);
+    lb_run_schedule_result(sh, (double)(stopped_ns - start_ns) / 1e9, out);
     if (!procs.sample_child) forget_unobserved(out);
     lb_shared_unmap(sh);
     return 0;

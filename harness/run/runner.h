@@ -23,6 +23,7 @@
 #define LEAKBENCH_RUNNER_H
 
 #include "histogram.h"
+#include "load_schedule.h"
 #include "metrics.h"
 #include "sampler.h"
 #include "shared.h"
@@ -84,6 +85,7 @@ typedef struct lb_run_result {
     lb_series series;
     lb_http_run_result http;
     json_t *target; /* a target run: its "target" object (target_runner.h), owned; else NULL */
+    lb_load_schedule schedule; /* did the load generator keep its schedule */
 } lb_run_result;
 
 /* Called after each sample (from the parent's sampling loop). */
@@ -119,5 +121,11 @@ double lb_parent_cpu_s(void);
  * process's CPU from usage (NULL: not reaped, NaN). */
 struct rusage;
 void lb_run_http_result(const lb_shared *sh, const struct rusage *usage, lb_run_result *out);
+
+/* Whether the load generator kept its schedule (out->schedule,
+ * load_schedule.h), from sh and out's phases and accounting: the load ran
+ * from its start to the settle phase, or to STOPPED_S (seconds since the
+ * run's start; NaN: unknown) if it never got there. */
+void lb_run_schedule_result(const lb_shared *sh, double stopped_s, lb_run_result *out);
 
 #endif

@@ -58,7 +58,8 @@ typedef struct lb_shared {
     _Atomic int64_t spawn_failures; /* client tasks that could not be started */
 
     lb_histogram latency;
-    lb_http_stats http; /* written by the HTTP load engine's process (http_load.h) */
+    lb_histogram arrival_lateness; /* us: open loads in the child, submitted - scheduled */
+    lb_http_stats http;            /* written by the HTTP load engine's process (http_load.h) */
 
     _Atomic int child_error;    /* lb_child_error */
     _Atomic int child_rt_error; /* negative errno from rt_run */

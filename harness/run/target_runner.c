@@ -371,6 +371,7 @@ int lb_run_target(const lb_scenario_spec *spec, bool leaky, int rep, const lb_gu
         lb_leak_report_subtract(&out->leaks, &serve.at[0]);
     }
     lb_run_http_result(sh, load.reaped ? &load.usage : NULL, out);
+    lb_run_schedule_result(sh, NAN, out);
     out->target = lb_target_run_json(&c, &r);
     out->series = r.series; /* moved: out frees it */
     lb_shared_unmap(sh);

@@ -31,9 +31,11 @@
  * Why one server worker: at 5,000/s the server needs well under half a
  * core, and on a machine of two shared CPUs a second worker only adds a
  * thread that competes with the engine and the sampler and a cross-thread
- * wake-up per hand-off.  Alternating runs at load average 2-27 (issue 11):
- * with two workers the server's threads waited for a CPU 8-14 s of the
- * 10 s and completed 3-92% of the requests, with one 2-7 s and 36-98%.
+ * wake-up per hand-off.  Eleven alternating pairs at load average 2-27
+ * (issue 11): with two workers the server's threads waited for a CPU
+ * 3.0-13.6 s of the 10 s and completed 3-97% of the requests (median 32%),
+ * with one 1.6-7.1 s and 31-98% (median 60%).  Not a cure: a stall of
+ * the shared machine still starts the client's connection churn (README).
  */
 #include "http_load.h"
 #include "http_test_server.h"

@@ -134,7 +134,12 @@ size_t lb_scenario_count(void);
 const lb_scenario *lb_scenario_at(size_t i); /* sorted by pattern, then name */
 
 /* Allocates a payload of n bytes and touches every page so it is resident,
- * and records it against the current task (rt_task_hold). */
+ * and records it against the current task (rt_task_hold).  Freeing unmaps
+ * it, except that up to LB_PAYLOAD_KEPT freed payloads of at most
+ * LB_PAYLOAD_REUSE_MAX bytes stay mapped for the next payload of the same
+ * page-rounded size (payload.c says why). */
+#define LB_PAYLOAD_REUSE_MAX (64 * 1024)
+#define LB_PAYLOAD_KEPT      16
 void *lb_payload_new(size_t n);
 void lb_payload_free(void *p, size_t n);
 

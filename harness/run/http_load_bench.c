@@ -23,7 +23,19 @@
  * default 10), --connections N (default 8), --rate R (default 5000),
  * --scheduler threads|coroutines (the server's in part 2; default
  * coroutines: on threads every request costs a thread and the server, not
- * the engine, sets the pace), --open-only (part 2 alone: max_rps is null).
+ * the engine, sets the pace), --server-workers N (part 2's server on N
+ * coroutine workers, through LEAKBENCH_WORKERS; default 1, 0 for the
+ * runtime's default of one per CPU), --open-only (part 2 alone: max_rps is
+ * null).
+ *
+ * Why one server worker: at 5,000/s the server needs well under half a
+ * core, and on a machine of two shared CPUs a second worker only adds a
+ * thread that competes with the engine and the sampler and a cross-thread
+ * wake-up per hand-off.  Eleven alternating pairs at load average 2-27
+ * (issue 11): with two workers the server's threads waited for a CPU
+ * 3.0-13.6 s of the 10 s and completed 3-97% of the requests (median 32%),
+ * with one 1.6-7.1 s and 31-98% (median 60%).  Not a cure: a stall of
+ * the shared machine still starts the client's connection churn (README).
  */
 #include "http_load.h"
 #include "http_test_server.h"
@@ -164,6 +176,7 @@ static json_t *latency_json(const lb_latency *l)
 }
 
 static const char *scheduler = "coroutines";
+static int server_workers = 1; /* 0: the runtime's default */
 
 static int open_run(double rate, int duration_s, lb_spec *spec, lb_run_result *out)
 {
@@ -191,12 +204,12 @@ static json_t *open_part(double rate, int duration_s)
         return json_null();
     const lb_accounting *a = &loaded.accounting;
     json_t *o = json_pack(
-        "{s:f, s:i, s:s, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, s:{s:o, s:o}, "
-        "s:o}",
-        "rate", rate, "duration_s", duration_s, "server_scheduler", scheduler,
-        "load_average_before", before, "status", lb_run_status_name(loaded.status), "submitted",
-        (json_int_t)a->submitted, "completed", (json_int_t)a->outcome[LB_COMPLETED], "timed_out",
-        (json_int_t)a->outcome[LB_TIMED_OUT], "connections_opened",
+        "{s:f, s:i, s:s, s:i, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, "
+        "s:{s:o, s:o}, s:o}",
+        "rate", rate, "duration_s", duration_s, "server_scheduler", scheduler, "server_workers",
+        server_workers, "load_average_before", before, "status", lb_run_status_name(loaded.status),
+        "submitted", (json_int_t)a->submitted, "completed", (json_int_t)a->outcome[LB_COMPLETED],
+        "timed_out", (json_int_t)a->outcome[LB_TIMED_OUT], "connections_opened",
         (json_int_t)loaded.http.connections_opened, "deadline_closes",
         (json_int_t)loaded.http.deadline_closes, "waited_for_a_connection",
         (json_int_t)loaded.http.waited, "send_lateness_ms",
@@ -218,11 +231,15 @@ int main(int argc, char **argv)
 {
     int duration_s = 5, open_s = 10, connections = 8, rounds = 3, open_only = 0;
     double rate = 5000;
-    static const struct option opts[] = {
-        {"duration-s", required_argument, 0, 'd'},  {"open-s", required_argument, 0, 'o'},
-        {"connections", required_argument, 0, 'c'}, {"rate", required_argument, 0, 'r'},
-        {"scheduler", required_argument, 0, 's'},   {"rounds", required_argument, 0, 'n'},
-        {"open-only", no_argument, 0, 'O'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"duration-s", required_argument, 0, 'd'},
+                                         {"open-s", required_argument, 0, 'o'},
+                                         {"connections", required_argument, 0, 'c'},
+                                         {"rate", required_argument, 0, 'r'},
+                                         {"scheduler", required_argument, 0, 's'},
+                                         {"rounds", required_argument, 0, 'n'},
+                                         {"open-only", no_argument, 0, 'O'},
+                                         {"server-workers", required_argument, 0, 'w'},
+                                         {0, 0, 0, 0}};
     for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
         if (c == 'd')
             duration_s = atoi(optarg);
@@ -238,18 +255,31 @@ int main(int argc, char **argv)
             rounds = atoi(optarg);
         else if (c == 'O')
             open_only = 1;
+        else if (c == 'w')
+            server_workers = atoi(optarg);
         else
             return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (rounds < 1 || rounds > LB_BENCH_MAX_ROUNDS || duration_s < 1 || open_s < 1) {
-        fprintf(stderr, "http_load_bench: --rounds 1-%d, durations of at least 1 s\n",
+    if (rounds < 1 || rounds > LB_BENCH_MAX_ROUNDS || duration_s < 1 || open_s < 1 ||
+        server_workers < 0 || server_workers > 256) {
+        fprintf(stderr,
+                "http_load_bench: --rounds 1-%d, durations of at least 1 s, "
+                "--server-workers 0-256\n",
                 LB_BENCH_MAX_ROUNDS);
         return 2;
     }
 
     json_t *max_rps = open_only ? json_null() : max_rps_part(connections, duration_s, rounds);
     if (!max_rps) return 1;
+    /* The server child inherits this; the engine and the parent do not run
+     * on the runtime.  Part 1's target is not on the runtime either. */
+    char workers[16];
+    snprintf(workers, sizeof workers, "%d", server_workers);
+    if (server_workers > 0)
+        setenv("LEAKBENCH_WORKERS", workers, 1);
+    else
+        unsetenv("LEAKBENCH_WORKERS");
     json_t *open = open_part(rate, open_s);
     json_t *out =
         json_pack("{s:s, s:o, s:o}", "bench", "http_load", "max_rps", max_rps, "open_model", open);

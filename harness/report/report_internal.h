@@ -136,6 +136,12 @@ void lb_guard_note(char *buf, size_t n, const json_t *run);
  * to call controlled, unbounded or recovered. */
 bool lb_no_task_reading(const json_t *scenario, int v);
 
+/* Why variant v's recovery cannot be held against it — "no live-task
+ * reading", "the run was interrupted", "the load generator fell behind" —
+ * or NULL when its recovery (or the lack of one) is the pipeline's.  The
+ * before/after table and the verdict cards both ask here. */
+const char *lb_recovery_unjudged(const json_t *scenario, int v);
+
 /* What a scenario's live tasks are called: "goroutines" for a target
  * read by the go_pprof probe, "threads" under the threads probe, else
  * "tasks". */

@@ -264,29 +264,40 @@ static void cell_memory(char *cell, const json_t *scenario, int v)
     append_range(cell, scenario, variants[v], "peak_rss_bytes", lb_fmt_bytes, 1);
 }
 
+const char *lb_recovery_unjudged(const json_t *scenario, int v)
+{
+    int yes, total, kills;
+    lb_recovered_counts(scenario, variants[v], &yes, &total);
+    if (!total) return NULL;
+    if (lb_no_task_reading(scenario, v)) return "no live-task reading";
+    if (yes) return NULL;
+    const json_t *killer = first_guard_kill(scenario, variants[v], &kills);
+    const char *kind = killer ? lb_jstr_path(killer, "guard.kind") : NULL;
+    if (runs_with_status(scenario, variants[v], "interrupted")) return "the run was interrupted";
+    /* A memory or tasks guard is the pipeline's doing; a wall guard behind
+     * a generator that could not keep up is the generator's. */
+    if (fell_behind(scenario, v) && (!kind || !strcmp(kind, "wall")))
+        return "the load generator fell behind";
+    return NULL;
+}
+
 static void cell_recovery(char *cell, const json_t *scenario, int v)
 {
     int yes, total, kills;
     char a[LB_UNITS_LEN];
+    const char *unjudged = lb_recovery_unjudged(scenario, v);
     lb_recovered_counts(scenario, variants[v], &yes, &total);
     if (!total) {
         snprintf(cell, CELL, "n/a");
-    } else if (lb_no_task_reading(scenario, v)) {
-        snprintf(cell, CELL, "n/a (no live-task reading)");
+    } else if (unjudged) {
+        snprintf(cell, CELL, "n/a (%s)", unjudged);
     } else if (yes == 0) {
         const json_t *run = lb_scenario_run(scenario, variants[v]), *killer;
         double settle =
             lb_jnum_path(run, "phases.settle_end_s") - lb_jnum_path(run, "phases.load_end_s");
         killer = first_guard_kill(scenario, variants[v], &kills);
         const char *kind = killer ? lb_jstr_path(killer, "guard.kind") : NULL;
-        /* A memory or tasks guard is the pipeline's doing; a wall guard
-         * behind a generator that could not keep up is the generator's. */
-        bool generator = fell_behind(scenario, v) && (!kind || !strcmp(kind, "wall"));
-        if (runs_with_status(scenario, variants[v], "interrupted"))
-            snprintf(cell, CELL, "n/a (the run was interrupted)");
-        else if (generator)
-            snprintf(cell, CELL, "n/a (the load generator fell behind)");
-        else if (killer)
+        if (killer)
             snprintf(cell, CELL, "restart required (killed by the %s guard)", kind);
         else if (!isnan(settle))
             snprintf(cell, CELL, "restart required (not at baseline %s after load)",

@@ -363,6 +363,11 @@ static void test_generator_behind_is_not_the_pipelines_fault(void **state)
     json_object_set_new(json_object_get(json_object_get(scenario, "summary"), "graceful"),
                         "recovered_runs", json_integer(0));
     char *buf = terminal_text(NULL, scenario);
+    /* the verdict cards ask the same question as the table */
+    lb_scenario_verdict verdict;
+    lb_verdicts_build(doc, &verdict, 1);
+    assert_string_equal(verdict.side[1].recovery, "n/a (the load generator fell behind)");
+    assert_false(verdict.side[1].restart_required);
     json_decref(doc);
     if (!strstr(buf, "n/a (the load generator fell behind)")) print_error("%s", buf);
     assert_non_null(strstr(buf, "| Recovery time | "));

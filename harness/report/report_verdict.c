@@ -85,13 +85,15 @@ static void build_side(lb_scenario_side *s, const json_t *root, const json_t *sc
     lb_fmt_bytes(s->memory, sizeof s->memory,
                  lb_scenario_metric(scenario, variants[v], "peak_rss_bytes"));
     lb_recovered_counts(scenario, variants[v], &yes, &total);
-    bool no_reading = lb_scenario_run(scenario, variants[v]) && lb_no_task_reading(scenario, v);
-    s->restart_required = total && !yes && !no_reading;
-    if (no_reading) snprintf(s->peak_tasks, sizeof s->peak_tasks, "n/a");
-    if (!lb_scenario_run(scenario, variants[v]))
+    bool ran = lb_scenario_run(scenario, variants[v]) != NULL;
+    const char *unjudged = ran ? lb_recovery_unjudged(scenario, v) : NULL;
+    s->restart_required = total && !yes && !unjudged;
+    if (ran && lb_no_task_reading(scenario, v))
+        snprintf(s->peak_tasks, sizeof s->peak_tasks, "n/a");
+    if (!ran)
         snprintf(s->recovery, sizeof s->recovery, "not run");
-    else if (no_reading)
-        snprintf(s->recovery, sizeof s->recovery, "n/a (no live-task reading)");
+    else if (unjudged)
+        snprintf(s->recovery, sizeof s->recovery, "n/a (%s)", unjudged);
     else if (total && !yes)
         snprintf(s->recovery, sizeof s->recovery, "restart required");
     else

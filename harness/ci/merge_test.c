@@ -426,6 +426,22 @@ static void cli_gates_and_refuses_without_writing(void **state)
     assert_string_equal(lb_jstr(merged, "status"), "interrupted");
     json_decref(merged);
 
+    /* The output is replaced as a whole, as run's: a directory that is
+     * not a run directory is refused (exit 3) and what is in it stays. */
+    char notes[96], keep[128];
+    snprintf(notes, sizeof notes, "%s/notes", dir);
+    snprintf(keep, sizeof keep, "%s/keep.txt", notes);
+    assert_int_equal(mkdir(notes, 0755), 0);
+    FILE *kf = fopen(keep, "w");
+    assert_non_null(kf);
+    fputs("mine\n", kf);
+    assert_int_equal(fclose(kf), 0);
+    assert_int_equal(
+        leakbench(NULL, "merge", "-q", "--no-report", "-o", notes, s[0], s[1], s[2], NULL), 3);
+    assert_string_equal(lb_test_slurp(keep), "mine\n");
+    snprintf(path, sizeof path, "%s/results.json", notes);
+    assert_false(exists(path));
+
     /* Refused: nothing written, exit 2. */
     char out2[96];
     snprintf(out2, sizeof out2, "%s/refused", dir);

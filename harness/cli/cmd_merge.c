@@ -24,8 +24,9 @@
  */
 #include "ci/merge.h"
 #include "cli.h"
+#include "run_output.h"
 #include "options.h"
-#include "core/outfile.h"
+#include "core/rundir.h"
 #include "report/report.h"
 #include "report/table.h"
 #include "run/results.h"
@@ -167,12 +168,15 @@ static json_t *command_json(int argc, char **argv)
     return cmd;
 }
 
-/* results.json, samples.csv and the tables.  LB_EXIT_OK or LB_EXIT_ERROR. */
-static int write_results(const merge_args *a, const json_t *doc, const lb_merge_result *res)
+/* results.json, samples.csv and the tables, into the staging directory
+ * of the run directory (core/rundir.h).  LB_EXIT_OK or LB_EXIT_ERROR. */
+static int write_results(const merge_args *a, const json_t *doc, const lb_merge_result *res,
+                         lb_rundir *rd)
 {
-    char err[4400];
-    if (lb_check_output_dir(a->out_dir, err, sizeof err) ||
-        lb_results_write(a->out_dir, doc, err, sizeof err)) {
+    char err[4600];
+    if (lb_rundir_check(a->out_dir, err, sizeof err) ||
+        lb_rundir_stage(rd, a->out_dir, err, sizeof err) ||
+        lb_results_write(rd->stage, doc, err, sizeof err)) {
         fprintf(stderr, "leakbench merge: %s\n", err);
         return LB_EXIT_ERROR;
     }
@@ -187,21 +191,17 @@ static int write_results(const merge_args *a, const json_t *doc, const lb_merge_
                res->count, json_string_value(json_object_get(doc, "suite")),
                json_is_string(commit) ? json_string_value(commit) : "unknown",
                json_array_size(scenarios));
-        printf("results: %s/results.json, %s/samples.csv\n", a->out_dir, a->out_dir);
     }
     return LB_EXIT_OK;
 }
 
-/* report.md, report.html and charts/, as `run` renders them. */
-static int render(const merge_args *a, const json_t *doc)
+/* report.md, report.html and charts/ into the staging directory, as `run`
+ * renders them. */
+static int render(const json_t *doc, const lb_rundir *rd, lb_report_result *report)
 {
     lb_report_opts opts = {.charts = true};
-    lb_report_result report;
-    int code = lb_exit_for_report(lb_report_render(doc, a->out_dir, &opts, &report), &report);
-    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench merge: %s\n", report.message);
-    if (code != LB_EXIT_USAGE && !a->quiet)
-        printf("report:  %s/report.md, %s/report.html%s\n", a->out_dir, a->out_dir,
-               report.charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
+    int code = lb_exit_for_report(lb_report_render(doc, rd->stage, &opts, report), report);
+    if (code != LB_EXIT_OK) fprintf(stderr, "leakbench merge: %s\n", report->message);
     return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
 }
 
@@ -221,12 +221,19 @@ static int merge_and_write(const merge_args *a, int argc, char **argv, json_t **
     if (res.missing[0])
         fprintf(stderr, "leakbench merge: warning: missing shards (--allow-missing): %s\n",
                 res.missing);
-    int code = write_results(a, doc, &res);
-    if (code == LB_EXIT_OK) {
+    lb_rundir rd = {0};
+    int code = write_results(a, doc, &res, &rd);
+    bool results_written = code == LB_EXIT_OK;
+    if (results_written) {
         bool complete = !res.partial && !res.missing[0];
         code = lb_gate_finish(&a->gate, doc, complete, a->quiet, stdout);
         fflush(stdout);
-        if (!a->no_report) code = lb_gate_combine(code, render(a, doc));
+        lb_report_result report;
+        int report_code = a->no_report ? LB_EXIT_OK : render(doc, &rd, &report);
+        report_code =
+            lb_run_output_commit(&rd, a->out_dir, "merge", true, a->no_report ? NULL : &report,
+                                 a->quiet, stdout, report_code);
+        code = lb_gate_combine(code, report_code);
         if (res.partial) {
             fprintf(stderr,
                     "leakbench merge: a shard's run did not complete: the merged results are "
@@ -235,6 +242,7 @@ static int merge_and_write(const merge_args *a, int argc, char **argv, json_t **
             code = lb_gate_combine(code, LB_EXIT_ERROR);
         }
     }
+    lb_rundir_discard(&rd);
     json_decref(doc);
     return code;
 }

@@ -10,7 +10,8 @@
  * run_main is five steps: check_inputs (specs, gate options, output
  * directory: before anything runs), run_specs, write_and_gate (builds the
  * results document once; thresholds, results files, table and gate read
- * it), render_report (from the same document) and commit_run_dir.
+ * it), render_report (from the same document) and the run directory
+ * committed (run_output.h).
  * --shard and --aa (run_ci.h) hook into the first three: which scenarios
  * run, which variant each side runs, and what the document carries for
  * `merge`.  Everything the run writes (results, report, target logs) goes
@@ -37,6 +38,7 @@
 #include "core/units.h"
 #include "run/host.h"
 #include "core/rundir.h"
+#include "run_output.h"
 #include "progress.h"
 #include "terminal.h"
 #include "report/report.h"
@@ -604,39 +606,6 @@ static int render_report(const run_state *st, lb_report_result *report)
     return code == LB_EXIT_USAGE ? LB_EXIT_ERROR : code;
 }
 
-/* Step 5: the staging directory replaces the run directory when
- * everything was written into it (core/rundir.h); otherwise it is
- * discarded and the run directory stays as it was.  REPORT is NULL when
- * no report was rendered (--no-report, or the results were not written).
- * Returns EXIT_CODE, or LB_EXIT_ERROR when the swap failed. */
-static int commit_run_dir(run_state *st, bool results_written, const lb_report_result *report,
-                          int exit_code)
-{
-    const char *dir = st->opt.out_dir;
-    if (!st->rundir.stage[0]) return exit_code;
-    if (!results_written || (report && (!report->written || report->charts_unwritten))) {
-        lb_rundir_discard(&st->rundir);
-        fprintf(stderr,
-                "leakbench run: %s left as it was: the new run could not be written "
-                "completely\n",
-                dir);
-        return exit_code;
-    }
-    char err[4600];
-    if (lb_rundir_commit(&st->rundir, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "leakbench run: %s\n", err);
-        return LB_EXIT_ERROR;
-    }
-    if (!st->opt.quiet) {
-        FILE *human = human_out(&st->opt);
-        fprintf(human, "\nresults: %s/results.json, %s/samples.csv\n", dir, dir);
-        if (report)
-            fprintf(human, "report:  %s/report.md, %s/report.html%s\n", dir, dir,
-                    report->charts == LB_CHARTS_RENDERED ? ", charts in charts/" : " (no charts)");
-    }
-    return exit_code;
-}
-
 static void free_state(run_state *st)
 {
     lb_rundir_discard(&st->rundir);
@@ -665,7 +634,11 @@ static int run_main(int argc, char **argv)
     bool results_written = exit_code == LB_EXIT_OK;
     bool rendered = results_written && !st.opt.no_report;
     if (rendered) exit_code = render_report(&st, &report);
-    exit_code = commit_run_dir(&st, results_written, rendered ? &report : NULL, exit_code);
+    /* Step 5: the staging directory replaces the run directory when
+     * everything was written into it; otherwise DIR stays as it was. */
+    exit_code = lb_run_output_commit(&st.rundir, st.opt.out_dir, "run", results_written,
+                                     rendered ? &report : NULL, st.opt.quiet, human_out(&st.opt),
+                                     exit_code);
     if (lb_interrupted) {
         /* Also a signal that arrived after the runs, while the table, the
          * gate or the charts were written (gnuplot dies of the same

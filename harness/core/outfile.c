@@ -247,30 +247,6 @@ int lb_mkdir_parent(const char *path)
     return lb_mkdir_p(buf);
 }
 
-int lb_check_output_dir(const char *dir, char *err, size_t errlen)
-{
-    int rc = lb_mkdir_p(dir);
-    if (rc) {
-        snprintf(err, errlen, "-o %s: cannot create the output directory: %s", dir, strerror(-rc));
-        return rc;
-    }
-    char probe[4200];
-    if (snprintf(probe, sizeof probe, "%s/.leakbench-probe.XXXXXX", dir) >= (int)sizeof probe) {
-        snprintf(err, errlen, "-o %s: path too long", dir);
-        return -ENAMETOOLONG;
-    }
-    int fd = mkstemp(probe);
-    if (fd < 0) {
-        rc = -errno;
-        snprintf(err, errlen, "-o %s: cannot write in the output directory: %s", dir,
-                 strerror(-rc));
-        return rc;
-    }
-    close(fd);
-    unlink(probe);
-    return 0;
-}
-
 /* Removes NAME in the directory DIRFD, recursively, never following a
  * symlink. */
 static int remove_at(int dirfd, const char *name)

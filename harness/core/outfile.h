@@ -45,13 +45,6 @@ int lb_mkdir_p(const char *dir);
 /* Creates the parent directories of path.  0 or -errno. */
 int lb_mkdir_parent(const char *path);
 
-/* Makes sure a run directory can be written before any work starts
- * (`run -o DIR`, `merge -o DIR`): creates it if missing and creates (and
- * removes) a file in it, so a path that is a file or a directory that
- * cannot be written is an error now, not after minutes of runs.  0 or
- * -errno, with "-o DIR: REASON" in err. */
-int lb_check_output_dir(const char *dir, char *err, size_t errlen);
-
 /* Removes PATH and, when it is a directory, everything below it, never
  * following a symlink.  0 or the first -errno. */
 int lb_remove_tree(const char *path);

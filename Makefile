@@ -185,7 +185,7 @@ TEST_ENV = LEAKBENCH_GO_SEED=$(GO_SEED) LEAKBENCH_TARGET_FIXTURE=$(call test_bin
 # would split them into words).
 TEST_RUNS = \
   layers|60|scripts/check-layers; layers-self-test|60|scripts/check-layers --self-test; \
-  install|120|scripts/test-install; html|180|scripts/check-html $(BUILD)/leakbench; \
+  run-tests|60|scripts/test-run-tests; install|120|scripts/test-install; html|180|scripts/check-html $(BUILD)/leakbench; \
   $(foreach s,$(SCHEDULERS),$(foreach v,rel tsan asan,$(foreach t,$(RUNTIME_TESTS_$(s)),\
     $(v)-$(s)-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH_SCHED=$(s) $(call test_bin,$(v),$(t));))) \
   $(if $(filter coroutines,$(SCHEDULERS)),$(foreach t,$(RUNTIME_TESTS_threads),\
@@ -195,12 +195,12 @@ TEST_RUNS = \
   $(foreach t,$(HARNESS_TESTS),\
     asan-$(notdir $(t:.c=))|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/asan/leakbench $(TEST_ENV) $(call test_bin,asan,$(t));) \
   go-seed-test|$(TEST_TIMEOUT)|$(GO_SEED_TEST) -test.count=1; \
-  gate-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
-  gate-catalog|600|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
-  gate-http-quick|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json; \
+  gate-quick|$(TEST_TIMEOUT)|alone|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate --junit $(BUILD)/gate/junit.xml scenarios/quick.json; \
+  gate-catalog|600|alone|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-catalog --junit $(BUILD)/gate-catalog/junit.xml scenarios/catalog.json; \
+  gate-http-quick|$(TEST_TIMEOUT)|alone|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-http --junit $(BUILD)/gate-http/junit.xml scenarios/http_quick.json; \
   tsan-http_serve_test|$(TEST_TIMEOUT)|LEAKBENCH=$(BUILD)/tsan/leakbench $(call test_bin,rel,harness/run/http_serve_test.c); \
-  gate-http-tsan|$(TEST_TIMEOUT)|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json; \
-  gate-go-seed|$(TEST_TIMEOUT)|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-go-seed --junit $(BUILD)/gate-go-seed/junit.xml examples/go-seed/gate.json;
+  gate-http-tsan|$(TEST_TIMEOUT)|alone|$(BUILD)/tsan/leakbench run --quiet --no-report -o $(BUILD)/gate-http-tsan harness/testdata/http_tsan.json; \
+  gate-go-seed|$(TEST_TIMEOUT)|alone|$(BUILD)/leakbench run --quiet --no-report -o $(BUILD)/gate-go-seed --junit $(BUILD)/gate-go-seed/junit.xml examples/go-seed/gate.json;
 
 TEST_PROGRAMS = $(BUILD)/leakbench $(BUILD)/asan/leakbench $(BUILD)/tsan/leakbench $(GO_SEED) $(GO_SEED_TEST) \
   $(call test_bin,rel,$(HARNESS_FIXTURES)) \

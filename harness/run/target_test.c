@@ -162,7 +162,12 @@ static void forks_a_child_and_exits(void **state)
         usleep(5000);
     }
     assert_true(t.main_exited);
-    assert_int_equal(lb_target_poll(&t, &s), 1); /* the grandchild, found by its group */
+    /* The grandchild, found by its group; until it has exec'd sleep its
+     * statm can read 0, so wait (bounded) for a reading with memory. */
+    end = now_ms() + 5000;
+    do {
+        assert_int_equal(lb_target_poll(&t, &s), 1);
+    } while (s.rss_bytes == 0 && now_ms() < end && usleep(5000) == 0);
     assert_true(s.threads >= 1 && s.rss_bytes > 0);
     lb_target_shutdown sd;
     stop_and_check(&t, SIGTERM, 2000, &sd);

@@ -645,70 +645,6 @@ static int plot_scenario(lb_gnuplot_stage *stage, FILE *gp, const json_t *root, 
 
 /* -------------------------------------------------------- templates -- */
 
-static bool has_templates(const char *dir)
-{
-    char p[4200];
-    snprintf(p, sizeof p, "%s/tasks.gp", dir);
-    return access(p, R_OK) == 0;
-}
-
-int lb_plot_templates_dir(char *buf, size_t n)
-{
-    const char *env = getenv("LEAKBENCH_PLOTS_DIR");
-    if (env && *env) {
-        snprintf(buf, n, "%s", env);
-        return has_templates(buf) ? 0 : -ENOENT;
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        /* A build tree (build/leakbench, build/rel/...) or an installed
-         * PREFIX/bin/leakbench beside PREFIX/share/leakbench/plots. */
-        static const char *const up[] = {"/plots", "/../plots", "/../../plots", "/../../../plots",
-                                         "/../share/leakbench/plots"};
-        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-            snprintf(buf, n, "%s%s", exe, up[i]);
-            if (has_templates(buf)) return 0;
-        }
-    }
-    snprintf(buf, n, "plots");
-    return has_templates(buf) ? 0 : -ENOENT;
-}
-
-static int stage_templates(lb_gnuplot_stage *s, const char *from)
-{
-    for (size_t i = 0; i < N_TEMPLATES; i++) {
-        char path[4200], rel[64];
-        snprintf(path, sizeof path, "%s/%s", from, templates[i]);
-        FILE *f = fopen(path, "r");
-        if (!f) return -errno;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m) {
-            fclose(f);
-            return -ENOMEM;
-        }
-        char chunk[4096];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
-        int err = ferror(f);
-        fclose(f);
-        if (err) {
-            fclose(m);
-            free(buf);
-            return -EIO;
-        }
-        snprintf(rel, sizeof rel, "plots/%s", templates[i]);
-        int rc = lb_gnuplot_stage_stream(s, rel, &buf, &len, m);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
 /* --------------------------------------------------------------- main -- */
 
 /* Writes the templates, every scenario's data and charts.gp into the
@@ -718,7 +654,7 @@ static int stage_inputs(lb_gnuplot_stage *s, const json_t *root, const char *tem
 {
     int rc = lb_gnuplot_stage_mkdir(s, "data");
     if (!rc) rc = lb_gnuplot_stage_mkdir(s, "plots");
-    if (!rc) rc = stage_templates(s, templates_dir);
+    if (!rc) rc = lb_gnuplot_stage_templates(s, templates_dir, templates, N_TEMPLATES);
     if (rc) return rc;
     char *script = NULL;
     size_t script_len = 0;
@@ -810,7 +746,7 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
     msg[0] = 0;
     *outcome = LB_CHARTS_FAILED;
     snprintf(charts_dir, sizeof charts_dir, "%s/charts", out_dir);
-    int rc = lb_plot_templates_dir(tdir, sizeof tdir);
+    int rc = lb_gnuplot_templates_dir(tdir, sizeof tdir);
     if (rc < 0) {
         snprintf(msg, msglen,
                  "gnuplot templates (plots/NAME.gp) not found beside the leakbench binary or in "

@@ -263,10 +263,4 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, in
                    lb_charts_outcome *outcome, int *n_charts, bool *unwritten, char *msg,
                    size_t msglen);
 
-/* Finds the directory holding the gnuplot templates (plots/NAME.gp):
- * $LEAKBENCH_PLOTS_DIR, else plots/ beside or above the executable or
- * ../share/leakbench/plots from it (make install),
- * else ./plots.  Returns 0 or -ENOENT. */
-int lb_plot_templates_dir(char *buf, size_t n);
-
 #endif

@@ -612,7 +612,7 @@ static void test_gnuplot_failure_moves_no_images(void **state)
     snprintf(out, sizeof out, "%s/out", dir);
     assert_int_equal(mkdir(tdir, 0755), 0);
     char real[4096];
-    assert_int_equal(lb_plot_templates_dir(real, sizeof real), 0);
+    assert_int_equal(lb_gnuplot_templates_dir(real, sizeof real), 0);
     static const char *const names[] = {"style.gp",  "phases.gp",  "tasks.gp",  "rss.gp",
                                         "states.gp", "latency.gp", "summary.gp"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

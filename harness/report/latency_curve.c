@@ -164,13 +164,13 @@ double lb_latency_curve_write(FILE *f, const lb_latency_curve *c)
 }
 
 /* "45 %", with "<1 %" and ">99 %" for shares that would round to 0 or
- * 100 without being so. */
+ * 100 (or to 1 or 99, from either side) without being so. */
 static void share_text(char *buf, size_t n, double part, double whole)
 {
     double pct = 100 * part / whole;
-    if (part > 0 && pct < 0.5)
+    if (part > 0 && pct < 1)
         snprintf(buf, n, "<1 %%");
-    else if (part < whole && pct > 99.5)
+    else if (part < whole && pct > 99)
         snprintf(buf, n, ">99 %%");
     else
         snprintf(buf, n, "%.0f %%", pct);

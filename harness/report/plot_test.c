@@ -200,6 +200,14 @@ static void latency_curve_of_completed_requests(void **state)
     char out[128];
     snprintf(out, sizeof out, "%s/new", tmpdir);
     assert_true(chart_exists(out, doc, LB_CHART_LATENCY));
+    /* A share that would round to 0 % without being 0 is "<1 %". */
+    lb_latency_curve c = {.submitted = 1200, .completed = 496, .timed_out = 698, .other = 6};
+    char split[96];
+    assert_string_equal(lb_latency_split_text(split, sizeof split, &c),
+                        "completed 41 % · timed out 58 % · other <1 %");
+    c = (lb_latency_curve){.submitted = 1000, .completed = 995, .timed_out = 5};
+    assert_string_equal(lb_latency_split_text(split, sizeof split, &c),
+                        "completed >99 % · timed out <1 %");
     snprintf(path, sizeof path, "%s/new/charts/data/timeout_leak-latency-graceful.dat", tmpdir);
     dat = lb_test_slurp(path);
     assert_null(strstr(dat, "\n0 ")); /* the header only: no rows */

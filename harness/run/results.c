@@ -99,6 +99,7 @@ typedef struct summary_stat {
 static int run_metric_values(const lb_run_result *r, metric_value out[MAX_METRICS])
 {
     const lb_metrics *m = &r->metrics;
+    lb_latency completed = lb_latency_of(&m->latency_completed);
     metric_value v[] = {
         {"baseline_tasks", m->baseline_tasks, true},
         {"peak_tasks", m->peak_tasks, true},
@@ -121,6 +122,9 @@ static int run_metric_values(const lb_run_result *r, metric_value out[MAX_METRIC
         {"latency_p99_ms", m->latency.p99, false},
         {"latency_p999_ms", m->latency.p999, false},
         {"latency_max_ms", m->latency.max, false},
+        {"latency_completed_p50_ms", completed.p50, false},
+        {"latency_completed_p90_ms", completed.p90, false},
+        {"latency_completed_p99_ms", completed.p99, false},
     };
     int n = (int)(sizeof v / sizeof v[0]);
     memcpy(out, v, sizeof v);

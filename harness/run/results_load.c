@@ -650,6 +650,11 @@ double lb_scenario_metric(const json_t *scenario, const char *variant, const cha
     for (size_t i = 0; i < sizeof latency / sizeof latency[0]; i++)
         if (!strcmp(metric, latency[i].name))
             return lb_jnum(lb_jpath(run, "metrics.latency_ms"), latency[i].key);
+    if (!strncmp(metric, "latency_completed_", 18)) { /* "latency_completed_p50_ms": p50 */
+        char key[16];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(metric + 18, "_"), metric + 18);
+        return lb_jnum(lb_jpath(run, "metrics.latency_completed_ms"), key);
+    }
     return lb_jnum(json_object_get(run, "metrics"), metric);
 }
 

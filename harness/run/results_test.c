@@ -144,6 +144,10 @@ static void completed_latency_histogram_round_trip(void **state)
         json_dumps(json_object_get(h, "buckets"), JSON_COMPACT | JSON_REAL_PRECISION(6));
     assert_string_equal(buckets, "[[0.003,0.004,1],[0.1,0.104,2],[2.432,2.56,1]]");
     free(buckets);
+    /* The summary has the completed requests' percentiles. */
+    const json_t *summary = lb_jpath(json_array_get(json_object_get(back, "scenarios"), 0),
+                                     "summary.leaky.latency_completed_p50_ms");
+    assert_near(lb_jnum(summary, "median"), 0.1015, 1e-9);
     /* Every request, timed-out ones included, is still in latency_ms. */
     assert_int_equal(lb_jnum_path(run, "metrics.latency_ms.count"), 10);
     json_decref(back);

@@ -294,10 +294,26 @@ static char *terminal_text(const json_t *doc, const json_t *scenario)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    if (doc) assert_int_equal(lb_table_print_intro(f, doc), 0);
+    if (doc) assert_int_equal(lb_table_print_intro(f, doc, 0), 0);
     assert_int_equal(lb_table_print(f, scenario, false, 0), 0);
     fclose(f);
     return buf;
+}
+
+/* No line of TEXT is wider than WIDTH columns, but for a single word
+ * and, unless TABLES, the lines of a table (not fitted when the output is
+ * not a terminal). */
+static void assert_lines_fit(const char *text, int width, bool tables)
+{
+    for (const char *line = text; *line;) {
+        size_t n = strcspn(line, "\n");
+        int cols = 0;
+        for (size_t i = 0; i < n; i++) cols += ((unsigned char)line[i] & 0xC0) != 0x80;
+        bool one_word = !memchr(line + strspn(line, " "), ' ', n - strspn(line, " "));
+        if (cols > width && !one_word && (tables || line[0] != '|'))
+            fail_msg("%d columns (> %d): %.*s", cols, width, (int)n, line);
+        line += n + (line[n] == '\n');
+    }
 }
 
 /* The spec's and the suite's "description" (results spec.descriptions and
@@ -329,6 +345,18 @@ static void test_descriptions_are_shown(void **state)
     char *buf = terminal_text(doc, scenario);
     assert_non_null(strstr(buf, "Nightly suite: every pattern\n"));
     assert_non_null(strstr(buf, "1 repetition\n\nEntry: the seed at 300/s <b>\n\n| Metric"));
+    free(buf);
+    /* On a terminal the suite's description wraps at its width too. */
+    json_object_set_new(json_object_get(doc, "spec"), "descriptions",
+                        json_pack("[s]", "The leak catalogue: a leaky and a graceful twin for "
+                                         "every pattern of the leak catalogue (README), each "
+                                         "under the load knob that triggers it."));
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(lb_table_print_intro(f, doc, 60), 0);
+    fclose(f);
+    assert_lines_fit(buf, 60, true);
+    assert_non_null(strstr(buf, "The leak catalogue: a leaky and a graceful twin for every\n"));
     free(buf);
     json_decref(doc);
     rm_tree(dir);
@@ -373,7 +401,8 @@ static void test_generator_behind_is_not_the_pipelines_fault(void **state)
     assert_non_null(strstr(buf, "| Recovery time | "));
     assert_non_null(strstr(buf, "n/a (the load generator fell behind)"));
     assert_null(strstr(buf, "restart required"));
-    for (char *c = buf; *c; c++) /* the note is wrapped at 100 columns */
+    assert_lines_fit(buf, 100, false); /* "warning: " and the note's first line included */
+    for (char *c = buf; *c; c++)       /* the note is wrapped at 100 columns */
         if (*c == '\n') *c = ' ';
     assert_non_null(strstr(buf,
                            "warning: The load generator could not keep the schedule in 1 of 1 "

@@ -160,10 +160,11 @@ static void text_para(lb_doc *d, const char *text)
     put_wrapped(d->out, text, 0, 0, wrap_columns(d));
 }
 
+/* "warning: text", the text's first line after the word. */
 static void text_warning(lb_doc *d, const char *text)
 {
     fputs("warning: ", d->out);
-    text_para(d, text);
+    put_wrapped(d->out, text, 9, 0, wrap_columns(d));
 }
 
 /* "      label: value", the value's continuation lines under its first

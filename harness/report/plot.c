@@ -510,13 +510,24 @@ static int emit_latency_chart(scenario_plot *p)
     return 0;
 }
 
-/* The label over one bar of the summary chart: our own digits and units. */
-static void summary_label(char *label, size_t n, const json_t *run, int panel, double val)
+/* The label over one bar of the summary chart: our own digits and units.
+ * UNJUDGED: why the variant's recovery cannot be held against it
+ * (lb_recovery_unjudged), or NULL. */
+static void summary_label(char *label, size_t n, const json_t *run, int panel, double val,
+                          const char *unjudged)
 {
     int recovered = run ? lb_jbool_path(run, "metrics.recovered") : 0;
     if (!run)
         snprintf(label, n, "not run");
-    else if (panel == 0)
+    else if (panel == 2 && isnan(val) && unjudged) {
+        /* "n/a:\nthe load generator\nfell behind": the reason on two
+         * lines, split at its middle space (a data-file "\n" breaks the
+         * label; the reasons are ours, without quotes). */
+        const char *mid = unjudged + strlen(unjudged) / 2, *cut = strchr(mid, ' ');
+        if (!cut) cut = unjudged + strlen(unjudged);
+        snprintf(label, n, "n/a:\\n%.*s%s%s", (int)(cut - unjudged), unjudged, *cut ? "\\n" : "",
+                 *cut ? cut + 1 : "");
+    } else if (panel == 0)
         lb_fmt_count(label, n, val);
     else if (panel == 1)
         lb_fmt_bytes(label, n, val * MB);
@@ -560,12 +571,16 @@ static int emit_summary_chart(scenario_plot *p)
     enum { P_TASKS, P_RSS, P_RECOVERY, N_PANELS };
     double val[N_PANELS][N_VARIANTS];
     bool never[N_VARIANTS];
+    const char *unjudged[N_VARIANTS];
     for (int v = 0; v < N_VARIANTS; v++) {
         val[P_TASKS][v] = lb_scenario_metric(p->scenario, lb_variants[v], "peak_tasks");
         val[P_RSS][v] = lb_scenario_metric(p->scenario, lb_variants[v], "peak_rss_bytes") / MB;
         val[P_RECOVERY][v] = lb_scenario_metric(p->scenario, lb_variants[v], "recovery_ms");
+        /* Not when the table says n/a: the generator fell behind, the run
+         * was interrupted, nothing read the live tasks. */
+        unjudged[v] = lb_recovery_unjudged(p->scenario, v);
         never[v] = p->run[v] && isnan(val[P_RECOVERY][v]) &&
-                   lb_jbool_path(p->run[v], "metrics.recovered") < 0;
+                   lb_jbool_path(p->run[v], "metrics.recovered") < 0 && !unjudged[v];
     }
     /* The recovery panel's top: room above the tallest finite bar, or 1
      * when no variant recovered; a "never" bar reaches it. */
@@ -585,8 +600,8 @@ static int emit_summary_chart(scenario_plot *p)
         fprintf(f, "%d \"%.*s\\n%s\" %d", v, (int)(space - side), side, space + 1, v + 1);
         for (int panel = 0; panel < N_PANELS; panel++) {
             double mine = val[panel][v], other = val[panel][1 - v];
-            char label[64];
-            summary_label(label, sizeof label, p->run[v], panel, mine);
+            char label[96];
+            summary_label(label, sizeof label, p->run[v], panel, mine, unjudged[v]);
             put_num(f, mine);
             /* label height: on the bar; mid-height on a "never" bar */
             put_num(f, !isnan(mine)                      ? mine

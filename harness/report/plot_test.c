@@ -128,7 +128,7 @@ static const char *render_doc(json_t *doc, const char *name)
 /* The summary: linear bars, each panel titled with the factor between the
  * twins, and a leaky twin that never recovered drawn as a full-height
  * hatched bar (results-single: 5,012 vs 120 tasks, 315 vs 143 MiB, never
- * vs 40 ms). */
+ * vs 40 ms) — unless its load generator fell behind: then n/a. */
 static void summary_never_bar_and_factors(void **state)
 {
     (void)state;
@@ -146,6 +146,16 @@ static void summary_never_bar_and_factors(void **state)
     const char *dat = lb_test_slurp(path);
     assert_non_null(strstr(dat, " NaN 23 \"never:\\nrestart\\nrequired\" 46\n"));
     assert_non_null(strstr(dat, " 40 40 \"40 ms\" NaN\n"));
+    /* A leaky twin whose load generator fell behind is n/a, as in the
+     * table and the verdict cards: no "never" bar, the reason instead. */
+    json_t *leaky = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_object_set_new(leaky, "load", json_pack("{s:b}", "behind", 1));
+    gp = render_doc(doc, "behind");
+    assert_non_null(strstr(gp, "sum_note_rec = ''\nsum_rec_never = 0\n"));
+    snprintf(path, sizeof path, "%s/behind/charts/data/timeout_leak-summary.dat", tmpdir);
+    dat = lb_test_slurp(path);
+    assert_non_null(strstr(dat, " NaN 20 \"n/a:\\nthe load generator\\nfell behind\" NaN\n"));
     json_decref(doc);
 }
 

@@ -14,10 +14,13 @@
  *
  * metrics holds every catalogue metric (metric.h) as the variant's median,
  * null when not measured; thresholds (optional: older lines lack it) the
- * run's thresholds with a numeric bound, which the chart draws.  `leakbench history FILE` reads the lines back
- * one at a time (lb_history_each), follows one metric (lb_history_trend),
- * plots it with gnuplot (lb_history_plot) and exports the latest entry in the Bencher Metric Format
- * and github-action-benchmark's customSmallerIsBetter / customBiggerIsBetter JSON.
+ * run's thresholds with a numeric bound, which the chart draws.
+ * `leakbench history FILE` reads the lines back one at a time
+ * (lb_history_each), follows one metric (lb_history_trend), plots it with
+ * gnuplot (lb_history_plot, plots/trend.gp in the report's style) and
+ * exports the latest entry in the Bencher Metric Format and
+ * github-action-benchmark's customSmallerIsBetter / customBiggerIsBetter
+ * JSON.
  */
 #ifndef LEAKBENCH_HISTORY_H
 #define LEAKBENCH_HISTORY_H

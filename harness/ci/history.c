@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 json_t *lb_history_entry(const json_t *results)
@@ -58,6 +59,24 @@ json_t *lb_history_entry(const json_t *results)
                 lb_metric_values_free(&v);
             }
         }
+    }
+    /* The bounds the run was judged against, so the trend chart can draw
+     * them: {"scenario", "metric", "expr", "bound"} per threshold with a
+     * numeric bound. */
+    json_t *bounds = json_array();
+    if (!bounds || json_object_set_new(entry, "thresholds", bounds)) goto nomem;
+    const json_t *th;
+    size_t ti;
+    json_array_foreach(json_object_get(results, "thresholds"), ti, th)
+    {
+        const char *scenario = json_string_value(json_object_get(th, "scenario"));
+        const char *metric = json_string_value(json_object_get(th, "metric"));
+        const char *expr = json_string_value(json_object_get(th, "expr"));
+        const json_t *bound = json_object_get(th, "bound");
+        if (!scenario || !metric || !json_is_number(bound)) continue;
+        json_t *b = json_pack("{s:s, s:s, s:s?, s:f}", "scenario", scenario, "metric", metric,
+                              "expr", expr, "bound", json_number_value(bound));
+        if (!b || json_array_append_new(bounds, b)) goto nomem;
     }
     return entry;
 nomem:
@@ -211,6 +230,42 @@ static void short_commit(const char *commit, char *buf, size_t len)
         buf[n] = 0;
 }
 
+/* Seconds since the epoch of a history date ("2026-12-01T14:02:09Z",
+ * UTC, as run writes it), or NaN when it is missing or not in that form. */
+static double date_seconds(const char *date)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = date ? strptime(date, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!end || (*end && strcmp(end, "Z"))) return NAN;
+    return (double)timegm(&tm);
+}
+
+/* The first threshold of ENTRY on this trend's metric in scenario NAME
+ * (series K) becomes P's bound there, and its expression the series'
+ * (the newest run's wins: thresholds change as a project tightens them). */
+static void threshold_of(lb_history_trend *t, const json_t *entry, const char *name, int k,
+                         lb_history_point *p)
+{
+    char ref[128];
+    snprintf(ref, sizeof ref, "%s.%s", t->variant, t->metric);
+    const json_t *th;
+    size_t i;
+    json_array_foreach(json_object_get(entry, "thresholds"), i, th)
+    {
+        const char *scenario = json_string_value(json_object_get(th, "scenario"));
+        const char *metric = json_string_value(json_object_get(th, "metric"));
+        const json_t *bound = json_object_get(th, "bound");
+        if (!scenario || !metric || strcmp(scenario, name) || strcmp(metric, ref) ||
+            !json_is_number(bound))
+            continue;
+        p->bound[k] = json_number_value(bound);
+        const char *expr = json_string_value(json_object_get(th, "expr"));
+        snprintf(t->bound_expr[k], sizeof t->bound_expr[k], "%s", expr ? expr : "");
+        return;
+    }
+}
+
 /* The series of scenario NAME, added if new; -1 past the maximum. */
 static int series_index(lb_history_trend *t, const char *name)
 {
@@ -231,6 +286,8 @@ static int point_of(lb_history_trend *t, const json_t *entry, lb_history_point *
     short_commit(json_string_value(json_object_get(entry, "commit")), p->commit, sizeof p->commit);
     const char *date = json_string_value(json_object_get(entry, "date"));
     snprintf(p->date, sizeof p->date, "%s", date ? date : "-");
+    p->date_s = date_seconds(date);
+    for (size_t k = 0; k < LB_HISTORY_MAX_SERIES; k++) p->bound[k] = NAN;
     const char *name;
     json_t *variants;
     json_object_foreach(json_object_get(entry, "metrics"), name, variants)
@@ -248,6 +305,7 @@ static int point_of(lb_history_trend *t, const json_t *entry, lb_history_point *
             *bad_scenario = name;
             return -EINVAL;
         }
+        threshold_of(t, entry, name, k, p);
     }
     return 0;
 }
@@ -396,27 +454,63 @@ json_t *lb_history_action_benchmark(const json_t *entry, int bigger_is_better)
 
 /* ------------------------------------------------------------ chart -- */
 
-/* trend.dat: "RUN COMMIT VALUE..." per point, '?' where a value is null
- * or missing. */
-static int stage_trend_dat(lb_gnuplot_stage *stage, const lb_history_trend *t)
+/* Whether the chart's x axis can be the runs' dates: every point has
+ * one, they never go backwards, and they span some time. */
+static bool dated(const lb_history_trend *t)
+{
+    for (size_t i = 0; i < t->n_points; i++)
+        if (isnan(t->points[i].date_s) || (i && t->points[i].date_s < t->points[i - 1].date_s))
+            return false;
+    return t->n_points && t->points[t->n_points - 1].date_s > t->points[0].date_s;
+}
+
+/* The x of point I on the chart: its date, or its run number. */
+static double point_x(const lb_history_trend *t, size_t i, bool by_date)
+{
+    return by_date ? t->points[i].date_s : (double)t->points[i].run;
+}
+
+/* trend.dat: "RUN COMMIT DATE_S LABEL VALUE... BOUND..." per point, '?'
+ * where a value, a threshold or the date is missing; LABEL is the run's
+ * tic label on a short chart, "MM-DD HH:MM" and the commit on two lines
+ * (commits are hex digits or "unknown", the date is ours: no quotes). */
+static int stage_trend_dat(lb_gnuplot_stage *stage, const lb_history_trend *t, bool by_date)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
-    fprintf(f, "# %s.%s per run%s\n# run commit", t->variant, t->metric,
+    fprintf(f, "# %s.%s per run%s\n# run commit date_s label", t->variant, t->metric,
             t->stride > 1 ? " (thinned: a long history keeps every stride-th run and the newest)"
                           : "");
     for (size_t k = 0; k < t->n_series; k++) fprintf(f, " series%zu", k + 1);
+    for (size_t k = 0; k < t->n_series; k++) fprintf(f, " threshold%zu", k + 1);
     fputc('\n', f);
     for (size_t i = 0; i < t->n_points; i++) {
         const lb_history_point *p = &t->points[i];
-        fprintf(f, "%zu %s", p->run, p->commit);
+        char when[32] = "";
+        if (by_date) {
+            time_t secs = (time_t)p->date_s;
+            struct tm tm;
+            gmtime_r(&secs, &tm);
+            strftime(when, sizeof when, "%m-%d %H:%M\\n", &tm);
+        }
+        fprintf(f, "%zu %s ", p->run, p->commit);
+        if (isnan(p->date_s))
+            fputs("?", f);
+        else
+            fprintf(f, "%.0f", p->date_s);
+        fprintf(f, " \"%s%s\"", when, p->commit);
         for (size_t k = 0; k < t->n_series; k++)
             if (p->cell[k] == LB_CELL_NUMBER)
                 fprintf(f, " %.17g", p->value[k]);
             else
                 fputs(" ?", f);
+        for (size_t k = 0; k < t->n_series; k++)
+            if (isnan(p->bound[k]))
+                fputs(" ?", f);
+            else
+                fprintf(f, " %.17g", p->bound[k]);
         fputc('\n', f);
     }
     return lb_gnuplot_stage_stream(stage, "trend.dat", &buf, &len, f);
@@ -478,80 +572,78 @@ json_t *lb_history_changes_json(const lb_history_trend *t)
                      "series", series);
 }
 
-/* Dashed vertical lines where a series steps, between the last run at the
- * old level and the first at the new one, each labelled with the change. */
-static void mark_changes(FILE *f, const lb_history_trend *t)
+/* The change points for trend.gp: step_xK between the last run at the
+ * old level and the first at the new one, step_textK the change. */
+static void emit_changes(FILE *f, const lb_history_trend *t, bool by_date)
 {
-    if (!t->detected) return;
-    for (size_t k = 0; k < t->n_series; k++)
+    size_t n = 0;
+    for (size_t k = 0; t->detected && k < t->n_series; k++)
         for (size_t j = 0; j < t->changes[k].n_points; j++) {
             const lb_changepoint *c = &t->changes[k].points[j];
-            double x =
-                c->index > 0
-                    ? ((double)t->points[c->index - 1].run + (double)t->points[c->index].run) / 2
-                    : (double)t->points[c->index].run;
-            fprintf(f,
-                    "set arrow from %.1f, graph 0 to %.1f, graph 1 nohead dt 2 lw 1.5 lc rgb "
-                    "'#c0392b'\n",
-                    x, x);
-            char text[96];
+            double x = c->index > 0
+                           ? (point_x(t, c->index - 1, by_date) + point_x(t, c->index, by_date)) / 2
+                           : point_x(t, c->index, by_date);
+            char text[96], name[48];
             if (isfinite(c->change))
                 snprintf(text, sizeof text, "step %+.0f%%", c->change * 100);
             else
                 snprintf(text, sizeof text, "step from 0");
-            char name[48]; /* "step" + two 20-digit numbers */
-            snprintf(name, sizeof name, "step%zu_%zu", k + 1, j + 1);
+            n++;
+            snprintf(name, sizeof name, "step_x%zu", n);
+            fprintf(f, "%s = %.1f\n", name, x);
+            snprintf(name, sizeof name, "step_text%zu", n);
             lb_gnuplot_set_string(f, name, text);
-            fprintf(f, "set label %s at %.1f, graph 0.97 left offset 0.5, 0 tc rgb '#c0392b'\n",
-                    name, x);
         }
+    fprintf(f, "n_steps = %zu\n", n);
 }
 
-/* trend.gp: every string is a variable set through lb_gnuplot_set_string;
- * both terminals from one process; a series without a number is left out
- * of the plot (gnuplot refuses a plot where no series has a point). */
-static int stage_trend_gp(lb_gnuplot_stage *stage, const lb_history_trend *t, const char *ylabel)
+/* The templates the chart is drawn with (plots/, shared with the report). */
+static const char *const trend_templates[] = {"style.gp", "trend.gp"};
+
+/* trend.gp: the chart's inputs as variables (every string through
+ * lb_gnuplot_set_string), then the template plots/trend.gp loaded once
+ * per terminal, in one process.  A series without a number is left out of
+ * the plot (gnuplot refuses a plot where no series has a point). */
+static int stage_trend_gp(lb_gnuplot_stage *stage, const lb_history_trend *t, const char *ylabel,
+                          bool by_date)
 {
-    char *buf = NULL, title[256], name[32];
+    char *buf = NULL, title[256], name[32], text[160];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
     snprintf(title, sizeof title, "%s.%s over %zu runs", t->variant, t->metric, t->runs);
-    fputs("# leakbench history chart, generated from trend.dat: `gnuplot trend.gp` here\n", f);
+    fputs("# leakbench history chart, generated from trend.dat: `gnuplot trend.gp` here\n"
+          "set encoding utf8\n",
+          f);
     lb_gnuplot_set_string(f, "title_text", title);
     lb_gnuplot_set_string(f, "ylabel_text", ylabel);
+    fprintf(f, "n_series = %zu\n", t->n_series);
     for (size_t k = 0; k < t->n_series; k++) {
+        bool any = false, bound = false;
+        for (size_t i = 0; i < t->n_points; i++) {
+            any |= t->points[i].cell[k] == LB_CELL_NUMBER;
+            bound |= !isnan(t->points[i].bound[k]);
+        }
         snprintf(name, sizeof name, "series%zu", k + 1);
         lb_gnuplot_set_string(f, name, t->series[k]);
+        snprintf(text, sizeof text, "%s: threshold %s", t->series[k],
+                 t->bound_expr[k][0] ? t->bound_expr[k] : "");
+        snprintf(name, sizeof name, "bound%zu_text", k + 1);
+        lb_gnuplot_set_string(f, name, bound ? text : "");
+        fprintf(f, "has_series%zu = %d\nhas_bound%zu = %d\n", k + 1, any, k + 1, bound);
     }
-    /* A commit label per run while they fit; beyond that the axis counts
-     * runs (empty labels would still draw a tic and a grid line each). */
-    bool labels = t->n_points <= 40, marks = t->n_points <= 60;
-    fprintf(f, "set datafile missing '?'\nset key outside right top noenhanced\n"
-               "set title title_text noenhanced\nset xlabel 'run (oldest to newest)'\n"
-               "set ylabel ylabel_text noenhanced\nset xtics rotate by -45 noenhanced\n"
-               "set grid\nset offsets 0.2, 0.2, 0, 0\n");
-    if (!labels) fputs("set autoscale xfix\nset format x '%.0f'\n", f);
-    /* Counts, sizes and times start at zero; a slope may be negative. */
-    fprintf(f, "set yrange [%s:*]\n", strstr(t->metric, "slope") ? "*" : "0");
-    mark_changes(f, t);
-    const char *terms[2][2] = {{"pngcairo size 1000,560 noenhanced", "trend.png"},
-                               {"svg size 1000,560 dynamic noenhanced", "trend.svg"}};
-    for (int term = 0; term < 2; term++) {
-        fprintf(f, "set terminal %s\nset output '%s'\nplot ", terms[term][0], terms[term][1]);
-        bool first = true;
-        for (size_t k = 0; k < t->n_series; k++) {
-            bool any = false;
-            for (size_t i = 0; i < t->n_points && !any; i++)
-                any = t->points[i].cell[k] == LB_CELL_NUMBER;
-            if (!any) continue;
-            fprintf(f, "%s'trend.dat' using 1:%zu%s with %s title series%zu",
-                    first ? "" : ", \\\n     ", k + 3, labels ? ":xtic(2)" : "",
-                    marks ? "linespoints lw 2 pt 7" : "lines lw 2", k + 1);
-            first = false;
-        }
-        fputs("\nset output\n", f);
-    }
+    double span = t->n_points ? t->points[t->n_points - 1].date_s - t->points[0].date_s : 0;
+    /* A tic per run, labelled with its date and commit, while they fit. */
+    fprintf(f, "by_date = %d\nspan_s = %.0f\ntic_labels = %d\nmarks = %d\ny_from_zero = %d\n",
+            by_date, by_date ? span : 0, t->n_points <= 16, t->n_points <= 60,
+            !strstr(t->metric, "slope"));
+    emit_changes(f, t, by_date);
+    const char *terms[2][2] = {
+        {"pngcairo size 1000,560 font 'sans,10' noenhanced", "trend.png"},
+        {"svg size 1000,560 font 'sans,10' noenhanced background '#ffffff'", "trend.svg"}};
+    for (int term = 0; term < 2; term++)
+        fprintf(f, "set terminal %s\nset output '%s'\nload 'plots/trend.gp'\nset output\n",
+                terms[term][0], terms[term][1]);
     return lb_gnuplot_stage_stream(stage, "trend.gp", &buf, &len, f);
 }
 
@@ -566,15 +658,29 @@ int lb_history_plot(const lb_history_trend *t, const char *dir, const char *ylab
         snprintf(msg, msglen, "%s: cannot create a staging directory: %s", dir, strerror(-rc));
         return rc;
     }
-    bool nothing = lb_history_trend_values(t) == 0;
-    rc = stage_trend_dat(&stage, t);
-    if (!rc && !nothing) rc = stage_trend_gp(&stage, t, ylabel);
+    bool nothing = lb_history_trend_values(t) == 0, by_date = dated(t);
+    char templates_dir[4096];
+    rc = stage_trend_dat(&stage, t, by_date);
+    bool templates = lb_gnuplot_templates_dir(templates_dir, sizeof templates_dir) == 0;
+    if (!templates) nothing = true; /* no chart: the data and the message below */
+    if (!rc && !nothing) rc = lb_gnuplot_stage_mkdir(&stage, "plots");
+    if (!rc && !nothing)
+        rc = lb_gnuplot_stage_templates(&stage, templates_dir, trend_templates,
+                                        sizeof trend_templates / sizeof trend_templates[0]);
+    if (!rc && !nothing) rc = stage_trend_gp(&stage, t, ylabel, by_date);
     if (!rc) rc = lb_gnuplot_stage_expect(&stage, "trend.png");
     if (!rc) rc = lb_gnuplot_stage_expect(&stage, "trend.svg");
     if (rc) {
         lb_gnuplot_stage_finish(&stage, dir, LB_GNUPLOT_KEEP_NOTHING, NULL);
         snprintf(msg, msglen, "%s: cannot write the chart data: %s", dir, strerror(-rc));
         return rc;
+    }
+    if (!templates && lb_history_trend_values(t)) {
+        *chart = LB_HISTORY_CHART_FAILED;
+        snprintf(msg, msglen,
+                 "gnuplot templates (plots/style.gp, trend.gp) not found beside the leakbench "
+                 "binary or in ./plots (set LEAKBENCH_PLOTS_DIR); chart skipped");
+        return lb_gnuplot_stage_finish(&stage, dir, LB_GNUPLOT_KEEP_INPUTS, NULL);
     }
     if (nothing) {
         *chart = LB_HISTORY_CHART_NOTHING;

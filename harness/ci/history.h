@@ -8,13 +8,19 @@
  *    "commit": "<git sha or unknown>", "version": "<git describe>",
  *    "date": "<finished_at>", "spec": "<spec path>", "status": "complete",
  *    "metrics": {"SCENARIO": {"leaky": {"peak_tasks": 5012, ...},
- *                             "graceful": {...}}}}
+ *                             "graceful": {...}}},
+ *    "thresholds": [{"scenario": S, "metric": "graceful.peak_tasks",
+ *                    "expr": "<= 150", "bound": 150}]}
  *
  * metrics holds every catalogue metric (metric.h) as the variant's median,
- * null when not measured.  `leakbench history FILE` reads the lines back
- * one at a time (lb_history_each), follows one metric (lb_history_trend),
- * plots it with gnuplot (lb_history_plot) and exports the latest entry in the Bencher Metric Format
- * and github-action-benchmark's customSmallerIsBetter / customBiggerIsBetter JSON.
+ * null when not measured; thresholds (optional: older lines lack it) the
+ * run's thresholds with a numeric bound, which the chart draws.
+ * `leakbench history FILE` reads the lines back one at a time
+ * (lb_history_each), follows one metric (lb_history_trend), plots it with
+ * gnuplot (lb_history_plot, plots/trend.gp in the report's style) and
+ * exports the latest entry in the Bencher Metric Format and
+ * github-action-benchmark's customSmallerIsBetter / customBiggerIsBetter
+ * JSON.
  */
 #ifndef LEAKBENCH_HISTORY_H
 #define LEAKBENCH_HISTORY_H
@@ -50,8 +56,10 @@ typedef struct lb_history_point {
     size_t run;      /* 1-based position of the run in the file */
     char commit[16]; /* at most 10 hex digits, or "unknown" */
     char date[40];   /* as recorded, "-" if none */
+    double date_s;   /* the date in seconds since the epoch, NaN if none or unreadable */
     lb_history_cell cell[LB_HISTORY_MAX_SERIES];
     double value[LB_HISTORY_MAX_SERIES]; /* when cell is LB_CELL_NUMBER */
+    double bound[LB_HISTORY_MAX_SERIES]; /* the run's threshold on the metric, NaN if none */
 } lb_history_point;
 
 /* One metric of one variant over the runs of a history file, one series
@@ -63,6 +71,7 @@ typedef struct lb_history_trend {
     const char *variant, *metric; /* what is followed */
     const char *only;             /* a single scenario, or NULL for every one */
     char *series[LB_HISTORY_MAX_SERIES];
+    char bound_expr[LB_HISTORY_MAX_SERIES][64]; /* the newest threshold's expression, "" none */
     size_t n_series;
     lb_history_point *points; /* LB_HISTORY_MAX_POINTS + 1 */
     size_t n_points;

@@ -5,8 +5,9 @@
  * that tries to inject gnuplot commands, names with leading and doubled
  * quotes, malformed history lines (an unknown schema_version, a metric
  * given as a string), a metric with nothing to plot (message; the old
- * chart kept), a directory given as FILE, and a 200,001-line history
- * thinned to a bounded number of points while it is read.
+ * chart kept), a directory given as FILE, a 200,001-line history
+ * thinned to a bounded number of points while it is read, and the chart's
+ * dates and thresholds.
  */
 #include "cli/cli.h"
 #include "history.h"
@@ -135,7 +136,12 @@ static void append_and_plot(void **state)
     bool have_gnuplot = access("/usr/bin/gnuplot", X_OK) == 0;
     assert_int_equal(rc, have_gnuplot ? LB_EXIT_OK : LB_EXIT_NO_GNUPLOT);
     char *dat = slurp(out, "trend.dat");
-    assert_non_null(strstr(dat, "1 aaaaaaa111 120\n2 bbbbbbb222 118\n3 ccccccc333 240\n"));
+    /* run, commit, date, tic label, the value, the threshold (none here);
+     * the three runs share a date, so the axis counts runs. */
+    assert_non_null(strstr(dat, "1 aaaaaaa111 1795618860 \"aaaaaaa111\" 120 ?\n"
+                                "2 bbbbbbb222 1795618860 \"bbbbbbb222\" 118 ?\n"
+                                "3 ccccccc333 1795618860 \"ccccccc333\" 240 ?\n"));
+    assert_non_null(strstr(slurp(out, "trend.gp"), "by_date = 0\n"));
     if (have_gnuplot) {
         assert_true(exists(out, "trend.png"));
         assert_true(exists(out, "trend.svg"));
@@ -209,7 +215,9 @@ static void gnuplot_injection(void **state)
     char *gp = slurp(out, "trend.gp");
     assert_non_null(
         strstr(gp, "series1 = 'x' . \"''\"[1:1] . '; system(' . \"''\"[1:1] . 'touch "));
-    assert_non_null(strstr(gp, " title series1"));
+    assert_non_null(strstr(gp, "has_series1 = 1\n"));
+    assert_non_null(strstr(gp, "load 'plots/trend.gp'\n"));
+    assert_null(strstr(slurp(out, "plots/trend.gp"), "x'"));
     assert_null(strstr(gp, "\n!touch"));
 }
 
@@ -439,7 +447,7 @@ static void detect_finds_the_step_not_the_outlier(void **state)
     assert_true(json_number_value(json_object_get(step, "change")) > 0.4);
     json_decref(changes);
     char *gp = slurp(out, "trend.gp");
-    assert_non_null(strstr(gp, "set arrow from 12.5, graph 0 to 12.5, graph 1"));
+    assert_non_null(strstr(gp, "step_x1 = 12.5\nstep_text1 = 'step +50%'\nn_steps = 1\n"));
 
     char *argv2[] = {"history", flat, "--detect", "-o", out, NULL};
     code = run_history(argv2, 5);
@@ -451,7 +459,64 @@ static void detect_finds_the_step_not_the_outlier(void **state)
     assert_int_equal(json_array_size(steps), 0);
     json_decref(changes);
     gp = slurp(out, "trend.gp");
-    assert_null(strstr(gp, "set arrow"));
+    assert_non_null(strstr(gp, "n_steps = 0\n"));
+}
+
+/* The chart in the report's style (plots/style.gp loaded by
+ * plots/trend.gp, both staged beside it), the runs' dates on the x axis
+ * once they span some time, and each scenario's threshold on the metric,
+ * recorded in its history entry, drawn as a line that follows it from run
+ * to run; a scenario without one gets none. */
+static void trend_has_dates_and_thresholds(void **state)
+{
+    (void)state;
+    char hist[128], out[128], err[512];
+    snprintf(hist, sizeof hist, "%s/h.jsonl", tmpdir);
+    snprintf(out, sizeof out, "%s/out", tmpdir);
+    static const char *const dates[] = {"2026-11-20T10:00:00Z", "2026-11-21T10:00:00Z",
+                                        "2026-11-23T12:30:00Z"};
+    for (int i = 0; i < 3; i++) {
+        json_t *doc = fixture("abc", 100 + i, NULL);
+        json_object_set_new(doc, "finished_at", json_string(dates[i]));
+        json_object_set_new(doc, "thresholds",
+                            json_pack("[{s:s, s:s, s:s, s:f, s:f, s:s}, {s:s, s:s, s:s, s:f, s:f, "
+                                      "s:s}]",
+                                      "scenario", "timeout_leak", "metric", "graceful.peak_tasks",
+                                      "expr", i < 2 ? "<= 150" : "<= 120", "value", 100.0 + i,
+                                      "bound", i < 2 ? 150.0 : 120.0, "verdict", "pass", "scenario",
+                                      "timeout_leak", "metric", "leaky.peak_tasks", "expr", "> 10",
+                                      "value", 5012.0, "bound", 10.0, "verdict", "pass"));
+        assert_int_equal(lb_history_append(hist, doc, err, sizeof err), 0);
+        json_decref(doc);
+    }
+    json_t *entries;
+    assert_int_equal(load_all(hist, &entries, err, sizeof err), 0);
+    json_t *bounds = json_object_get(json_array_get(entries, 2), "thresholds");
+    assert_int_equal(json_array_size(bounds), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(bounds, 0), "expr")),
+                        "<= 120");
+    json_decref(entries);
+
+    char *argv[] = {"history", hist, "-o", out, NULL};
+    int rc = run_history(argv, 4);
+    assert_true(rc == LB_EXIT_OK || rc == LB_EXIT_NO_GNUPLOT);
+    assert_non_null(strstr(slurp(out, "trend.dat"),
+                           "1 abc 1795168800 \"11-20 10:00\\nabc\" 100 150\n"
+                           "2 abc 1795255200 \"11-21 10:00\\nabc\" 101 150\n"
+                           "3 abc 1795437000 \"11-23 12:30\\nabc\" 102 120\n"));
+    const char *gp = slurp(out, "trend.gp");
+    assert_non_null(strstr(gp, "has_series1 = 1\nhas_bound1 = 1\n"));
+    assert_non_null(strstr(gp, "bound1_text = 'timeout_leak: threshold <= 120'\n"));
+    assert_non_null(strstr(gp, "by_date = 1\nspan_s = 268200\ntic_labels = 1\n"));
+    assert_non_null(strstr(slurp(out, "plots/trend.gp"), "load 'plots/style.gp'"));
+    assert_non_null(strstr(slurp(out, "plots/style.gp"), "set linetype 1 lc rgb '#d62728'"));
+    if (rc == LB_EXIT_OK) assert_true(exists(out, "trend.png"));
+
+    /* The leaky side has a threshold too; a metric without one has none. */
+    char *argv2[] = {"history", hist, "--metric", "leaky.recovered", "-o", out, NULL};
+    rc = run_history(argv2, 6);
+    assert_true(rc == LB_EXIT_OK || rc == LB_EXIT_NO_GNUPLOT);
+    assert_non_null(strstr(slurp(out, "trend.gp"), "has_bound1 = 0\n"));
 }
 
 /* An entry's commit is the commit under test when the results carry one
@@ -486,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_version_and_string_metric, setup, teardown),
         cmocka_unit_test_setup_teardown(detect_finds_the_step_not_the_outlier, setup, teardown),
         cmocka_unit_test_setup_teardown(entry_commit_is_the_commit_under_test, setup, teardown),
+        cmocka_unit_test_setup_teardown(trend_has_dates_and_thresholds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * exports the latest entry for Bencher and github-action-benchmark.
  *
  * Files written into -o DIR (default reports/history), each atomically:
- *   trend.dat, trend.gp          data and gnuplot script
+ *   trend.dat, trend.gp          data and gnuplot script (which loads
+ *   plots/trend.gp, plots/style.gp  the templates, copied here)
  *   trend.png, trend.svg         the chart (when gnuplot is installed and
  *                                there is a number to plot)
  *   bmf.json                     Bencher Metric Format, latest entry

@@ -575,12 +575,12 @@ static int write_and_gate(run_state *st, int *write_code)
     FILE *human = human_out(&st->opt);
     if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
-        lb_table_print_intro(human, st->doc);
+        int columns = isatty(fileno(human)) ? lb_terminal_columns(fileno(human)) : 0;
+        lb_table_print_intro(human, st->doc, columns);
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)
             lb_table_print(human, json_array_get(scenarios, i),
-                           lb_color_enabled(st->opt.gate.color, fileno(human)),
-                           isatty(fileno(human)) ? lb_terminal_columns(fileno(human)) : 0);
+                           lb_color_enabled(st->opt.gate.color, fileno(human)), columns);
         if (st->opt.ci.aa) lb_aa_noise_print(human, st->doc);
     }
     bool complete = !lb_interrupted && !st->run_failed && *write_code == LB_EXIT_OK;

@@ -289,6 +289,28 @@ void lb_progress_sample(void *arg, const lb_run_result *run, const lb_sample *s)
     fflush(p->out);
 }
 
+/* Prints PARTS (NULL-ended: the first, then each to follow ", ") as one
+ * line, or on a terminal of WIDTH columns (0: any) as lines that fit it,
+ * breaking after a comma, the later lines indented: a figure is never
+ * cut in two by the terminal's own wrap. */
+static void put_fitted(FILE *out, const char *const *parts, int width)
+{
+    int col = 0;
+    for (size_t i = 0; parts[i]; i++) {
+        int w = columns_of(parts[i]);
+        if (i && width > 0 && col + 2 + w > width - 1) {
+            fputs(",\n    ", out);
+            col = 4;
+        } else if (i) {
+            fputs(", ", out);
+            col += 2;
+        }
+        fputs(parts[i], out);
+        col += w;
+    }
+    fputc('\n', out);
+}
+
 void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
 {
     double wall = (double)(mono_ns() - p->run_start_ns) / 1e9,
@@ -301,15 +323,22 @@ void lb_progress_run_done(lb_progress *p, const lb_run_result *run)
     if (p->line_open) fputs("\r\033[K", p->out);
     p->line_open = false;
     char peak[LB_UNITS_LEN], rss[LB_UNITS_LEN], at[LB_UNITS_LEN];
+    char head[256], tasks[96], memory[96], guard[128], status[1024];
     lb_fmt_count(peak, sizeof peak, run->metrics.peak_tasks);
     lb_fmt_bytes(rss, sizeof rss, run->metrics.peak_rss);
-    fprintf(p->out, "[%d/%d] %s %s rep %d: %s, peak %s %s, peak RSS %s", p->run_index, p->run_total,
-            run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
-            lb_run_status_name(run->status), live_noun(run), peak, rss);
-    if (run->guard_fired)
-        fprintf(p->out, ", %s guard fired at %s", run->guard.kind,
-                lb_fmt_ms(at, sizeof at, run->guard.at_s * 1000));
-    if (run->error[0]) fprintf(p->out, " (%s)", run->error);
-    fputc('\n', p->out);
+    snprintf(head, sizeof head, "[%d/%d] %s %s rep %d: %s", p->run_index, p->run_total,
+             run->spec->name, run->leaky ? "leaky" : "graceful", run->rep,
+             lb_run_status_name(run->status));
+    snprintf(tasks, sizeof tasks, "peak %s %s", live_noun(run), peak);
+    snprintf(memory, sizeof memory, "peak RSS %s", rss);
+    snprintf(guard, sizeof guard, "%s guard fired at %s", run->guard.kind,
+             lb_fmt_ms(at, sizeof at, run->guard.at_s * 1000));
+    /* The error, in parentheses, stays with the last figure. */
+    const char *last = run->guard_fired ? guard : memory;
+    snprintf(status, sizeof status, "%s%s%s%s", last, run->error[0] ? " (" : "", run->error,
+             run->error[0] ? ")" : "");
+    const char *parts[] = {head, tasks, run->guard_fired ? memory : status,
+                           run->guard_fired ? status : NULL, NULL};
+    put_fitted(p->out, parts, p->tty ? lb_terminal_columns(fileno(p->out)) : 0);
     fflush(p->out);
 }

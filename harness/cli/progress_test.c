@@ -5,7 +5,7 @@
  * then live tasks and RSS, then the ETA) and leaves out the rest in order;
  * the bar shows the phase's share; the non-terminal line has everything
  * and no bar; the terminal width comes from $COLUMNS when the stream is
- * not a terminal.
+ * not a terminal; the line a run ends with breaks after a comma to fit.
  */
 #include "progress.h"
 #include "terminal.h"
@@ -154,6 +154,57 @@ static void width_from_columns_when_not_a_terminal(void **state)
     close(fd);
 }
 
+/* The line a run ends with, at WIDTH columns on a terminal (0: not one). */
+static char *run_done_line(int width, const char *name)
+{
+    static lb_scenario_spec spec;
+    memset(&spec, 0, sizeof spec);
+    snprintf(spec.name, sizeof spec.name, "%s", name);
+    lb_run_result run;
+    memset(&run, 0, sizeof run);
+    run.spec = &spec;
+    run.metrics.peak_tasks = 68;
+    run.metrics.peak_rss = 9.34 * 1024 * 1024;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    lb_progress p;
+    lb_progress_init(&p, f, false, 26, 100);
+    p.tty = width > 0; /* a memory stream is no terminal: $COLUMNS gives the width */
+    p.run_index = 6;
+    char cols[16];
+    snprintf(cols, sizeof cols, "%d", width);
+    setenv("COLUMNS", cols, 1);
+    lb_progress_run_done(&p, &run);
+    unsetenv("COLUMNS");
+    fclose(f);
+    return buf;
+}
+
+/* The line a run ends with fits the terminal, breaking after a comma, so
+ * the terminal never cuts a figure in two ("9.", "34 MiB" on the next
+ * line); a short one, or one not on a terminal, stays one line. */
+static void run_done_line_fits_the_terminal(void **state)
+{
+    (void)state;
+    char *line = run_done_line(80, "first_response_wins");
+    assert_string_equal(line,
+                        "[6/26] first_response_wins graceful rep 0: completed, peak tasks 68,\n"
+                        "    peak RSS 9.34 MiB\n");
+    free(line);
+    line = run_done_line(80, "double_send");
+    assert_string_equal(line,
+                        "[6/26] double_send graceful rep 0: completed, peak tasks 68, peak RSS "
+                        "9.34 MiB\n");
+    free(line);
+    line = run_done_line(0, "first_response_wins");
+    assert_string_equal(line,
+                        "[6/26] first_response_wins graceful rep 0: completed, peak tasks 68, "
+                        "peak RSS 9.34 MiB\n");
+    free(line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup(a_target_shows_goroutines_and_no_requests, lb_test_arm_timeout),
         cmocka_unit_test_setup(the_bar_fills_with_the_phase, lb_test_arm_timeout),
         cmocka_unit_test_setup(width_from_columns_when_not_a_terminal, lb_test_arm_timeout),
+        cmocka_unit_test_setup(run_done_line_fits_the_terminal, lb_test_arm_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -164,6 +165,73 @@ int lb_gnuplot_stage_stream(lb_gnuplot_stage *s, const char *rel, char **buf, si
 int lb_gnuplot_stage_expect(lb_gnuplot_stage *s, const char *rel)
 {
     return stage_record(s, rel, true);
+}
+
+/* ------------------------------------------------------- templates -- */
+
+static bool has_templates(const char *dir)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/style.gp", dir);
+    return access(p, R_OK) == 0;
+}
+
+int lb_gnuplot_templates_dir(char *buf, size_t n)
+{
+    const char *env = getenv("LEAKBENCH_PLOTS_DIR");
+    if (env && *env) {
+        snprintf(buf, n, "%s", env);
+        return has_templates(buf) ? 0 : -ENOENT;
+    }
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        /* A build tree (build/leakbench, build/rel/...) or an installed
+         * PREFIX/bin/leakbench beside PREFIX/share/leakbench/plots. */
+        static const char *const up[] = {"/plots", "/../plots", "/../../plots", "/../../../plots",
+                                         "/../share/leakbench/plots"};
+        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+            snprintf(buf, n, "%s%s", exe, up[i]);
+            if (has_templates(buf)) return 0;
+        }
+    }
+    snprintf(buf, n, "plots");
+    return has_templates(buf) ? 0 : -ENOENT;
+}
+
+int lb_gnuplot_stage_templates(lb_gnuplot_stage *s, const char *from, const char *const *names,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[4200], rel[64];
+        snprintf(path, sizeof path, "%s/%s", from, names[i]);
+        FILE *f = fopen(path, "r");
+        if (!f) return -errno;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m) {
+            fclose(f);
+            return -ENOMEM;
+        }
+        char chunk[4096];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
+        int err = ferror(f);
+        fclose(f);
+        if (err) {
+            fclose(m);
+            free(buf);
+            return -EIO;
+        }
+        snprintf(rel, sizeof rel, "plots/%s", names[i]);
+        int rc = lb_gnuplot_stage_stream(s, rel, &buf, &len, m);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 /* mkdir -p for the directories in REL's name under DEST. */

@@ -2,7 +2,8 @@
  * gnuplot.h — the one way leakbench talks to gnuplot: text quoted for a
  * script, a staging directory the charts are drawn in, and one launcher.
  * Used by the report's charts (plot.c) and history's trend chart
- * (ci/history.c).
+ * (ci/history.c), which share the templates in plots/ and their style
+ * (plots/style.gp).
  *
  * Quoting.  gnuplot 5.4's scanner ends a single-quoted string at the
  * first quote that is not preceded by another character and followed by
@@ -74,6 +75,16 @@ int lb_gnuplot_stage_write(lb_gnuplot_stage *s, const char *rel, const char *dat
 int lb_gnuplot_stage_stream(lb_gnuplot_stage *s, const char *rel, char **buf, size_t *len, FILE *f);
 /* Records REL as a file gnuplot is expected to write (an image). */
 int lb_gnuplot_stage_expect(lb_gnuplot_stage *s, const char *rel);
+
+/* Finds the directory holding the chart templates (plots/NAME.gp, with
+ * the shared style.gp): $LEAKBENCH_PLOTS_DIR, else plots/ beside or above
+ * the executable or ../share/leakbench/plots from it (make install), else
+ * ./plots.  Returns 0 or -ENOENT. */
+int lb_gnuplot_templates_dir(char *buf, size_t n);
+/* Copies the N templates NAMES from the directory FROM into the staging
+ * directory as plots/NAME, where scripts `load` them.  0 or -errno. */
+int lb_gnuplot_stage_templates(lb_gnuplot_stage *s, const char *from, const char *const *names,
+                               size_t n);
 
 /* What lb_gnuplot_stage_finish moves into place. */
 typedef enum lb_gnuplot_keep {

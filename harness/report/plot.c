@@ -2,13 +2,12 @@
  * plot.c — turns a validated results document into charts with gnuplot.
  *
  * For every scenario it writes data files (charts/data/<slug>-leaky.dat,
- * -graceful.dat, -latency.dat, -summary.dat), copies the templates from
- * plots/ into charts/plots/ and generates one script, charts/charts.gp,
- * that sets each chart's inputs as gnuplot variables and `load`s the
- * template once for PNG (pngcairo) and once for SVG.  One gnuplot process
- * draws every chart of the report.  The charts drawn per scenario are the
- * table lb_charts (report_internal.h): file suffix, alt text, template and
- * size, indexed by lb_chart_kind.
+ * -graceful.dat, -latency-leaky.dat, -latency-graceful.dat, -summary.dat), copies the templates
+ * from plots/ into charts/plots/ and generates one script, charts/charts.gp, that sets each chart's
+ * inputs as gnuplot variables and `load`s the template once for PNG (pngcairo) and once for SVG.
+ * One gnuplot process draws every chart of the report.  The charts drawn per scenario are the table
+ * lb_charts (report_internal.h): file suffix, alt text, template and size, indexed by
+ * lb_chart_kind.
  *
  * Safety and atomicity are gnuplot.c's (gnuplot.h): file names in the
  * script are generated slugs ([A-Za-z0-9_-]) relative to the staging
@@ -39,7 +38,8 @@ const lb_chart_def lb_charts[LB_CHART_KINDS] = {
     [LB_CHART_TASKS] = {"tasks", "Live tasks over time", "tasks.gp", 1000, 500},
     [LB_CHART_RSS] = {"rss", "Resident memory over time", "rss.gp", 1000, 500},
     [LB_CHART_STATES] = {"states", "Tasks by state (stacked)", "states.gp", 1000, 720},
-    [LB_CHART_LATENCY] = {"latency", "Request latency percentiles", "latency.gp", 900, 500},
+    [LB_CHART_LATENCY] = {"latency", "Latency of completed requests by percentile", "latency.gp",
+                          1000, 500},
     [LB_CHART_SUMMARY] = {"summary", "Before/after summary", "summary.gp", 1100, 450},
 };
 
@@ -439,51 +439,95 @@ static void emit_time_charts(scenario_plot *p)
     if (active[0]) emit_chart(p, LB_CHART_STATES);
 }
 
-/* Latency percentiles of both variants, when either has any. */
-static int emit_latency_chart(scenario_plot *p)
+/* One variant's latency curve: its data file (empty of rows when it has
+ * no completed request) and its key title, "leaky (before fix):
+ * completed 45 % · timed out 55 %".  Returns the curve's last tail_x
+ * (NaN: nothing to draw) through *x_end, or -errno. */
+static int emit_latency_variant(scenario_plot *p, int v, const lb_latency_curve *c, double *x_end)
 {
-    static const struct {
-        const char *label, *metric;
-    } pct[] = {{"p50", "latency_p50_ms"},
-               {"p90", "latency_p90_ms"},
-               {"p99", "latency_p99_ms"},
-               {"p99.9", "latency_p999_ms"},
-               {"max", "latency_max_ms"}};
-    enum { N_PCT = sizeof pct / sizeof pct[0] };
-    double lat[N_PCT * N_VARIANTS];
-    int finite[N_VARIANTS] = {0, 0};
-    char *buf = NULL, rel[160];
+    static const char *const dat_var[N_VARIANTS] = {"lat_leaky_dat", "lat_graceful_dat"};
+    static const char *const key_var[N_VARIANTS] = {"lat_leaky_key", "lat_graceful_key"};
+    char *buf = NULL, rel[160], split[96], key[256];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return -ENOMEM;
-    fprintf(f, "# request latency (ms), median over repetitions\n# percentile leaky graceful\n");
-    for (int i = 0; i < N_PCT; i++) {
-        fprintf(f, "%s", pct[i].label);
-        for (int v = 0; v < N_VARIANTS; v++) {
-            double ms = lb_scenario_metric(p->scenario, lb_variants[v], pct[i].metric);
-            lat[N_VARIANTS * i + v] = ms;
-            put_num(f, ms);
-            finite[v] += !isnan(ms);
-        }
-        fputc('\n', f);
-    }
-    snprintf(rel, sizeof rel, "data/%s-latency.dat", p->slug);
+    *x_end = c->have_histogram ? lb_latency_curve_write(f, c) : NAN;
+    snprintf(rel, sizeof rel, "data/%s-latency-%s.dat", p->slug, lb_variants[v]);
     int rc = lb_gnuplot_stage_stream(p->stage, rel, &buf, &len, f);
-    if (rc < 0 || !(finite[LEAKY] + finite[GRACEFUL])) return rc;
-    lb_gnuplot_set_string(p->gp, "lat_dat", rel);
-    fprintf(p->gp, "lat_log = %d\nlat_leaky = %d\nlat_graceful = %d\n",
-            wants_log(lat, N_PCT * N_VARIANTS), finite[LEAKY] > 0, finite[GRACEFUL] > 0);
+    if (rc < 0) return rc;
+    lb_latency_split_text(split, sizeof split, c);
+    if (!c->runs)
+        snprintf(key, sizeof key, "%s: not run", lb_side_label(p->root, v));
+    else if (!c->have_histogram)
+        snprintf(key, sizeof key, "%s: %s (no completed-only latency)", lb_side_label(p->root, v),
+                 split);
+    else
+        snprintf(key, sizeof key, "%s: %s%s", lb_side_label(p->root, v), split,
+                 isnan(*x_end) ? " (none completed)" : "");
+    lb_gnuplot_set_string(p->gp, dat_var[v], rel);
+    lb_gnuplot_set_string(p->gp, key_var[v], key);
+    return 0;
+}
+
+/* The latency chart: the completed requests' latency by percentile
+ * (latency_curve.c) of each variant, the client timeout as a line, and
+ * the completed / timed-out split in the key.  A results file written
+ * before runs recorded completed requests apart has no curve to show:
+ * the chart says so, with the split, instead of plotting every request at
+ * its deadline.  Drawn when either variant submitted a request. */
+static int emit_latency_chart(scenario_plot *p)
+{
+    lb_latency_curve c[N_VARIANTS];
+    double x_end[N_VARIANTS] = {NAN, NAN};
+    int rc = 0;
+    bool any = false, missing = true;
+    for (int v = 0; v < N_VARIANTS; v++) {
+        rc = lb_latency_curve_of(p->scenario, lb_variants[v], &c[v]);
+        if (rc) {
+            if (v) lb_latency_curve_free(&c[0]);
+            return rc;
+        }
+    }
+    for (int v = 0; v < N_VARIANTS && !rc; v++) {
+        any |= c[v].submitted > 0;
+        missing &= !c[v].have_histogram;
+        rc = emit_latency_variant(p, v, &c[v], &x_end[v]);
+    }
+    for (int v = 0; v < N_VARIANTS; v++) lb_latency_curve_free(&c[v]);
+    if (rc < 0 || !any) return rc;
+    /* The x axis ends at the next power of ten past the longest curve. */
+    double reach = fmax(x_end[LEAKY], x_end[GRACEFUL]); /* fmax skips NaN */
+    double xmax = reach > 10 ? pow(10, ceil(log10(reach) - 1e-9)) : 10;
+    double timeout = lb_jnum_path(p->scenario, "spec.timeout_ms");
+    char t[LB_UNITS_LEN], text[96];
+    snprintf(text, sizeof text, "client timeout %s", lb_fmt_ms(t, sizeof t, timeout));
+    fprintf(p->gp, "lat_leaky = %d\nlat_graceful = %d\nlat_xmax = %.6g\n", !isnan(x_end[LEAKY]),
+            !isnan(x_end[GRACEFUL]), xmax);
+    lb_gnuplot_set_number(p->gp, "lat_timeout", timeout);
+    lb_gnuplot_set_string(p->gp, "lat_timeout_text", isnan(timeout) ? "" : text);
+    fprintf(p->gp, "lat_missing = %d\n", missing);
     emit_chart(p, LB_CHART_LATENCY);
     return 0;
 }
 
-/* The label over one bar of the summary chart: our own digits and units. */
-static void summary_label(char *label, size_t n, const json_t *run, int panel, double val)
+/* The label over one bar of the summary chart: our own digits and units.
+ * UNJUDGED: why the variant's recovery cannot be held against it
+ * (lb_recovery_unjudged), or NULL. */
+static void summary_label(char *label, size_t n, const json_t *run, int panel, double val,
+                          const char *unjudged)
 {
     int recovered = run ? lb_jbool_path(run, "metrics.recovered") : 0;
     if (!run)
         snprintf(label, n, "not run");
-    else if (panel == 0)
+    else if (panel == 2 && isnan(val) && unjudged) {
+        /* "n/a:\nthe load generator\nfell behind": the reason on two
+         * lines, split at its middle space (a data-file "\n" breaks the
+         * label; the reasons are ours, without quotes). */
+        const char *mid = unjudged + strlen(unjudged) / 2, *cut = strchr(mid, ' ');
+        if (!cut) cut = unjudged + strlen(unjudged);
+        snprintf(label, n, "n/a:\\n%.*s%s%s", (int)(cut - unjudged), unjudged, *cut ? "\\n" : "",
+                 *cut ? cut + 1 : "");
+    } else if (panel == 0)
         lb_fmt_count(label, n, val);
     else if (panel == 1)
         lb_fmt_bytes(label, n, val * MB);
@@ -527,12 +571,16 @@ static int emit_summary_chart(scenario_plot *p)
     enum { P_TASKS, P_RSS, P_RECOVERY, N_PANELS };
     double val[N_PANELS][N_VARIANTS];
     bool never[N_VARIANTS];
+    const char *unjudged[N_VARIANTS];
     for (int v = 0; v < N_VARIANTS; v++) {
         val[P_TASKS][v] = lb_scenario_metric(p->scenario, lb_variants[v], "peak_tasks");
         val[P_RSS][v] = lb_scenario_metric(p->scenario, lb_variants[v], "peak_rss_bytes") / MB;
         val[P_RECOVERY][v] = lb_scenario_metric(p->scenario, lb_variants[v], "recovery_ms");
+        /* Not when the table says n/a: the generator fell behind, the run
+         * was interrupted, nothing read the live tasks. */
+        unjudged[v] = lb_recovery_unjudged(p->scenario, v);
         never[v] = p->run[v] && isnan(val[P_RECOVERY][v]) &&
-                   lb_jbool_path(p->run[v], "metrics.recovered") < 0;
+                   lb_jbool_path(p->run[v], "metrics.recovered") < 0 && !unjudged[v];
     }
     /* The recovery panel's top: room above the tallest finite bar, or 1
      * when no variant recovered; a "never" bar reaches it. */
@@ -552,8 +600,8 @@ static int emit_summary_chart(scenario_plot *p)
         fprintf(f, "%d \"%.*s\\n%s\" %d", v, (int)(space - side), side, space + 1, v + 1);
         for (int panel = 0; panel < N_PANELS; panel++) {
             double mine = val[panel][v], other = val[panel][1 - v];
-            char label[64];
-            summary_label(label, sizeof label, p->run[v], panel, mine);
+            char label[96];
+            summary_label(label, sizeof label, p->run[v], panel, mine, unjudged[v]);
             put_num(f, mine);
             /* label height: on the bar; mid-height on a "never" bar */
             put_num(f, !isnan(mine)                      ? mine
@@ -612,70 +660,6 @@ static int plot_scenario(lb_gnuplot_stage *stage, FILE *gp, const json_t *root, 
 
 /* -------------------------------------------------------- templates -- */
 
-static bool has_templates(const char *dir)
-{
-    char p[4200];
-    snprintf(p, sizeof p, "%s/tasks.gp", dir);
-    return access(p, R_OK) == 0;
-}
-
-int lb_plot_templates_dir(char *buf, size_t n)
-{
-    const char *env = getenv("LEAKBENCH_PLOTS_DIR");
-    if (env && *env) {
-        snprintf(buf, n, "%s", env);
-        return has_templates(buf) ? 0 : -ENOENT;
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        /* A build tree (build/leakbench, build/rel/...) or an installed
-         * PREFIX/bin/leakbench beside PREFIX/share/leakbench/plots. */
-        static const char *const up[] = {"/plots", "/../plots", "/../../plots", "/../../../plots",
-                                         "/../share/leakbench/plots"};
-        for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
-            snprintf(buf, n, "%s%s", exe, up[i]);
-            if (has_templates(buf)) return 0;
-        }
-    }
-    snprintf(buf, n, "plots");
-    return has_templates(buf) ? 0 : -ENOENT;
-}
-
-static int stage_templates(lb_gnuplot_stage *s, const char *from)
-{
-    for (size_t i = 0; i < N_TEMPLATES; i++) {
-        char path[4200], rel[64];
-        snprintf(path, sizeof path, "%s/%s", from, templates[i]);
-        FILE *f = fopen(path, "r");
-        if (!f) return -errno;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&buf, &len);
-        if (!m) {
-            fclose(f);
-            return -ENOMEM;
-        }
-        char chunk[4096];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
-        int err = ferror(f);
-        fclose(f);
-        if (err) {
-            fclose(m);
-            free(buf);
-            return -EIO;
-        }
-        snprintf(rel, sizeof rel, "plots/%s", templates[i]);
-        int rc = lb_gnuplot_stage_stream(s, rel, &buf, &len, m);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
 /* --------------------------------------------------------------- main -- */
 
 /* Writes the templates, every scenario's data and charts.gp into the
@@ -685,7 +669,7 @@ static int stage_inputs(lb_gnuplot_stage *s, const json_t *root, const char *tem
 {
     int rc = lb_gnuplot_stage_mkdir(s, "data");
     if (!rc) rc = lb_gnuplot_stage_mkdir(s, "plots");
-    if (!rc) rc = stage_templates(s, templates_dir);
+    if (!rc) rc = lb_gnuplot_stage_templates(s, templates_dir, templates, N_TEMPLATES);
     if (rc) return rc;
     char *script = NULL;
     size_t script_len = 0;
@@ -777,7 +761,7 @@ int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot_now
     msg[0] = 0;
     *outcome = LB_CHARTS_FAILED;
     snprintf(charts_dir, sizeof charts_dir, "%s/charts", out_dir);
-    int rc = lb_plot_templates_dir(tdir, sizeof tdir);
+    int rc = lb_gnuplot_templates_dir(tdir, sizeof tdir);
     if (rc < 0) {
         snprintf(msg, msglen,
                  "gnuplot templates (plots/NAME.gp) not found beside the leakbench binary or in "

@@ -8,7 +8,8 @@
  * a summary and latency chart) and rendered with the real gnuplot; the
  * short series are drawn with a marker per sample.  The summary's
  * factors and "never" bar, and the RSS chart's linear axis and guard
- * marker, are checked in the script and data handed to gnuplot.  Needs
+ * marker, and the latency chart's percentile curve, timeout line and
+ * split, are checked in the script and data handed to gnuplot.  Needs
  * gnuplot (gnuplot-nox); skipped with a message without it.
  */
 #include "gnuplot.h"
@@ -127,7 +128,7 @@ static const char *render_doc(json_t *doc, const char *name)
 /* The summary: linear bars, each panel titled with the factor between the
  * twins, and a leaky twin that never recovered drawn as a full-height
  * hatched bar (results-single: 5,012 vs 120 tasks, 315 vs 143 MiB, never
- * vs 40 ms). */
+ * vs 40 ms) — unless its load generator fell behind: then n/a. */
 static void summary_never_bar_and_factors(void **state)
 {
     (void)state;
@@ -145,6 +146,81 @@ static void summary_never_bar_and_factors(void **state)
     const char *dat = lb_test_slurp(path);
     assert_non_null(strstr(dat, " NaN 23 \"never:\\nrestart\\nrequired\" 46\n"));
     assert_non_null(strstr(dat, " 40 40 \"40 ms\" NaN\n"));
+    /* A leaky twin whose load generator fell behind is n/a, as in the
+     * table and the verdict cards: no "never" bar, the reason instead. */
+    json_t *leaky = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_object_set_new(leaky, "load", json_pack("{s:b}", "behind", 1));
+    gp = render_doc(doc, "behind");
+    assert_non_null(strstr(gp, "sum_note_rec = ''\nsum_rec_never = 0\n"));
+    snprintf(path, sizeof path, "%s/behind/charts/data/timeout_leak-summary.dat", tmpdir);
+    dat = lb_test_slurp(path);
+    assert_non_null(strstr(dat, " NaN 20 \"n/a:\\nthe load generator\\nfell behind\" NaN\n"));
+    json_decref(doc);
+}
+
+/* The latency chart: each variant's completed requests as a percentile
+ * curve (steps at 1/(1-p): p = 0, 25 and 75 % for 1, 2 and 1 requests in
+ * three buckets, ending at 1 - 1/4), the client timeout as a line, the
+ * completed / timed-out split in the key; a variant with none completed
+ * gets no curve, only its key entry; a file written before the histogram
+ * existed (the plain fixture) gets a chart that says what it lacks. */
+static void latency_curve_of_completed_requests(void **state)
+{
+    (void)state;
+    json_t *doc = fixture_with_samples(3);
+    json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    const char *gp = render_doc(doc, "old");
+    assert_non_null(strstr(gp, "lat_leaky = 0\nlat_graceful = 0\nlat_xmax = 10\n"));
+    assert_non_null(strstr(gp, "lat_missing = 1\n"));
+    char old_out[128];
+    snprintf(old_out, sizeof old_out, "%s/old", tmpdir);
+    assert_true(chart_exists(old_out, doc, LB_CHART_LATENCY));
+    assert_non_null(strstr(gp, "lat_leaky_key = 'leaky (before fix): completed 70 % · timed out "
+                               "30 % (no completed-only latency)'\n"));
+
+    json_object_set_new(scenario, "spec", json_pack("{s:f}", "timeout_ms", 50.0));
+    json_t *leaky = json_array_get(json_object_get(scenario, "runs"), 0);
+    json_t *graceful = json_array_get(json_object_get(scenario, "runs"), 1);
+    json_object_set_new(json_object_get(leaky, "metrics"), "latency_completed_ms",
+                        json_pack("{s:i, s:f, s:[[f,f,i],[f,f,i],[f,f,i]]}", "count", 4, "max", 2.5,
+                                  "buckets", 0.003, 0.004, 1, 0.1, 0.104, 2, 2.432, 2.56, 1));
+    json_object_set_new(leaky, "accounting",
+                        json_pack("{s:i, s:i, s:i, s:i}", "submitted", 10, "completed", 4,
+                                  "timed_out", 5, "failed", 1));
+    json_object_set_new(json_object_get(graceful, "metrics"), "latency_completed_ms",
+                        json_pack("{s:i, s:[]}", "count", 0, "buckets"));
+    json_object_set_new(
+        graceful, "accounting",
+        json_pack("{s:i, s:i, s:i}", "submitted", 5, "completed", 0, "timed_out", 5));
+    gp = render_doc(doc, "new");
+    assert_non_null(strstr(gp, "lat_leaky = 1\nlat_graceful = 0\nlat_xmax = 10\n"));
+    assert_non_null(strstr(gp, "lat_timeout = 50\nlat_timeout_text = 'client timeout 50 ms'\n"));
+    assert_non_null(strstr(gp, "lat_missing = 0\n"));
+    assert_non_null(strstr(gp, "lat_leaky_key = 'leaky (before fix): completed 40 % · timed out "
+                               "50 % · other 10 %'\n"));
+    assert_non_null(strstr(gp, "lat_graceful_key = 'graceful (after fix): completed 0 % · timed "
+                               "out 100 % (none completed)'\n"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/new/charts/data/timeout_leak-latency-leaky.dat", tmpdir);
+    const char *dat = lb_test_slurp(path);
+    const char *rows = strstr(dat, "\n0 ");
+    assert_non_null(rows);
+    assert_string_equal(rows, "\n0 1 0.003\n25 1.33333 0.1015\n75 4 2.4955\n75 4 2.4955\n");
+    char out[128];
+    snprintf(out, sizeof out, "%s/new", tmpdir);
+    assert_true(chart_exists(out, doc, LB_CHART_LATENCY));
+    /* A share that would round to 0 % without being 0 is "<1 %". */
+    lb_latency_curve c = {.submitted = 1200, .completed = 496, .timed_out = 698, .other = 6};
+    char split[96];
+    assert_string_equal(lb_latency_split_text(split, sizeof split, &c),
+                        "completed 41 % · timed out 58 % · other <1 %");
+    c = (lb_latency_curve){.submitted = 1000, .completed = 995, .timed_out = 5};
+    assert_string_equal(lb_latency_split_text(split, sizeof split, &c),
+                        "completed >99 % · timed out <1 %");
+    snprintf(path, sizeof path, "%s/new/charts/data/timeout_leak-latency-graceful.dat", tmpdir);
+    dat = lb_test_slurp(path);
+    assert_null(strstr(dat, "\n0 ")); /* the header only: no rows */
     json_decref(doc);
 }
 
@@ -185,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(three_samples_per_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(one_sample_per_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(summary_never_bar_and_factors, setup, teardown),
+        cmocka_unit_test_setup_teardown(latency_curve_of_completed_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(rss_axis_is_linear_with_the_guard_at_the_edge, setup,
                                         teardown),
     };

@@ -210,7 +210,7 @@ typedef enum lb_chart_kind {
     LB_CHART_TASKS,   /* live tasks over time */
     LB_CHART_RSS,     /* resident memory over time */
     LB_CHART_STATES,  /* tasks by state, stacked */
-    LB_CHART_LATENCY, /* request latency percentiles */
+    LB_CHART_LATENCY, /* completed requests' latency by percentile */
     LB_CHART_SUMMARY, /* before/after bars */
     LB_CHART_KINDS
 } lb_chart_kind;
@@ -222,6 +222,31 @@ typedef struct lb_chart_def {
     int width, height;         /* pixels */
 } lb_chart_def;
 extern const lb_chart_def lb_charts[LB_CHART_KINDS];
+
+/* The completed requests' latency of one variant of a scenario, its
+ * repetitions merged, and their outcome split (latency_curve.c). */
+typedef struct lb_latency_curve {
+    int runs;            /* the variant's repetitions */
+    bool have_histogram; /* every one carries metrics.latency_completed_ms (older files do not) */
+    double submitted, completed, timed_out, other; /* accounting, summed over the runs */
+    double count;                                  /* completed requests in the histogram */
+    double max_ms;                                 /* the largest, NaN if none */
+    struct bucket *buckets;                        /* merged, ascending */
+    size_t n;
+} lb_latency_curve;
+/* Fills C for VARIANT of SCENARIO (a validated document).  0 or -ENOMEM;
+ * free C with lb_latency_curve_free either way. */
+int lb_latency_curve_of(const json_t *scenario, const char *variant, lb_latency_curve *c);
+void lb_latency_curve_free(lb_latency_curve *c);
+/* Writes C as the gnuplot data of its percentile curve: a comment header,
+ * then rows "percentile_pct tail_x latency_ms" (tail_x = 1/(1-p)), one per
+ * non-empty bucket at the percentile where it starts and a last one where
+ * the curve ends.  Returns that last tail_x, or NaN (no rows) when C has
+ * no completed request. */
+double lb_latency_curve_write(FILE *f, const lb_latency_curve *c);
+/* "completed 45 % · timed out 55 %" (and "· other N %" for failed,
+ * rejected, cancelled and unanswered requests), or "no requests". */
+char *lb_latency_split_text(char *buf, size_t n, const lb_latency_curve *c);
 
 /* The file base of chart KIND for scenario number I of ROOT:
  * "<slug>-<suffix>", the slug made unique among the scenarios. */
@@ -237,11 +262,5 @@ void lb_chart_base(char *buf, size_t n, const json_t *root, size_t i, lb_chart_k
 int lb_plot_render(const json_t *root, const char *out_dir, bool run_gnuplot, int timeout_s,
                    lb_charts_outcome *outcome, int *n_charts, bool *unwritten, char *msg,
                    size_t msglen);
-
-/* Finds the directory holding the gnuplot templates (plots/NAME.gp):
- * $LEAKBENCH_PLOTS_DIR, else plots/ beside or above the executable or
- * ../share/leakbench/plots from it (make install),
- * else ./plots.  Returns 0 or -ENOENT. */
-int lb_plot_templates_dir(char *buf, size_t n);
 
 #endif

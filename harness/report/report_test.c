@@ -294,10 +294,26 @@ static char *terminal_text(const json_t *doc, const json_t *scenario)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    if (doc) assert_int_equal(lb_table_print_intro(f, doc), 0);
+    if (doc) assert_int_equal(lb_table_print_intro(f, doc, 0), 0);
     assert_int_equal(lb_table_print(f, scenario, false, 0), 0);
     fclose(f);
     return buf;
+}
+
+/* No line of TEXT is wider than WIDTH columns, but for a single word
+ * and, unless TABLES, the lines of a table (not fitted when the output is
+ * not a terminal). */
+static void assert_lines_fit(const char *text, int width, bool tables)
+{
+    for (const char *line = text; *line;) {
+        size_t n = strcspn(line, "\n");
+        int cols = 0;
+        for (size_t i = 0; i < n; i++) cols += ((unsigned char)line[i] & 0xC0) != 0x80;
+        bool one_word = !memchr(line + strspn(line, " "), ' ', n - strspn(line, " "));
+        if (cols > width && !one_word && (tables || line[0] != '|'))
+            fail_msg("%d columns (> %d): %.*s", cols, width, (int)n, line);
+        line += n + (line[n] == '\n');
+    }
 }
 
 /* The spec's and the suite's "description" (results spec.descriptions and
@@ -329,6 +345,18 @@ static void test_descriptions_are_shown(void **state)
     char *buf = terminal_text(doc, scenario);
     assert_non_null(strstr(buf, "Nightly suite: every pattern\n"));
     assert_non_null(strstr(buf, "1 repetition\n\nEntry: the seed at 300/s <b>\n\n| Metric"));
+    free(buf);
+    /* On a terminal the suite's description wraps at its width too. */
+    json_object_set_new(json_object_get(doc, "spec"), "descriptions",
+                        json_pack("[s]", "The leak catalogue: a leaky and a graceful twin for "
+                                         "every pattern of the leak catalogue (README), each "
+                                         "under the load knob that triggers it."));
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(lb_table_print_intro(f, doc, 60), 0);
+    fclose(f);
+    assert_lines_fit(buf, 60, true);
+    assert_non_null(strstr(buf, "The leak catalogue: a leaky and a graceful twin for every\n"));
     free(buf);
     json_decref(doc);
     rm_tree(dir);
@@ -373,7 +401,8 @@ static void test_generator_behind_is_not_the_pipelines_fault(void **state)
     assert_non_null(strstr(buf, "| Recovery time | "));
     assert_non_null(strstr(buf, "n/a (the load generator fell behind)"));
     assert_null(strstr(buf, "restart required"));
-    for (char *c = buf; *c; c++) /* the note is wrapped at 100 columns */
+    assert_lines_fit(buf, 100, false); /* "warning: " and the note's first line included */
+    for (char *c = buf; *c; c++)       /* the note is wrapped at 100 columns */
         if (*c == '\n') *c = ' ';
     assert_non_null(strstr(buf,
                            "warning: The load generator could not keep the schedule in 1 of 1 "
@@ -612,7 +641,7 @@ static void test_gnuplot_failure_moves_no_images(void **state)
     snprintf(out, sizeof out, "%s/out", dir);
     assert_int_equal(mkdir(tdir, 0755), 0);
     char real[4096];
-    assert_int_equal(lb_plot_templates_dir(real, sizeof real), 0);
+    assert_int_equal(lb_gnuplot_templates_dir(real, sizeof real), 0);
     static const char *const names[] = {"style.gp",  "phases.gp",  "tasks.gp",  "rss.gp",
                                         "states.gp", "latency.gp", "summary.gp"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -960,7 +989,8 @@ static void test_terminal_view(void **state)
 }
 
 /* On a narrow terminal the hints wrap at its width (60 here; never under
- * 40), under the first word of their value; the tables stay whole. */
+ * 40), under the first word of their value, and the tables fit it too
+ * (at 40, the before/after table is one line per row). */
 static void test_terminal_view_wraps_at_the_width(void **state)
 {
     (void)state;
@@ -974,20 +1004,134 @@ static void test_terminal_view_wraps_at_the_width(void **state)
         assert_int_equal(lb_table_print(f, scenario, false, widths[k][0]), 0);
         fclose(f);
         assert_non_null(strstr(buf, "      Hint: pattern 1 "));
-        assert_non_null(strstr(buf, "| Metric        | Before fix (leaky)"));
+        /* 40 columns are too few for three columns: a line per row. */
+        assert_non_null(strstr(buf, widths[k][1] >= 60 ? "| Metric " : "  Peak tasks: "));
         int widest = 0;
         for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
             int width = 0;
             for (char *c = line; *c; c++) width += ((unsigned char)*c & 0xC0) != 0x80;
             /* A word longer than the room left is never split. */
             bool one_word = !strchr(line + strspn(line, " "), ' ');
-            if (line[0] != '|' && width > widths[k][1] && !one_word)
+            if (width > widths[k][1] && !one_word)
                 fail_msg("%d columns at %d: %s", width, widths[k][1], line);
             if (line[0] != '|' && width > widest) widest = width;
         }
         assert_true(widest > widths[k][1] - 15); /* it does use the width */
         free(buf);
     }
+    json_decref(doc);
+}
+
+/* The rows of a pipe table whose cells wrap onto continuation lines
+ * (their first cell empty), each cell's lines joined with a space: the
+ * table as it reads unwrapped.  Frees what it joins; returns the rows. */
+static int joined_rows(char *cells[MAX_ROWS][MAX_COLS], int rows, int ncols)
+{
+    int out = 0;
+    for (int r = 0; r < rows; r++) {
+        if (out > 0 && !cells[r][0][0]) {
+            for (int c = 0; c < ncols; c++) {
+                if (cells[r][c][0]) {
+                    char *prev = cells[out - 1][c];
+                    size_t n = strlen(prev) + strlen(cells[r][c]) + 2;
+                    char *both = malloc(n);
+                    assert_non_null(both);
+                    snprintf(both, n, "%s%s%s", prev, prev[0] ? " " : "", cells[r][c]);
+                    free(prev);
+                    cells[out - 1][c] = both;
+                }
+                free(cells[r][c]);
+            }
+            continue;
+        }
+        for (int c = 0; c < ncols; c++) cells[out][c] = cells[r][c];
+        out++;
+    }
+    return out;
+}
+
+/* The terminal's tables at a given width: the before/after table's cells
+ * wrap inside their columns so that no line is wider than the terminal
+ * (80 columns: the "restart required (not at baseline ...)" cell takes two
+ * lines); a table that cannot fit even so (the accounting's eight columns)
+ * is one line per run; every figure is still there, and at 100 and 120
+ * columns the tables are as they always were, one line per row. */
+static void test_terminal_tables_fit_the_width(void **state)
+{
+    (void)state;
+    json_t *doc = json_load_file("harness/testdata/results-single.json", 0, NULL);
+    assert_non_null(doc);
+    const json_t *scenario = json_array_get(json_object_get(doc, "scenarios"), 0);
+    static const int widths[] = {80, 100, 120};
+    char *text[3];
+    for (size_t k = 0; k < 3; k++) {
+        size_t len = 0;
+        FILE *f = open_memstream(&text[k], &len);
+        assert_int_equal(lb_table_print(f, scenario, false, widths[k]), 0);
+        fclose(f);
+        char *copy = strdup(text[k]);
+        for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+            int width = 0;
+            for (char *c = line; *c; c++) width += ((unsigned char)*c & 0xC0) != 0x80;
+            bool one_word = !strchr(line + strspn(line, " "), ' ');
+            if (width > widths[k] && !one_word)
+                fail_msg("%d columns at %d: %s", width, widths[k], line);
+        }
+        free(copy);
+    }
+    /* 80: the recovery cell wraps inside its column, the row keeps its label. */
+    assert_non_null(strstr(text[0], "| Recovery time | restart required"));
+    assert_non_null(strstr(text[0], "\n|               | "));
+    /* 80: the accounting is one line per run, each figure after its header. */
+    assert_non_null(strstr(text[0], "  leaky rep 0: Submitted "));
+    assert_null(strstr(text[0], "| Run "));
+    /* 100 and 120: the natural tables, a line per row. */
+    for (size_t k = 1; k < 3; k++) {
+        assert_null(strstr(text[k], "\n|               | "));
+        assert_non_null(strstr(text[k], "| Run "));
+        assert_string_equal(text[k], text[1]);
+    }
+    /* The before/after table at 80 columns, its wrapped cells joined, is
+     * the 100-column table cell for cell. */
+    char *narrow[MAX_ROWS][MAX_COLS], *wide[MAX_ROWS][MAX_COLS];
+    int ncols = 0, wcols = 0;
+    char *acct80 = strstr(text[0], "Request accounting"),
+         *acct100 = strstr(text[1], "Request accounting");
+    assert_non_null(acct80);
+    assert_non_null(acct100);
+    *acct80 = *acct100 = 0;
+    int rows = table_cells(text[0], narrow, &ncols);
+    rows = joined_rows(narrow, rows, ncols);
+    int wrows = table_cells(text[1], wide, &wcols);
+    assert_int_equal(rows, 7);
+    assert_int_equal(wrows, 7);
+    assert_int_equal(ncols, wcols);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < ncols; c++) {
+            assert_string_equal(narrow[r][c], wide[r][c]);
+            free(narrow[r][c]);
+            free(wide[r][c]);
+        }
+    /* Every accounting figure of the 100-column table is in the stacked
+     * lines, after its header. */
+    *acct100 = 'R';
+    *acct80 = 'R';
+    char *acct[MAX_ROWS][MAX_COLS];
+    int arows = table_cells(strstr(text[1], "| Run "), acct, &ncols);
+    assert_int_equal(arows, 3);
+    for (int r = 1; r < arows; r++) {
+        char want[128];
+        snprintf(want, sizeof want, "  %s: %s %s · ", acct[r][0], acct[0][1], acct[r][1]);
+        assert_non_null(strstr(text[0], want));
+        for (int c = 2; c < ncols; c++) {
+            snprintf(want, sizeof want, "%s %s", acct[0][c], acct[r][c]);
+            if (!strstr(acct80, want)) fail_msg("80 columns lack \"%s\"", want);
+        }
+    }
+    for (int r = 0; r < arows; r++)
+        for (int c = 0; c < ncols; c++) free(acct[r][c]);
+    if (getenv("LEAKBENCH_SHOW")) print_message("%s\n", text[0]);
+    for (size_t k = 0; k < 3; k++) free(text[k]);
     json_decref(doc);
 }
 
@@ -1035,6 +1179,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_terminal_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_view_colour, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_view_wraps_at_the_width, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_tables_fit_the_width, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_killed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptions_are_shown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generator_behind_is_not_the_pipelines_fault, setup,

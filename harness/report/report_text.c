@@ -8,7 +8,12 @@
  * document's width (lb_doc.columns: the terminal's; 100 by default, never
  * under TEXT_MIN_COLUMNS), and tables are pipe
  * tables whose columns are as wide as their widest cell, so a table is
- * kept whole until table_end.  Widths count UTF-8 characters, not bytes
+ * kept whole until table_end.  On a terminal (lb_doc.columns set), a
+ * table wider than it is fitted to it: the widest column that can give is narrowed, one column at a
+ * time, and its cells wrap at spaces onto more lines of the row (no word is split, no header
+ * wrapped while another way fits); a table that cannot fit even so is printed one line per row,
+ * "label: header value · ...". Every figure is kept either way.  Widths count UTF-8 characters, not
+ * bytes
  * ("≥", "×", "µs" are one column each).  Charts have no text form and are
  * left out.  Text from a results file could hold terminal escape
  * sequences: every control character is printed as a space.  The only
@@ -19,6 +24,7 @@
 #include "core/color.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,16 +78,44 @@ static int wrap_columns(const lb_doc *d)
     return d->columns < TEXT_MIN_COLUMNS ? TEXT_MIN_COLUMNS : d->columns;
 }
 
-/* Prints text from column col on, wrapped at spaces to columns with
- * continuation lines starting at column indent. */
+/* True when the N bytes at S are a number ("1", "5,012", "+300", "2.5"):
+ * a space after one does not break, so a figure stays with its unit. */
+static bool is_number(const char *s, size_t n)
+{
+    bool digit = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digit = true;
+        else if (!strchr("+-.,", s[i]))
+            return false;
+    }
+    return digit;
+}
+
+/* The bytes of the unbreakable run at P: a word, and after a number the
+ * word that follows it ("1 s", "+300 tasks/s"); *cols its width. */
+static size_t unbreakable(const char *p, int *cols)
+{
+    size_t n = strcspn(p, " ");
+    while (is_number(p, n) && p[n] == ' ' && p[n + 1] && p[n + 1] != ' ') {
+        size_t prev = n;
+        n = prev + 1 + strcspn(p + prev + 1, " ");
+        if (is_number(p + prev + 1, n - prev - 1)) break; /* "1 2": two numbers */
+    }
+    *cols = 0;
+    for (size_t i = 0; i < n; i++) *cols += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Prints text from column col on, wrapped at spaces (not the one after a
+ * number) to columns with continuation lines starting at column indent. */
 static void put_wrapped(FILE *f, const char *text, int col, int indent, int columns)
 {
     const char *p = text ? text : "";
     int start = col;
     while (*p) {
-        size_t word = strcspn(p, " ");
-        int w = 0;
-        for (size_t i = 0; i < word; i++) w += ((unsigned char)p[i] & 0xC0) != 0x80;
+        int w;
+        size_t word = unbreakable(p, &w);
         if (col > start && col + 1 + w > columns) {
             fputc('\n', f);
             pad(f, indent, ' ');
@@ -126,10 +160,11 @@ static void text_para(lb_doc *d, const char *text)
     put_wrapped(d->out, text, 0, 0, wrap_columns(d));
 }
 
+/* "warning: text", the text's first line after the word. */
 static void text_warning(lb_doc *d, const char *text)
 {
     fputs("warning: ", d->out);
-    text_para(d, text);
+    put_wrapped(d->out, text, 9, 0, wrap_columns(d));
 }
 
 /* "      label: value", the value's continuation lines under its first
@@ -184,26 +219,161 @@ static void text_table_row(lb_doc *d, const char *const *cells)
     if (t && add_row(t, cells)) d->err = -ENOMEM;
 }
 
+/* The widest unbreakable run of s (a word, or a figure with its unit),
+ * in columns. */
+static int longest_word(const char *s)
+{
+    int best = 0;
+    while (s && *s) {
+        s += strspn(s, " ");
+        int w;
+        s += unbreakable(s, &w);
+        if (w > best) best = w;
+    }
+    return best;
+}
+
+static const char *cell(const text_table *t, size_t r, int c)
+{
+    return t->cells[r * (size_t)t->ncols + c];
+}
+
+static int table_width(const int *w, int ncols)
+{
+    int total = 1; /* "|" then " cell |" per column */
+    for (int c = 0; c < ncols; c++) total += w[c] + 3;
+    return total;
+}
+
+/* What narrow_to may not wrap. */
+typedef enum keep_whole {
+    KEEP_NOTHING,          /* only words (and figures with their units) stay whole */
+    KEEP_HEADERS,          /* and the header cells */
+    KEEP_HEADERS_A_LABELS, /* and the first column (the rows' labels) */
+} keep_whole;
+
+/* Narrows the columns W (their widest cells) until the table is at most
+ * ROOM columns wide, always the widest column that can still give, and
+ * never below what KEEP holds whole.  True when it fits. */
+static bool narrow_to(const text_table *t, int *w, int room, keep_whole keep)
+{
+    int *floor = calloc((size_t)t->ncols, sizeof *floor);
+    if (!floor) return false;
+    for (int c = 0; c < t->ncols; c++) {
+        for (size_t r = 0; r < t->n_rows; r++) {
+            int f = longest_word(cell(t, r, c));
+            if (f > floor[c]) floor[c] = f;
+        }
+        for (size_t r = 0; r < t->n_rows; r++) {
+            bool whole =
+                (keep >= KEEP_HEADERS && r == 0) || (keep == KEEP_HEADERS_A_LABELS && c == 0);
+            if (whole && text_width(cell(t, r, c)) > floor[c]) floor[c] = text_width(cell(t, r, c));
+        }
+        if (floor[c] > w[c]) floor[c] = w[c];
+    }
+    while (table_width(w, t->ncols) > room) {
+        int pick = -1;
+        for (int c = 0; c < t->ncols; c++)
+            if (w[c] > floor[c] && (pick < 0 || w[c] > w[pick])) pick = c;
+        if (pick < 0) break;
+        w[pick]--;
+    }
+    free(floor);
+    return table_width(w, t->ncols) <= room;
+}
+
+/* The next line of a cell wrapped at WIDTH columns, from *p on: its
+ * length in bytes (and *p moved past it and the spaces after it).  A
+ * word wider than WIDTH (never, after narrow_to) is not split. */
+static size_t next_line(const char **p, int width)
+{
+    const char *s = *p, *end = s;
+    int col = 0;
+    while (*end) {
+        int w;
+        size_t word = unbreakable(end, &w);
+        if (end > s && col + 1 + w > width) break;
+        col += (end > s) + w;
+        end += word;
+        if (!*end) break;
+        size_t spaces = strspn(end, " ");
+        if (!end[spaces]) break;
+        end += spaces;
+    }
+    size_t n = (size_t)(end - s);
+    while (n && s[n - 1] == ' ') n--;
+    *p = end + strspn(end, " ");
+    return n;
+}
+
 /* With colour, the header's cells and each row's label that name a twin
- * ("Before fix (leaky)", "graceful rep 0") are in its colour; widths are
- * counted without the escape sequences. */
+ * ("Before fix (leaky)", "graceful rep 0") are in its colour, every line
+ * of them; widths are counted without the escape sequences.  A cell wider
+ * than its column wraps at spaces onto the row's next lines. */
 static void print_row(FILE *f, const text_table *t, char *const *row, const int *w, bool color,
                       bool header)
 {
-    fputc('|', f);
-    for (int c = 0; c < t->ncols; c++) {
-        int gap = w[c] - text_width(row[c]);
-        lb_tone tone = header || c == 0 ? lb_color_variant_named(row[c]) : LB_TONE_COUNT;
-        bool paint = color && tone != LB_TONE_COUNT;
-        fputc(' ', f);
-        if (t->align[c] == LB_RIGHT) pad(f, gap, ' ');
-        fputs(lb_color_start(paint, tone), f);
-        put_text(f, row[c]);
-        fputs(lb_color_end(paint), f);
-        if (t->align[c] != LB_RIGHT) pad(f, gap, ' ');
-        fputs(" |", f);
+    const char **rest = malloc((size_t)t->ncols * sizeof *rest);
+    if (!rest) return;
+    for (int c = 0; c < t->ncols; c++) rest[c] = row[c];
+    bool more = true;
+    while (more) {
+        more = false;
+        fputc('|', f);
+        for (int c = 0; c < t->ncols; c++) {
+            const char *piece = rest[c];
+            size_t n = next_line(&rest[c], w[c]);
+            int gap = w[c];
+            for (size_t i = 0; i < n; i++) gap -= ((unsigned char)piece[i] & 0xC0) != 0x80;
+            lb_tone tone = header || c == 0 ? lb_color_variant_named(row[c]) : LB_TONE_COUNT;
+            bool paint = color && tone != LB_TONE_COUNT && n;
+            fputc(' ', f);
+            if (t->align[c] == LB_RIGHT) pad(f, gap, ' ');
+            fputs(lb_color_start(paint, tone), f);
+            put_span(f, piece, n);
+            fputs(lb_color_end(paint), f);
+            if (t->align[c] != LB_RIGHT) pad(f, gap, ' ');
+            fputs(" |", f);
+            more |= *rest[c] != 0;
+        }
+        fputc('\n', f);
     }
-    fputc('\n', f);
+    free(rest);
+}
+
+/* A table too wide for the terminal even with its cells wrapped: one
+ * line per row, its first cell as the label and every other cell after
+ * its header ("  leaky rep 0: Submitted 1,200 · Completed 499 · ..."),
+ * wrapped under the label. */
+static void print_stacked(lb_doc *d, const text_table *t)
+{
+    for (size_t r = 1; r < t->n_rows; r++) {
+        lb_tone tone = lb_color_variant_named(cell(t, r, 0));
+        bool paint = d->color && tone != LB_TONE_COUNT;
+        fputs("  ", d->out);
+        fputs(lb_color_start(paint, tone), d->out);
+        put_text(d->out, cell(t, r, 0));
+        fputs(lb_color_end(paint), d->out);
+        fputc(':', d->out);
+        char *line = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&line, &len);
+        if (!m) {
+            d->err = -ENOMEM;
+            return;
+        }
+        for (int c = 1; c < t->ncols; c++)
+            fprintf(m, "%s%s %s", c > 1 ? " · " : "", cell(t, 0, c), cell(t, r, c));
+        if (fclose(m)) {
+            free(line);
+            d->err = -ENOMEM;
+            return;
+        }
+        int col = 2 + text_width(cell(t, r, 0)) + 1;
+        fputc(' ', d->out);
+        put_wrapped(d->out, line, col + 1, 4, wrap_columns(d));
+        free(line);
+    }
 }
 
 static void text_table_end(lb_doc *d)
@@ -211,22 +381,35 @@ static void text_table_end(lb_doc *d)
     text_table *t = d->table;
     d->table = NULL;
     if (!t) return;
-    int *w = calloc((size_t)t->ncols, sizeof *w);
-    if (w && t->cells) {
+    int *w = calloc((size_t)t->ncols, sizeof *w), *natural = calloc((size_t)t->ncols, sizeof *w);
+    if (w && natural && t->cells) {
         for (size_t r = 0; r < t->n_rows; r++)
             for (int c = 0; c < t->ncols; c++) {
-                int cw = text_width(t->cells[r * (size_t)t->ncols + c]);
-                if (cw > w[c]) w[c] = cw;
+                int cw = text_width(cell(t, r, c));
+                if (cw > natural[c]) natural[c] = cw;
             }
-        print_row(d->out, t, t->cells, w, d->color, true);
-        fputc('|', d->out);
-        for (int c = 0; c < t->ncols; c++) {
-            pad(d->out, w[c] + 2, '-');
-            fputc('|', d->out);
+        /* Fit the terminal: wrap cells but keep the headers and the rows'
+         * labels whole, else only the headers, else neither, else print
+         * one line per row. */
+        int room = d->columns > 0 ? wrap_columns(d) : INT_MAX; /* not a terminal: whole */
+        bool fits = false;
+        for (int keep = KEEP_HEADERS_A_LABELS; !fits && keep >= KEEP_NOTHING; keep--) {
+            memcpy(w, natural, (size_t)t->ncols * sizeof *w);
+            fits = narrow_to(t, w, room, (keep_whole)keep);
         }
-        fputc('\n', d->out);
-        for (size_t r = 1; r < t->n_rows; r++)
-            print_row(d->out, t, t->cells + r * (size_t)t->ncols, w, d->color, false);
+        if (fits) {
+            print_row(d->out, t, t->cells, w, d->color, true);
+            fputc('|', d->out);
+            for (int c = 0; c < t->ncols; c++) {
+                pad(d->out, w[c] + 2, '-');
+                fputc('|', d->out);
+            }
+            fputc('\n', d->out);
+            for (size_t r = 1; r < t->n_rows; r++)
+                print_row(d->out, t, t->cells + r * (size_t)t->ncols, w, d->color, false);
+        } else {
+            print_stacked(d, t);
+        }
     } else {
         d->err = -ENOMEM;
     }
@@ -234,6 +417,7 @@ static void text_table_end(lb_doc *d)
     free(t->cells);
     free(t);
     free(w);
+    free(natural);
 }
 
 static void text_chart(lb_doc *d, const char *base, const char *alt)

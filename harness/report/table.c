@@ -36,9 +36,9 @@ static void heading(lb_doc *d, const json_t *scenario)
     }
 }
 
-int lb_table_print_intro(FILE *out, const json_t *doc)
+int lb_table_print_intro(FILE *out, const json_t *doc, int columns)
 {
-    lb_doc d = {.ops = &lb_doc_text, .out = out};
+    lb_doc d = {.ops = &lb_doc_text, .out = out, .columns = columns};
     lb_view_spec_descriptions(&d, doc);
     return d.err;
 }

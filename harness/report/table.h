@@ -21,8 +21,8 @@
 int lb_table_print(FILE *out, const json_t *scenario, bool color, int columns);
 
 /* Prints what comes before the scenarios: the description of each spec
- * or suite file of the run (the document's spec.descriptions), if any.
- * Returns 0 or -ENOMEM. */
-int lb_table_print_intro(FILE *out, const json_t *doc);
+ * or suite file of the run (the document's spec.descriptions), if any,
+ * wrapped at columns (as lb_table_print).  Returns 0 or -ENOMEM. */
+int lb_table_print_intro(FILE *out, const json_t *doc, int columns);
 
 #endif

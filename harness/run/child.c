@@ -120,9 +120,8 @@ static void serve(child_run *run, lb_request *req)
     }
     if ((unsigned)outcome >= LB_OUTCOME_COUNT) outcome = LB_FAILED;
     rt_time now = rt_now();
-    lb_hist_record_us(&run->sh->latency,
-                      now > req->arrival ? (uint64_t)(now - req->arrival) / 1000 : 0);
-    count(&run->sh->outcome[outcome]);
+    lb_shared_record_request(run->sh, outcome,
+                             now > req->arrival ? (uint64_t)(now - req->arrival) / 1000 : 0);
 }
 
 static void client_finished(child_run *run)

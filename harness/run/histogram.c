@@ -14,6 +14,21 @@ void lb_hist_reset(lb_histogram *h)
     memset(h, 0, sizeof *h);
 }
 
+void lb_hist_copy(lb_histogram *dst, const lb_histogram *src)
+{
+    lb_histogram *s = (lb_histogram *)src; /* atomic_load takes a non-const pointer in C11 */
+    atomic_store_explicit(&dst->count, atomic_load_explicit(&s->count, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&dst->sum_us, atomic_load_explicit(&s->sum_us, memory_order_relaxed),
+                          memory_order_relaxed);
+    atomic_store_explicit(&dst->max_us, atomic_load_explicit(&s->max_us, memory_order_relaxed),
+                          memory_order_relaxed);
+    for (int b = 0; b < LB_HIST_BUCKETS; b++)
+        atomic_store_explicit(&dst->bucket[b],
+                              atomic_load_explicit(&s->bucket[b], memory_order_relaxed),
+                              memory_order_relaxed);
+}
+
 int lb_hist_bucket_of(uint64_t us)
 {
     if (us < LB_HIST_SUB) return (int)us;

@@ -29,6 +29,9 @@ typedef struct lb_histogram {
 } lb_histogram;
 
 void lb_hist_reset(lb_histogram *h);
+/* Copies src into dst, every counter read with relaxed ordering (a copy
+ * taken while src is being recorded is not one instant's). */
+void lb_hist_copy(lb_histogram *dst, const lb_histogram *src);
 void lb_hist_record_us(lb_histogram *h, uint64_t us);
 /* Index of the bucket holding us, and the bucket's bounds [lo, hi). */
 int lb_hist_bucket_of(uint64_t us);

@@ -292,9 +292,9 @@ static void finish(lb_http_load *l, uint64_t seq, lb_outcome outcome, lb_http_ca
     r->conn = -1;
     l->unfinished--;
     int64_t now = mono_ns();
-    lb_hist_record_us(&l->sh->latency, now > r->at_ns ? (uint64_t)(now - r->at_ns) / 1000 : 0);
     if (outcome == LB_FAILED) add(&l->sh->http.failed_by[cause], 1);
-    add(&l->sh->outcome[outcome], 1);
+    lb_shared_record_request(l->sh, outcome,
+                             now > r->at_ns ? (uint64_t)(now - r->at_ns) / 1000 : 0);
     if (r->from_client && outcome != LB_CANCELLED)
         schedule_client(l, now + (int64_t)(l->spec->think_ms * 1e6));
     advance_head(l);

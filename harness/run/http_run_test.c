@@ -261,7 +261,12 @@ static void every_outcome_balances_against_the_server(void **state)
     int64_t causes = 0;
     for (int c = 0; c < LB_HTTP_CAUSE_COUNT; c++) causes += r.http.failed_by[c];
     assert_int_equal(causes, a->outcome[LB_FAILED]);
-    assert_true(r.metrics.leaked_tasks == 0);
+    /* Over HTTP too, the completed requests (and only they) are recorded
+     * apart from every request's latency. */
+    assert_int_equal((int64_t)atomic_load(&r.metrics.latency_completed.count),
+                     a->outcome[LB_COMPLETED]);
+    assert_int_equal((int64_t)r.metrics.latency.count, a->submitted);
+    assert_true(r.metrics.latency.max >= 300); /* a timed-out one, at its deadline */
     lb_run_result_free(&r);
     lb_spec_free(&spec);
 }

@@ -190,5 +190,6 @@ void lb_metrics_finish(const lb_watch *w, const lb_series *series, const lb_phas
     int64_t completed = atomic_load(&((lb_shared *)sh)->outcome[LB_COMPLETED]);
     m->throughput_rps = load_s > 0 ? (double)completed / load_s : NAN;
     m->latency = lb_latency_of(&sh->latency);
+    lb_hist_copy(&m->latency_completed, &sh->latency_completed);
     m->cpu_user_s = m->cpu_sys_s = NAN; /* filled from wait4's rusage by the runner */
 }

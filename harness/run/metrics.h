@@ -79,7 +79,8 @@ typedef struct lb_metrics {
     double leaked_tasks;
     double throughput_rps;
     double cpu_user_s, cpu_sys_s;
-    lb_latency latency;
+    lb_latency latency;             /* every request; a timed-out one counts its deadline */
+    lb_histogram latency_completed; /* us: the completed requests only */
 } lb_metrics;
 
 /* Phase times in seconds since the run's start; NaN when not reached. */

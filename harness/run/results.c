@@ -99,6 +99,7 @@ typedef struct summary_stat {
 static int run_metric_values(const lb_run_result *r, metric_value out[MAX_METRICS])
 {
     const lb_metrics *m = &r->metrics;
+    lb_latency completed = lb_latency_of(&m->latency_completed);
     metric_value v[] = {
         {"baseline_tasks", m->baseline_tasks, true},
         {"peak_tasks", m->peak_tasks, true},
@@ -121,6 +122,9 @@ static int run_metric_values(const lb_run_result *r, metric_value out[MAX_METRIC
         {"latency_p99_ms", m->latency.p99, false},
         {"latency_p999_ms", m->latency.p999, false},
         {"latency_max_ms", m->latency.max, false},
+        {"latency_completed_p50_ms", completed.p50, false},
+        {"latency_completed_p90_ms", completed.p90, false},
+        {"latency_completed_p99_ms", completed.p99, false},
     };
     int n = (int)(sizeof v / sizeof v[0]);
     memcpy(out, v, sizeof v);
@@ -155,6 +159,23 @@ static json_t *latency_json(const lb_latency *l)
                      "p999", num(l->p999), "max", num(l->max));
 }
 
+/* The completed requests' latency: the summary figures and the
+ * histogram's non-empty buckets as [lo_ms, hi_ms, count], lo inclusive,
+ * hi exclusive, in ascending order (README "latency_completed_ms"). */
+static json_t *completed_latency_json(const lb_histogram *h)
+{
+    lb_latency l = lb_latency_of(h);
+    json_t *o = latency_json(&l), *buckets = json_array();
+    for (int b = 0; b < LB_HIST_BUCKETS; b++) {
+        uint64_t n = atomic_load_explicit(&((lb_histogram *)h)->bucket[b], memory_order_relaxed);
+        if (!n) continue;
+        json_array_append_new(buckets, json_pack("[f, f, I]", lb_hist_bucket_lo(b) / 1000.0,
+                                                 lb_hist_bucket_hi(b) / 1000.0, (json_int_t)n));
+    }
+    json_object_set_new(o, "buckets", buckets);
+    return o;
+}
+
 static json_t *metrics_json(const lb_run_result *r)
 {
     const lb_metrics *m = &r->metrics;
@@ -169,6 +190,7 @@ static json_t *metrics_json(const lb_run_result *r)
     }
     json_object_set_new(o, "recovered", json_boolean(m->recovered));
     json_object_set_new(o, "latency_ms", latency_json(&m->latency));
+    json_object_set_new(o, "latency_completed_ms", completed_latency_json(&m->latency_completed));
     return o;
 }
 
@@ -327,9 +349,9 @@ static json_t *scenario_json(const lb_scenario_result *s)
                          lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",
                          summary_json(s, true), "graceful", summary_json(s, false));
     return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o}}", "name",
-                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger", sc->trigger,
-                     "source", sc->source, "description", sc->description, "fix", sc->fix,
-                     "scheduler", rt_sched_name(s->spec->scheduler), "spec",
+                     s->spec->name, "pattern", sc->pattern, "title", sc->title, "trigger",
+                     sc->trigger, "source", sc->source, "description", sc->description, "fix",
+                     sc->fix, "scheduler", rt_sched_name(s->spec->scheduler), "spec",
                      lb_scenario_spec_to_json(s->spec), "runs", runs, "summary", "leaky",
                      summary_json(s, true), "graceful", summary_json(s, false));
 }

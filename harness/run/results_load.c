@@ -91,25 +91,40 @@ static const lb_jschema phase_fields[] = {{"ready_s", NUM_OR_NULL},
 static const lb_jschema latency_fields[] = {
     {"count", NUM_OR_NULL}, {"mean", NUM_OR_NULL}, {"p50", NUM_OR_NULL}, {"p90", NUM_OR_NULL},
     {"p99", NUM_OR_NULL},   {"p999", NUM_OR_NULL}, {"max", NUM_OR_NULL}, END};
-static const lb_jschema metric_fields[] = {{"baseline_tasks", NUM_OR_NULL},
-                                           {"peak_tasks", NUM_OR_NULL},
-                                           {"final_tasks", NUM_OR_NULL},
-                                           {"baseline_rss_bytes", NUM_OR_NULL},
-                                           {"peak_rss_bytes", NUM_OR_NULL},
-                                           {"final_rss_bytes", NUM_OR_NULL},
-                                           {"peak_threads", NUM_OR_NULL},
-                                           {"rss_slope_bytes_per_s", NUM_OR_NULL},
-                                           {"rss_trend", STR_OR_NULL},
-                                           {"task_slope_per_s", NUM_OR_NULL},
-                                           {"recovered", J_BOOL | J_NULL},
-                                           {"recovery_ms", NUM_OR_NULL},
-                                           {"shutdown_ms", NUM_OR_NULL},
-                                           {"leaked_tasks", NUM_OR_NULL},
-                                           {"throughput_rps", NUM_OR_NULL},
-                                           {"cpu_user_s", NUM_OR_NULL},
-                                           {"cpu_sys_s", NUM_OR_NULL},
-                                           {"latency_ms", J_OBJ | J_NULL, latency_fields},
-                                           END};
+static const lb_jschema any_number = {NULL, J_NUM};
+static const lb_jschema bucket_item = {NULL, J_ARR, NULL, &any_number}; /* [lo, hi, count] */
+/* Optional (older files lack it): the completed requests' latency. */
+static const lb_jschema completed_latency_fields[] = {
+    {"count", NUM_OR_NULL},
+    {"mean", NUM_OR_NULL},
+    {"p50", NUM_OR_NULL},
+    {"p90", NUM_OR_NULL},
+    {"p99", NUM_OR_NULL},
+    {"p999", NUM_OR_NULL},
+    {"max", NUM_OR_NULL},
+    {"buckets", J_ARR | J_REQ, NULL, &bucket_item},
+    END};
+static const lb_jschema metric_fields[] = {
+    {"baseline_tasks", NUM_OR_NULL},
+    {"peak_tasks", NUM_OR_NULL},
+    {"final_tasks", NUM_OR_NULL},
+    {"baseline_rss_bytes", NUM_OR_NULL},
+    {"peak_rss_bytes", NUM_OR_NULL},
+    {"final_rss_bytes", NUM_OR_NULL},
+    {"peak_threads", NUM_OR_NULL},
+    {"rss_slope_bytes_per_s", NUM_OR_NULL},
+    {"rss_trend", STR_OR_NULL},
+    {"task_slope_per_s", NUM_OR_NULL},
+    {"recovered", J_BOOL | J_NULL},
+    {"recovery_ms", NUM_OR_NULL},
+    {"shutdown_ms", NUM_OR_NULL},
+    {"leaked_tasks", NUM_OR_NULL},
+    {"throughput_rps", NUM_OR_NULL},
+    {"cpu_user_s", NUM_OR_NULL},
+    {"cpu_sys_s", NUM_OR_NULL},
+    {"latency_ms", J_OBJ | J_NULL, latency_fields},
+    {"latency_completed_ms", J_OBJ | J_NULL, completed_latency_fields},
+    END};
 static const lb_jschema accounting_fields[] = {
     {"submitted", NUM_OR_NULL},    {"completed", NUM_OR_NULL},
     {"timed_out", NUM_OR_NULL},    {"failed", NUM_OR_NULL},
@@ -374,6 +389,29 @@ static int check_samples(vctx *v, const json_t *samples)
     return 0;
 }
 
+/* A completed-latency histogram's buckets: [lo, hi, count] with
+ * 0 <= lo < hi, a whole count >= 0, in ascending order, not overlapping. */
+static int check_latency_buckets(vctx *v, const json_t *buckets)
+{
+    size_t base = strlen(v->path), i;
+    const json_t *b;
+    double prev_hi = 0;
+    json_array_foreach(buckets, i, b)
+    {
+        snprintf(v->path + base, sizeof v->path - base, "[%zu]", i);
+        if (json_array_size(b) != 3) return fail(v, "expected [lo_ms, hi_ms, count]");
+        double lo = json_number_value(json_array_get(b, 0));
+        double hi = json_number_value(json_array_get(b, 1));
+        double n = json_number_value(json_array_get(b, 2));
+        if (!(lo >= 0 && hi > lo)) return fail(v, "expected 0 <= lo_ms < hi_ms");
+        if (lo < prev_hi) return fail(v, "buckets out of order or overlapping");
+        if (!(n >= 0) || n != floor(n)) return fail(v, "count: expected a whole number >= 0");
+        prev_hi = hi;
+    }
+    v->path[base] = 0;
+    return 0;
+}
+
 /* Every scenario has a name (compare, history and the report's chart
  * files go by it). */
 static int check_scenario_names(vctx *v, const json_t *scenarios)
@@ -507,8 +545,15 @@ int lb_results_validate(const json_t *root, const char *file, char *err, size_t 
         if (!rc && json_is_object(summary)) rc = check_summary_matches_runs(&v, i, scenario);
         const json_t *runs = json_object_get(scenario, "runs");
         for (size_t r = 0; !rc && r < json_array_size(runs); r++) {
-            const json_t *samples = json_object_get(json_array_get(runs, r), "samples");
-            if (!json_is_object(samples)) continue;
+            const json_t *run = json_array_get(runs, r);
+            const json_t *buckets = lb_jpath(run, "metrics.latency_completed_ms.buckets");
+            if (json_is_array(buckets)) {
+                snprintf(v.path, sizeof v.path,
+                         "scenarios[%zu].runs[%zu].metrics.latency_completed_ms.buckets", i, r);
+                rc = check_latency_buckets(&v, buckets);
+            }
+            const json_t *samples = json_object_get(run, "samples");
+            if (rc || !json_is_object(samples)) continue;
             snprintf(v.path, sizeof v.path, "scenarios[%zu].runs[%zu].samples", i, r);
             rc = check_samples(&v, samples);
         }
@@ -605,6 +650,11 @@ double lb_scenario_metric(const json_t *scenario, const char *variant, const cha
     for (size_t i = 0; i < sizeof latency / sizeof latency[0]; i++)
         if (!strcmp(metric, latency[i].name))
             return lb_jnum(lb_jpath(run, "metrics.latency_ms"), latency[i].key);
+    if (!strncmp(metric, "latency_completed_", 18)) { /* "latency_completed_p50_ms": p50 */
+        char key[16];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(metric + 18, "_"), metric + 18);
+        return lb_jnum(lb_jpath(run, "metrics.latency_completed_ms"), key);
+    }
     return lb_jnum(json_object_get(run, "metrics"), metric);
 }
 

@@ -6,7 +6,8 @@
  * without results.json; a device), and `leakbench report` and `leakbench compare`
  * print exactly that message and exit 2.  The commands run in-process
  * (their stderr captured in a file), so nothing here needs $LEAKBENCH.
- * Good input: the fixtures and a run directory load; a saved baseline
+ * Good input: the fixtures and a run directory load; the completed
+ * requests' latency histogram is optional and checked when present; a saved baseline
  * (sample rows dropped) still loads; compare alone insists on unique
  * scenario names.  Run from the repository root (make test does).
  */
@@ -148,6 +149,51 @@ static void wrong_type_names_the_json_path(void **state)
                "string");
 }
 
+/* metrics.latency_completed_ms is optional (the fixtures, written before
+ * it, lack it and load); when present, its buckets are [lo_ms, hi_ms,
+ * count] in ascending order, and anything else is named by its path. */
+static void completed_latency_is_optional_and_checked(void **state)
+{
+    (void)state;
+    json_t *doc = fixture();
+    json_t *run0 = json_array_get(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0);
+    json_t *metrics = json_object_get(run0, "metrics");
+    assert_null(json_object_get(metrics, "latency_completed_ms"));
+    char err[1024];
+    assert_int_equal(lb_results_validate(doc, "old.json", err, sizeof err), 0);
+    static const struct {
+        const char *buckets, *expect;
+    } cases[] = {
+        {"[[0.096, 0.104, 2], [2.432, 2.56, 1]]", NULL},
+        {"[[0.096, 0.104]]", "buckets[0]: expected [lo_ms, hi_ms, count]"},
+        {"[[0.104, 0.096, 1]]", "buckets[0]: expected 0 <= lo_ms < hi_ms"},
+        {"[[2.432, 2.56, 1], [0.096, 0.104, 2]]", "buckets[1]: buckets out of order"},
+        {"[[0.096, 0.104, 1.5]]", "buckets[0]: count: expected a whole number >= 0"},
+        {"[[0.096, \"x\", 1]]", "buckets[0][1]: expected a number, got a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *buckets = json_loads(cases[i].buckets, 0, NULL);
+        assert_non_null(buckets);
+        json_object_set_new(metrics, "latency_completed_ms",
+                            json_pack("{s:i, s:o}", "count", 3, "buckets", buckets));
+        int rc = lb_results_validate(doc, "new.json", err, sizeof err);
+        if (!cases[i].expect) {
+            if (rc) fail_msg("%s", err);
+            continue;
+        }
+        assert_int_equal(rc, -EINVAL);
+        char want[256];
+        snprintf(want, sizeof want,
+                 "new.json: scenarios[0].runs[0].metrics.latency_completed_ms.%s", cases[i].expect);
+        if (strncmp(err, want, strlen(want))) fail_msg("\"%s\" does not start \"%s\"", err, want);
+    }
+    json_object_set_new(metrics, "latency_completed_ms", json_pack("{s:i}", "count", 3));
+    assert_int_equal(lb_results_validate(doc, "new.json", err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "latency_completed_ms.buckets: required field is missing"));
+    json_decref(doc);
+}
+
 /* Another version is named as such, whatever else differs in the file. */
 static void unknown_version_names_both_versions(void **state)
 {
@@ -248,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unknown_version_names_both_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_file_and_directory, setup, teardown),
         cmocka_unit_test_setup_teardown(good_inputs, setup, teardown),
+        cmocka_unit_test_setup_teardown(completed_latency_is_optional_and_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * back from results.json equal to the tree in memory, reals included (so
  * `report RESULTS.json` sees what `run` rendered from); samples.csv comes
  * from the document's samples tables in its long-standing format; the
- * threshold verdicts walk the ASTs the loaded spec keeps; and every field
+ * threshold verdicts walk the ASTs the loaded spec keeps; the completed
+ * requests' latency histogram is written and read back; and every field
  * the README's results schema shows is written ("error": null was not).
  */
 #include "results.h"
@@ -59,6 +60,12 @@ static void fake_run(lb_run_result *run, const lb_scenario_spec *spec, bool leak
     m->throughput_rps = 99.999999999;
     m->latency = (lb_latency){
         .count = 10, .mean = 0.1, .p50 = 0.1, .p90 = 0.2, .p99 = 0.3, .p999 = 0.4, .max = 0.5};
+    /* Completed requests: 3 us, twice 100 us, 2.5 ms (buckets [3, 4), [100, 104)
+     * and [2432, 2560) us). */
+    static const uint64_t completed_us[] = {3, 100, 100, 2500};
+    lb_hist_reset(&m->latency_completed);
+    for (size_t i = 0; i < sizeof completed_us / sizeof completed_us[0]; i++)
+        lb_hist_record_us(&m->latency_completed, completed_us[i]);
     assert_int_equal(lb_series_init(&run->series, 16), 0);
     for (int i = 0; i < 3; i++) {
         lb_sample s = {.t_s = 0.01 * i + 1e-9 / 3,
@@ -106,6 +113,43 @@ static void document_reads_back_equal(void **state)
     /* json_equal compares reals exactly: only a document rounded like its
      * file passes. */
     assert_true(json_equal(doc, back));
+    json_decref(back);
+    json_decref(doc);
+    lb_results_free(&r);
+    lb_spec_free(&spec);
+}
+
+/* metrics.latency_completed_ms: the completed requests' figures and
+ * their non-empty buckets [lo_ms, hi_ms, count], ascending, read back
+ * from the file as they were written. */
+static void completed_latency_histogram_round_trip(void **state)
+{
+    (void)state;
+    lb_results r;
+    lb_spec spec;
+    build_results(&r, &spec);
+    json_t *doc = lb_results_build(&r);
+    char err[512];
+    assert_int_equal(lb_results_write(tmpdir, doc, err, sizeof err), 0);
+    json_t *back;
+    if (lb_results_load(tmpdir, &back, err, sizeof err)) fail_msg("%s", err);
+    const json_t *run =
+        json_array_get(lb_jpath(json_array_get(json_object_get(back, "scenarios"), 0), "runs"), 0);
+    const json_t *h = lb_jpath(run, "metrics.latency_completed_ms");
+    assert_true(json_is_object(h));
+    assert_int_equal(lb_jnum(h, "count"), 4);
+    assert_near(lb_jnum(h, "max"), 2.5, 1e-9);
+    assert_near(lb_jnum(h, "p50"), 0.1015, 1e-9); /* the midpoint of [100, 104) us, in ms */
+    char *buckets =
+        json_dumps(json_object_get(h, "buckets"), JSON_COMPACT | JSON_REAL_PRECISION(6));
+    assert_string_equal(buckets, "[[0.003,0.004,1],[0.1,0.104,2],[2.432,2.56,1]]");
+    free(buckets);
+    /* The summary has the completed requests' percentiles. */
+    const json_t *summary = lb_jpath(json_array_get(json_object_get(back, "scenarios"), 0),
+                                     "summary.leaky.latency_completed_p50_ms");
+    assert_near(lb_jnum(summary, "median"), 0.1015, 1e-9);
+    /* Every request, timed-out ones included, is still in latency_ms. */
+    assert_int_equal(lb_jnum_path(run, "metrics.latency_ms.count"), 10);
     json_decref(back);
     json_decref(doc);
     lb_results_free(&r);
@@ -200,6 +244,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(document_reads_back_equal, setup, teardown),
+        cmocka_unit_test_setup_teardown(completed_latency_histogram_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(samples_csv_from_the_document, setup, teardown),
         cmocka_unit_test_setup_teardown(every_field_the_readme_shows_is_written, setup, teardown),
     };

@@ -391,6 +391,12 @@ static void accounting_balances_with_every_outcome(void **state)
         assert_near(sum, submitted, 0);
         assert_true(json_is_true(json_object_get(a, "balanced")));
         assert_true(num_at(a, "timed_out", NULL) > 0);
+        /* The completed requests' latency histogram holds them and no other. */
+        json_t *m = json_object_get(r, "metrics");
+        assert_near(num_at(json_object_get(m, "latency_completed_ms"), "count", NULL),
+                    num_at(a, "completed", NULL), 0);
+        assert_true(json_array_size(json_object_get(json_object_get(m, "latency_completed_ms"),
+                                                    "buckets")) > 0);
         if (i % 2 == 0) {
             leaky_failed += num_at(a, "failed", NULL);
             /* Every leaky timeout leaves exactly one worker behind. */

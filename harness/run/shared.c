@@ -38,6 +38,13 @@ void lb_shared_enter_phase(lb_shared *sh, lb_phase p)
     atomic_store_explicit(&sh->phase, p, memory_order_release);
 }
 
+void lb_shared_record_request(lb_shared *sh, lb_outcome outcome, uint64_t us)
+{
+    lb_hist_record_us(&sh->latency, us);
+    if (outcome == LB_COMPLETED) lb_hist_record_us(&sh->latency_completed, us);
+    atomic_fetch_add_explicit(&sh->outcome[outcome], 1, memory_order_relaxed);
+}
+
 void lb_shared_wait_final_sample(lb_shared *sh)
 {
     struct timespec ms = {0, 1000000};

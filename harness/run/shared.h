@@ -4,7 +4,8 @@
  * The parent maps one anonymous MAP_SHARED region before fork; the child's
  * runtime writes its task counters into it (rt_config.counters), the
  * harness code in the child writes request outcomes, phase marks, the
- * latency histogram and finally the leak report.  The parent reads it
+ * latency histograms (lb_shared_record_request) and finally the leak
+ * report.  The parent reads it
  * while sampling (counters, phase) and after the child has exited (all of
  * it).  Every field read during the run is an atomic updated with relaxed
  * ordering: a reader sees each value exactly, not all at one instant.
@@ -57,9 +58,10 @@ typedef struct lb_shared {
     _Atomic int64_t outcome[LB_OUTCOME_COUNT];
     _Atomic int64_t spawn_failures; /* client tasks that could not be started */
 
-    lb_histogram latency;
-    lb_histogram arrival_lateness; /* us: open loads in the child, submitted - scheduled */
-    lb_http_stats http;            /* written by the HTTP load engine's process (http_load.h) */
+    lb_histogram latency;           /* us: every request, a timed-out one at its deadline */
+    lb_histogram latency_completed; /* us: only the requests that completed */
+    lb_histogram arrival_lateness;  /* us: open loads in the child, submitted - scheduled */
+    lb_http_stats http;             /* written by the HTTP load engine's process (http_load.h) */
 
     _Atomic int child_error;    /* lb_child_error */
     _Atomic int child_rt_error; /* negative errno from rt_run */
@@ -69,6 +71,10 @@ typedef struct lb_shared {
 
 /* Publishes phase p, stamped now (CLOCK_MONOTONIC), with release order. */
 void lb_shared_enter_phase(lb_shared *sh, lb_phase p);
+/* Records one finished request: its outcome, and its latency (US
+ * microseconds from arrival to the end) in `latency` and, when it
+ * completed, in `latency_completed`.  Safe from many tasks at once. */
+void lb_shared_record_request(lb_shared *sh, lb_outcome outcome, uint64_t us);
 /* Outside the runtime: waits up to 2 s for the parent's final sample
  * (final_sampled), so it sees the process as it ends. */
 void lb_shared_wait_final_sample(lb_shared *sh);

@@ -61,14 +61,20 @@ set terminal svg size 1000,720 font 'sans,10' noenhanced background '#ffffff'
 set output 'timeout_leak-states.svg'
 load 'plots/states.gp'
 unset output
-lat_dat = 'data/timeout_leak-latency.dat'
-lat_log = 0
-lat_leaky = 1
-lat_graceful = 1
-set terminal pngcairo size 900,500 font 'sans,10' noenhanced
+lat_leaky_dat = 'data/timeout_leak-latency-leaky.dat'
+lat_leaky_key = 'leaky (before fix): completed 37 % · timed out 63 % (no completed-only latency)'
+lat_graceful_dat = 'data/timeout_leak-latency-graceful.dat'
+lat_graceful_key = 'graceful (after fix): completed 37 % · timed out 63 % (no completed-only latency)'
+lat_leaky = 0
+lat_graceful = 0
+lat_xmax = 10
+lat_timeout = 80
+lat_timeout_text = 'client timeout 80 ms'
+lat_missing = 1
+set terminal pngcairo size 1000,500 font 'sans,10' noenhanced
 set output 'timeout_leak-latency.png'
 load 'plots/latency.gp'
-set terminal svg size 900,500 font 'sans,10' noenhanced background '#ffffff'
+set terminal svg size 1000,500 font 'sans,10' noenhanced background '#ffffff'
 set output 'timeout_leak-latency.svg'
 load 'plots/latency.gp'
 unset output

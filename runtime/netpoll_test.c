@@ -398,21 +398,12 @@ typedef struct stress_client {
     _Atomic bool finished;
 } stress_client;
 
-static uint64_t stress_next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return *s = x;
-}
-
 static void stress_client_task(void *p)
 {
     stress_client *c = p;
     for (int r = 0; r < STRESS_ROUNDS; r++) {
         rt_ctx *hatch = rt_ctx_with_timeout(NULL, STRESS_HATCH_NS);
-        uint64_t x = stress_next(&c->rng);
+        uint64_t x = rt_test_rand(&c->rng);
         int rc;
         switch (x % 5) {
         case 0:
@@ -471,7 +462,7 @@ static void *stress_bell_ringer(void *arg)
         for (int i = 0; i < STRESS_PAIRS; i++) {
             rt_chan *ch = atomic_exchange(&stress.bell[i], NULL);
             if (!ch) continue;
-            struct timespec ts = {0, (long)(stress_next(&rng) % 100000)};
+            struct timespec ts = {0, (long)(rt_test_rand(&rng) % 100000)};
             nanosleep(&ts, NULL);
             rt_chan_close(ch);
             atomic_store(&stress.bell_closed[i], true);

@@ -400,11 +400,23 @@ void rt__netpoll_wait(int64_t timeout_ns)
 {
     int epfd = atomic_load_explicit(&np_live_epfd, memory_order_acquire);
     if (epfd < 0) return;
+    /* epoll_pwait2 (Linux 5.11) takes the timeout in nanoseconds, so the
+     * worker wakes for its next timer on time; before it, epoll_wait with
+     * the timeout rounded up to a millisecond. */
+    static _Atomic bool no_pwait2;
     struct timespec ts = {.tv_sec = timeout_ns / 1000000000LL,
                           .tv_nsec = timeout_ns % 1000000000LL};
     int n;
-    do n = epoll_pwait2(epfd, np_claim_evs, NP_EVENTS_MAX, timeout_ns < 0 ? NULL : &ts, NULL);
-    while (n < 0 && errno == EINTR && timeout_ns == 0);
+    do {
+        n = -1;
+        if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+            n = epoll_pwait2(epfd, np_claim_evs, NP_EVENTS_MAX, &ts, NULL);
+            if (n < 0 && errno == ENOSYS) atomic_store(&no_pwait2, true);
+        }
+        if (atomic_load_explicit(&no_pwait2, memory_order_relaxed))
+            n = epoll_wait(epfd, np_claim_evs, NP_EVENTS_MAX,
+                           (int)((timeout_ns + 999999) / 1000000));
+    } while (n < 0 && errno == EINTR && timeout_ns == 0);
     np_claim_n = n > 0 ? n : 0;
 }
 

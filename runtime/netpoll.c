@@ -2,39 +2,49 @@
  * netpoll.c — rt_fd_wait: waiting for a file descriptor parks the task,
  * not its worker thread (Go's netpoller, libdill's fdin/fdout).
  *
- * Design.  One epoll instance per process and one poller thread blocked
- * in epoll_wait on it, for both schedulers.  A waiting task describes its
+ * Design.  One epoll instance per process, polled by idle coroutine
+ * workers or by a poller thread (below).  A waiting task describes its
  * wait in an np_waiter on its own stack, links it into the list of its fd
  * (under np.lock), arms the fd in epoll (EPOLLONESHOT, the union of the
  * events its waiters want) and then waits in an ordinary select on a
  * private channel, `ready`, with the caller's context as the implicit
- * case.  Whoever completes the wait — the poller thread when the fd is
- * ready, rt_fd_close when the fd is closed under it — unlinks the waiter
+ * case.  Whoever completes the wait — the poller when the fd is ready,
+ * rt_fd_close when the fd is closed under it — unlinks the waiter
  * under np.lock, records the result and closes `ready`, which wakes the
  * task through the channel code like any other receiver.  So cancellation
  * and deadlines need nothing new: the context's done channel wakes the
  * select as it wakes every blocking call, the task shows up in snapshots
- * and counters as blocked in RT_OP_IO at its call site, and the scheduler
- * seam needs no new operation (the poller only calls the seam's unpark,
- * through rt_chan_close, from a thread that is not a task — which the
- * seam allows, as the thread scheduler's timer thread does).
+ * and counters as blocked in RT_OP_IO at its call site, and completing a
+ * wait needs only the seam's unpark (through rt_chan_close).
  *
- * Why a poller thread and not the coroutine workers' idle path (Go polls
- * in findrunnable): one mechanism serves both schedulers, the scheduler
- * seam keeps its shape, and sched_coro.c's hot paths stay untouched.  The
- * price is one thread hand-off per readiness event (the poller wakes, the
- * woken task is queued on a worker or its thread is woken): netpoll_bench
- * measures a socket ping-pong at about 2-3x two threads blocking in
- * read(2) — tens of microseconds, against requests that last
- * milliseconds.  The poller needs a CPU to run, so the coroutine
- * scheduler does not let idle workers spin-wait while fd waiters exist
- * (rt__netpoll_waiting, the one hook in sched_coro.c): with two workers
- * spinning on two cores the round trip was three times longer.  Moving
- * the epoll_wait into idle workers (Go's findrunnable) would save the
- * hand-off; it means changes to the scheduler's idle path and wake-up
- * protocol, left for later.  On the thread scheduler a task thread parks
- * on its futex, exactly as in a channel receive, rather than sitting in
- * poll(2) with an eventfd for cancellation: same outcome, one code path.
+ * Who polls.  On the coroutine scheduler the workers poll, as Go's
+ * scheduler does from findrunnable: a worker with nothing to run, while
+ * fd waiters exist, claims the poll (one worker at a time,
+ * rt__netpoll_claim) and sleeps in epoll_wait instead of on its futex,
+ * for as long as it would have slept there (its earliest timer, at most
+ * the idle poll period); then it completes the waits that became ready,
+ * and their tasks land on its own run queue (the seam's unpark from the
+ * worker's scheduler context), so a request costs no thread hand-off.  A
+ * wake-up meant for that worker (new work, a timer moved earlier,
+ * shutdown) breaks its epoll_wait through an eventfd in the epoll set
+ * (rt__netpoll_break, from the scheduler's worker_wake).  A busy worker
+ * also takes a non-blocking look every few dozen schedules, so fd waits
+ * complete while every worker has work.  With the poller thread the
+ * per-readiness hand-off (poller wakes, then a worker's futex) cost 27%
+ * of `leakbench serve`'s CPU at 5,000 requests/s.
+ *
+ * On the thread scheduler a task thread parks on its futex, exactly as in
+ * a channel receive, and a poller thread, started by the first wait made
+ * off the coroutine scheduler, blocks in epoll_wait and completes the
+ * waits (it only calls the seam's unpark, through rt_chan_close, from a
+ * thread that is not a task — which the seam allows, as the thread
+ * scheduler's timer thread does).  Once it runs, workers of a later
+ * coroutine run in the same process no longer claim the poll (two kinds
+ * of poller on one epoll instance could swallow each other's break
+ * event); they sleep on their futex and the poller thread wakes their
+ * tasks, as before workers polled.  The poller needs a CPU to run, so
+ * the coroutine scheduler does not let idle workers spin-wait while fd
+ * waiters exist (rt__netpoll_waiting).
  *
  * Completing.  The poller and rt_fd_close complete at most NP_WAKE_MAX
  * waiters per round under np.lock, then close their channels with no lock
@@ -53,12 +63,14 @@
  * and the next wait on a new fd with that number falls back to ADD.
  *
  * Fork.  The epoll fd would be shared with the parent, so a forked child
- * (pthread_atfork, and a pid check as the timer thread does) starts with a
- * new epoll instance, a new poller thread and no waiters.
+ * (pthread_atfork) starts with a new epoll instance, no poller thread, no
+ * claim and no waiters.  (No getpid per wait: glibc no longer caches it,
+ * and it was a system call per fd wait.)
  *
  * Locks.  np.lock protects everything in `np` and every linked waiter.  It
  * is a leaf: no channel, context or scheduler lock is taken under it, and
- * channels are closed only after it is dropped.
+ * channels are closed only after it is dropped.  The claim (np_claimed)
+ * is an atomic flag; the claimant alone touches the events it gathered.
  */
 #include "rt_internal.h"
 
@@ -67,9 +79,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define NP_EVENTS_MAX 128 /* events taken per epoll_wait */
+#define NP_BREAK_FD   -2  /* data.fd of the break eventfd's registration */
 
 typedef struct np_waiter {
     struct np_waiter *prev, *next; /* in its fd's list, under np.lock */
@@ -87,14 +101,29 @@ typedef struct np_fd {
 
 static struct {
     pthread_mutex_t lock;
-    pid_t pid; /* the process the epoll fd and the poller thread belong to */
-    int epfd;
+    int epfd;    /* this process's epoll instance; -1 until first use (and after a fork) */
+    int breakfd; /* eventfd in epfd (NP_BREAK_FD): rt__netpoll_break */
+    bool poller_started;
     np_fd *fds; /* indexed by fd number */
     size_t nfds;
-} np = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1};
+} np = {.lock = PTHREAD_MUTEX_INITIALIZER, .epfd = -1, .breakfd = -1};
 
 /* Waiters linked in np.fds, readable without np.lock (rt__netpoll_waiting). */
 static _Atomic int64_t np_waiting;
+/* The poller thread runs (workers then do not claim the poll). */
+static _Atomic bool np_poller_on;
+/* A worker holds the poll (rt__netpoll_claim .. rt__netpoll_deliver). */
+static _Atomic bool np_claimed;
+/* A break was written and not yet read back: one write per sleep. */
+static _Atomic bool np_break_pending;
+/* np.epfd and np.breakfd for readers without np.lock (the claimant,
+ * rt__netpoll_break); written with them. */
+static _Atomic int np_live_epfd = -1, np_live_breakfd = -1;
+/* The claimant's events, between its wait and its deliver. */
+static struct epoll_event np_claim_evs[NP_EVENTS_MAX];
+static int np_claim_n;
+/* Wait completions by pollers, for tests (rt__netpoll_completions). */
+static _Atomic int64_t np_completed_by_workers, np_completed_by_thread;
 
 bool rt__netpoll_waiting(void)
 {
@@ -116,10 +145,16 @@ static void np_atfork_child(void)
     /* The waiters belong to the parent's tasks; the epoll fd is the
      * parent's instance.  np_ensure builds new ones on first use. */
     if (np.epfd >= 0) close(np.epfd);
-    np.epfd = -1;
-    np.pid = 0;
+    if (np.breakfd >= 0) close(np.breakfd);
+    np.epfd = np.breakfd = -1;
+    atomic_store(&np_live_epfd, -1);
+    atomic_store(&np_live_breakfd, -1);
+    np.poller_started = false;
     if (np.fds) memset(np.fds, 0, np.nfds * sizeof *np.fds);
     atomic_store(&np_waiting, 0);
+    atomic_store(&np_poller_on, false);
+    atomic_store(&np_claimed, false);
+    atomic_store(&np_break_pending, false);
     pthread_mutex_unlock(&np.lock);
 }
 static pthread_once_t np_once = PTHREAD_ONCE_INIT;
@@ -239,54 +274,98 @@ static bool deliver(const struct epoll_event *ev, np_wake_list *wl)
     return true;
 }
 
+/* Reads back a break (the eventfd is level-triggered: it stays ready
+ * until read). */
+static void break_consume(void)
+{
+    uint64_t v;
+    if (read(np.breakfd, &v, sizeof v) < 0) {
+        /* EAGAIN: another poller read it first */
+    }
+    atomic_store(&np_break_pending, false);
+}
+
+/* Completes the waits n events made ready, in rounds of NP_WAKE_MAX
+ * (np.lock not held by the caller).  Returns how many were completed. */
+static int64_t deliver_events(int epfd, const struct epoll_event *evs, int n)
+{
+    np_wake_list wl = {.len = 0};
+    int64_t completed = 0;
+    pthread_mutex_lock(&np.lock);
+    bool current = np.epfd == epfd;
+    for (int i = 0; current && i < n;) {
+        if (evs[i].data.fd == NP_BREAK_FD) {
+            break_consume();
+            i++;
+            continue;
+        }
+        if (deliver(&evs[i], &wl)) i++;
+        if (wl.len == NP_WAKE_MAX) { /* a full round: wake them, go on */
+            pthread_mutex_unlock(&np.lock);
+            completed += (int64_t)wl.len;
+            wake_list_run(&wl);
+            pthread_mutex_lock(&np.lock);
+            current = np.epfd == epfd;
+        }
+    }
+    pthread_mutex_unlock(&np.lock);
+    completed += (int64_t)wl.len;
+    wake_list_run(&wl);
+    return current ? completed : -1;
+}
+
 static void *poller_main(void *arg)
 {
     int epfd = (int)(intptr_t)arg;
     struct epoll_event evs[NP_EVENTS_MAX];
-    np_wake_list wl = {.len = 0};
     for (;;) {
         int n = epoll_wait(epfd, evs, NP_EVENTS_MAX, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
             break; /* EBADF: a forked child replaced the instance (never here) */
         }
-        pthread_mutex_lock(&np.lock);
-        bool current = np.epfd == epfd;
-        for (int i = 0; current && i < n;) {
-            if (deliver(&evs[i], &wl)) i++;
-            if (wl.len == NP_WAKE_MAX) { /* a full round: wake them, go on */
-                pthread_mutex_unlock(&np.lock);
-                wake_list_run(&wl);
-                pthread_mutex_lock(&np.lock);
-                current = np.epfd == epfd;
-            }
-        }
-        pthread_mutex_unlock(&np.lock);
-        wake_list_run(&wl);
-        if (!current) break;
+        int64_t done = deliver_events(epfd, evs, n);
+        if (done < 0) break;
+        atomic_fetch_add_explicit(&np_completed_by_thread, done, memory_order_relaxed);
     }
     return NULL;
 }
 
-/* Makes sure this process has its epoll fd and poller thread, and that
- * np.fds covers fd (np.lock held): 0 or -errno. */
+/* Starts the poller thread (np.lock held, np.epfd open): 0 or -errno. */
+static int poller_start(void)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_t th;
+    int rc = pthread_create(&th, &attr, poller_main, (void *)(intptr_t)np.epfd);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return -rc;
+    np.poller_started = true;
+    atomic_store(&np_poller_on, true);
+    return 0;
+}
+
+/* Makes sure this process has its epoll instance (with the break eventfd
+ * in it) and that np.fds covers fd (np.lock held): 0 or -errno.  The
+ * fork handler resets epfd, so no pid check is needed. */
 static int np_ensure(int fd)
 {
-    if (np.pid != getpid()) {
+    if (np.epfd < 0) {
         int epfd = epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0) return -errno;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_t th;
-        int rc = pthread_create(&th, &attr, poller_main, (void *)(intptr_t)epfd);
-        pthread_attr_destroy(&attr);
-        if (rc != 0) {
+        int bfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = NP_BREAK_FD};
+        if (bfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, bfd, &ev) < 0) {
+            int err = -errno;
+            if (bfd >= 0) close(bfd);
             close(epfd);
-            return -rc;
+            return err;
         }
         np.epfd = epfd;
-        np.pid = getpid();
+        np.breakfd = bfd;
+        atomic_store(&np_live_epfd, epfd);
+        atomic_store(&np_live_breakfd, bfd);
     }
     if ((size_t)fd >= np.nfds) {
         size_t n = np.nfds ? np.nfds : 64;
@@ -300,6 +379,77 @@ static int np_ensure(int fd)
     return 0;
 }
 
+/* ---------------------------------------------- polling from workers -- */
+
+bool rt__netpoll_claim(void)
+{
+    if (!rt__netpoll_waiting() || atomic_load(&np_poller_on)) return false;
+    if (atomic_load_explicit(&np_claimed, memory_order_relaxed)) return false;
+    bool free_ = false;
+    if (!atomic_compare_exchange_strong(&np_claimed, &free_, true)) return false;
+    /* The poller thread may have started since the first look. */
+    if (atomic_load(&np_poller_on)) {
+        atomic_store(&np_claimed, false);
+        return false;
+    }
+    np_claim_n = 0;
+    return true;
+}
+
+void rt__netpoll_wait(int64_t timeout_ns)
+{
+    int epfd = atomic_load_explicit(&np_live_epfd, memory_order_acquire);
+    if (epfd < 0) return;
+    /* epoll_pwait2 (Linux 5.11) takes the timeout in nanoseconds, so the
+     * worker wakes for its next timer on time; before it, epoll_wait with
+     * the timeout rounded up to a millisecond. */
+    static _Atomic bool no_pwait2;
+    struct timespec ts = {.tv_sec = timeout_ns / 1000000000LL,
+                          .tv_nsec = timeout_ns % 1000000000LL};
+    int n;
+    do {
+        n = -1;
+        if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+            n = epoll_pwait2(epfd, np_claim_evs, NP_EVENTS_MAX, &ts, NULL);
+            if (n < 0 && errno == ENOSYS) atomic_store(&no_pwait2, true);
+        }
+        if (atomic_load_explicit(&no_pwait2, memory_order_relaxed))
+            n = epoll_wait(epfd, np_claim_evs, NP_EVENTS_MAX,
+                           (int)((timeout_ns + 999999) / 1000000));
+    } while (n < 0 && errno == EINTR && timeout_ns == 0);
+    np_claim_n = n > 0 ? n : 0;
+}
+
+int64_t rt__netpoll_deliver(void)
+{
+    int64_t done = 0;
+    if (np_claim_n > 0) {
+        done = deliver_events(atomic_load(&np_live_epfd), np_claim_evs, np_claim_n);
+        np_claim_n = 0;
+        if (done > 0)
+            atomic_fetch_add_explicit(&np_completed_by_workers, done, memory_order_relaxed);
+    }
+    atomic_store(&np_claimed, false);
+    return done > 0 ? done : 0;
+}
+
+void rt__netpoll_break(void)
+{
+    if (atomic_exchange(&np_break_pending, true)) return; /* one is on its way */
+    int bfd = atomic_load_explicit(&np_live_breakfd, memory_order_acquire);
+    uint64_t one = 1;
+    if (bfd < 0 || write(bfd, &one, sizeof one) < 0) atomic_store(&np_break_pending, false);
+}
+
+/* White-box hook for netpoll_test.c: waits completed so far by polling
+ * workers and by the poller thread. */
+void rt__netpoll_completions(int64_t *by_workers, int64_t *by_thread);
+void rt__netpoll_completions(int64_t *by_workers, int64_t *by_thread)
+{
+    *by_workers = atomic_load(&np_completed_by_workers);
+    *by_thread = atomic_load(&np_completed_by_thread);
+}
+
 /* ------------------------------------------------------------- API -- */
 
 /* Links w and arms its fd: 0 queued, 1 always ready (cannot be polled),
@@ -309,6 +459,9 @@ static int waiter_enqueue(np_waiter *w)
     pthread_once(&np_once, np_init_once);
     pthread_mutex_lock(&np.lock);
     int rc = np_ensure(w->fd);
+    /* Coroutine workers poll for their tasks; anything else needs the
+     * poller thread. */
+    if (rc == 0 && !np.poller_started && rt__sched != &rt__sched_coroutines) rc = poller_start();
     if (rc == 0) {
         np_fd *e = &np.fds[w->fd];
         atomic_fetch_add_explicit(&np_waiting, 1, memory_order_relaxed);
@@ -364,7 +517,7 @@ int rt_fd_close(int fd)
     do { /* rounds of at most NP_WAKE_MAX waiters */
         pthread_mutex_lock(&np.lock);
         more = false;
-        if (np.pid == getpid() && (size_t)fd < np.nfds) {
+        if (np.epfd >= 0 && (size_t)fd < np.nfds) {
             np_fd *e = &np.fds[fd];
             while (e->head && waiter_complete(e, e->head, -EBADF, &wl)) {
             }

@@ -266,8 +266,9 @@ int rt_sleep_at(int64_t ns, rt_ctx *ctx, rt_site site);
 
 /*
  * Waiting for a file descriptor without blocking the worker thread (Go's
- * netpoller, libdill's fdin/fdout): the task parks and a poller thread
- * wakes it when the fd is ready (runtime/netpoll.c).  Use with
+ * netpoller, libdill's fdin/fdout): the task parks and the poller wakes
+ * it when the fd is ready — an idle worker on coroutines, a poller thread
+ * on threads (runtime/netpoll.c).  Use with
  * non-blocking fds: try the read or write, and on EAGAIN wait and retry.
  *
  * rt_fd_wait returns 0 when fd is ready for one of events (RT_FD_READ,

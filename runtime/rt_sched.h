@@ -126,6 +126,20 @@ void rt__task_body(rt_task *t);
  * tripled a socket ping-pong's round trip).  A relaxed read: a hint. */
 bool rt__netpoll_waiting(void);
 
+/* Polling from coroutine workers (netpoll.c; Go's findrunnable polls the
+ * network this way).  A worker with nothing to run claims the poll (true:
+ * fd waiters exist, no poller thread runs and no other worker holds it),
+ * sleeps in rt__netpoll_wait for up to timeout_ns (0: only looks), then
+ * calls rt__netpoll_deliver from its scheduler context, which completes
+ * the waits that became ready — their tasks are unparked onto the
+ * calling worker — releases the claim and returns how many it completed.
+ * rt__netpoll_break (any thread) ends the claimant's rt__netpoll_wait
+ * early; the scheduler calls it to wake a worker that sleeps there. */
+bool rt__netpoll_claim(void);
+void rt__netpoll_wait(int64_t timeout_ns);
+int64_t rt__netpoll_deliver(void);
+void rt__netpoll_break(void);
+
 /* Marks the current task blocked in op at site (and back to running). */
 void rt__block_begin(rt_op op, rt_site site, bool cancellable, void *chan);
 void rt__block_end(void);

@@ -126,6 +126,16 @@ static void rt_test_alarm(int sig)
         (bool)(cond);                                                                              \
     })
 
+/* The next number of a xorshift64 sequence (*state must not be 0). */
+static inline uint64_t rt_test_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 /* Blocked tasks per op, from the runtime's counters. */
 static inline int64_t rt_test_blocked(rt_op op)
 {

@@ -52,7 +52,10 @@
  * wakep), so a burst of work wakes one thread, not all of them.  The
  * last spinner that finds work wakes another.  The periodic wake-up lets
  * an idle worker take over a run-next task whose worker has been stuck in
- * one task for a whole poll period.
+ * one task for a whole poll period.  While tasks wait for fds, one idle
+ * worker sleeps in epoll_wait instead of on its futex and completes the
+ * ready waits itself (netpoll.c, rt__netpoll_claim); worker_wake breaks
+ * that sleep through the netpoller's eventfd.
  *
  * Timers.  A binary min-heap per worker, under that worker's timer lock.
  * Timers fire on their worker's scheduler context: park deadlines wake the
@@ -305,6 +308,7 @@ struct worker {
     bool woken_spinning; /* the waker handed us the "spinning" role */
 
     CACHE_ALIGNED _Atomic uint32_t wake_word; /* futex: bumped to wake */
+    _Atomic bool polling;                     /* sleeping in rt__netpoll_wait instead */
     _Atomic uint64_t nswitch;                 /* schedules so far */
     _Atomic rt_time next_when;                /* earliest timer, RT_FOREVER if none */
 
@@ -600,8 +604,14 @@ static void stack_put(worker *w, coro_task *t)
 
 static void worker_wake(worker *v)
 {
-    atomic_fetch_add_explicit(&v->wake_word, 1, memory_order_release);
-    futex(&v->wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+    /* Sequentially consistent, against find_runnable's store to polling
+     * and its second look at wake_word: either it sees the bump and does
+     * not poll, or we see it polling and break its epoll_wait. */
+    atomic_fetch_add(&v->wake_word, 1);
+    if (atomic_load(&v->polling))
+        rt__netpoll_break();
+    else
+        futex(&v->wake_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 /* After making work visible: wake an idle worker unless one is already
@@ -1128,6 +1138,12 @@ static coro_task *find_runnable(worker *w)
         coro_task *t = NULL;
         if (w->global_first || ++w->tick % GLOBAL_CHECK_EVERY == 0) {
             w->global_first = false;
+            /* A busy worker looks at the network too (idle ones sleep in
+             * it): fd waits complete while every worker has work. */
+            if (rt__netpoll_claim()) {
+                rt__netpoll_wait(0);
+                rt__netpoll_deliver();
+            }
             t = global_get(w);
         }
         if (!t) t = runq_get(w);
@@ -1175,12 +1191,18 @@ static coro_task *find_runnable(worker *w)
             atomic_fetch_sub(&S.nspinning, 1);
         }
         bool sleep = !any_work_visible() && !atomic_load(&S.shutdown) && runq_empty(w);
+        bool polled = false;
         if (sleep) {
             rt_time now = mono_now();
             rt_time next = atomic_load(&w->next_when);
             int64_t wait = IDLE_POLL_NS;
             if (next != RT_FOREVER) wait = next - now < wait ? next - now : wait;
-            if (wait > 0) {
+            if (wait > 0 && (polled = rt__netpoll_claim())) {
+                /* Sleep in epoll_wait (netpoll.c): see worker_wake. */
+                atomic_store(&w->polling, true);
+                if (atomic_load(&w->wake_word) == seen) rt__netpoll_wait(wait);
+                atomic_store(&w->polling, false);
+            } else if (wait > 0) {
                 struct timespec ts = {.tv_sec = wait / 1000000000LL,
                                       .tv_nsec = wait % 1000000000LL};
                 futex(&w->wake_word, FUTEX_WAIT_PRIVATE, seen, &ts);
@@ -1199,6 +1221,9 @@ static coro_task *find_runnable(worker *w)
             w->spinning = true; /* nspinning was raised for us by the waker */
         }
         rt__lock_release(&S.idle.lock);
+        /* Off the idle list, so the tasks this queues here wake nobody
+         * needlessly. */
+        if (polled) rt__netpoll_deliver();
     }
 }
 

@@ -46,14 +46,6 @@ typedef struct {
     int id;
 } worker_arg;
 
-static uint64_t next_rand(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
 static void producer(void *p)
 {
     worker_arg *a = p;
@@ -63,8 +55,8 @@ static void producer(void *p)
         size_t v = (size_t)a->id * (size_t)s->per_producer + (size_t)i;
         void *val = (void *)(uintptr_t)(v + 1);
         int rc;
-        if (next_rand(&r) % 4 == 0) {
-            rc = rt_chan_send(s->ch[next_rand(&r) % CHANS], val, s->pctx[a->id]);
+        if (rt_test_rand(&r) % 4 == 0) {
+            rc = rt_chan_send(s->ch[rt_test_rand(&r) % CHANS], val, s->pctx[a->id]);
         } else {
             rt_case cs[CHANS];
             for (int k = 0; k < CHANS; k++) cs[k] = RT_SEND_CASE(s->ch[k], val);
@@ -118,12 +110,12 @@ static void chaos(void *p)
     uint64_t r = s->seed ^ 0x5eed;
     int consumers_cancelled = 0;
     while (!atomic_load(&s->producers_done)) {
-        rt_sleep(RT_US(50 + next_rand(&r) % 500), NULL);
-        uint64_t pick = next_rand(&r) % 10;
+        rt_sleep(RT_US(50 + rt_test_rand(&r) % 500), NULL);
+        uint64_t pick = rt_test_rand(&r) % 10;
         if (pick < 3) {
             /* Producers 0..PRODUCERS/2-1 may be cancelled (any number of
              * times); the others send everything unless the root ends. */
-            rt_ctx_cancel(s->pctx[next_rand(&r) % (PRODUCERS / 2)]);
+            rt_ctx_cancel(s->pctx[rt_test_rand(&r) % (PRODUCERS / 2)]);
         } else if (pick < 4 && consumers_cancelled < CONSUMERS / 2) {
             /* Consumers 0..CONSUMERS/2-1 may be cancelled; the others stay
              * until the channels are closed. */

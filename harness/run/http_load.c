@@ -486,6 +486,18 @@ static int submit(lb_http_load *l, int64_t at_ns, bool from_client)
     add(&l->sh->submitted, 1);
     int64_t now = mono_ns();
     lb_hist_record_us(&l->sh->http.send_lateness, now > at_ns ? (uint64_t)(now - at_ns) / 1000 : 0);
+    /* Its deadline passed before the engine got to send it (the engine
+     * ran late: a stall of the machine).  A client with a timeout gives up
+     * before it connects, so it times out here without taking a
+     * connection, rather than on one opened or taken only to be closed a
+     * moment later by expire (each a deadline close and a reconnect).  The
+     * stop's rule is expire's: deadlines count only up to stop_ns. */
+    int64_t deadline_now = l->cfg.stop_ns > 0 && l->cfg.stop_ns < now ? l->cfg.stop_ns : now;
+    if (r->deadline_ns <= deadline_now) {
+        add(&l->sh->http.expired_unsent, 1);
+        finish(l, seq, LB_TIMED_OUT, 0);
+        return 0;
+    }
     if (l->n_idle > 0) {
         r->state = R_ACTIVE;
         start_on(l, &l->conns[l->idle[--l->n_idle]], seq);

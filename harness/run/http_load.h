@@ -27,7 +27,10 @@
  *              was reset or closed before a whole response, a response
  *              llhttp rejects or one larger than max_response_bytes —
  *              counted by cause (lb_http_cause);
- *   timed_out  the deadline passed first;
+ *   timed_out  the deadline passed first (a request whose deadline had
+ *              already passed when the engine, running late, came to
+ *              send it times out there and then, without a connection:
+ *              expired_unsent);
  *   cancelled  still unanswered when the run stopped (stop_ns or
  *              lb_http_load_request_stop).
  * The engine is one thread with one epoll set (sockets non-blocking,
@@ -69,6 +72,7 @@ typedef struct lb_http_stats {
     _Atomic int64_t connections_opened;
     _Atomic int64_t deadline_closes; /* connections closed because a deadline passed */
     _Atomic int64_t waited;          /* requests that waited for a free connection */
+    _Atomic int64_t expired_unsent;  /* timed out before the engine sent them (it ran late) */
     lb_histogram send_lateness;      /* us, sent (see above) - scheduled arrival */
     /* How long the engine's thread was runnable but waiting for a CPU
      * during lb_http_load_run (the kernel's schedstat run delay), or -1

@@ -14,7 +14,8 @@
  *    load (1 request/s) for the same time: send lateness p50/p99/max, the
  *    load process's CPU and its time runnable but waiting for a CPU
  *    (engine_cpu_wait_s, where the lateness comes from) from the loaded
- *    run, the sampler's lateness from both.
+ *    run, the sampler's lateness from both, and the server child's CPU
+ *    (server_cpu_s, its whole life, and per submitted request).
  * The machine's load average is printed beside the figures: the machines
  * are shared, and every figure moves with it.
  *
@@ -203,6 +204,8 @@ static json_t *open_part(double rate, int duration_s)
         open_run(1, duration_s, &idle_spec, &idle))
         return json_null();
     const lb_accounting *a = &loaded.accounting;
+    /* The server child's CPU over its whole life (wait4's rusage). */
+    double server_cpu_s = loaded.metrics.cpu_user_s + loaded.metrics.cpu_sys_s;
     json_t *o = json_pack(
         "{s:f, s:i, s:s, s:i, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:o, "
         "s:{s:o, s:o}, s:o}",
@@ -218,6 +221,11 @@ static json_t *open_part(double rate, int duration_s)
         num(loaded.http.engine_cpu_wait_s), "sampler_lateness_ms", "with_engine",
         ms_percentiles(&loaded.sampler.lateness), "without_engine",
         ms_percentiles(&idle.sampler.lateness), "load_average_after", load_average());
+    json_object_set_new(o, "timed_out_unsent",
+                        json_integer((json_int_t)loaded.http.expired_unsent));
+    json_object_set_new(o, "server_cpu_s", num(server_cpu_s));
+    json_object_set_new(o, "server_cpu_us_per_request",
+                        num(a->submitted ? server_cpu_s * 1e6 / (double)a->submitted : NAN));
     lb_run_result_free(&loaded);
     lb_run_result_free(&idle);
     lb_spec_free(&loaded_spec);

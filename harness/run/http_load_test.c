@@ -6,7 +6,8 @@
  *    their position; URLs in every accepted form;
  *  - keep-alive reuse over TCP and a Unix socket, the connection cap and
  *    the wait for a free connection, the closed model;
- *  - deadlines close the connection (the server sees the disconnect);
+ *  - deadlines close the connection (the server sees the disconnect); a
+ *    request already past its deadline when sent takes no connection;
  *  - every outcome in one run (2xx, 429/503, 5xx, reset, hang past the
  *    deadline, stop) with the accounting balanced;
  *  - odd targets: nothing listening, a socket path that does not exist,
@@ -61,9 +62,11 @@ static lb_spec load_spec(const char *json)
     return lb_test_load_spec("test.json", json);
 }
 
-/* Runs the first scenario of json against url to the end (stop_after_ms
- * after the start cancels what is left; 0 = never). */
-static lb_shared *run_against(const char *json, const char *url, double stop_after_ms)
+/* Runs the first scenario of json against url to the end, its load
+ * starting at start_ns (stop_after_ms after the start cancels what is
+ * left; 0 = never). */
+static lb_shared *run_against_from(const char *json, const char *url, double stop_after_ms,
+                                   int64_t start_ns)
 {
     lb_spec spec = load_spec(json);
     lb_netaddr addr;
@@ -73,7 +76,7 @@ static lb_shared *run_against(const char *json, const char *url, double stop_aft
     cfg.spec = &spec.items[0];
     cfg.seed = spec.items[0].seed;
     lb_http_target_init(&cfg.target, &addr);
-    cfg.start_ns = now_ns();
+    cfg.start_ns = start_ns;
     if (stop_after_ms > 0) cfg.stop_ns = cfg.start_ns + (int64_t)(stop_after_ms * 1e6);
     lb_http_load *l;
     int rc = lb_http_load_new(&cfg, &l, err, sizeof err);
@@ -86,6 +89,12 @@ static lb_shared *run_against(const char *json, const char *url, double stop_aft
     lb_spec_free(&spec);
     assert_balanced(sh);
     return sh;
+}
+
+/* The same, starting now. */
+static lb_shared *run_against(const char *json, const char *url, double stop_after_ms)
+{
+    return run_against_from(json, url, stop_after_ms, now_ns());
 }
 
 static char url_buf[256];
@@ -324,7 +333,10 @@ static void deadline_closes_the_connection(void **state)
                                 tcp_url(&srv), 0);
     int64_t n = atomic_load(&sh->submitted);
     assert_int_equal(outcome(sh, LB_TIMED_OUT), n);
-    assert_int_equal(atomic_load(&sh->http.deadline_closes), n);
+    /* Each on its connection, unless the engine came to it after its
+     * deadline (a stall of the machine longer than the 50 ms timeout). */
+    assert_int_equal(atomic_load(&sh->http.deadline_closes) + atomic_load(&sh->http.expired_unsent),
+                     n);
     /* The server noticed the close of every request it was working on (a
      * request closed before the server read it is not one of them). */
     for (int i = 0; i < 500 && atomic_load(&srv.disconnects) < atomic_load(&srv.requests); i++)
@@ -332,6 +344,34 @@ static void deadline_closes_the_connection(void **state)
     lb_ts_stop(&srv, false);
     assert_true(atomic_load(&srv.requests) > 0);
     assert_int_equal(atomic_load(&srv.disconnects), atomic_load(&srv.requests));
+    lb_shared_unmap(sh);
+}
+
+/* An engine that comes to a request after its deadline (as after a stall
+ * of the machine) times it out without a connection: no connection is
+ * opened or taken only to be closed as a deadline close.  Here the load
+ * started 3 s ago, so the requests scheduled in its first 2 s (41, every
+ * 50 ms from 0 to 2,000 ms) are past their 1 s deadline when sent. */
+static void requests_past_their_deadline_take_no_connection(void **state)
+{
+    (void)state;
+    lb_test_server srv;
+    assert_int_equal(lb_ts_start(&srv, NULL, false), 0);
+    lb_shared *sh = run_against_from("{\"scenario\": \"timeout_leak\", \"transport\": \"http\", "
+                                     "\"load\": {\"rate\": 20, \"duration_ms\": 4000}, "
+                                     "\"service_time\": {\"ms\": 0}, \"timeout_ms\": 1000}",
+                                     tcp_url(&srv), 0, now_ns() - 3000000000LL);
+    lb_ts_stop(&srv, false);
+    assert_true(atomic_load(&sh->http.expired_unsent) >= 41);
+    assert_true(outcome(sh, LB_TIMED_OUT) >= atomic_load(&sh->http.expired_unsent));
+    assert_int_equal(atomic_load(&sh->http.deadline_closes), 0);
+    /* Those sent late but in time were answered, over the connections the
+     * expired ones did not open. */
+    assert_true(outcome(sh, LB_COMPLETED) > 0);
+    assert_int_equal(outcome(sh, LB_COMPLETED) + outcome(sh, LB_TIMED_OUT),
+                     atomic_load(&sh->submitted));
+    assert_true(atomic_load(&srv.requests) <=
+                atomic_load(&sh->submitted) - atomic_load(&sh->http.expired_unsent));
     lb_shared_unmap(sh);
 }
 
@@ -503,6 +543,8 @@ int main(void)
         cmocka_unit_test_setup(connection_cap_makes_requests_wait, lb_test_arm_timeout),
         cmocka_unit_test_setup(closed_model_keeps_one_request_per_client, lb_test_arm_timeout),
         cmocka_unit_test_setup(deadline_closes_the_connection, lb_test_arm_timeout),
+        cmocka_unit_test_setup(requests_past_their_deadline_take_no_connection,
+                               lb_test_arm_timeout),
         cmocka_unit_test_setup(every_outcome_in_one_run_balances, lb_test_arm_timeout),
         cmocka_unit_test_setup(stop_from_another_thread_cancels, lb_test_arm_timeout),
         cmocka_unit_test_setup(refused_connections_fail_as_refused, lb_test_arm_timeout),

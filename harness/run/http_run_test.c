@@ -90,10 +90,11 @@ static void leaky_service_keeps_a_task_per_timed_out_request(const char *sched)
     assert_true(r.metrics.final_tasks >= r.metrics.baseline_tasks + 0.8 * (double)timed_out);
     assert_false(r.metrics.recovered);
     /* The client closed the connection of every one of them that was on
-     * one (on a busy machine some can time out waiting for a connection). */
+     * one (on a busy machine some can time out waiting for a connection,
+     * or be past their deadline when the late engine came to send them). */
     assert_true(r.http.active);
     assert_true(r.http.deadline_closes <= timed_out);
-    assert_true(r.http.deadline_closes >= timed_out - r.http.waited);
+    assert_true(r.http.deadline_closes >= timed_out - r.http.waited - r.http.expired_unsent);
     assert_int_equal((int64_t)r.http.send_lateness.count, r.accounting.submitted);
     assert_false(isnan(r.http.engine_cpu_s));
     lb_run_result_free(&r);

@@ -51,27 +51,24 @@ struct rt_task {
     void (*fn)(void *);
     void *arg;
 
+    /* select's random choice among ready cases (xorshift64*), seeded from
+     * rt_config.seed and the task id; touched only by the task itself. */
+    uint64_t rng;
+
     /* Blocking state, written by the task itself, read by rt_snapshot
-     * under the registry lock. */
+     * under the registry lock.  Together with info_lock it fills the
+     * header's second cache line, so blocking and unblocking write one
+     * line. */
     _Atomic int op; /* rt_op */
     rt_site block_site;
     rt_time blocked_since;
-    bool cancellable;
     void *block_chan; /* struct rt_chan * when blocked on a channel op */
     size_t held_bytes;
+    bool cancellable;
     /* Guards the blocking-state fields above against rt_snapshot: the task
      * writes them and the snapshot reads them under this spin flag (held
      * for a few stores; innermost in the lock order). */
     atomic_flag info_lock;
-
-    /* Wakers that have completed this task's blocking operation and have
-     * not yet returned from unpark(); rt__task_body waits for zero before
-     * the scheduler may free the task. */
-    _Atomic int wakers;
-
-    /* select's random choice among ready cases (xorshift64*), seeded from
-     * rt_config.seed and the task id; touched only by the task itself. */
-    uint64_t rng;
 
     /* Joined tasks (groups, pools): the core calls rt_wg_done on it after
      * the task has left the registry, so a join that returns never sees
@@ -81,6 +78,15 @@ struct rt_task {
     /* This task's slot in the registry of live tasks (task.c; under the
      * registry lock). */
     size_t reg_slot;
+
+    /* Wakers that have completed this task's blocking operation and have
+     * not yet returned from unpark(); rt__task_body waits for zero before
+     * the scheduler may free the task.  Last, so that it shares a cache
+     * line with the start of the scheduler's part of the task, where
+     * the coroutine scheduler keeps its park state: a waker touches one
+     * line of the task it wakes, not two (a cancelled crowd's closer wakes
+     * thousands of tasks, each on its own page). */
+    _Atomic int wakers;
 };
 
 typedef struct rt_timer rt_timer;

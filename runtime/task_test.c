@@ -202,6 +202,7 @@ static void __attribute__((unused)) deadline_main(void *p)
     rt_ctx_release(t);
 }
 
+#ifndef LEAKBENCH_TSAN
 /* The threads of this process, from /proc/self/task. */
 static int own_threads(void)
 {
@@ -213,6 +214,7 @@ static int own_threads(void)
     closedir(d);
     return n;
 }
+#endif
 
 static void deadlines_work_after_fork(void **state)
 {

@@ -9,6 +9,7 @@
 #include "core/outfile.h"
 #include "core/stats.h"
 #include "core/units.h"
+#include "report/table.h"
 
 #include <errno.h>
 #include <math.h>
@@ -360,10 +361,15 @@ static void pad_to(FILE *out, const char *text, int width, bool right)
         fprintf(out, "%s%*s", text, gap > 0 ? gap : 0, "");
 }
 
+/* Where why goes on a narrow terminal: its own lines under the row,
+ * from this column. */
+#define WHY_INDENT 4
+
 /* One line of the table: the cells padded to their column, the variant
- * and the verdict in colour, then why. */
+ * and the verdict in colour, then why (beside them, or when why_below
+ * under them, wrapped at columns; the header then has no why). */
 static void print_line(FILE *out, char cells[N_COLS][CELL_LEN], const int *w, const char *why,
-                       const lb_compare_row *r, bool color)
+                       const lb_compare_row *r, bool color, bool why_below, int columns)
 {
     static const bool right[N_COLS] = {[COL_BASE] = true, [COL_NEW] = true, [COL_CHANGE] = true};
     for (int c = 0; c < N_COLS; c++) {
@@ -375,9 +381,16 @@ static void print_line(FILE *out, char cells[N_COLS][CELL_LEN], const int *w, co
         fputs(lb_color_start(paint, tone), out);
         pad_to(out, cells[c], w[c], right[c]);
         fputs(lb_color_end(paint), out);
-        fputs("  ", out);
+        if (c < N_COLS - 1 || !why_below) fputs("  ", out);
     }
-    fprintf(out, "%s\n", why);
+    if (!why_below) {
+        fprintf(out, "%s\n", why);
+        return;
+    }
+    fputc('\n', out);
+    if (!r || !why || !*why) return;
+    fprintf(out, "%*s", WHY_INDENT, "");
+    lb_text_wrap(out, why, WHY_INDENT, WHY_INDENT, columns);
 }
 
 /* "1.50 ± 0.04 times higher than base" for row r (ratio known, > 0):
@@ -487,12 +500,21 @@ void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_nam
         shown++;
     }
     if (shown) {
-        print_line(out, head, w, "why", NULL, false);
+        /* On a terminal too narrow for a row and its why, why goes under
+         * each row. */
+        int row_width = 0, why_width = columns_of("why");
+        for (int k = 0; k < N_COLS; k++) row_width += w[k] + 2;
+        for (size_t i = 0; i < c->n; i++)
+            if ((view->all || c->rows[i].verdict != LB_UNCHANGED) &&
+                columns_of(c->rows[i].note) > why_width)
+                why_width = columns_of(c->rows[i].note);
+        bool why_below = view->columns > 0 && row_width + why_width > view->columns;
+        print_line(out, head, w, "why", NULL, false, why_below, view->columns);
         for (size_t i = 0; i < c->n; i++) {
             const lb_compare_row *r = &c->rows[i];
             if (!view->all && r->verdict == LB_UNCHANGED) continue;
             row_texts(r, cells);
-            print_line(out, cells, w, r->note, r, color);
+            print_line(out, cells, w, r->note, r, color, why_below, view->columns);
         }
     } else {
         fprintf(out, "(every metric unchanged; --all shows them)\n");

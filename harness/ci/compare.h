@@ -107,8 +107,10 @@ lb_compare_outcome lb_comparison_outcome(const lb_comparison *c);
 
 /* How the terminal table is shown. */
 typedef struct lb_compare_view {
-    bool all;   /* every row, not only those that are not unchanged */
-    bool color; /* verdicts and variants in colour (core/color.h) */
+    bool all;    /* every row, not only those that are not unchanged */
+    bool color;  /* verdicts and variants in colour (core/color.h) */
+    int columns; /* the terminal's width: a row with its why wider than this
+                    puts why on lines of its own under it; 0: one line a row */
 } lb_compare_view;
 
 /* The terminal view: the rows that changed (every row with view->all),

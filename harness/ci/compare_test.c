@@ -559,6 +559,22 @@ static void default_view_is_the_changes_and_a_summary(void **state)
                            "47 unchanged\n"));
     assert_null(strstr(text, "leaky "));
     free(text);
+    /* On an 80-column terminal the row (73 columns) keeps its line and
+     * why goes under it, wrapped, figures whole. */
+    lb_compare_view narrow = {false, false, 80};
+    text = print_comparison(&c, &narrow);
+    assert_non_null(strstr(text,
+                           "scenario      variant   metric           base        new  change  "
+                           "verdict\n"
+                           "timeout_leak  graceful  peak_tasks  122 tasks  183 tasks  +50.0%  "
+                           "REGRESSED\n"
+                           "    beyond noise and significant (U test p = 0.00794)\n\n"));
+    free(text);
+    /* A terminal wide enough for both keeps why beside the row. */
+    lb_compare_view wide = {false, false, 130};
+    text = print_comparison(&c, &wide);
+    assert_non_null(strstr(text, "REGRESSED  beyond noise and significant (U test p = 0.00794)\n"));
+    free(text);
     text = print_comparison(&c, &all);
     assert_non_null(strstr(text, "  leaky     baseline_tasks"));
     assert_non_null(strstr(text, "unchanged  within noise (5%, floor "));

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "options.h"
+#include "terminal.h"
 #include "core/units.h"
 #include "ci/aa_noise.h"
 #include "ci/compare.h"
@@ -227,7 +228,8 @@ static int compare_and_report(const compare_args *a, const json_t *base, const j
         lb_comparison_free(&c);
         return LB_EXIT_ERROR;
     }
-    lb_compare_view view = {a->all, lb_color_enabled(a->color, STDOUT_FILENO)};
+    lb_compare_view view = {a->all, lb_color_enabled(a->color, STDOUT_FILENO),
+                            lb_tty_columns(STDOUT_FILENO)};
     lb_comparison_print(stdout, &c, a->base_path, a->new_path, &view);
     int code = lb_exit_for_comparison(&c);
     int written = write_outputs(a, &c);

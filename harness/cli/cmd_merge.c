@@ -185,7 +185,7 @@ static int write_results(const merge_args *a, const json_t *doc, const lb_merge_
         for (size_t i = 0; i < json_array_size(scenarios); i++)
             lb_table_print(stdout, json_array_get(scenarios, i),
                            lb_color_enabled(a->gate.color, STDOUT_FILENO),
-                           isatty(STDOUT_FILENO) ? lb_terminal_columns(STDOUT_FILENO) : 0);
+                           lb_tty_columns(STDOUT_FILENO));
         const json_t *commit = json_object_get(doc, "commit");
         printf("\nmerged %d of %d shards of %s (commit %s): %zu scenarios\n", res->n_given,
                res->count, json_string_value(json_object_get(doc, "suite")),

@@ -575,7 +575,7 @@ static int write_and_gate(run_state *st, int *write_code)
     FILE *human = human_out(&st->opt);
     if (!st->opt.quiet) {
         /* The terminal view reads the results document, as the report does. */
-        int columns = isatty(fileno(human)) ? lb_terminal_columns(fileno(human)) : 0;
+        int columns = lb_tty_columns(fileno(human));
         lb_table_print_intro(human, st->doc, columns);
         const json_t *scenarios = json_object_get(st->doc, "scenarios");
         for (size_t i = 0; i < json_array_size(scenarios) && !st->opt.ci.aa; i++)

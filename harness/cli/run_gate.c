@@ -7,6 +7,7 @@
 #include "run_gate.h"
 #include "ci/baseline.h"
 #include "cli.h"
+#include "terminal.h"
 #include "ci/compare.h"
 #include "ci/history.h"
 #include "ci/junit.h"
@@ -155,11 +156,13 @@ static int compare_with_baseline(const lb_gate_options *o, const json_t *doc, bo
     snprintf(label, sizeof label, "baseline %s", o->baseline);
     int code = lb_exit_for_comparison(cmp);
     if (!quiet) {
-        lb_compare_view view = {false, lb_color_enabled(o->color, fileno(out))};
+        lb_compare_view view = {false, lb_color_enabled(o->color, fileno(out)),
+                                lb_tty_columns(fileno(out))};
         fprintf(out, "\n");
         lb_comparison_print(out, cmp, label, "this run", &view);
     } else if (code != LB_EXIT_OK) {
-        lb_compare_view view = {false, lb_color_enabled(o->color, fileno(stderr))};
+        lb_compare_view view = {false, lb_color_enabled(o->color, fileno(stderr)),
+                                lb_tty_columns(fileno(stderr))};
         lb_comparison_print(stderr, cmp, label, "this run", &view);
     }
     return code;

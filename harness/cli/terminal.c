@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 int lb_terminal_columns(int fd)
 {
@@ -18,4 +19,9 @@ int lb_terminal_columns(int fd)
     double c;
     if (env && lb_scan_decimal(env, &c) && c >= 1 && c <= 10000 && c == floor(c)) return (int)c;
     return 80;
+}
+
+int lb_tty_columns(int fd)
+{
+    return isatty(fd) ? lb_terminal_columns(fd) : 0;
 }

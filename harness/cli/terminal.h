@@ -10,4 +10,8 @@
  * window is followed. */
 int lb_terminal_columns(int fd);
 
+/* lb_terminal_columns(fd) when fd is a terminal, else 0: what the
+ * printers take as "not a terminal, do not fit lines". */
+int lb_tty_columns(int fd);
+
 #endif

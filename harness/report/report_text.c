@@ -21,6 +21,7 @@
  * colour (lb_doc.color).
  */
 #include "report_internal.h"
+#include "table.h"
 #include "core/color.h"
 
 #include <errno.h>
@@ -107,9 +108,9 @@ static size_t unbreakable(const char *p, int *cols)
     return n;
 }
 
-/* Prints text from column col on, wrapped at spaces (not the one after a
- * number) to columns with continuation lines starting at column indent. */
-static void put_wrapped(FILE *f, const char *text, int col, int indent, int columns)
+/* table.h: text from column col on, wrapped at spaces (not the one after
+ * a number) to columns with continuation lines starting at column indent. */
+void lb_text_wrap(FILE *f, const char *text, int col, int indent, int columns)
 {
     const char *p = text ? text : "";
     int start = col;
@@ -143,7 +144,7 @@ static void text_heading(lb_doc *d, int level, const char *text, const char *anc
     (void)anchor;
     if (level <= 2) {
         fputc('\n', d->out);
-        put_wrapped(d->out, text, 0, 0, wrap_columns(d));
+        lb_text_wrap(d->out, text, 0, 0, wrap_columns(d));
         fputc('\n', d->out);
     } else if (level == 3) {
         fputc('\n', d->out);
@@ -151,20 +152,20 @@ static void text_heading(lb_doc *d, int level, const char *text, const char *anc
         fputs(":\n", d->out);
     } else {
         fputs("  ", d->out);
-        put_wrapped(d->out, text, 2, 6, wrap_columns(d)); /* under the group's text */
+        lb_text_wrap(d->out, text, 2, 6, wrap_columns(d)); /* under the group's text */
     }
 }
 
 static void text_para(lb_doc *d, const char *text)
 {
-    put_wrapped(d->out, text, 0, 0, wrap_columns(d));
+    lb_text_wrap(d->out, text, 0, 0, wrap_columns(d));
 }
 
 /* "warning: text", the text's first line after the word. */
 static void text_warning(lb_doc *d, const char *text)
 {
     fputs("warning: ", d->out);
-    put_wrapped(d->out, text, 9, 0, wrap_columns(d));
+    lb_text_wrap(d->out, text, 9, 0, wrap_columns(d));
 }
 
 /* "      label: value", the value's continuation lines under its first
@@ -175,7 +176,7 @@ static void text_field(lb_doc *d, const char *label, const char *value)
     put_text(d->out, label);
     fputs(": ", d->out);
     int indent = 6 + text_width(label) + 2;
-    put_wrapped(d->out, value, indent, indent, wrap_columns(d));
+    lb_text_wrap(d->out, value, indent, indent, wrap_columns(d));
 }
 
 static void text_fields_end(lb_doc *d)
@@ -371,7 +372,7 @@ static void print_stacked(lb_doc *d, const text_table *t)
         }
         int col = 2 + text_width(cell(t, r, 0)) + 1;
         fputc(' ', d->out);
-        put_wrapped(d->out, line, col + 1, 4, wrap_columns(d));
+        lb_text_wrap(d->out, line, col + 1, 4, wrap_columns(d));
         free(line);
     }
 }

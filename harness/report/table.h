@@ -25,4 +25,11 @@ int lb_table_print(FILE *out, const json_t *scenario, bool color, int columns);
  * wrapped at columns (as lb_table_print).  Returns 0 or -ENOMEM. */
 int lb_table_print_intro(FILE *out, const json_t *doc, int columns);
 
+/* The terminal's one wrapping rule (report_text.c): prints text from
+ * column col on (the cursor is there), wrapped at spaces to columns, a
+ * figure kept with its unit ("1.5 ms"), continuation lines starting at
+ * column indent, and ends the line.  Control characters print as
+ * spaces. */
+void lb_text_wrap(FILE *out, const char *text, int col, int indent, int columns);
+
 #endif

@@ -379,7 +379,8 @@ static void print_line(FILE *out, char cells[N_COLS][CELL_LEN], const int *w, co
                                           : LB_TONE_COUNT;
         bool paint = color && tone != LB_TONE_COUNT;
         fputs(lb_color_start(paint, tone), out);
-        pad_to(out, cells[c], w[c], right[c]);
+        bool last = c == N_COLS - 1 && why_below; /* no padding at the line's end */
+        pad_to(out, cells[c], last ? 0 : w[c], right[c]);
         fputs(lb_color_end(paint), out);
         if (c < N_COLS - 1 || !why_below) fputs("  ", out);
     }

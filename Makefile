@@ -183,7 +183,7 @@ TEST_ENV = LEAKBENCH_GO_SEED=$(GO_SEED) LEAKBENCH_TARGET_FIXTURE=$(call test_bin
 # Every test program run by `make test`, as LABEL|SECONDS|COMMAND; with a
 # ';' after each entry, because commands contain spaces (make's foreach
 # would split them into words).  scripts/run-tests runs them TEST_JOBS at a
-# time (default: two per CPU, at most 8).  The threshold gates judge real runs'
+# time (default: one per CPU).  The threshold gates judge real runs'
 # recovery times and leak counts, so they run `alone`; the catalog gate's
 # pipelines sleep through their service times (7.6 s of CPU in 114 s), so it
 # runs `light`: from the start, beside the others, without taking a slot.

@@ -493,22 +493,20 @@ void lb_comparison_print(FILE *out, const lb_comparison *c, const char *base_nam
     int w[N_COLS];
     for (int k = 0; k < N_COLS; k++) w[k] = columns_of(head[k]);
     size_t shown = 0;
+    int why_width = columns_of("why");
     for (size_t i = 0; i < c->n; i++) {
         if (!view->all && c->rows[i].verdict == LB_UNCHANGED) continue;
         row_texts(&c->rows[i], cells);
         for (int k = 0; k < N_COLS; k++)
             if (columns_of(cells[k]) > w[k]) w[k] = columns_of(cells[k]);
+        if (columns_of(c->rows[i].note) > why_width) why_width = columns_of(c->rows[i].note);
         shown++;
     }
     if (shown) {
         /* On a terminal too narrow for a row and its why, why goes under
          * each row. */
-        int row_width = 0, why_width = columns_of("why");
+        int row_width = 0;
         for (int k = 0; k < N_COLS; k++) row_width += w[k] + 2;
-        for (size_t i = 0; i < c->n; i++)
-            if ((view->all || c->rows[i].verdict != LB_UNCHANGED) &&
-                columns_of(c->rows[i].note) > why_width)
-                why_width = columns_of(c->rows[i].note);
         bool why_below = view->columns > 0 && row_width + why_width > view->columns;
         print_line(out, head, w, "why", NULL, false, why_below, view->columns);
         for (size_t i = 0; i < c->n; i++) {

@@ -517,16 +517,7 @@ static void leakbench_gets(int sig)
     usleep(500 * 1000); /* into the load phase */
     double sent = now_ms();
     assert_int_equal(kill(lb, sig), 0);
-    int status, code = -1;
-    while (now_ms() < sent + 10000) {
-        pid_t got = waitpid(lb, &status, WNOHANG);
-        assert_true(got >= 0 || errno == EINTR);
-        if (got == lb) {
-            code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            break;
-        }
-        usleep(5000);
-    }
+    int code = lb_test_wait_within(lb, 10000);
     if (code < 0) {
         kill(lb, SIGKILL);
         wait_exit_code(lb);

@@ -4,7 +4,7 @@
  * cmocka has no assert_double_equal), a scratch directory per test made in
  * setup and removed in teardown, a subcommand called with its stdout kept
  * out of the test log, a program started with its output in a log
- * (lb_test_spawn, lb_test_wait), a file read whole, an XML file checked with
+ * (lb_test_spawn, lb_test_wait, lb_test_wait_within), a file read whole, an XML file checked with
  * xmllint when it is installed, and a way for a child process to give up
  * root's power to ignore file permissions (so permission tests mean the
  * same as root, which is how CI runs them), a spec loaded from JSON
@@ -218,6 +218,20 @@ static inline int lb_test_wait(pid_t pid)
         print_error("process %d died of signal %d\n", (int)pid, WTERMSIG(status));
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
+}
+
+/* Waits at most ms milliseconds for child pid to end: its exit code, or
+ * 128 + the signal that ended it; -1 while it still runs after ms. */
+static inline int lb_test_wait_within(pid_t pid, int ms)
+{
+    for (int waited = 0;; waited += 5) {
+        int status;
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        assert_true(got >= 0 || errno == EINTR);
+        if (got == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (waited >= ms) return -1;
+        usleep(5000);
+    }
 }
 
 /* Runs `leakbench ARGS 2>&1` through the shell (ARGS are shell words, so

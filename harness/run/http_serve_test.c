@@ -145,17 +145,9 @@ static void serve_start(const char *variant, const char *sched)
 static int serve_stop(void)
 {
     kill(srv.pid, SIGTERM);
-    double until = now_ms() + WAIT_MS;
-    int status;
-    while (now_ms() < until) {
-        pid_t r = waitpid(srv.pid, &status, WNOHANG);
-        if (r == srv.pid) {
-            srv.pid = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        sleep_ms(5);
-    }
-    return -1;
+    int code = lb_test_wait_within(srv.pid, WAIT_MS);
+    if (code >= 0) srv.pid = -1;
+    return code;
 }
 
 /* ------------------------------------------------------------ client -- */

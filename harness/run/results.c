@@ -249,11 +249,12 @@ static json_t *http_json(const lb_http_run_result *h)
     for (int c = 0; c < LB_HTTP_CAUSE_COUNT; c++)
         json_object_set_new(causes, lb_http_cause_name((lb_http_cause)c),
                             json_integer(h->failed_by[c]));
-    return json_pack("{s:i, s:I, s:I, s:I, s:o, s:o, s:o}", "connections", h->connections,
+    return json_pack("{s:i, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "connections", h->connections,
                      "connections_opened", (json_int_t)h->connections_opened, "deadline_closes",
                      (json_int_t)h->deadline_closes, "waited_for_connection", (json_int_t)h->waited,
-                     "failed_by", causes, "send_lateness_ms", latency_json(&h->send_lateness),
-                     "engine_cpu_s", num(h->engine_cpu_s));
+                     "timed_out_unsent", (json_int_t)h->expired_unsent, "failed_by", causes,
+                     "send_lateness_ms", latency_json(&h->send_lateness), "engine_cpu_s",
+                     num(h->engine_cpu_s), "engine_cpu_wait_s", num(h->engine_cpu_wait_s));
 }
 
 /* Whether the load generator kept its schedule (README "results.json",

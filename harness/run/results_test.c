@@ -208,9 +208,9 @@ static void assert_documented_keys(const json_t *readme, const json_t *doc, cons
     }
 }
 
-static void every_field_the_readme_shows_is_written(void **state)
+/* The README's results.json example, parsed. */
+static json_t *readme_results_example(void)
 {
-    (void)state;
     char *readme = lb_test_slurp("README.md");
     char *start = strstr(readme, "## Results (results.json");
     assert_non_null(start);
@@ -222,6 +222,13 @@ static void every_field_the_readme_shows_is_written(void **state)
     json_error_t jerr;
     json_t *shown = json_loadb(start, (size_t)(end - start), 0, &jerr);
     if (!shown) fail_msg("README results example, line %d: %s", jerr.line, jerr.text);
+    return shown;
+}
+
+static void every_field_the_readme_shows_is_written(void **state)
+{
+    (void)state;
+    json_t *shown = readme_results_example();
     lb_results r;
     lb_spec spec;
     build_results(&r, &spec);
@@ -240,6 +247,51 @@ static void every_field_the_readme_shows_is_written(void **state)
     lb_spec_free(&spec);
 }
 
+/* An HTTP run's "http" object has every key the README's example shows,
+ * with the engine's counts. */
+static void http_object_written_as_the_readme_shows(void **state)
+{
+    (void)state;
+    json_t *shown = readme_results_example();
+    const json_t *shown_http = lb_jpath(
+        json_array_get(
+            json_object_get(json_array_get(json_object_get(shown, "scenarios"), 0), "runs"), 0),
+        "http");
+    assert_non_null(shown_http);
+    lb_results r;
+    lb_spec spec;
+    build_results(&r, &spec);
+    lb_run_result *run = &r.scenarios[0].runs[0];
+    run->http = (lb_http_run_result){.active = true,
+                                     .connections = 64,
+                                     .connections_opened = 9,
+                                     .deadline_closes = 4,
+                                     .waited = 2,
+                                     .expired_unsent = 3,
+                                     .engine_cpu_s = 0.5,
+                                     .engine_cpu_wait_s = 0.25};
+    json_t *doc = lb_results_build(&r);
+    const json_t *http = lb_jpath(
+        json_array_get(
+            json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "runs"), 0),
+        "http");
+    assert_non_null(http);
+    const char *key;
+    const json_t *want;
+    json_object_foreach((json_t *)shown_http, key, want)
+    {
+        if (!json_object_get(http, key))
+            fail_msg("the README shows http.%s, the writer does not write it", key);
+    }
+    assert_int_equal(lb_jnum(http, "timed_out_unsent"), 3);
+    assert_int_equal(lb_jnum(http, "deadline_closes"), 4);
+    assert_near(lb_jnum(http, "engine_cpu_wait_s"), 0.25, 1e-9);
+    json_decref(shown);
+    json_decref(doc);
+    lb_results_free(&r);
+    lb_spec_free(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(completed_latency_histogram_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(samples_csv_from_the_document, setup, teardown),
         cmocka_unit_test_setup_teardown(every_field_the_readme_shows_is_written, setup, teardown),
+        cmocka_unit_test_setup_teardown(http_object_written_as_the_readme_shows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,11 +12,11 @@
  * arrival; when it passes the engine closes that request's connection, as
  * an HTTP client with a timeout does, so the server sees the disconnect.
  * Latency is measured from the scheduled arrival (no coordinated
- * omission).  The lateness of each send against its schedule is recorded
- * as the engine's own: the time from the scheduled arrival to when the
- * engine sent the request — wrote it to an idle connection, started a
- * connection for it, or queued it because the cap was reached — so it
- * measures how well the engine keeps its schedule, while waits for the
+ * omission) to when the kernel received the response (TCP receive
+ * times; on a Unix socket, when it was read).  The lateness of each send against its schedule is
+ * recorded as the engine's own: the time from the scheduled arrival to when the engine sent the
+ * request — wrote it to an idle connection, started a connection for it, or queued it because the
+ * cap was reached — so it measures how well the engine keeps its schedule, while waits for the
  * server (connections, answers) are in the latency.  Responses are
  * parsed with llhttp.
  *
@@ -73,6 +73,7 @@ typedef struct lb_http_stats {
     _Atomic int64_t deadline_closes; /* connections closed because a deadline passed */
     _Atomic int64_t waited;          /* requests that waited for a free connection */
     _Atomic int64_t expired_unsent;  /* timed out before the engine sent them (it ran late) */
+    _Atomic int64_t sleeps;          /* waits in which the loop could sleep: its wake-ups */
     lb_histogram send_lateness;      /* us, sent (see above) - scheduled arrival */
     /* How long the engine's thread was runnable but waiting for a CPU
      * during lb_http_load_run (the kernel's schedstat run delay), or -1

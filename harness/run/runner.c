@@ -277,6 +277,7 @@ void lb_run_http_result(const lb_shared *sh, const struct rusage *u, lb_run_resu
     r->deadline_closes = atomic_load(&h->deadline_closes);
     r->waited = atomic_load(&h->waited);
     r->expired_unsent = atomic_load(&h->expired_unsent);
+    r->sleeps = atomic_load(&h->sleeps);
     r->send_lateness = lb_latency_of(&h->send_lateness);
     r->connections = lb_http_connections(out->spec);
     int64_t wait_ns = atomic_load(&h->cpu_wait_ns);

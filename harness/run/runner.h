@@ -60,7 +60,7 @@ typedef struct lb_http_run_result {
     bool active; /* an HTTP run */
     int connections;
     int64_t failed_by[LB_HTTP_CAUSE_COUNT];
-    int64_t connections_opened, deadline_closes, waited, expired_unsent;
+    int64_t connections_opened, deadline_closes, waited, expired_unsent, sleeps;
     lb_latency send_lateness; /* ms */
     double engine_cpu_s;      /* user + system CPU of the load process; NaN if not reaped */
     double engine_cpu_wait_s; /* the engine runnable but waiting for a CPU; NaN if unknown */

@@ -15,7 +15,11 @@
  *    load process's CPU and its time runnable but waiting for a CPU
  *    (engine_cpu_wait_s, where the lateness comes from) from the loaded
  *    run, the sampler's lateness from both, and the server child's CPU
- *    (server_cpu_s, its whole life, and per submitted request).
+ *    (server_cpu_s, its whole life, and per submitted request), and the
+ *    engine's sleeps per request (engine_sleeps_per_request: each one a
+ *    wake-up).
+ * 0. sleep_wakeup, first: the CPU and wall time of one 200 us nanosleep
+ *    on this machine, what every wake-up of the engine and server costs.
  * The machine's load average is printed beside the figures: the machines
  * are shared, and every figure moves with it.
  *
@@ -223,6 +227,9 @@ static json_t *open_part(double rate, int duration_s)
         ms_percentiles(&idle.sampler.lateness), "load_average_after", load_average());
     json_object_set_new(o, "timed_out_unsent",
                         json_integer((json_int_t)loaded.http.expired_unsent));
+    json_object_set_new(
+        o, "engine_sleeps_per_request",
+        num(a->submitted ? (double)loaded.http.sleeps / (double)a->submitted : NAN));
     json_object_set_new(o, "server_cpu_s", num(server_cpu_s));
     json_object_set_new(o, "server_cpu_us_per_request",
                         num(a->submitted ? server_cpu_s * 1e6 / (double)a->submitted : NAN));
@@ -234,6 +241,40 @@ static json_t *open_part(double rate, int duration_s)
 }
 
 static json_t *max_rps_part(int connections, int duration_s, int rounds);
+
+/* This thread's time on a CPU so far (the first field of
+ * /proc/thread-self/schedstat, exact where rusage is sampled at the
+ * tick), in ns, or -1. */
+static int64_t thread_run_ns(void)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    if (!f) return -1;
+    long long run;
+    int n = fscanf(f, "%lld", &run);
+    fclose(f);
+    return n == 1 ? run : -1;
+}
+
+/* What one timed sleep and its wake-up cost this machine: the CPU time
+ * and the wall time per 200 us nanosleep, over 2,000 of them.  On bare
+ * metal the CPU is a few microseconds; in a nested VM, where arming a
+ * timer and halting trap to the hypervisor, it is tens, and every
+ * wake-up of the engine and the server pays it. */
+static json_t *sleep_wakeup_cost(void)
+{
+    enum { SLEEPS = 2000 };
+    int64_t run0 = thread_run_ns();
+    double t0 = mono_s();
+    for (int i = 0; i < SLEEPS; i++) {
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+    double wall = mono_s() - t0;
+    int64_t run1 = thread_run_ns();
+    return json_pack("{s:i, s:o, s:o}", "sleeps", SLEEPS, "cpu_us_per_wakeup",
+                     num(run0 >= 0 && run1 >= 0 ? (double)(run1 - run0) / 1e3 / SLEEPS : NAN),
+                     "wall_us_per_200us_sleep", num(wall * 1e6 / SLEEPS));
+}
 
 int main(int argc, char **argv)
 {
@@ -288,9 +329,10 @@ int main(int argc, char **argv)
         setenv("LEAKBENCH_WORKERS", workers, 1);
     else
         unsetenv("LEAKBENCH_WORKERS");
+    json_t *wakeup = sleep_wakeup_cost();
     json_t *open = open_part(rate, open_s);
-    json_t *out =
-        json_pack("{s:s, s:o, s:o}", "bench", "http_load", "max_rps", max_rps, "open_model", open);
+    json_t *out = json_pack("{s:s, s:o, s:o, s:o}", "bench", "http_load", "sleep_wakeup", wakeup,
+                            "max_rps", max_rps, "open_model", open);
     char *text = json_dumps(out, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

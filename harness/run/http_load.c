@@ -8,10 +8,10 @@
  * deadline is always the ring's oldest unfinished slot (`head`), and
  * expiring deadlines is a walk from the head.  A slot is WAITING (for a
  * connection), ACTIVE (on one) or DONE; the ring grows (doubling) when it
- * is full.  Requests waiting for a connection are served in order: a new
- * request can only wait when no connection is idle and the cap is
- * reached, and a connection that comes free goes to the oldest waiter
- * first, so the waiters are the WAITING slots from `wait_head` on.
+ * is full.  A new request can only wait for a connection when none is
+ * idle and the cap is reached; a connection that comes free goes to the
+ * newest waiter (newest_waiter says why), found by a walk down from the
+ * newest slot, and n_waiting says when there is none.
  *
  * Arrivals.  Open models take the next offset from lb_arrivals (loadgen.c)
  * and send every request whose time has come; the closed model keeps one
@@ -150,7 +150,8 @@ struct lb_http_load {
     int *free_slots, n_free;
 
     req *ring;
-    uint64_t ring_cap, head, issued, wait_head;
+    uint64_t ring_cap, head, issued;
+    int64_t n_waiting; /* requests in R_WAITING */
     int64_t unfinished;
 
     /* arrivals */
@@ -296,6 +297,13 @@ static void schedule_client(lb_http_load *l, int64_t at_ns);
 static void give_connection(lb_http_load *l, conn *c);
 static void close_conn(lb_http_load *l, conn *c);
 
+/* Moves request r to state, keeping count of the waiting ones. */
+static void set_state(lb_http_load *l, req *r, int state)
+{
+    l->n_waiting += (state == R_WAITING) - (r->state == R_WAITING);
+    r->state = state;
+}
+
 static void advance_head(lb_http_load *l)
 {
     while (l->head < l->issued && RING(l, l->head)->state == R_DONE) l->head++;
@@ -307,7 +315,7 @@ static void finish_at(lb_http_load *l, uint64_t seq, lb_outcome outcome, lb_http
                       int64_t end_ns)
 {
     req *r = RING(l, seq);
-    r->state = R_DONE;
+    set_state(l, r, R_DONE);
     r->conn = -1;
     l->unfinished--;
     if (outcome == LB_FAILED) add(&l->sh->http.failed_by[cause], 1);
@@ -374,7 +382,7 @@ static bool flush(lb_http_load *l, conn *c)
 static void start_on(lb_http_load *l, conn *c, uint64_t seq)
 {
     req *r = RING(l, seq);
-    r->state = R_ACTIVE;
+    set_state(l, r, R_ACTIVE);
     r->conn = c->index;
     c->seq = seq;
     c->answered = c->message_done = c->reusable = false;
@@ -406,7 +414,7 @@ static void open_for(lb_http_load *l, uint64_t seq)
     c->answered = false;
     if (c->fd < 0) {
         int e = errno;
-        RING(l, seq)->state = R_ACTIVE;
+        set_state(l, RING(l, seq), R_ACTIVE);
         fail_conn(l, c, cause_of_errno(e, true));
         return;
     }
@@ -420,14 +428,14 @@ static void open_for(lb_http_load *l, uint64_t seq)
                              {.u64 = ((uint64_t)c->gen << 32) | (uint32_t)c->index}};
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
         int e = errno;
-        RING(l, seq)->state = R_ACTIVE;
+        set_state(l, RING(l, seq), R_ACTIVE);
         fail_conn(l, c, cause_of_errno(e, true));
         return;
     }
     int rc = connect(c->fd, (const struct sockaddr *)&t->addr.ss, t->addr.len);
     if (rc < 0 && errno != EINPROGRESS) {
         int e = errno;
-        RING(l, seq)->state = R_ACTIVE;
+        set_state(l, RING(l, seq), R_ACTIVE);
         fail_conn(l, c, cause_of_errno(e, true));
         return;
     }
@@ -460,21 +468,29 @@ static void close_conn(lb_http_load *l, conn *c)
      * recursing once per waiter. */
 }
 
-/* The oldest request waiting for a connection, or false. */
-static bool oldest_waiter(lb_http_load *l, uint64_t *seq)
+/* The newest request waiting for a connection, or false.  Newest first:
+ * after a stall the oldest waiters have too little of their deadline left
+ * to be answered, and serving them first gave every freed connection to a
+ * request that timed out on it a moment later, so the engine never
+ * recovered (README, "The engine"); the older ones time out at their
+ * deadlines as they would have. */
+static bool newest_waiter(lb_http_load *l, uint64_t *seq)
 {
-    if (l->wait_head < l->head) l->wait_head = l->head;
-    while (l->wait_head < l->issued && RING(l, l->wait_head)->state != R_WAITING) l->wait_head++;
-    *seq = l->wait_head;
-    return l->wait_head < l->issued;
+    if (l->n_waiting == 0) return false;
+    for (uint64_t s = l->issued; s-- > l->head;)
+        if (RING(l, s)->state == R_WAITING) {
+            *seq = s;
+            return true;
+        }
+    return false;
 }
 
-/* c is free again: the oldest waiting request gets it, else it idles. */
+/* c is free again: the newest waiting request gets it, else it idles. */
 static void give_connection(lb_http_load *l, conn *c)
 {
     uint64_t seq;
     c->state = C_IDLE;
-    if (oldest_waiter(l, &seq)) {
+    if (newest_waiter(l, &seq)) {
         start_on(l, c, seq);
         return;
     }
@@ -485,8 +501,8 @@ static void give_connection(lb_http_load *l, conn *c)
 static void serve_waiters(lb_http_load *l)
 {
     uint64_t seq;
-    while (l->open < l->cap && oldest_waiter(l, &seq)) {
-        RING(l, seq)->state = R_ACTIVE;
+    while (l->open < l->cap && newest_waiter(l, &seq)) {
+        set_state(l, RING(l, seq), R_ACTIVE);
         open_for(l, seq);
     }
 }
@@ -540,13 +556,13 @@ static int submit(lb_http_load *l, int64_t at_ns, bool from_client)
         return 0;
     }
     if (l->n_idle > 0) {
-        r->state = R_ACTIVE;
+        set_state(l, r, R_ACTIVE);
         start_on(l, &l->conns[l->idle[--l->n_idle]], seq);
     } else if (l->open < l->cap) {
-        r->state = R_ACTIVE;
+        set_state(l, r, R_ACTIVE);
         open_for(l, seq);
     } else {
-        r->state = R_WAITING;
+        set_state(l, r, R_WAITING);
         add(&l->sh->http.waited, 1);
     }
     return 0;
@@ -814,11 +830,10 @@ static int arm_timer(lb_http_load *l, int64_t at_ns)
  * one per response; on machines where a wake-up costs tens of
  * microseconds (README, "The engine") that is most of the engine's CPU. */
 #define COALESCE_MAX_NS 1000000LL
-static bool may_coalesce(lb_http_load *l, int64_t now, int64_t wake)
+static bool may_coalesce(const lb_http_load *l, int64_t now, int64_t wake)
 {
-    uint64_t seq;
     return l->rx_timestamps && l->spec->model != LB_LOAD_CLOSED && wake > now &&
-           wake - now <= COALESCE_MAX_NS && l->n_pending_io == 0 && !oldest_waiter(l, &seq);
+           wake - now <= COALESCE_MAX_NS && l->n_pending_io == 0 && l->n_waiting == 0;
 }
 
 /* Sleeps until the timer fires or a stop is requested; the loop then

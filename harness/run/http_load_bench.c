@@ -18,8 +18,11 @@
  *    (server_cpu_s, its whole life, and per submitted request), and the
  *    engine's sleeps per request (engine_sleeps_per_request: each one a
  *    wake-up).
- * 0. sleep_wakeup, first: the CPU and wall time of one 200 us nanosleep
- *    on this machine, what every wake-up of the engine and server costs.
+ * 0. first, what this machine charges for the engine's and the server's
+ *    basic moves: sleep_wakeup, the CPU and wall time of one 200 us
+ *    nanosleep (every wake-up pays it), and loopback_round_trip, one byte
+ *    there and back over loopback TCP between two threads (every request
+ *    pays it).
  * The machine's load average is printed beside the figures: the machines
  * are shared, and every figure moves with it.
  *
@@ -47,8 +50,12 @@
 #include "metrics.h"
 #include "runner.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -276,6 +283,59 @@ static json_t *sleep_wakeup_cost(void)
                      "wall_us_per_200us_sleep", num(wall * 1e6 / SLEEPS));
 }
 
+/* Echoes one byte at a time on the socket in *arg until it closes. */
+static void *echo_bytes(void *arg)
+{
+    int fd = *(int *)arg;
+    char b;
+    while (read(fd, &b, 1) == 1)
+        if (write(fd, &b, 1) != 1) break;
+    return NULL;
+}
+
+/* One byte there and back over loopback TCP between two threads, 20,000
+ * times: the wall time and this thread's CPU per round trip, the floor
+ * under every request the engine and the server exchange (each side's
+ * send wakes the other). */
+static json_t *loopback_round_trip(void)
+{
+    enum { TRIPS = 20000 };
+    int pair[2] = {-1, -1}, one = 1;
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    pthread_t echo;
+    if (listener < 0 || bind(listener, (struct sockaddr *)&a, sizeof a) || listen(listener, 1) ||
+        getsockname(listener, (struct sockaddr *)&a, &len) ||
+        (pair[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        connect(pair[0], (struct sockaddr *)&a, sizeof a) ||
+        (pair[1] = accept(listener, NULL, NULL)) < 0 ||
+        pthread_create(&echo, NULL, echo_bytes, &pair[1])) {
+        if (pair[0] >= 0) close(pair[0]);
+        if (pair[1] >= 0) close(pair[1]);
+        if (listener >= 0) close(listener);
+        return json_null();
+    }
+    setsockopt(pair[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(pair[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char b = 1;
+    int64_t run0 = thread_run_ns();
+    double t0 = mono_s();
+    int done = 0;
+    while (done < TRIPS && write(pair[0], &b, 1) == 1 && read(pair[0], &b, 1) == 1) done++;
+    double wall = mono_s() - t0;
+    int64_t run1 = thread_run_ns();
+    shutdown(pair[0], SHUT_RDWR);
+    pthread_join(echo, NULL);
+    close(pair[0]);
+    close(pair[1]);
+    close(listener);
+    if (done < TRIPS) return json_null();
+    return json_pack("{s:i, s:o, s:o}", "round_trips", TRIPS, "wall_us", num(wall * 1e6 / TRIPS),
+                     "cpu_us_this_side",
+                     num(run0 >= 0 && run1 >= 0 ? (double)(run1 - run0) / 1e3 / TRIPS : NAN));
+}
+
 int main(int argc, char **argv)
 {
     int duration_s = 5, open_s = 10, connections = 8, rounds = 3, open_only = 0;
@@ -329,10 +389,11 @@ int main(int argc, char **argv)
         setenv("LEAKBENCH_WORKERS", workers, 1);
     else
         unsetenv("LEAKBENCH_WORKERS");
-    json_t *wakeup = sleep_wakeup_cost();
+    json_t *wakeup = sleep_wakeup_cost(), *round_trip = loopback_round_trip();
     json_t *open = open_part(rate, open_s);
-    json_t *out = json_pack("{s:s, s:o, s:o, s:o}", "bench", "http_load", "sleep_wakeup", wakeup,
-                            "max_rps", max_rps, "open_model", open);
+    json_t *out =
+        json_pack("{s:s, s:o, s:o, s:o, s:o}", "bench", "http_load", "sleep_wakeup", wakeup,
+                  "loopback_round_trip", round_trip, "max_rps", max_rps, "open_model", open);
     char *text = json_dumps(out, JSON_INDENT(2));
     printf("%s\n", text);
     free(text);

@@ -6,6 +6,8 @@
  *    last clients are spawned right before the cancel — and, when a
  *    handler never returns, at the end of shutdown_grace_ms with the
  *    request reported unanswered;
+ *  - the parent samples at real-time priority where it may, and is back
+ *    at the normal policy after the run; the child never runs at it;
  *  - a runtime that does not start (rt_run failing in the child) is
  *    recorded as a crashed run with a clear error, and `leakbench run`
  *    exits 3 with the results still written.
@@ -24,6 +26,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@ typedef struct probe_page {
     _Atomic int64_t in_flight_at_shutdown;  /* in_flight when shutdown() was called */
     _Atomic int64_t entered_after_shutdown; /* handle() calls begun after shutdown() */
     _Atomic int shutdown_done;
+    _Atomic int realtime_handlers; /* handle() calls that ran at a real-time policy */
 } probe_page;
 
 static probe_page *probe;
@@ -53,6 +57,7 @@ static void *probe_setup(const lb_env *env)
 /* Enters handle(): counted in flight, and flagged if shutdown ran already. */
 static void probe_enter(void)
 {
+    if (sched_getscheduler(0) != SCHED_OTHER) atomic_fetch_add(&probe->realtime_handlers, 1);
     atomic_fetch_add(&probe->in_flight, 1);
     if (atomic_load(&probe->shutdown_done)) atomic_fetch_add(&probe->entered_after_shutdown, 1);
 }
@@ -132,6 +137,17 @@ static void run_spec(const char *text, bool leaky, lb_run_result *out)
     lb_spec_free(&spec);
 }
 
+/* Whether this process may take a real-time policy (and so may the
+ * parent of a run, the same user). */
+static bool realtime_allowed(void)
+{
+    struct sched_param p = {.sched_priority = 1};
+    if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) != 0) return false;
+    p.sched_priority = 0;
+    sched_setscheduler(0, SCHED_OTHER, &p);
+    return true;
+}
+
 /* ----------------------------------------------------- shutdown order -- */
 
 /* 200 requests/s of 30 ms each: about six in flight at any moment, and
@@ -159,6 +175,11 @@ static void shutdown_waits_for_every_handler_open_load(void **state)
      * service time at most), and is well inside the grace period. */
     assert_false(isnan(r.metrics.shutdown_ms));
     assert_true(r.metrics.shutdown_ms > 0 && r.metrics.shutdown_ms < 1000);
+    /* The parent sampled at real-time priority wherever it may, and is
+     * back at the normal policy after the run; the child never had it. */
+    assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+    assert_int_equal(r.sampler.realtime, realtime_allowed()); /* (this resets the policy) */
+    assert_int_equal(atomic_load(&probe->realtime_handlers), 0);
     lb_run_result_free(&r);
 }
 

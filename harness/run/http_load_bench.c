@@ -17,7 +17,8 @@
  *    run, the sampler's lateness from both, and the server child's CPU
  *    (server_cpu_s, its whole life, and per submitted request), and the
  *    engine's sleeps per request (engine_sleeps_per_request: each one a
- *    wake-up).
+ *    wake-up), and whether the sampler ran at real-time priority
+ *    (sampler_realtime).
  * 0. first, what this machine charges for the engine's and the server's
  *    basic moves: sleep_wakeup, the CPU and wall time of one 200 us
  *    nanosleep (every wake-up pays it), and loopback_round_trip, one byte
@@ -234,6 +235,7 @@ static json_t *open_part(double rate, int duration_s)
         ms_percentiles(&idle.sampler.lateness), "load_average_after", load_average());
     json_object_set_new(o, "timed_out_unsent",
                         json_integer((json_int_t)loaded.http.expired_unsent));
+    json_object_set_new(o, "sampler_realtime", json_boolean(loaded.sampler.realtime));
     json_object_set_new(
         o, "engine_sleeps_per_request",
         num(a->submitted ? (double)loaded.http.sleeps / (double)a->submitted : NAN));

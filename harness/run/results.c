@@ -297,6 +297,7 @@ static json_t *run_json(const lb_run_result *r)
         any ? num((double)atomic_load(&((lb_histogram *)&st->lateness)->max_us) / 1000)
             : json_null(),
         "cpu_s", st->cpu_s);
+    json_object_set_new(sampler, "realtime", json_boolean(st->realtime));
     /* The scenario's pattern and fix feed the leak groups' hints. */
     json_t *leaks = r->has_leaks
                         ? lb_leak_report_to_json(&r->leaks, r->spec ? r->spec->scenario : NULL)

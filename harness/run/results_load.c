@@ -156,10 +156,13 @@ static const lb_jschema group_item = {NULL, J_OBJ, group_fields};
 static const lb_jschema leak_fields[] = {
     {"total", NUM_OR_NULL}, {"groups", J_ARR | J_REQ, NULL, &group_item}, END};
 static const lb_jschema lateness_fields[] = {{"median", NUM_OR_NULL}, {"max", NUM_OR_NULL}, END};
-static const lb_jschema sampler_fields[] = {
-    {"interval_ms", NUM_OR_NULL},   {"samples", NUM_OR_NULL},
-    {"decimated", J_BOOL | J_NULL}, {"lateness_ms", J_OBJ | J_NULL, lateness_fields},
-    {"cpu_s", NUM_OR_NULL},         END};
+static const lb_jschema sampler_fields[] = {{"interval_ms", NUM_OR_NULL},
+                                            {"samples", NUM_OR_NULL},
+                                            {"decimated", J_BOOL | J_NULL},
+                                            {"lateness_ms", J_OBJ | J_NULL, lateness_fields},
+                                            {"cpu_s", NUM_OR_NULL},
+                                            {"realtime", J_BOOL | J_NULL},
+                                            END};
 static const lb_jschema row_item = {NULL, J_ARR};
 static const lb_jschema samples_fields[] = {
     {"columns", J_ARR | J_REQ, NULL, &any_string}, {"rows", J_ARR, NULL, &row_item}, END};

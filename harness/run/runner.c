@@ -375,6 +375,9 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
     int wstatus = 0;
     struct rusage usage;
     memset(&usage, 0, sizeof usage);
+    /* The children exist now, so none inherits it (nor would one forked
+     * later: SCHED_RESET_ON_FORK). */
+    out->sampler.realtime = lb_sampler_priority_raise();
 
     for (;;) {
         struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
@@ -456,6 +459,7 @@ int lb_run_one(const lb_scenario_spec *spec, bool leaky, int rep, const lb_guard
         if (next <= now) next += ((now - next) / interval_ns + 1) * interval_ns;
     }
     int64_t stopped_ns = mono_ns();
+    if (out->sampler.realtime) lb_sampler_priority_lower();
     if (!reaped) {
         while (wait4(pid, &wstatus, 0, &usage) < 0 && errno == EINTR) {
         }

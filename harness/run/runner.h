@@ -53,6 +53,7 @@ typedef struct lb_sampler_stats {
     int64_t ticks;         /* samples taken */
     lb_histogram lateness; /* microseconds */
     double cpu_s;          /* the parent's CPU time while sampling this run */
+    bool realtime;         /* it sampled at real-time priority (lb_sampler_priority_raise) */
 } lb_sampler_stats;
 
 /* What the HTTP load engine reported (results.json "http"). */

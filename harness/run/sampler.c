@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ void lb_proc_close(lb_proc *p)
     if (p->status_fd >= 0) close(p->status_fd);
     if (p->stat_fd >= 0) close(p->stat_fd);
     p->statm_fd = p->status_fd = p->stat_fd = -1;
+}
+
+bool lb_sampler_priority_raise(void)
+{
+    struct sched_param p = {.sched_priority = 1};
+    return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) == 0;
+}
+
+void lb_sampler_priority_lower(void)
+{
+    struct sched_param p = {.sched_priority = 0};
+    sched_setscheduler(0, SCHED_OTHER, &p);
 }
 
 static ssize_t read_text(int fd, char *buf, size_t n)

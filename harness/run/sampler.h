@@ -49,6 +49,16 @@ void lb_proc_close(lb_proc *p);
  * process is gone, or /proc is unreadable). */
 int lb_proc_read(lb_proc *p, lb_sample *s, bool read_cpu);
 
+/* Puts the calling thread, the sampler, at real-time priority (SCHED_FIFO
+ * 1, not passed on to processes it forks) where the system allows it
+ * (CAP_SYS_NICE or an RLIMIT_RTPRIO), so that the children it measures,
+ * busy on every CPU, cannot make its ticks late: true if it did.  Each
+ * tick is a few /proc reads, and the kernel's real-time throttling still
+ * keeps a share of every CPU for others.  lb_sampler_priority_lower puts
+ * it back to the normal policy. */
+bool lb_sampler_priority_raise(void);
+void lb_sampler_priority_lower(void);
+
 typedef struct lb_series {
     lb_sample *rows;
     size_t n, cap;

@@ -54,6 +54,7 @@
 #include "http_load.h"
 
 #include "loadgen.h"
+#include "sampler.h"
 #include "shared.h"
 #include "core/request_template.h"
 
@@ -793,16 +794,11 @@ static void on_conn_event(lb_http_load *l, conn *c, uint32_t events)
 
 /* --------------------------------------------------------------- loop -- */
 
-/* This thread's time spent runnable but waiting for a CPU so far (the
- * second field of /proc/thread-self/schedstat), or -1. */
+/* This thread's time spent runnable but waiting for a CPU so far, or -1. */
 static int64_t cpu_wait_so_far_ns(void)
 {
-    FILE *f = fopen("/proc/thread-self/schedstat", "r");
-    if (!f) return -1;
-    long long run, wait;
-    int n = fscanf(f, "%lld %lld", &run, &wait);
-    fclose(f);
-    return n == 2 ? wait : -1;
+    int64_t run, wait;
+    return lb_thread_schedstat(&run, &wait) == 0 ? wait : -1;
 }
 
 #define ID_TIMER UINT64_MAX

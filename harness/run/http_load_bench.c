@@ -50,6 +50,7 @@
 #include "http_test_server.h"
 #include "metrics.h"
 #include "runner.h"
+#include "sampler.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -251,17 +252,11 @@ static json_t *open_part(double rate, int duration_s)
 
 static json_t *max_rps_part(int connections, int duration_s, int rounds);
 
-/* This thread's time on a CPU so far (the first field of
- * /proc/thread-self/schedstat, exact where rusage is sampled at the
- * tick), in ns, or -1. */
+/* This thread's time on a CPU so far, in ns, or -1. */
 static int64_t thread_run_ns(void)
 {
-    FILE *f = fopen("/proc/thread-self/schedstat", "r");
-    if (!f) return -1;
-    long long run;
-    int n = fscanf(f, "%lld", &run);
-    fclose(f);
-    return n == 1 ? run : -1;
+    int64_t run, wait;
+    return lb_thread_schedstat(&run, &wait) == 0 ? run : -1;
 }
 
 /* What one timed sleep and its wake-up cost this machine: the CPU time

@@ -47,6 +47,19 @@ void lb_proc_close(lb_proc *p)
     p->statm_fd = p->status_fd = p->stat_fd = -1;
 }
 
+int lb_thread_schedstat(int64_t *run_ns, int64_t *wait_ns)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "re");
+    if (!f) return -errno;
+    long long run, wait;
+    int n = fscanf(f, "%lld %lld", &run, &wait);
+    fclose(f);
+    if (n != 2) return -EINVAL;
+    *run_ns = run;
+    *wait_ns = wait;
+    return 0;
+}
+
 bool lb_sampler_priority_raise(void)
 {
     struct sched_param p = {.sched_priority = 1};

@@ -49,6 +49,11 @@ void lb_proc_close(lb_proc *p);
  * process is gone, or /proc is unreadable). */
 int lb_proc_read(lb_proc *p, lb_sample *s, bool read_cpu);
 
+/* The calling thread's time on a CPU and its time runnable but waiting
+ * for one, so far (the first two fields of /proc/thread-self/schedstat,
+ * in ns; exact where rusage is sampled at the tick): 0, or -errno. */
+int lb_thread_schedstat(int64_t *run_ns, int64_t *wait_ns);
+
 /* Puts the calling thread, the sampler, at real-time priority (SCHED_FIFO
  * 1, not passed on to processes it forks) where the system allows it
  * (CAP_SYS_NICE or an RLIMIT_RTPRIO), so that the children it measures,

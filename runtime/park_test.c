@@ -91,6 +91,11 @@ static void side_one(void *p)
     r->side[1] = rt_self();
     atomic_store(&r->ready, true);
     relay_side(r, 1);
+    /* Side 0's last hand-over is ours too; its unpark must have returned
+     * before this task ends and is freed (the seam's rule: no unpark
+     * targets a finished task). */
+    wait_turn(r, 1, r->rounds);
+    while (atomic_load(&r->handovers_returned[1]) < r->rounds) rt_yield();
 }
 
 RT_TEST(token_relay_loses_no_wakeup)

@@ -26,8 +26,13 @@
  * allowed by the seam; they make the waiting side re-enter park with a
  * stale permit while the real hand-over lands, the window of the bug.
  * The race is a matter of nanoseconds, so the test catches it only now
- * and then (measured: see the commit that added it); rounds shrink under
- * the sanitizers, LEAKBENCH_STRESS_SCALE multiplies them.
+ * and then: without the fix it failed 3 times in about 3.2 M rounds.  It
+ * needs the unparker's store of the condition to take the cache line of
+ * the permit away from the parker; a standalone copy of the protocol with
+ * the condition and the permits in one line hung in 8 of 10 runs of 300 k
+ * rounds (0 of 10 with the fix), and with them in separate lines, as here
+ * and in the benchmark, in 0 of 6.  Rounds shrink under the sanitizers;
+ * LEAKBENCH_STRESS_SCALE multiplies them.
  */
 #include "rt_sched.h"
 #include "rt_test_util.h"

@@ -93,6 +93,26 @@ static long rt_test_env_long(const char *name, long def)
     return x;
 }
 
+/* The seed a randomised test runs with: LEAKBENCH_SEED when given, else
+ * one from the clock and the pid, put into the environment so that
+ * rt_test_config (the runtime's select choices) uses it too.  Printed
+ * first, as "<label>: seed N (replay with LEAKBENCH_SEED=N)", so a failure
+ * can be replayed (as far as the OS's thread scheduling allows). */
+static inline long rt_test_seed(const char *label)
+{
+    long seed = rt_test_env_long("LEAKBENCH_SEED", 0);
+    if (seed == 0) {
+        seed = (long)(((uint64_t)rt_now() ^ ((uint64_t)getpid() << 32)) & 0x7fffffffffffffffULL);
+        if (seed == 0) seed = 1;
+        char buf[32];
+        snprintf(buf, sizeof buf, "%ld", seed);
+        setenv("LEAKBENCH_SEED", buf, 1);
+    }
+    printf("%s: seed %ld (replay with LEAKBENCH_SEED=%ld)\n", label, seed, seed);
+    fflush(stdout);
+    return seed;
+}
+
 static rt_config rt_test_config(void)
 {
     rt_config cfg = {0};

@@ -37,6 +37,7 @@ typedef struct token_pair {
     _Atomic int turn; /* 0: a's turn, 1: b's */
     long rounds;
     _Atomic int b_ready, b_done;
+    _Atomic int a_done; /* a's last unpark of b has returned */
 } token_pair;
 
 static void token_b(void *p)
@@ -49,6 +50,9 @@ static void token_b(void *p)
         atomic_store(&tp->turn, 0);
         rt__sched->unpark(tp->a);
     }
+    /* a's last unpark of us may still be running after we saw its turn:
+     * end (and be freed) only once it has returned. */
+    while (!atomic_load(&tp->a_done)) rt_yield();
     atomic_store(&tp->b_done, 1);
 }
 
@@ -67,6 +71,7 @@ static double bench_park_unpark(long rounds)
         while (atomic_load(&tp.turn) != 0) rt__sched->park(RT_FOREVER);
     }
     double ns = (double)(rt_now() - t0) / (double)rounds;
+    atomic_store(&tp.a_done, 1);
     while (!atomic_load(&tp.b_done) || rt_live_tasks() > 1) rt_sleep(RT_US(100), NULL);
     return ns;
 }

@@ -133,8 +133,12 @@ static int thr_park(rt_time deadline)
     uint32_t zero = 0;
     if (!atomic_compare_exchange_strong_explicit(&t->permit, &zero, 2, memory_order_acq_rel,
                                                  memory_order_acquire)) {
-        /* It was 1: a permit arrived while we spun. */
-        atomic_store_explicit(&t->permit, 0, memory_order_relaxed);
+        /* It was 1: a permit is pending.  Consume it with an exchange, not
+         * a store: an unpark may land between the failed CAS and here, and
+         * a plain store would wipe its 1 without synchronising with it, so
+         * the caller's re-check could miss the unparker's writes and park
+         * again with no permit left (the lost wake-up park_test.c pins). */
+        atomic_exchange_explicit(&t->permit, 0, memory_order_acquire);
         return 0;
     }
     struct timespec ts, *tsp = NULL;

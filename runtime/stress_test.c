@@ -213,20 +213,8 @@ RT_TEST(root_cancel_midway_loses_nothing)
 int main(void)
 {
     /* One seed drives the producers, the chaos task and (through
-     * rt_test_config) the runtime's select choices: LEAKBENCH_SEED when
-     * given, else one from the clock, put in the environment for both.
-     * Printed on every run, so a failure can be replayed (as far as the
-     * OS's thread scheduling allows) with LEAKBENCH_SEED=that value. */
-    long seed = rt_test_env_long("LEAKBENCH_SEED", 0);
-    if (seed == 0) {
-        seed = (long)(((uint64_t)rt_now() ^ ((uint64_t)getpid() << 32)) & 0x7fffffffffffffffULL);
-        if (seed == 0) seed = 1;
-        char buf[32];
-        snprintf(buf, sizeof buf, "%ld", seed);
-        setenv("LEAKBENCH_SEED", buf, 1);
-    }
-    printf("stress: seed %ld (replay with LEAKBENCH_SEED=%ld)\n", seed, seed);
-    fflush(stdout);
+     * rt_test_config) the runtime's select choices. */
+    rt_test_seed("stress");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_cancellation_loses_nothing),
         cmocka_unit_test(root_cancel_midway_loses_nothing),

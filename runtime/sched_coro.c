@@ -565,7 +565,7 @@ static coro_task *stack_get(worker *w)
      * page, no resident memory) now, outside the lock.  stack_put reads it
      * at every exit, and on a fresh slot that read was a page fault in the
      * exit path (10,000 fresh tasks, 8 runs each way: their first cancel
-     * took a median of 9.8 ms, now 4.7; creating them takes about 6 ms
+     * took a median of 8.7 ms, now 4.7; creating them takes about 6 ms
      * longer instead). */
     volatile uint64_t *mark = t ? watermark_of(t) : NULL;
     if (mark) (void)*mark;

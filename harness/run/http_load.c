@@ -63,10 +63,10 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -423,7 +423,10 @@ static void open_for(lb_http_load *l, uint64_t seq)
     if (t->addr.ss.ss_family != AF_UNIX) {
         int one = 1;
         setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (l->rx_timestamps) setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+        /* Without receive times a late read would change latencies: read
+         * as they come (no coalescing) and end responses when read. */
+        if (setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0)
+            l->rx_timestamps = false;
     }
     struct epoll_event ev = {EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
                              {.u64 = ((uint64_t)c->gen << 32) | (uint32_t)c->index}};

@@ -8,6 +8,10 @@
  *    in a process of its own, answering "/" with 200 "ok"), alternating
  *    for --rounds rounds in the same run; the medians of requests/s and
  *    their ratio, engine / wrk.
+ * Then what this machine charges for the engine's and the server's basic
+ *    moves: sleep_wakeup, the CPU and wall time of one 200 us nanosleep
+ *    (every wake-up pays it), and loopback_round_trip, one byte there and
+ *    back over loopback TCP between two threads (every request pays it).
  * 2. open_5000: two runs of `timeout_leak` graceful served over HTTP
  *    through lb_run_one (server child, load process, the parent's 10 ms
  *    sampler), one at a constant 5,000 requests/s and one with almost no
@@ -19,11 +23,6 @@
  *    engine's sleeps per request (engine_sleeps_per_request: each one a
  *    wake-up), and whether the sampler ran at real-time priority
  *    (sampler_realtime).
- * 0. first, what this machine charges for the engine's and the server's
- *    basic moves: sleep_wakeup, the CPU and wall time of one 200 us
- *    nanosleep (every wake-up pays it), and loopback_round_trip, one byte
- *    there and back over loopback TCP between two threads (every request
- *    pays it).
  * The machine's load average is printed beside the figures: the machines
  * are shared, and every figure moves with it.
  *
@@ -57,8 +56,8 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +258,13 @@ static int64_t thread_run_ns(void)
     return lb_thread_schedstat(&run, &wait) == 0 ? run : -1;
 }
 
+/* The CPU time between two thread_run_ns readings, in us per one of n
+ * operations (null when either reading failed). */
+static json_t *cpu_us_each(int64_t run0, int64_t run1, int n)
+{
+    return num(run0 >= 0 && run1 >= 0 ? (double)(run1 - run0) / 1e3 / n : NAN);
+}
+
 /* What one timed sleep and its wake-up cost this machine: the CPU time
  * and the wall time per 200 us nanosleep, over 2,000 of them.  On bare
  * metal the CPU is a few microseconds; in a nested VM, where arming a
@@ -276,8 +282,8 @@ static json_t *sleep_wakeup_cost(void)
     double wall = mono_s() - t0;
     int64_t run1 = thread_run_ns();
     return json_pack("{s:i, s:o, s:o}", "sleeps", SLEEPS, "cpu_us_per_wakeup",
-                     num(run0 >= 0 && run1 >= 0 ? (double)(run1 - run0) / 1e3 / SLEEPS : NAN),
-                     "wall_us_per_200us_sleep", num(wall * 1e6 / SLEEPS));
+                     cpu_us_each(run0, run1, SLEEPS), "wall_us_per_200us_sleep",
+                     num(wall * 1e6 / SLEEPS));
 }
 
 /* Echoes one byte at a time on the socket in *arg until it closes. */
@@ -329,8 +335,7 @@ static json_t *loopback_round_trip(void)
     close(listener);
     if (done < TRIPS) return json_null();
     return json_pack("{s:i, s:o, s:o}", "round_trips", TRIPS, "wall_us", num(wall * 1e6 / TRIPS),
-                     "cpu_us_this_side",
-                     num(run0 >= 0 && run1 >= 0 ? (double)(run1 - run0) / 1e3 / TRIPS : NAN));
+                     "cpu_us_this_side", cpu_us_each(run0, run1, TRIPS));
 }
 
 int main(int argc, char **argv)

@@ -5,13 +5,12 @@
  * runtime writes its task counters into it (rt_config.counters), the
  * harness code in the child writes request outcomes, phase marks, the
  * latency histograms (lb_shared_record_request) and finally the leak
- * report.  The parent reads it
- * while sampling (counters, phase) and after the child has exited (all of
- * it).  Every field read during the run is an atomic updated with relaxed
- * ordering: a reader sees each value exactly, not all at one instant.
- * The leak report is written once, before the child publishes the "exit"
- * phase with release ordering; the parent reads it only after seeing that
- * phase (acquire) or after reaping the child.
+ * report.  The parent reads it while sampling (counters, phase) and after
+ * the child has exited (all of it).  Every field read during the run is an
+ * atomic updated with relaxed ordering: a reader sees each value exactly,
+ * not all at one instant.  The leak report is written once, before the
+ * child publishes the "exit" phase with release ordering; the parent reads
+ * it only after seeing that phase (acquire) or after reaping the child.
  */
 #ifndef LEAKBENCH_SHARED_H
 #define LEAKBENCH_SHARED_H
@@ -71,7 +70,7 @@ typedef struct lb_shared {
 
 /* Publishes phase p, stamped now (CLOCK_MONOTONIC), with release order. */
 void lb_shared_enter_phase(lb_shared *sh, lb_phase p);
-/* Records one finished request: its outcome, and its latency (US
+/* Records one finished request: its outcome, and its latency (`us`,
  * microseconds from arrival to the end) in `latency` and, when it
  * completed, in `latency_completed`.  Safe from many tasks at once. */
 void lb_shared_record_request(lb_shared *sh, lb_outcome outcome, uint64_t us);

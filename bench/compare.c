@@ -15,7 +15,10 @@
  *     round's two numbers were measured minutes apart on the same machine,
  *     so their ratio is what survives the machine's drift);
  *   - "better": "higher" for throughputs (units ending in "/s"), "lower"
- *     for times and bytes; "at_or_better_than_go" reads the ratio that way.
+ *     for times and bytes; "at_or_better_than_go" reads the ratio that way;
+ *   - "stalled" and "retried": per side, how many repetitions over all
+ *     rounds the stall guard (runtime/bench_util.h) left out of the
+ *     medians, and measured again after a machine stall.
  * The threads scheduler's figures are reported as medians over the rounds,
  * with its ping-pong ratio to a bare condition-variable ping-pong measured
  * in the same process.  Without Go (DIR has no *.go.json), "go" is null and
@@ -78,6 +81,33 @@ static bool higher_is_better(const char *unit)
     return n >= 2 && strcmp(unit + n - 2, "/s") == 0;
 }
 
+/* How many of a figure's repetitions the stall guard left out ("stalled")
+ * and measured again ("retried"), summed over the rounds. */
+static void stall_counts(json_t *const *side, int rounds, const char *key, json_int_t *stalled,
+                         json_int_t *retried)
+{
+    *stalled = *retried = 0;
+    for (int r = 0; r < rounds; r++) {
+        json_t *fig = json_object_get(side[r], key);
+        *stalled += (json_int_t)json_array_size(json_object_get(fig, "stalled"));
+        *retried += json_integer_value(json_object_get(fig, "retried"));
+    }
+}
+
+static json_t *stall_object(json_t *const *coro, json_t *const *go, int rounds, const char *key,
+                            const char *which)
+{
+    json_int_t s, r;
+    json_t *o = json_object();
+    stall_counts(coro, rounds, key, &s, &r);
+    json_object_set_new(o, "coroutines", json_integer(strcmp(which, "stalled") ? r : s));
+    if (go[0]) {
+        stall_counts(go, rounds, key, &s, &r);
+        json_object_set_new(o, "go", json_integer(strcmp(which, "stalled") ? r : s));
+    }
+    return o;
+}
+
 static json_t *samples_array(const double *v, int n)
 {
     json_t *a = json_array();
@@ -137,6 +167,8 @@ static int compare_program(const char *dir, int rounds, const char *prog, bool w
             } else {
                 json_object_set_new(o, "go", json_null());
             }
+            json_object_set_new(o, "stalled", stall_object(coro, go, rounds, key, "stalled"));
+            json_object_set_new(o, "retried", stall_object(coro, go, rounds, key, "retried"));
             json_array_append_new(figures, o);
         }
     }

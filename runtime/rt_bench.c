@@ -2,7 +2,8 @@
  * rt_bench.c — micro-benchmarks of the runtime, printed as one JSON object.
  *
  * Runs on the scheduler named by LEAKBENCH_SCHED (threads | coroutines) and
- * measures, each as the median of several repetitions:
+ * measures, each as the median of several repetitions (those measured
+ * during a machine stall left out: bench_util.h's stall guard):
  *   - unbuffered channel ping-pong round trip (ns), and in the same run a
  *     bare pthread mutex + condition-variable ping-pong between two threads,
  *     with the ratio runtime / bare (the floor a hand-off costs here);
@@ -45,7 +46,8 @@ static int big = 10000;
 static int failed;
 static const char *const prog = "rt_bench"; /* names this program in its messages */
 
-/* JSON output: one "name": {"median": m, "unit": u, "samples": [...]} each. */
+/* JSON output: one "name": {"median": m, "unit": u, "samples": [...],
+ * "stalled": [...]} each (bench_series_json). */
 static char out[16384];
 static size_t out_len;
 
@@ -59,12 +61,11 @@ static void emit(const char *fmt, ...)
     if (n > 0) out_len += (size_t)n < sizeof out - out_len ? (size_t)n : sizeof out - out_len - 1;
 }
 
-static void emit_metric(const char *name, const char *unit, const double *v, int n)
+static void emit_metric(const char *name, const char *unit, const bench_series *s)
 {
-    emit(",\n  \"%s\": {\"median\": %.6g, \"unit\": \"%s\", \"samples\": [", name,
-         bench_median(v, n), unit);
-    for (int i = 0; i < n; i++) emit("%s%.6g", i ? ", " : "", v[i]);
-    emit("]}");
+    char buf[2048];
+    bench_series_json(buf, sizeof buf, name, unit, s);
+    emit(",\n  %s", buf);
 }
 
 /* ---------------------------------------------------------- ping-pong -- */
@@ -320,8 +321,8 @@ static double bench_bare_crowd(int k)
 /* --------------------------------------------------------------- main -- */
 
 static long pp_rounds, buf_n, pool_n, spawn_n;
-static double pp[64], bare[64], buf[64], pool[64], spawn[64];
-static double c120[64], bigc[64], bigcreate[64], rss[64], bigbare[64];
+static bench_series pp, bare, buf, pool, spawn, c120, bigc, bigcreate, bigbare;
+static double rss[BENCH_MAX_REPS];
 static int big_reps, spawned_big;
 
 /* Everything measured inside the runtime, as its main task. */
@@ -335,18 +336,17 @@ static void bench_main(void *arg)
      * order).  Every benchmark after it starts with a warm stack pool, as
      * a long-running service's spawns do. */
     for (int i = 0; i < big_reps; i++) {
-        bench_crowd_result r = bench_cancel_crowd(big);
-        bigc[i] = r.cancel_ms;
-        bigcreate[i] = r.create_ms;
+        bench_crowd_result r =
+            bench_measure_crowd(prog, "blocked-worker", big, &failed, &bigcreate, &bigc);
         rss[i] = r.rss_per_task;
         spawned_big = r.spawned;
     }
     for (int i = 0; i < reps; i++) {
-        pp[i] = bench_pingpong(pp_rounds);
-        buf[i] = bench_buffered(buf_n);
-        pool[i] = bench_seed_pool(pool_n, 2);
-        spawn[i] = bench_spawn(spawn_n);
-        c120[i] = bench_cancel_crowd(120).cancel_ms;
+        BENCH_MEASURE(&pp, bench_pingpong(pp_rounds));
+        BENCH_MEASURE(&buf, bench_buffered(buf_n));
+        BENCH_MEASURE(&pool, bench_seed_pool(pool_n, 2));
+        BENCH_MEASURE(&spawn, bench_spawn(spawn_n));
+        BENCH_MEASURE(&c120, bench_cancel_crowd(120).cancel_ms);
     }
 }
 
@@ -369,30 +369,32 @@ int main(void)
     /* The bare pthread floors run outside the runtime, on plain threads:
      * ping-pong first, the big crowd last (its freed stacks would otherwise
      * be reused by the runtime's threads and hide their memory). */
-    for (int i = 0; i < reps; i++) bare[i] = bench_bare_pingpong(pp_rounds);
+    for (int i = 0; i < reps; i++) BENCH_MEASURE(&bare, bench_bare_pingpong(pp_rounds));
     int rc = rt_run(&cfg, bench_main, NULL);
     if (rc != 0) {
         fprintf(stderr, "rt_bench: rt_run(%s): %s\n", rt_sched_name(cfg.sched), rt_strerror(rc));
         return 1;
     }
-    for (int i = 0; i < big_reps; i++) bigbare[i] = bench_bare_crowd(big);
+    for (int i = 0; i < big_reps; i++) BENCH_MEASURE(&bigbare, bench_bare_crowd(big));
 
     emit("{\n  \"benchmark\": \"rt_bench\",\n  \"scheduler\": \"%s\",\n  \"repetitions\": %d,\n"
          "  \"cpus\": %ld",
          rt_sched_name(cfg.sched), reps, sysconf(_SC_NPROCESSORS_ONLN));
-    emit_metric("pingpong_unbuffered_round_trip_ns", "ns", pp, reps);
-    emit_metric("bare_condvar_pingpong_round_trip_ns", "ns", bare, reps);
+    int stalled;
+    emit_metric("pingpong_unbuffered_round_trip_ns", "ns", &pp);
+    emit_metric("bare_condvar_pingpong_round_trip_ns", "ns", &bare);
     emit(",\n  \"pingpong_ratio_runtime_over_bare\": %.4g",
-         bench_median(pp, reps) / bench_median(bare, reps));
-    emit_metric("buffered_chan_throughput", "ops/s", buf, reps);
+         bench_series_median(&pp, &stalled) / bench_series_median(&bare, &stalled));
+    emit_metric("buffered_chan_throughput", "ops/s", &buf);
     emit(",\n  \"seed_pool_workers\": 2");
-    emit_metric("seed_pool_throughput", "jobs/s", pool, reps);
-    emit_metric("spawn_cost_ns", "ns", spawn, reps);
-    emit_metric("cancel_120_blocked_until_exited_ms", "ms", c120, reps);
+    emit_metric("seed_pool_throughput", "jobs/s", &pool);
+    emit_metric("spawn_cost_ns", "ns", &spawn);
+    emit_metric("cancel_120_blocked_until_exited_ms", "ms", &c120);
     emit(",\n  \"big_crowd_workers\": %d", spawned_big);
-    emit_metric("cancel_big_crowd_until_exited_ms", "ms", bigc, big_reps);
-    emit_metric("bare_pthread_big_crowd_broadcast_until_exited_ms", "ms", bigbare, big_reps);
-    emit_metric("create_big_crowd_until_blocked_ms", "ms", bigcreate, big_reps);
+    emit_metric("cancel_big_crowd_until_exited_ms", "ms", &bigc);
+    emit_metric("bare_pthread_big_crowd_broadcast_until_exited_ms", "ms", &bigbare);
+    emit_metric("create_big_crowd_until_blocked_ms", "ms", &bigcreate);
+    emit(",\n  \"stall_probe_fastest_us\": %.4g", bench_probe_fastest_us);
     /* Only the first crowd (the first thing bench_main runs) gets fresh
      * stacks; later ones reuse pooled stacks that are already resident,
      * so they under-count. */

@@ -14,9 +14,10 @@
  *     (RSS delta from /proc/self/statm; measured first, on fresh stacks,
  *     because pooled stacks stay resident and a second crowd would cost
  *     nothing), and the time from cancelling ctx until every one exited.
- * Timings are medians of LEAKBENCH_BENCH_REPS (default 3) repetitions;
- * every number printed is measured in this run.  Exit status 1 if a
- * benchmark could not run.
+ * Timings are medians of LEAKBENCH_BENCH_REPS (default 3) repetitions,
+ * those measured during a machine stall left out (bench_util.h's stall
+ * guard); every number printed is measured in this run.  Exit status 1 if
+ * a benchmark could not run.
  */
 #include "bench_util.h"
 #include "rt_sched.h"
@@ -76,13 +77,6 @@ static double bench_park_unpark(long rounds)
     return ns;
 }
 
-/* ----------------------------------------------------- blocked crowd -- */
-
-static bench_crowd_result bench_crowd(int k)
-{
-    return bench_blocked_crowd(prog, "crowd-worker", k, &failed);
-}
-
 /* -------------------------------------------------------------- main -- */
 
 typedef struct bench_args {
@@ -94,30 +88,29 @@ typedef struct bench_args {
 static void bench_main(void *arg)
 {
     bench_args *a = arg;
-    double create[32], cancel[32], pu[32];
+    bench_series create = {0}, cancel = {0}, pu = {0};
     /* The crowd first: its resident memory is measured on fresh stacks. */
     bench_crowd_result first = {0};
     for (int i = 0; i < reps; i++) {
-        bench_crowd_result r = bench_crowd(a->crowd);
+        bench_crowd_result r =
+            bench_measure_crowd(prog, "crowd-worker", a->crowd, &failed, &create, &cancel);
         if (i == 0) first = r;
-        create[i] = r.create_ms;
-        cancel[i] = r.cancel_ms;
     }
-    for (int i = 0; i < reps; i++) pu[i] = bench_park_unpark(a->rounds);
+    for (int i = 0; i < reps; i++) BENCH_MEASURE(&pu, bench_park_unpark(a->rounds));
+    char fig[3][2048];
+    bench_series_json(fig[0], sizeof fig[0], "park_unpark_round_trip_ns", "ns", &pu);
+    bench_series_json(fig[1], sizeof fig[1], "create_crowd_until_blocked_ms", "ms", &create);
+    bench_series_json(fig[2], sizeof fig[2], "cancel_crowd_until_exited_ms", "ms", &cancel);
     printf("{\n  \"benchmark\": \"sched_coro_bench\",\n  \"scheduler\": \"%s\",\n"
            "  \"repetitions\": %d,\n  \"cpus\": %ld,\n",
            a->sched, reps, sysconf(_SC_NPROCESSORS_ONLN));
-    printf(
-        "  \"park_unpark_round_trip_ns\": {\"median\": %.1f, \"unit\": \"ns\", \"rounds\": %ld},\n",
-        bench_median(pu, reps), a->rounds);
+    printf("  %s,\n  \"park_unpark_rounds\": %ld,\n", fig[0], a->rounds);
     printf("  \"crowd_tasks\": %d,\n", first.spawned);
-    printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n",
-           bench_median(create, reps));
-    printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n",
-           bench_median(cancel, reps));
+    printf("  %s,\n  %s,\n", fig[1], fig[2]);
     printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "
-           "\"note\": \"first crowd, fresh stacks\"}\n}\n",
+           "\"note\": \"first crowd, fresh stacks\"},\n",
            first.rss_per_task);
+    printf("  \"stall_probe_fastest_us\": %.4g\n}\n", bench_probe_fastest_us);
 }
 
 int main(void)

@@ -5,7 +5,7 @@
 //
 // Standard library only (Debian's golang-go has no module proxy).  Each
 // figure is the median of LEAKBENCH_BENCH_REPS repetitions (default 5; the
-// big crowd min(reps, 3)):
+// big crowd min(reps, 3)), under benchutil's stall guard as in C:
 //   - pingpong_unbuffered_round_trip_ns: two goroutines, two unbuffered
 //     channels, 20,000 round trips;
 //   - buffered_chan_throughput: one sender, one receiver, cap 128,
@@ -145,15 +145,8 @@ func spawn(n int64) float64 {
 	return float64(time.Since(t0).Nanoseconds()) / float64(n)
 }
 
-func metric(b *strings.Builder, name, unit string, v []float64) {
-	fmt.Fprintf(b, ",\n  %q: {\"median\": %.6g, \"unit\": %q, \"samples\": [", name, benchutil.Median(v), unit)
-	for i, x := range v {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(b, "%.6g", x)
-	}
-	b.WriteString("]}")
+func metric(b *strings.Builder, name, unit string, s *benchutil.Series) {
+	fmt.Fprintf(b, ",\n  %s", s.JSON(name, unit))
 }
 
 func main() {
@@ -170,34 +163,33 @@ func main() {
 	}
 	// The big crowds first, as in rt_bench.c: the first one on fresh
 	// stacks, everything after it with warm free lists.
-	var bigc, bigcreate, rss []float64
+	var bigc, bigcreate benchutil.Series
+	var rss []float64
 	for i := 0; i < bigReps; i++ {
-		r := benchutil.BlockedCrowd(big)
-		bigc = append(bigc, r.CancelMs)
-		bigcreate = append(bigcreate, r.CreateMs)
+		r := benchutil.MeasureCrowd(big, &bigcreate, &bigc)
 		rss = append(rss, r.RSSPerTask)
 	}
-	var pp, buf, pool, sp, c120 []float64
+	var pp, buf, pool, sp, c120 benchutil.Series
 	for i := 0; i < reps; i++ {
-		pp = append(pp, pingpong(ppRounds))
-		buf = append(buf, buffered(bufN))
-		pool = append(pool, seedPool(poolN, 2))
-		sp = append(sp, spawn(spawnN))
-		c120 = append(c120, benchutil.BlockedCrowd(120).CancelMs)
+		pp.Measure(func() float64 { return pingpong(ppRounds) })
+		buf.Measure(func() float64 { return buffered(bufN) })
+		pool.Measure(func() float64 { return seedPool(poolN, 2) })
+		sp.Measure(func() float64 { return spawn(spawnN) })
+		c120.Measure(func() float64 { return benchutil.BlockedCrowd(120).CancelMs })
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "{\n  \"benchmark\": \"rt_bench\",\n  \"scheduler\": \"go\",\n  \"go_version\": %q,\n"+
 		"  \"gomaxprocs\": %d,\n  \"repetitions\": %d,\n  \"cpus\": %d",
 		runtime.Version(), runtime.GOMAXPROCS(0), reps, runtime.NumCPU())
-	metric(&b, "pingpong_unbuffered_round_trip_ns", "ns", pp)
-	metric(&b, "buffered_chan_throughput", "ops/s", buf)
+	metric(&b, "pingpong_unbuffered_round_trip_ns", "ns", &pp)
+	metric(&b, "buffered_chan_throughput", "ops/s", &buf)
 	b.WriteString(",\n  \"seed_pool_workers\": 2")
-	metric(&b, "seed_pool_throughput", "jobs/s", pool)
-	metric(&b, "spawn_cost_ns", "ns", sp)
-	metric(&b, "cancel_120_blocked_until_exited_ms", "ms", c120)
+	metric(&b, "seed_pool_throughput", "jobs/s", &pool)
+	metric(&b, "spawn_cost_ns", "ns", &sp)
+	metric(&b, "cancel_120_blocked_until_exited_ms", "ms", &c120)
 	fmt.Fprintf(&b, ",\n  \"big_crowd_workers\": %d", big)
-	metric(&b, "cancel_big_crowd_until_exited_ms", "ms", bigc)
-	metric(&b, "create_big_crowd_until_blocked_ms", "ms", bigcreate)
+	metric(&b, "cancel_big_crowd_until_exited_ms", "ms", &bigc)
+	metric(&b, "create_big_crowd_until_blocked_ms", "ms", &bigcreate)
 	fmt.Fprintf(&b, ",\n  \"resident_bytes_per_blocked_task\": {\"value\": %.6g, \"unit\": \"bytes\", "+
 		"\"from\": \"first big crowd (fresh stacks)\", \"later_samples\": [", rss[0])
 	for i := 1; i < len(rss); i++ {
@@ -207,6 +199,7 @@ func main() {
 		fmt.Fprintf(&b, "%.6g", rss[i])
 	}
 	b.WriteString("]}")
+	fmt.Fprintf(&b, ",\n  \"stall_probe_fastest_us\": %.4g", benchutil.ProbeFastestUs())
 	fmt.Fprintf(&b, ",\n  \"iterations\": {\"pingpong\": %d, \"buffered\": %d, \"seed_pool\": %d, "+
 		"\"spawn\": %d}\n}\n", ppRounds, bufN, poolN, spawnN)
 	os.Stdout.WriteString(b.String())

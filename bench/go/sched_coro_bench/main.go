@@ -10,7 +10,8 @@
 //     goroutine (first crowd, fresh stacks), and the time from cancel until
 //     every one returned.
 //
-// Timings are medians of LEAKBENCH_BENCH_REPS (default 3) repetitions.
+// Timings are medians of LEAKBENCH_BENCH_REPS (default 3) repetitions,
+// under benchutil's stall guard as in C.
 // Standard library only; GOMAXPROCS comes from the environment.
 package main
 
@@ -48,28 +49,27 @@ func main() {
 	}
 	crowd := int(benchutil.EnvLong("sched_coro_bench", "LEAKBENCH_BENCH_CROWD", 50000))
 	const rounds = 1000000
-	var create, cancel, pu []float64
+	var create, cancel, pu benchutil.Series
 	var first benchutil.CrowdResult
 	for i := 0; i < reps; i++ { // the crowd first: fresh stacks, as in C
-		r := benchutil.BlockedCrowd(crowd)
+		r := benchutil.MeasureCrowd(crowd, &create, &cancel)
 		if i == 0 {
 			first = r
 		}
-		create = append(create, r.CreateMs)
-		cancel = append(cancel, r.CancelMs)
 	}
 	for i := 0; i < reps; i++ {
-		pu = append(pu, tokenPass(rounds))
+		pu.Measure(func() float64 { return tokenPass(rounds) })
 	}
 	fmt.Printf("{\n  \"benchmark\": \"sched_coro_bench\",\n  \"scheduler\": \"go\",\n  \"go_version\": %q,\n"+
 		"  \"gomaxprocs\": %d,\n  \"repetitions\": %d,\n  \"cpus\": %d,\n",
 		runtime.Version(), runtime.GOMAXPROCS(0), reps, runtime.NumCPU())
-	fmt.Printf("  \"park_unpark_round_trip_ns\": {\"median\": %.1f, \"unit\": \"ns\", \"rounds\": %d, "+
-		"\"note\": \"token over two chan struct{} of capacity 1 (Go has no user-level park)\"},\n",
-		benchutil.Median(pu), rounds)
+	fmt.Printf("  %s,\n  \"park_unpark_rounds\": %d,\n"+
+		"  \"park_unpark_note\": \"token over two chan struct{} of capacity 1 (Go has no user-level park)\",\n",
+		pu.JSON("park_unpark_round_trip_ns", "ns"), rounds)
 	fmt.Printf("  \"crowd_tasks\": %d,\n", crowd)
-	fmt.Printf("  \"create_crowd_until_blocked_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", benchutil.Median(create))
-	fmt.Printf("  \"cancel_crowd_until_exited_ms\": {\"median\": %.2f, \"unit\": \"ms\"},\n", benchutil.Median(cancel))
+	fmt.Printf("  %s,\n  %s,\n", create.JSON("create_crowd_until_blocked_ms", "ms"),
+		cancel.JSON("cancel_crowd_until_exited_ms", "ms"))
 	fmt.Printf("  \"resident_bytes_per_blocked_task\": {\"value\": %.0f, \"unit\": \"bytes\", "+
-		"\"note\": \"first crowd, fresh stacks\"}\n}\n", first.RSSPerTask)
+		"\"note\": \"first crowd, fresh stacks\"},\n", first.RSSPerTask)
+	fmt.Printf("  \"stall_probe_fastest_us\": %.4g\n}\n", benchutil.ProbeFastestUs())
 }

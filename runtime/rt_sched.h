@@ -32,7 +32,7 @@
  *    allocation failure.
  *
  * Lock order in the core: channel locks (in address order within select) >
- * context lock > registry lock.  No scheduler lock is ever held while a
+ * context lock > a registry shard's lock.  No scheduler lock is ever held while a
  * core lock is taken.
  */
 #ifndef LEAKBENCH_RT_SCHED_H
@@ -56,7 +56,7 @@ struct rt_task {
     uint64_t rng;
 
     /* Blocking state, written by the task itself, read by rt_snapshot
-     * under the registry lock.  Together with info_lock it fills the
+     * under its registry shard's lock.  Together with info_lock it fills the
      * header's second cache line, so blocking and unblocking write one
      * line. */
     _Atomic int op; /* rt_op */
@@ -75,8 +75,8 @@ struct rt_task {
      * the task still counted as live. */
     struct rt_wg *join_wg;
 
-    /* This task's slot in the registry of live tasks (task.c; under the
-     * registry lock). */
+    /* This task's place in the registry of live tasks: slot number times
+     * the shard count plus its shard (task.c; under that shard's lock). */
     size_t reg_slot;
 
     /* Wakers that have completed this task's blocking operation and have

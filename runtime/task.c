@@ -2,8 +2,8 @@
  * task.c — tasks: rt_run, spawning, the registry of live tasks, the shared
  * counters, blocking state and snapshots.
  *
- * Every live task is in one registry (an array of slots under
- * registry_lock) from the moment rt_go_at accepts it until its function has
+ * Every live task is in the registry (arrays of slots under shard locks)
+ * from the moment rt_go_at accepts it until its function has
  * returned, so a snapshot or a counter never misses a task that has been
  * spawned but has not started running yet.  The counters (rt_counters) are
  * updated with relaxed atomics and may live in a page shared with the
@@ -12,8 +12,8 @@
  *
  * A task's blocking state (op, site, since, channel) is written by the task
  * itself under its own info_lock spin flag and read by rt_snapshot under
- * the registry lock plus that flag, so the blocking fast path never takes
- * the global registry lock.
+ * its registry shard's lock plus that flag, so the blocking fast path
+ * never takes a registry lock.
  *
  * Which scheduler runs the tasks is chosen per rt_run from rt_config; the
  * coroutine scheduler is a weak symbol until its file is linked in.
@@ -33,23 +33,35 @@ extern const rt_sched_ops rt__sched_coroutines __attribute__((weak));
 static rt_counters private_counters;
 rt_counters *rt__counters = &private_counters;
 
-/* The registry: an array of slots, one per live task (NULL when free),
- * with a stack of free slot numbers; each task knows its slot
- * (rt_task.reg_slot).  Leaving it touches only the array: a doubly linked
- * list made every exit write into two other tasks' headers, each on its
- * own stack page, and those two cache misses were the largest cost of an
- * exit in a spawn burst (perf: half of task_unregister).  rt_snapshot
- * walks the slots up to the high-water mark; order is not part of its
- * contract.  registry_lock protects everything here.  Innermost but one
- * in the lock order: taken after channel and context locks; only a task's
- * info_lock nests inside it.  A spin-then-futex lock (rt_lock.h): every
- * spawn and exit takes it for a few stores, often from two workers at
- * once, and glibc's mutex made each collision a pair of system calls. */
-static rt__lock registry_lock = RT__LOCK_INIT;
-static rt_task **registry_slots; /* registry_cap slots */
-static size_t *registry_free;    /* free slot numbers below registry_top */
-static size_t registry_cap, registry_top, registry_nfree;
-static int64_t registry_len;
+/* The registry: REGISTRY_SHARDS shards, each an array of slots, one per
+ * live task (NULL when free), with a stack of free slot numbers, under its
+ * own lock.  A task joins the shard of the thread that spawns it (threads
+ * take shards round-robin on their first spawn) and knows its place
+ * (rt_task.reg_slot = slot * REGISTRY_SHARDS + shard), so leaving touches
+ * that shard's array only: a doubly linked list made every exit write
+ * into two other tasks' headers, each on its own stack page (perf: half
+ * of task_unregister), and one lock for every spawn and exit was a
+ * cache line both workers fought over in a spawn burst (perf, 2,000-task
+ * bursts among rt_bench's other benchmarks: the lock's acquire and
+ * release were three fifths of task_register; with shards a burst took
+ * 0.86-0.94 of the time).  rt_snapshot walks every shard's slots up to
+ * its high-water mark, one shard at a time; order is not part of its
+ * contract.  A shard's lock protects its fields.  Innermost but one in
+ * the lock order: taken after channel and context locks, never two shard
+ * locks at once; only a task's info_lock nests inside one.  A
+ * spin-then-futex lock (rt_lock.h): glibc's mutex made each collision a
+ * pair of system calls. */
+#define REGISTRY_SHARDS 8
+typedef struct registry_shard {
+    _Alignas(64) rt__lock lock; /* one cache line per shard */
+    rt_task **slots;            /* cap slots */
+    size_t *free;               /* free slot numbers below top */
+    size_t cap, top, nfree;
+    int64_t len;
+} registry_shard;
+static registry_shard registry[REGISTRY_SHARDS];
+static _Atomic unsigned registry_next_shard;
+static _Thread_local int registry_thread_shard = -1; /* this thread's spawns go here */
 
 static _Atomic uint64_t next_task_id = 1;
 static _Atomic bool run_active;
@@ -182,38 +194,45 @@ static void task_init(rt_task *t, const char *role, void (*fn)(void *), void *ar
     t->rng = rt__seed_for(t->id);
 }
 
-/* Doubles the registry's arrays.  Under registry_lock.  0 or -ENOMEM. */
-static int registry_grow(void)
+/* Doubles a shard's arrays.  Under its lock.  0 or -ENOMEM. */
+static int registry_grow(registry_shard *r)
 {
-    size_t ncap = registry_cap ? registry_cap * 2 : 1024;
-    rt_task **slots = realloc(registry_slots, ncap * sizeof *slots);
+    size_t ncap = r->cap ? r->cap * 2 : 1024;
+    rt_task **slots = realloc(r->slots, ncap * sizeof *slots);
     if (!slots) return -ENOMEM;
-    registry_slots = slots;
-    size_t *free_slots = realloc(registry_free, ncap * sizeof *free_slots);
+    r->slots = slots;
+    size_t *free_slots = realloc(r->free, ncap * sizeof *free_slots);
     if (!free_slots) return -ENOMEM; /* the larger slot array is kept; cap unchanged */
-    registry_free = free_slots;
-    registry_cap = ncap;
+    r->free = free_slots;
+    r->cap = ncap;
     return 0;
 }
 
-/* Adds t to the registry and counts it as live and running.  0 or -ENOMEM. */
+/* Adds t to the registry (the calling thread's shard) and counts it as
+ * live and running.  0 or -ENOMEM. */
 static int task_register(rt_task *t)
 {
-    rt__lock_acquire(&registry_lock);
+    if (registry_thread_shard < 0)
+        registry_thread_shard =
+            (int)(atomic_fetch_add_explicit(&registry_next_shard, 1, memory_order_relaxed) %
+                  REGISTRY_SHARDS);
+    int shard = registry_thread_shard;
+    registry_shard *r = &registry[shard];
+    rt__lock_acquire(&r->lock);
     size_t slot;
-    if (registry_nfree > 0) {
-        slot = registry_free[--registry_nfree];
+    if (r->nfree > 0) {
+        slot = r->free[--r->nfree];
     } else {
-        if (registry_top == registry_cap && registry_grow() < 0) {
-            rt__lock_release(&registry_lock);
+        if (r->top == r->cap && registry_grow(r) < 0) {
+            rt__lock_release(&r->lock);
             return -ENOMEM;
         }
-        slot = registry_top++;
+        slot = r->top++;
     }
-    registry_slots[slot] = t;
-    t->reg_slot = slot;
-    registry_len++;
-    rt__lock_release(&registry_lock);
+    r->slots[slot] = t;
+    t->reg_slot = slot * REGISTRY_SHARDS + (size_t)shard;
+    r->len++;
+    rt__lock_release(&r->lock);
     counter_add(&rt__counters->live_tasks, 1);
     counter_add(&rt__counters->spawned_total, 1);
     counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
@@ -222,18 +241,32 @@ static int task_register(rt_task *t)
 
 static void task_unregister(rt_task *t)
 {
-    rt__lock_acquire(&registry_lock);
-    registry_slots[t->reg_slot] = NULL;
-    registry_len--;
-    if (registry_len == 0) {
-        registry_top = registry_nfree = 0; /* empty again: start from slot 0 */
+    registry_shard *r = &registry[t->reg_slot % REGISTRY_SHARDS];
+    size_t slot = t->reg_slot / REGISTRY_SHARDS;
+    rt__lock_acquire(&r->lock);
+    r->slots[slot] = NULL;
+    r->len--;
+    if (r->len == 0) {
+        r->top = r->nfree = 0; /* empty again: start from slot 0 */
     } else {
-        registry_free[registry_nfree++] = t->reg_slot;
+        r->free[r->nfree++] = slot;
     }
-    rt__lock_release(&registry_lock);
+    rt__lock_release(&r->lock);
     counter_add(&rt__counters->by_op[atomic_load_explicit(&t->op, memory_order_relaxed)], -1);
     counter_add(&rt__counters->exited_total, 1);
     counter_add(&rt__counters->live_tasks, -1);
+}
+
+/* Tasks in the registry, over every shard. */
+static int64_t registry_count(void)
+{
+    int64_t n = 0;
+    for (int k = 0; k < REGISTRY_SHARDS; k++) {
+        rt__lock_acquire(&registry[k].lock);
+        n += registry[k].len;
+        rt__lock_release(&registry[k].lock);
+    }
+    return n;
 }
 
 void rt__task_body(rt_task *t)
@@ -272,9 +305,7 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
         return -EDEADLK;
     }
     rt_counters *c = cfg->counters ? cfg->counters : &private_counters;
-    rt__lock_acquire(&registry_lock);
-    int64_t leftover = registry_len;
-    rt__lock_release(&registry_lock);
+    int64_t leftover = registry_count();
     if (leftover > 0) { /* tasks leaked by a previous run still live */
         atomic_store(&run_active, false);
         return -EBUSY;
@@ -437,13 +468,16 @@ static void fill_info(rt_task *t, rt_task_info *o)
 size_t rt_snapshot(rt_task_info *out, size_t max)
 {
     size_t n = 0;
-    rt__lock_acquire(&registry_lock);
-    for (size_t i = 0; i < registry_top; i++) {
-        rt_task *t = registry_slots[i];
-        if (!t) continue;
-        if (out && n < max) fill_info(t, &out[n]);
-        n++;
+    for (int k = 0; k < REGISTRY_SHARDS; k++) {
+        registry_shard *r = &registry[k];
+        rt__lock_acquire(&r->lock);
+        for (size_t i = 0; i < r->top; i++) {
+            rt_task *t = r->slots[i];
+            if (!t) continue;
+            if (out && n < max) fill_info(t, &out[n]);
+            n++;
+        }
+        rt__lock_release(&r->lock);
     }
-    rt__lock_release(&registry_lock);
     return n;
 }

@@ -81,31 +81,28 @@ static bool higher_is_better(const char *unit)
     return n >= 2 && strcmp(unit + n - 2, "/s") == 0;
 }
 
-/* How many of a figure's repetitions the stall guard left out ("stalled")
- * and measured again ("retried"), summed over the rounds. */
-static void stall_counts(json_t *const *side, int rounds, const char *key, json_int_t *stalled,
-                         json_int_t *retried)
+/* Sets o's "stalled" and "retried" to {"coroutines": n, "go": n}: how
+ * many of the figure's repetitions the stall guard left out of the medians
+ * and measured again, summed over the rounds (no "go" without the twins). */
+static void set_stall_counts(json_t *o, json_t *const *coro, json_t *const *go, int rounds,
+                             const char *key)
 {
-    *stalled = *retried = 0;
-    for (int r = 0; r < rounds; r++) {
-        json_t *fig = json_object_get(side[r], key);
-        *stalled += (json_int_t)json_array_size(json_object_get(fig, "stalled"));
-        *retried += json_integer_value(json_object_get(fig, "retried"));
+    json_t *stalled = json_object(), *retried = json_object();
+    json_t *const *sides[] = {coro, go};
+    const char *names[] = {"coroutines", "go"};
+    for (int side = 0; side < 2; side++) {
+        if (!sides[side][0]) continue;
+        json_int_t s = 0, r = 0;
+        for (int i = 0; i < rounds; i++) {
+            json_t *fig = json_object_get(sides[side][i], key);
+            s += (json_int_t)json_array_size(json_object_get(fig, "stalled"));
+            r += json_integer_value(json_object_get(fig, "retried"));
+        }
+        json_object_set_new(stalled, names[side], json_integer(s));
+        json_object_set_new(retried, names[side], json_integer(r));
     }
-}
-
-static json_t *stall_object(json_t *const *coro, json_t *const *go, int rounds, const char *key,
-                            const char *which)
-{
-    json_int_t s, r;
-    json_t *o = json_object();
-    stall_counts(coro, rounds, key, &s, &r);
-    json_object_set_new(o, "coroutines", json_integer(strcmp(which, "stalled") ? r : s));
-    if (go[0]) {
-        stall_counts(go, rounds, key, &s, &r);
-        json_object_set_new(o, "go", json_integer(strcmp(which, "stalled") ? r : s));
-    }
-    return o;
+    json_object_set_new(o, "stalled", stalled);
+    json_object_set_new(o, "retried", retried);
 }
 
 static json_t *samples_array(const double *v, int n)
@@ -167,8 +164,7 @@ static int compare_program(const char *dir, int rounds, const char *prog, bool w
             } else {
                 json_object_set_new(o, "go", json_null());
             }
-            json_object_set_new(o, "stalled", stall_object(coro, go, rounds, key, "stalled"));
-            json_object_set_new(o, "retried", stall_object(coro, go, rounds, key, "retried"));
+            set_stall_counts(o, coro, go, rounds, key);
             json_array_append_new(figures, o);
         }
     }

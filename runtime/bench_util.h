@@ -183,24 +183,31 @@ static inline bool bench_series_stalled(const bench_series *s, int i)
     return bench_probe_is_stall(s->probe_us[i]);
 }
 
-/* Measures one repetition of the double EXPR between two probes into *S;
- * when a probe says the machine stalled, waits for it to come back and
- * measures again, up to BENCH_STALL_RETRIES times (the last attempt is
- * kept either way).  EXPR must be repeatable. */
+/* Whether an attempt whose slower probe was probe_us is kept: yes unless
+ * the machine stalled and retries are left (attempt counts from 0); if
+ * not, counts a retry in *retries and waits for the stall to end. */
+static inline bool bench_attempt_kept(double probe_us, int attempt, int *retries)
+{
+    if (!bench_probe_is_stall(probe_us) || attempt == BENCH_STALL_RETRIES) return true;
+    (*retries)++;
+    bench_wait_out_stall();
+    return false;
+}
+
+/* Measures one repetition of the double EXPR between two probes into *S,
+ * again after a stall (bench_attempt_kept).  EXPR must be repeatable. */
 #define BENCH_MEASURE(S, EXPR)                                                                     \
     do {                                                                                           \
+        bench_guard_calibrate();                                                                   \
         for (int try_ = 0;; try_++) {                                                              \
-            bench_guard_calibrate();                                                               \
             double before_ = bench_probe_us();                                                     \
             double value_ = (EXPR);                                                                \
             double after_ = bench_probe_us();                                                      \
             double probe_ = before_ > after_ ? before_ : after_;                                   \
-            if (!bench_probe_is_stall(probe_) || try_ == BENCH_STALL_RETRIES) {                    \
+            if (bench_attempt_kept(probe_, try_, &(S)->retries)) {                                 \
                 bench_series_add((S), value_, probe_);                                             \
                 break;                                                                             \
             }                                                                                      \
-            (S)->retries++;                                                                        \
-            bench_wait_out_stall();                                                                \
         }                                                                                          \
     } while (0)
 
@@ -328,14 +335,12 @@ static inline bench_crowd_result bench_measure_crowd(const char *prog, const cha
         double after = bench_probe_us();
         double probe = fresh || before > after ? before : after;
         if (attempt == 0) first = r;
-        if (fresh || !bench_probe_is_stall(probe) || attempt == BENCH_STALL_RETRIES) {
+        if (fresh || bench_attempt_kept(probe, attempt, &create->retries)) {
             bench_series_add(create, r.create_ms, probe);
             bench_series_add(cancel, r.cancel_ms, probe);
+            cancel->retries = create->retries; /* one measurement, two figures */
             return first;
         }
-        create->retries++;
-        cancel->retries++;
-        bench_wait_out_stall();
     }
 }
 

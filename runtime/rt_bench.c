@@ -47,7 +47,7 @@ static int failed;
 static const char *const prog = "rt_bench"; /* names this program in its messages */
 
 /* JSON output: one "name": {"median": m, "unit": u, "samples": [...],
- * "stalled": [...]} each (bench_series_json). */
+ * "stalled": [...], "retried": n} each (bench_series_json). */
 static char out[16384];
 static size_t out_len;
 

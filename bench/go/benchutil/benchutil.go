@@ -7,7 +7,7 @@
 // every repetition is bracketed by two probes (ProbeIters dependent
 // multiply-adds, timed); one whose slower probe took more than StallFactor
 // times the program's fastest probe was measured while the machine stalled
-// (these VMs do, for up to a second or so every few seconds). It is
+// (these VMs do, for a second or more every few seconds). It is
 // measured again once the stall is over, up to StallRetries times, and if
 // it still stalled it is left out of the figure's median and listed under
 // "stalled".
@@ -101,6 +101,18 @@ func (s *Series) add(v, probe float64) {
 	s.Probes = append(s.Probes, probe)
 }
 
+// attemptKept is bench_util.h's bench_attempt_kept: whether an attempt
+// whose slower probe was probeUs is kept (yes unless the machine stalled
+// and retries are left); if not, it counts a retry and waits the stall out.
+func attemptKept(probeUs float64, attempt int, retries *int) bool {
+	if !isStall(probeUs) || attempt == StallRetries {
+		return true
+	}
+	*retries++
+	waitOutStall()
+	return false
+}
+
 // Measure adds one repetition of f under the stall guard (f must be
 // repeatable).
 func (s *Series) Measure(f func() float64) {
@@ -109,12 +121,10 @@ func (s *Series) Measure(f func() float64) {
 		before := ProbeUs()
 		v := f()
 		probe := maxf(before, ProbeUs())
-		if !isStall(probe) || try == StallRetries {
+		if attemptKept(probe, try, &s.Retries) {
 			s.add(v, probe)
 			return
 		}
-		s.Retries++
-		waitOutStall()
 	}
 }
 
@@ -275,13 +285,11 @@ func MeasureCrowd(k int, create, cancel *Series) CrowdResult {
 		if attempt == 0 {
 			first = r
 		}
-		if fresh || !isStall(probe) || attempt == StallRetries {
+		if fresh || attemptKept(probe, attempt, &create.Retries) {
 			create.add(r.CreateMs, probe)
 			cancel.add(r.CancelMs, probe)
+			cancel.Retries = create.Retries // one measurement, two figures
 			return first
 		}
-		create.Retries++
-		cancel.Retries++
-		waitOutStall()
 	}
 }

@@ -65,19 +65,25 @@ struct rt_task {
     void *block_chan; /* struct rt_chan * when blocked on a channel op */
     size_t held_bytes;
     bool cancellable;
-    /* Guards the blocking-state fields above against rt_snapshot: the task
-     * writes them and the snapshot reads them under this spin flag (held
-     * for a few stores; innermost in the lock order). */
+    /* Guards the blocking-state fields above and `live` against
+     * rt_snapshot: the task writes them and the snapshot reads them under
+     * this spin flag (held for a few stores; innermost in the lock order). */
     atomic_flag info_lock;
+
+    /* From here to reg_slot the fields outlive the task on a scheduler
+     * that reuses headers (rt_sched_ops.reuses_headers): a snapshot may
+     * hold info_lock of a finished task's header, so rt__task_header_reset
+     * leaves them alone.  live: registered and its function has not
+     * returned (under info_lock).  reg_slot: 0 when not in the registry,
+     * else 1 + slot number times the shard count plus its shard (task.c;
+     * under that shard's lock). */
+    bool live;
+    size_t reg_slot;
 
     /* Joined tasks (groups, pools): the core calls rt_wg_done on it after
      * the task has left the registry, so a join that returns never sees
      * the task still counted as live. */
     struct rt_wg *join_wg;
-
-    /* This task's place in the registry of live tasks: slot number times
-     * the shard count plus its shard (task.c; under that shard's lock). */
-    size_t reg_slot;
 
     /* Wakers that have completed this task's blocking operation and have
      * not yet returned from unpark(); rt__task_body waits for zero before
@@ -100,8 +106,16 @@ typedef struct rt_sched_ops {
     /* Stop what can be stopped after main returned (leaked tasks stay). */
     void (*stop)(void);
 
-    rt_task *(*task_alloc)(void); /* zeroed */
+    rt_task *(*task_alloc)(void); /* zeroed, or reset by rt__task_header_reset */
     void (*task_free)(rt_task *t);
+    /* True if task headers are reused in place and stay mapped while the
+     * registry points at them: a finished task then stays in the registry,
+     * marked dead, and the next task in its header takes its place there
+     * without a registry lock.  Such a scheduler resets a header for reuse
+     * with rt__task_header_reset (never memset: a snapshot may hold its
+     * info_lock) and calls rt__registry_forget_dead before unmapping
+     * headers. */
+    bool reuses_headers;
     /* Start t; the new task must call rt__task_body(t) and then end. */
     int (*spawn)(rt_task *t);
     rt_task *(*self)(void);
@@ -124,6 +138,13 @@ extern const rt_sched_ops *rt__sched;
  * counts never miss a task that has not started yet).  rt_self() must
  * already return t.  The scheduler frees the task afterwards. */
 void rt__task_body(rt_task *t);
+
+/* For schedulers that reuse headers (rt_sched_ops.reuses_headers): zeroes
+ * every field of a finished task's header but info_lock, live and
+ * reg_slot; and drops every finished task from the registry (before the
+ * scheduler unmaps their headers; takes the registry's shard locks). */
+void rt__task_header_reset(rt_task *t);
+void rt__registry_forget_dead(void);
 
 /* True while tasks wait in rt_fd_wait (netpoll.c).  Their wake-ups come
  * from the poller thread, which needs a CPU to run: a scheduler should

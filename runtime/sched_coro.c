@@ -102,7 +102,8 @@
  *
  * Locks (all scheduler-internal leaves: no core lock is ever taken while
  * one of them is held).  Order: worker timer_lock > global.lock and
- * idle.lock; pool.lock and main_lock are taken alone.  Two timer locks
+ * idle.lock; pool.lock > a registry shard's lock (pool_configure's
+ * rt__registry_forget_dead), and main_lock is taken alone.  Two timer locks
  * are held together only by adopt_orphan_timers, while no worker runs.
  * global, idle and pool locks are spin-then-futex locks (rt_lock.h): held
  * for a few stores, by two workers at once on every spawn-heavy run.
@@ -463,7 +464,9 @@ static void pool_configure(size_t stack_size, bool guard)
     size_t slot = g + stack_size; /* the header takes the top of the stack area */
     rt__lock_acquire(&S.pool.lock);
     if (S.pool.slot_size != slot || S.pool.guard != g) {
-        /* New geometry: forget every slot and unmap the regions. */
+        /* New geometry: forget every slot and unmap the regions (no task
+         * is live, so every header the registry still holds is dead). */
+        rt__registry_forget_dead();
         for (stack_region *r = S.pool.regions, *n; r; r = n) {
             n = r->next;
 #ifdef LEAKBENCH_ASAN
@@ -591,8 +594,11 @@ static void stack_put(worker *w, coro_task *t)
         char *end = (char *)((uintptr_t)(top - WATERMARK_DEPTH) & ~(uintptr_t)(ps - 1));
         if (end > start) trimmed = madvise(start, (size_t)(end - start), MADV_DONTNEED) == 0;
     }
-    /* The header is reused: keep only the geometry. */
-    memset(t, 0, sizeof *t);
+    /* The header is reused: keep only the geometry, and the core's
+     * fields that outlive a task (its registry place: see
+     * rt__task_header_reset). */
+    rt__task_header_reset(&t->base);
+    memset((char *)t + sizeof t->base, 0, sizeof *t - sizeof t->base);
     t->stack_lo = lo;
     t->stack_top = top;
     /* The canary was checked intact when the task switched out for the
@@ -1325,7 +1331,8 @@ static rt_task *coro_task_alloc(void)
     if (S.pool.slot_size == 0) pool_configure(0, false);
     coro_task *t = stack_get(cur_worker());
     if (!t) return NULL;
-    /* stack_put / pool_carve left the header zeroed except the geometry. */
+    /* stack_put / pool_carve left the header zeroed except the geometry
+     * (and the core's fields that outlive a task). */
     atomic_fetch_add(&S.live, 1);
     return &t->base;
 }
@@ -1623,6 +1630,7 @@ const rt_sched_ops rt__sched_coroutines = {
     .stop = coro_stop,
     .task_alloc = coro_task_alloc,
     .task_free = coro_task_free,
+    .reuses_headers = true, /* slots are pooled, never unmapped but by pool_configure */
     .spawn = coro_spawn,
     .self = coro_self,
     .park = coro_park,

@@ -2,10 +2,17 @@
  * task.c — tasks: rt_run, spawning, the registry of live tasks, the shared
  * counters, blocking state and snapshots.
  *
- * Every live task is in the registry (arrays of slots under shard locks)
- * from the moment rt_go_at accepts it until its function has
+ * Every live task is in the registry (arrays of slots under shard locks),
+ * marked live from the moment rt_go_at accepts it until its function has
  * returned, so a snapshot or a counter never misses a task that has been
- * spawned but has not started running yet.  The counters (rt_counters) are
+ * spawned but has not started running yet.  On a scheduler that reuses
+ * task headers in place (the coroutine scheduler's stack slots) a header
+ * joins the registry once and stays, dead between tasks: spawning and
+ * exiting then take no registry lock, only the task's own info_lock
+ * (perf, 2,000-task bursts among rt_bench's other benchmarks: the spawner
+ * locked its shard and every exit on the other worker locked it again,
+ * so the lock line, the slot arrays and the shard's fields crossed cores
+ * on every task; without it a burst took about 0.8 of the time).  The counters (rt_counters) are
  * updated with relaxed atomics and may live in a page shared with the
  * harness; by_op[] always sums to live_tasks: a task counts under
  * RT_OP_RUNNING until rt__block_begin moves it to the op it blocks in.
@@ -21,6 +28,7 @@
 #include "rt_internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,8 +53,8 @@ rt_counters *rt__counters = &private_counters;
  * bursts among rt_bench's other benchmarks: the lock's acquire and
  * release were three fifths of task_register; with shards a burst took
  * 0.86-0.94 of the time).  rt_snapshot walks every shard's slots up to
- * its high-water mark, one shard at a time; order is not part of its
- * contract.  A shard's lock protects its fields.  Innermost but one in
+ * its high-water mark, one shard at a time, and lists the live ones;
+ * order is not part of its contract.  A shard's lock protects its fields.  Innermost but one in
  * the lock order: taken after channel and context locks, never two shard
  * locks at once; only a task's info_lock nests inside one.  A
  * spin-then-futex lock (rt_lock.h): glibc's mutex made each collision a
@@ -188,10 +196,15 @@ static void task_init(rt_task *t, const char *role, void (*fn)(void *), void *ar
     t->fn = fn;
     t->arg = arg;
     atomic_store_explicit(&t->op, RT_OP_RUNNING, memory_order_relaxed);
-    /* A plain store: the flag is clear already (task_alloc zeroes), and a
-     * sequentially consistent clear stalled on the fresh header's miss. */
-    atomic_flag_clear_explicit(&t->info_lock, memory_order_relaxed);
+    /* info_lock is clear already (task_alloc zeroes it, and a reused
+     * header's is clear unless a snapshot holds it: never write it). */
     t->rng = rt__seed_for(t->id);
+}
+
+void rt__task_header_reset(rt_task *t)
+{
+    memset(t, 0, offsetof(rt_task, info_lock));
+    memset(&t->join_wg, 0, sizeof *t - offsetof(rt_task, join_wg));
 }
 
 /* Doubles a shard's arrays.  Under its lock.  0 or -ENOMEM. */
@@ -208,9 +221,8 @@ static int registry_grow(registry_shard *r)
     return 0;
 }
 
-/* Adds t to the registry (the calling thread's shard) and counts it as
- * live and running.  0 or -ENOMEM. */
-static int task_register(rt_task *t)
+/* Puts t in a free slot of the calling thread's shard.  0 or -ENOMEM. */
+static int registry_insert(rt_task *t)
 {
     if (registry_thread_shard < 0)
         registry_thread_shard =
@@ -230,43 +242,83 @@ static int task_register(rt_task *t)
         slot = r->top++;
     }
     r->slots[slot] = t;
-    t->reg_slot = slot * REGISTRY_SHARDS + (size_t)shard;
+    t->reg_slot = 1 + slot * REGISTRY_SHARDS + (size_t)shard;
     r->len++;
     rt__lock_release(&r->lock);
-    counter_add(&rt__counters->live_tasks, 1);
-    counter_add(&rt__counters->spawned_total, 1);
-    counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
     return 0;
 }
 
-static void task_unregister(rt_task *t)
+/* Frees t's slot.  Under its shard's lock. */
+static void registry_remove_locked(registry_shard *r, rt_task *t)
 {
-    registry_shard *r = &registry[t->reg_slot % REGISTRY_SHARDS];
-    size_t slot = t->reg_slot / REGISTRY_SHARDS;
-    rt__lock_acquire(&r->lock);
+    size_t slot = (t->reg_slot - 1) / REGISTRY_SHARDS;
     r->slots[slot] = NULL;
+    t->reg_slot = 0;
     r->len--;
     if (r->len == 0) {
         r->top = r->nfree = 0; /* empty again: start from slot 0 */
     } else {
         r->free[r->nfree++] = slot;
     }
-    rt__lock_release(&r->lock);
+}
+
+static registry_shard *registry_shard_of(const rt_task *t)
+{
+    return &registry[(t->reg_slot - 1) % REGISTRY_SHARDS];
+}
+
+/* Marks t live (or not) for rt_snapshot. */
+static void set_live(rt_task *t, bool live)
+{
+    info_lock(t);
+    t->live = live;
+    info_unlock(t);
+}
+
+/* Registers t as live and counts it as live and running: a header that is
+ * still in the registry from its previous task (reuses_headers) only
+ * becomes live again.  0 or -ENOMEM. */
+static int task_register(rt_task *t)
+{
+    if (t->reg_slot == 0 && registry_insert(t) < 0) return -ENOMEM;
+    set_live(t, true);
+    counter_add(&rt__counters->live_tasks, 1);
+    counter_add(&rt__counters->spawned_total, 1);
+    counter_add(&rt__counters->by_op[RT_OP_RUNNING], 1);
+    return 0;
+}
+
+/* Marks t finished and uncounts it; its header leaves the registry unless
+ * the scheduler reuses headers (then it stays, dead, for the next task in
+ * it: no registry lock on an exit). */
+static void task_unregister(rt_task *t)
+{
+    set_live(t, false);
+    if (!rt__sched->reuses_headers) {
+        registry_shard *r = registry_shard_of(t);
+        rt__lock_acquire(&r->lock);
+        registry_remove_locked(r, t);
+        rt__lock_release(&r->lock);
+    }
     counter_add(&rt__counters->by_op[atomic_load_explicit(&t->op, memory_order_relaxed)], -1);
     counter_add(&rt__counters->exited_total, 1);
     counter_add(&rt__counters->live_tasks, -1);
 }
 
-/* Tasks in the registry, over every shard. */
-static int64_t registry_count(void)
+/* Reads t's live flag; and, if live and o is not NULL, its state into o. */
+static bool task_info_if_live(rt_task *t, rt_task_info *o);
+
+void rt__registry_forget_dead(void)
 {
-    int64_t n = 0;
     for (int k = 0; k < REGISTRY_SHARDS; k++) {
-        rt__lock_acquire(&registry[k].lock);
-        n += registry[k].len;
-        rt__lock_release(&registry[k].lock);
+        registry_shard *r = &registry[k];
+        rt__lock_acquire(&r->lock);
+        for (size_t i = 0; i < r->top && r->len > 0; i++) {
+            rt_task *t = r->slots[i];
+            if (t && !task_info_if_live(t, NULL)) registry_remove_locked(r, t);
+        }
+        rt__lock_release(&r->lock);
     }
-    return n;
 }
 
 void rt__task_body(rt_task *t)
@@ -305,7 +357,7 @@ int rt_run(const rt_config *cfg, void (*main_fn)(void *), void *arg)
         return -EDEADLK;
     }
     rt_counters *c = cfg->counters ? cfg->counters : &private_counters;
-    int64_t leftover = registry_count();
+    int64_t leftover = (int64_t)rt_snapshot(NULL, 0);
     if (leftover > 0) { /* tasks leaked by a previous run still live */
         atomic_store(&run_active, false);
         return -EBUSY;
@@ -436,33 +488,39 @@ void rt__block_end(void)
 
 /* ------------------------------------------------------------ snapshot -- */
 
-static void fill_info(rt_task *t, rt_task_info *o)
+static bool task_info_if_live(rt_task *t, rt_task_info *o)
 {
-    memset(o, 0, sizeof *o);
-    o->id = t->id;
-    o->role = t->role;
-    o->spawn_site = t->spawn_site;
     info_lock(t);
-    o->op = (rt_op)atomic_load_explicit(&t->op, memory_order_relaxed);
-    o->held_bytes = t->held_bytes;
-    if (o->op != RT_OP_RUNNING) {
-        o->block_site = t->block_site;
-        o->blocked_since = t->blocked_since;
-        o->cancellable = t->cancellable;
-        /* The channel cannot be freed while the task is blocked on it
-         * (pinned), and the task cannot leave its blocking call without
-         * taking info_lock, which we hold. */
-        rt_chan *ch = t->block_chan;
-        if (ch) {
-            o->has_chan = true;
-            o->chan_cap = ch->cap;
-            o->chan_len = atomic_load_explicit(&ch->count, memory_order_relaxed);
-            o->chan_closed = atomic_load_explicit(&ch->closed, memory_order_relaxed);
-            o->chan_send_waiters = atomic_load_explicit(&ch->n_send_waiters, memory_order_relaxed);
-            o->chan_recv_waiters = atomic_load_explicit(&ch->n_recv_waiters, memory_order_relaxed);
+    bool live = t->live;
+    if (live && o) {
+        memset(o, 0, sizeof *o);
+        o->id = t->id;
+        o->role = t->role;
+        o->spawn_site = t->spawn_site;
+        o->op = (rt_op)atomic_load_explicit(&t->op, memory_order_relaxed);
+        o->held_bytes = t->held_bytes;
+        if (o->op != RT_OP_RUNNING) {
+            o->block_site = t->block_site;
+            o->blocked_since = t->blocked_since;
+            o->cancellable = t->cancellable;
+            /* The channel cannot be freed while the task is blocked on it
+             * (pinned), and the task cannot leave its blocking call without
+             * taking info_lock, which we hold. */
+            rt_chan *ch = t->block_chan;
+            if (ch) {
+                o->has_chan = true;
+                o->chan_cap = ch->cap;
+                o->chan_len = atomic_load_explicit(&ch->count, memory_order_relaxed);
+                o->chan_closed = atomic_load_explicit(&ch->closed, memory_order_relaxed);
+                o->chan_send_waiters =
+                    atomic_load_explicit(&ch->n_send_waiters, memory_order_relaxed);
+                o->chan_recv_waiters =
+                    atomic_load_explicit(&ch->n_recv_waiters, memory_order_relaxed);
+            }
         }
     }
     info_unlock(t);
+    return live;
 }
 
 size_t rt_snapshot(rt_task_info *out, size_t max)
@@ -473,9 +531,7 @@ size_t rt_snapshot(rt_task_info *out, size_t max)
         rt__lock_acquire(&r->lock);
         for (size_t i = 0; i < r->top; i++) {
             rt_task *t = r->slots[i];
-            if (!t) continue;
-            if (out && n < max) fill_info(t, &out[n]);
-            n++;
+            if (t && task_info_if_live(t, out && n < max ? &out[n] : NULL)) n++;
         }
         rt__lock_release(&r->lock);
     }

@@ -2,7 +2,9 @@
  * task_test.c — tasks: spawning, ids, live-task accounting (by_op sums to
  * live, totals), snapshots (truncation, roles, held bytes), a caller-given
  * counters page, rt_run's own errors, and the name tables; snapshots
- * after the registry has reused the slots of exited tasks.
+ * after the registry has reused the slots of exited tasks, while tasks
+ * spawn and exit, and after a stack-size change unmapped the headers of
+ * finished tasks.
  */
 #include "rt_test_util.h"
 
@@ -149,6 +151,72 @@ RT_TEST(snapshot_after_slots_are_reused)
     free(ids);
 }
 
+/* Snapshots taken while tasks spawn and exit as fast as they can: on the
+ * coroutine scheduler a finished task's header stays in the registry,
+ * dead, and the next task in it comes back to life there (task.c), so
+ * this is the race between a snapshot and a header being reset and
+ * reused (TSan runs it).  Every entry must be a live task of a known
+ * role, each once, and the last snapshot must find main alone. */
+typedef struct {
+    _Atomic bool stop;
+    rt_wg *done;
+} churn_job;
+
+static void churn_spawner(void *p)
+{
+    churn_job *j = p;
+    while (!atomic_load(&j->stop)) {
+        for (int i = 0; i < 64; i++) rt_go("churn", nop, NULL);
+        do rt_yield(); /* let them run: a bounded crowd */
+        while (rt_live_tasks() > 1000 && !atomic_load(&j->stop));
+    }
+    rt_wg_done(j->done);
+}
+
+RT_TEST(snapshots_while_tasks_churn)
+{
+    enum { SPAWNERS = 2, MAX = 4096 };
+    const int ROUNDS = RT_TEST_SANITIZED ? 40 : 300; /* a snapshot is slow under TSan */
+    churn_job j = {.done = rt_wg_new()};
+    rt_wg_add(j.done, SPAWNERS);
+    for (int i = 0; i < SPAWNERS; i++) CHECK_ERR(rt_go("spawner", churn_spawner, &j), 0);
+    rt_task_info *info = calloc(MAX, sizeof *info);
+    uint64_t *ids = calloc(MAX, sizeof *ids);
+    for (int round = 0; round < ROUNDS; round++) {
+        size_t n = rt_snapshot(info, MAX);
+        if (n > MAX) n = MAX;
+        size_t mains = 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *r = info[i].role;
+            CHECK(!strcmp(r, "main") || !strcmp(r, "spawner") || !strcmp(r, "churn"));
+            CHECK((int)info[i].op >= 0 && info[i].op < RT_OP_COUNT);
+            CHECK(info[i].id != 0);
+            mains += !strcmp(r, "main");
+            ids[i] = info[i].id;
+        }
+        CHECK_EQ(mains, 1);
+        for (size_t i = 1; i < n; i++) /* each task once */
+            for (size_t k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
+                uint64_t x = ids[k];
+                ids[k] = ids[k - 1];
+                ids[k - 1] = x;
+            }
+        for (size_t i = 1; i < n; i++)
+            if (ids[i - 1] == ids[i]) {
+                CHECK(ids[i - 1] != ids[i]);
+                break;
+            }
+        rt_yield();
+    }
+    atomic_store(&j.stop, true);
+    rt_wg_wait(j.done, NULL);
+    CHECK(RT_WAIT_UNTIL(rt_live_tasks() == 1, 10000));
+    CHECK_EQ(rt_snapshot(NULL, 0), 1);
+    rt_wg_free(j.done);
+    free(info);
+    free(ids);
+}
+
 RT_TEST(spawn_misuse)
 {
     CHECK_ERR(rt_go("x", NULL, NULL), -EINVAL);
@@ -177,6 +245,31 @@ static void shared_counters_page(void **state)
     assert_int_equal(atomic_load(&page->exited_total), 6);
     assert_int_equal(atomic_load(&page->by_op[RT_OP_RUNNING]), 0);
     munmap(page, 4096);
+}
+
+/* A run whose stack size differs from the run before makes the coroutine
+ * scheduler unmap its stack regions, where the finished tasks' headers
+ * (still in the registry) live: it must drop them from the registry
+ * first, or the next snapshot reads unmapped memory. */
+static void snapshot_main(void *p)
+{
+    size_t *seen = p;
+    for (int i = 0; i < 200; i++) rt_go("nop", nop, NULL);
+    while (rt_live_tasks() > 1) rt_sleep(RT_MS(1), NULL);
+    *seen = rt_snapshot(NULL, 0);
+}
+
+static void snapshot_after_stack_size_changes(void **state)
+{
+    (void)state;
+    rt_config cfg = rt_test_config();
+    size_t sizes[] = {64 * 1024, 128 * 1024, 64 * 1024};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        cfg.stack_size = sizes[i];
+        size_t seen = 0;
+        assert_int_equal(rt_run(&cfg, snapshot_main, &seen), 0);
+        assert_int_equal(seen, 1); /* main alone */
+    }
 }
 
 static void run_errors(void **state)
@@ -275,8 +368,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_tasks_and_snapshot),
         cmocka_unit_test(snapshot_after_slots_are_reused),
+        cmocka_unit_test(snapshots_while_tasks_churn),
         cmocka_unit_test(spawn_misuse),
         cmocka_unit_test(shared_counters_page),
+        cmocka_unit_test(snapshot_after_stack_size_changes),
         cmocka_unit_test(run_errors),
         cmocka_unit_test(deadlines_work_after_fork),
         cmocka_unit_test(names),

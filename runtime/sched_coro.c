@@ -293,6 +293,9 @@ struct worker {
     uint64_t rng;
     coro_task *stack_cache[STACK_CACHE_MAX]; /* free slots, most recently freed last */
     int stack_cache_len;
+    /* Slots this worker's thread took for tasks and gave back (written by
+     * it alone, read by slots_in_use). */
+    _Atomic uint64_t slots_taken, slots_returned;
     bool global_first;                  /* look at the injection queue first next time */
     int runnext_streak;                 /* consecutive run-next picks (fairness) */
     uint64_t seen_nswitch[MAX_WORKERS]; /* per victim: its nswitch at our last look */
@@ -341,7 +344,9 @@ static struct {
     worker *workers[MAX_WORKERS]; /* allocated once, kept (timers may outlive a run) */
     bool running;
     _Atomic bool shutdown;
-    _Atomic int64_t live; /* tasks allocated and not yet freed */
+    /* Slots taken and given back by threads that are not workers (the
+     * workers count their own: slots_in_use). */
+    _Atomic uint64_t offworker_taken, offworker_returned;
 
     /* Injection queue: a growable circular array of task pointers (moving
      * tasks in and out touches no task memory).  lock protects buf, cap
@@ -453,7 +458,7 @@ static size_t page_size(void)
 #define TASK_HDR ((sizeof(coro_task) + 63) & ~(size_t)63)
 #define SLOT_TOP (TASK_HDR + CANARY_ZONE) /* bytes of a slot above its stack */
 
-/* Sets the slot geometry.  Only while no slot is in use (S.live == 0). */
+/* Sets the slot geometry.  Only while no slot is in use (slots_in_use). */
 static void pool_configure(size_t stack_size, bool guard)
 {
     size_t ps = page_size();
@@ -624,6 +629,50 @@ static void stack_put(worker *w, coro_task *t)
     memmove(w->stack_cache, w->stack_cache + HALF,
             (size_t)(w->stack_cache_len - HALF) * sizeof *w->stack_cache);
     w->stack_cache_len -= HALF;
+}
+
+/* Counts a slot taken (+1) or given back (-1) by the calling thread: a
+ * worker's own counts take a plain load and store, not a locked
+ * instruction (one shared counter bounced between the spawning worker and
+ * the worker running the exits on every task: perf, 2,000-task bursts). */
+static void count_slot(worker *w, int d)
+{
+    if (!w) {
+        atomic_fetch_add(d > 0 ? &S.offworker_taken : &S.offworker_returned, 1);
+        return;
+    }
+    _Atomic uint64_t *c = d > 0 ? &w->slots_taken : &w->slots_returned;
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_release);
+}
+
+static void sum_slot_counts(uint64_t *taken, uint64_t *returned)
+{
+    *taken = atomic_load(&S.offworker_taken);
+    *returned = atomic_load(&S.offworker_returned);
+    for (int i = 0; i < MAX_WORKERS && S.workers[i]; i++) {
+        *taken += atomic_load_explicit(&S.workers[i]->slots_taken, memory_order_acquire);
+        *returned += atomic_load_explicit(&S.workers[i]->slots_returned, memory_order_acquire);
+    }
+}
+
+/* Slots held by tasks (allocated and not yet freed).  The counts only
+ * grow, so two passes that agree saw them all at one instant between the
+ * passes, and the difference is exact (one pass could see a slot given
+ * back on one worker and miss its taking on another).  Counts that keep
+ * moving mean slots are in use: at least 1. */
+static int64_t slots_in_use(void)
+{
+    uint64_t t1, r1, t2, r2;
+    sum_slot_counts(&t1, &r1);
+    for (int tries = 0; tries < 100; tries++) {
+        sum_slot_counts(&t2, &r2);
+        if (t1 == t2 && r1 == r2) return (int64_t)(t2 - r2);
+        t1 = t2;
+        r1 = r2;
+    }
+    int64_t n = (int64_t)(t2 - r2);
+    return n > 0 ? n : 1;
 }
 
 /* -------------------------------------------------------- idle / wake -- */
@@ -1173,7 +1222,7 @@ static void task_release(worker *w, coro_task *t)
     if (t->tsan_fiber) __tsan_destroy_fiber(t->tsan_fiber);
 #endif
     stack_put(w, t);
-    atomic_fetch_sub(&S.live, 1);
+    count_slot(w, -1);
     if (is_main) {
         pthread_mutex_lock(&S.main_lock);
         S.main_done = true;
@@ -1329,11 +1378,12 @@ static void *worker_main(void *arg)
 static rt_task *coro_task_alloc(void)
 {
     if (S.pool.slot_size == 0) pool_configure(0, false);
-    coro_task *t = stack_get(cur_worker());
+    worker *w = cur_worker();
+    coro_task *t = stack_get(w);
     if (!t) return NULL;
     /* stack_put / pool_carve left the header zeroed except the geometry
      * (and the core's fields that outlive a task). */
-    atomic_fetch_add(&S.live, 1);
+    count_slot(w, +1);
     return &t->base;
 }
 
@@ -1343,8 +1393,9 @@ static void coro_task_free(rt_task *bt)
 #ifdef LEAKBENCH_TSAN
     if (t->tsan_fiber) __tsan_destroy_fiber(t->tsan_fiber);
 #endif
-    stack_put(cur_worker(), t);
-    atomic_fetch_sub(&S.live, 1);
+    worker *w = cur_worker();
+    stack_put(w, t);
+    count_slot(w, -1);
 }
 
 static int coro_spawn(rt_task *bt)
@@ -1518,7 +1569,7 @@ static void stop_workers(void)
 static void wait_exiting_tasks(void)
 {
     rt_time until = mono_now() + 200 * 1000 * 1000LL;
-    while (atomic_load(&S.live) > rt_live_tasks() && mono_now() < until) {
+    while (slots_in_use() > rt_live_tasks() && mono_now() < until) {
         struct timespec ts = {0, 20 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -1553,10 +1604,10 @@ static int coro_start(const rt_config *cfg)
     if (cfg->workers < 0 || cfg->workers > MAX_WORKERS) return -EINVAL;
     if (S.running) {
         wait_exiting_tasks();
-        if (atomic_load(&S.live) != 0) return -EBUSY; /* leaked tasks still live */
+        if (slots_in_use() != 0) return -EBUSY; /* leaked tasks still live */
         stop_workers();
     }
-    if (atomic_load(&S.live) != 0) return -EBUSY;
+    if (slots_in_use() != 0) return -EBUSY;
     pool_configure(cfg->stack_size, cfg->debug_guard_pages);
     int n = workers_from_env(cfg);
     atomic_store(&S.shutdown, false);
@@ -1620,7 +1671,7 @@ static void coro_stop(void)
     /* Leaked tasks stay parked on running workers; otherwise shut down. */
     if (!S.running) return;
     wait_exiting_tasks();
-    if (atomic_load(&S.live) == 0) stop_workers();
+    if (slots_in_use() == 0) stop_workers();
 }
 
 const rt_sched_ops rt__sched_coroutines = {

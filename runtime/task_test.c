@@ -86,6 +86,22 @@ static void nop(void *p)
     (void)p;
 }
 
+/* A snapshot lists each task once: its ids (sorted here) are unique. */
+static void check_each_task_once(uint64_t *ids, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
+            uint64_t x = ids[k];
+            ids[k] = ids[k - 1];
+            ids[k - 1] = x;
+        }
+    for (size_t i = 1; i < n; i++)
+        if (ids[i - 1] == ids[i]) {
+            CHECK(ids[i - 1] != ids[i]);
+            break;
+        }
+}
+
 /* The registry reuses the slots of tasks that exited (task.c): after every
  * other task of a crowd has left and a new crowd has come in, a snapshot
  * still lists exactly the live tasks, each once. */
@@ -129,17 +145,7 @@ RT_TEST(snapshot_after_slots_are_reused)
         ids[crowd++] = info[i].id;
     }
     CHECK_EQ(crowd, 2 * N);
-    for (size_t i = 1; i < crowd; i++) /* each task once: ids are unique */
-        for (size_t k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
-            uint64_t x = ids[k];
-            ids[k] = ids[k - 1];
-            ids[k - 1] = x;
-        }
-    for (size_t i = 1; i < crowd; i++)
-        if (ids[i - 1] == ids[i]) {
-            CHECK(ids[i - 1] != ids[i]);
-            break;
-        }
+    check_each_task_once(ids, crowd);
     CHECK_ERR(rt_chan_close(gate[1]), 0);
     CHECK(RT_WAIT_UNTIL(rt_live_tasks() == 1, 10000));
     CHECK_EQ(rt_snapshot(NULL, 0), 1);
@@ -195,17 +201,7 @@ RT_TEST(snapshots_while_tasks_churn)
             ids[i] = info[i].id;
         }
         CHECK_EQ(mains, 1);
-        for (size_t i = 1; i < n; i++) /* each task once */
-            for (size_t k = i; k > 0 && ids[k - 1] > ids[k]; k--) {
-                uint64_t x = ids[k];
-                ids[k] = ids[k - 1];
-                ids[k - 1] = x;
-            }
-        for (size_t i = 1; i < n; i++)
-            if (ids[i - 1] == ids[i]) {
-                CHECK(ids[i - 1] != ids[i]);
-                break;
-            }
+        check_each_task_once(ids, n);
         rt_yield();
     }
     atomic_store(&j.stop, true);

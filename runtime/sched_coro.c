@@ -631,17 +631,18 @@ static void stack_put(worker *w, coro_task *t)
     w->stack_cache_len -= HALF;
 }
 
-/* Counts a slot taken (+1) or given back (-1) by the calling thread: a
- * worker's own counts take a plain load and store, not a locked
- * instruction (one shared counter bounced between the spawning worker and
- * the worker running the exits on every task: perf, 2,000-task bursts). */
-static void count_slot(worker *w, int d)
+/* Counts a slot taken (or given back) by the calling thread, whose worker
+ * is w (NULL: not a worker): a worker's own counts take a plain load and
+ * store, not a locked instruction (one shared counter bounced between the
+ * spawning worker and the worker running the exits on every task: perf,
+ * 2,000-task bursts). */
+static void count_slot(worker *w, bool taken)
 {
     if (!w) {
-        atomic_fetch_add(d > 0 ? &S.offworker_taken : &S.offworker_returned, 1);
+        atomic_fetch_add(taken ? &S.offworker_taken : &S.offworker_returned, 1);
         return;
     }
-    _Atomic uint64_t *c = d > 0 ? &w->slots_taken : &w->slots_returned;
+    _Atomic uint64_t *c = taken ? &w->slots_taken : &w->slots_returned;
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                           memory_order_release);
 }
@@ -1222,7 +1223,7 @@ static void task_release(worker *w, coro_task *t)
     if (t->tsan_fiber) __tsan_destroy_fiber(t->tsan_fiber);
 #endif
     stack_put(w, t);
-    count_slot(w, -1);
+    count_slot(w, false);
     if (is_main) {
         pthread_mutex_lock(&S.main_lock);
         S.main_done = true;
@@ -1383,7 +1384,7 @@ static rt_task *coro_task_alloc(void)
     if (!t) return NULL;
     /* stack_put / pool_carve left the header zeroed except the geometry
      * (and the core's fields that outlive a task). */
-    count_slot(w, +1);
+    count_slot(w, true);
     return &t->base;
 }
 
@@ -1395,7 +1396,7 @@ static void coro_task_free(rt_task *bt)
 #endif
     worker *w = cur_worker();
     stack_put(w, t);
-    count_slot(w, -1);
+    count_slot(w, false);
 }
 
 static int coro_spawn(rt_task *bt)

@@ -12,10 +12,12 @@
  * (perf, 2,000-task bursts among rt_bench's other benchmarks: the spawner
  * locked its shard and every exit on the other worker locked it again,
  * so the lock line, the slot arrays and the shard's fields crossed cores
- * on every task; without it a burst took about 0.8 of the time).  The counters (rt_counters) are
- * updated with relaxed atomics and may live in a page shared with the
- * harness; by_op[] always sums to live_tasks: a task counts under
- * RT_OP_RUNNING until rt__block_begin moves it to the op it blocks in.
+ * on every task; without it a burst took about 0.8 of the time).
+ *
+ * The counters (rt_counters) are updated with relaxed atomics and may
+ * live in a page shared with the harness; by_op[] always sums to
+ * live_tasks: a task counts under RT_OP_RUNNING until rt__block_begin
+ * moves it to the op it blocks in.
  *
  * A task's blocking state (op, site, since, channel) is written by the task
  * itself under its own info_lock spin flag and read by rt_snapshot under
@@ -42,20 +44,23 @@ static rt_counters private_counters;
 rt_counters *rt__counters = &private_counters;
 
 /* The registry: REGISTRY_SHARDS shards, each an array of slots, one per
- * live task (NULL when free), with a stack of free slot numbers, under its
- * own lock.  A task joins the shard of the thread that spawns it (threads
- * take shards round-robin on their first spawn) and knows its place
- * (rt_task.reg_slot = slot * REGISTRY_SHARDS + shard), so leaving touches
- * that shard's array only: a doubly linked list made every exit write
- * into two other tasks' headers, each on its own stack page (perf: half
- * of task_unregister), and one lock for every spawn and exit was a
- * cache line both workers fought over in a spawn burst (perf, 2,000-task
- * bursts among rt_bench's other benchmarks: the lock's acquire and
- * release were three fifths of task_register; with shards a burst took
- * 0.86-0.94 of the time).  rt_snapshot walks every shard's slots up to
- * its high-water mark, one shard at a time, and lists the live ones;
- * order is not part of its contract.  A shard's lock protects its fields.  Innermost but one in
- * the lock order: taken after channel and context locks, never two shard
+ * registered task header (NULL when free), with a stack of free slot
+ * numbers, under its own lock.  A header holds a live task or, on a
+ * scheduler that reuses headers, a finished one waiting for its next task
+ * (rt_task.live tells them apart).  A task joins the shard of the thread
+ * that spawns it (threads take shards round-robin on their first spawn)
+ * and knows its place (rt_task.reg_slot = 1 + slot * REGISTRY_SHARDS +
+ * shard; 0 = not registered), so leaving touches that shard's array only:
+ * a doubly linked list made every exit write into two other tasks'
+ * headers, each on its own stack page (perf: half of task_unregister), and
+ * one lock for every spawn and exit was a cache line both workers fought
+ * over in a spawn burst (perf, 2,000-task bursts among rt_bench's other
+ * benchmarks: the lock's acquire and release were three fifths of
+ * task_register; with shards a burst took 0.86-0.94 of the time).
+ * rt_snapshot walks every shard's slots up to its high-water mark, one
+ * shard at a time, and lists the live ones; order is not part of its
+ * contract.  A shard's lock protects its fields.  Innermost but one in the
+ * lock order: taken after channel and context locks, never two shard
  * locks at once; only a task's info_lock nests inside one.  A
  * spin-then-futex lock (rt_lock.h): glibc's mutex made each collision a
  * pair of system calls. */
@@ -305,22 +310,6 @@ static void task_unregister(rt_task *t)
     counter_add(&rt__counters->live_tasks, -1);
 }
 
-/* Reads t's live flag; and, if live and o is not NULL, its state into o. */
-static bool task_info_if_live(rt_task *t, rt_task_info *o);
-
-void rt__registry_forget_dead(void)
-{
-    for (int k = 0; k < REGISTRY_SHARDS; k++) {
-        registry_shard *r = &registry[k];
-        rt__lock_acquire(&r->lock);
-        for (size_t i = 0; i < r->top && r->len > 0; i++) {
-            rt_task *t = r->slots[i];
-            if (t && !task_info_if_live(t, NULL)) registry_remove_locked(r, t);
-        }
-        rt__lock_release(&r->lock);
-    }
-}
-
 void rt__task_body(rt_task *t)
 {
     t->fn(t->arg);
@@ -488,6 +477,7 @@ void rt__block_end(void)
 
 /* ------------------------------------------------------------ snapshot -- */
 
+/* Reads t's live flag; and, if live and o is not NULL, its state into o. */
 static bool task_info_if_live(rt_task *t, rt_task_info *o)
 {
     info_lock(t);
@@ -536,4 +526,17 @@ size_t rt_snapshot(rt_task_info *out, size_t max)
         rt__lock_release(&r->lock);
     }
     return n;
+}
+
+void rt__registry_forget_dead(void)
+{
+    for (int k = 0; k < REGISTRY_SHARDS; k++) {
+        registry_shard *r = &registry[k];
+        rt__lock_acquire(&r->lock);
+        for (size_t i = 0; i < r->top && r->len > 0; i++) {
+            rt_task *t = r->slots[i];
+            if (t && !task_info_if_live(t, NULL)) registry_remove_locked(r, t);
+        }
+        rt__lock_release(&r->lock);
+    }
 }

@@ -182,13 +182,13 @@ static void churn_spawner(void *p)
 RT_TEST(snapshots_while_tasks_churn)
 {
     enum { SPAWNERS = 2, MAX = 4096 };
-    const int ROUNDS = RT_TEST_SANITIZED ? 40 : 300; /* a snapshot is slow under TSan */
+    const int rounds = RT_TEST_SANITIZED ? 40 : 300; /* a snapshot is slow under TSan */
     churn_job j = {.done = rt_wg_new()};
     rt_wg_add(j.done, SPAWNERS);
     for (int i = 0; i < SPAWNERS; i++) CHECK_ERR(rt_go("spawner", churn_spawner, &j), 0);
     rt_task_info *info = calloc(MAX, sizeof *info);
     uint64_t *ids = calloc(MAX, sizeof *ids);
-    for (int round = 0; round < ROUNDS; round++) {
+    for (int round = 0; round < rounds; round++) {
         size_t n = rt_snapshot(info, MAX);
         if (n > MAX) n = MAX;
         size_t mains = 0;
